@@ -1,0 +1,3 @@
+"""imagekit: generate, lint and smoke-test SageMaker bring-your-own-container images."""
+
+__version__ = "0.1.0"

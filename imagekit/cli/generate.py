@@ -1,0 +1,3 @@
+"""`imagekit generate` commands (registered on imagekit.cli.app)."""
+
+from __future__ import annotations

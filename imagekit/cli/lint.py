@@ -1,0 +1,3 @@
+"""`imagekit lint` commands (registered on imagekit.cli.app)."""
+
+from __future__ import annotations

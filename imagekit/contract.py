@@ -1,0 +1,147 @@
+"""The SageMaker container contract: the one place its paths, names, ports, labels, limits and timeouts live.
+
+The generator writes these into images, both linters check images against them and the smoke runner
+exercises them, so every other module imports from here instead of re-typing a literal. Sources are in
+shared/reference/sagemaker-contract.md (section numbers in the comments).
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+# --- The /opt/ml tree (§1.2) -------------------------------------------------------------------------
+ML_ROOT = PurePosixPath("/opt/ml")
+INPUT_DIR = ML_ROOT / "input"
+INPUT_CONFIG_DIR = INPUT_DIR / "config"
+INPUT_DATA_DIR = INPUT_DIR / "data"
+HYPERPARAMETERS_FILE = INPUT_CONFIG_DIR / "hyperparameters.json"
+RESOURCE_CONFIG_FILE = INPUT_CONFIG_DIR / "resourceconfig.json"
+INPUT_DATA_CONFIG_FILE = INPUT_CONFIG_DIR / "inputdataconfig.json"
+CHECKPOINT_CONFIG_FILE = INPUT_CONFIG_DIR / "checkpointconfig.json"
+MODEL_DIR = ML_ROOT / "model"
+OUTPUT_DIR = ML_ROOT / "output"
+OUTPUT_DATA_DIR = OUTPUT_DIR / "data"
+OUTPUT_INTERMEDIATE_DIR = OUTPUT_DIR / "intermediate"
+FAILURE_FILE = OUTPUT_DIR / "failure"
+SUCCESS_FILE = OUTPUT_DIR / "success"
+CHECKPOINTS_DIR = ML_ROOT / "checkpoints"
+CODE_DIR = ML_ROOT / "code"  # toolkit convention, not a platform mount (§1.1, §2.1)
+MODEL_CODE_DIR = MODEL_DIR / "code"  # inference toolkit's user-code dir (§3.6)
+MULTI_MODEL_DIR = ML_ROOT / "models"  # multi-model endpoints (§3.5)
+
+# Directories SageMaker mounts over at run time: anything an image bakes there may vanish (§1.1, §6 #5).
+MOUNTED_DIRS: tuple[PurePosixPath, ...] = (INPUT_DIR, MODEL_DIR, OUTPUT_DIR, CHECKPOINTS_DIR)
+
+# --- How the platform starts a container (§1.1, §3.1) ------------------------------------------------
+TRAIN_COMMAND = "train"
+SERVE_COMMAND = "serve"
+MODES: tuple[str, ...] = (TRAIN_COMMAND, SERVE_COMMAND)
+# Inits that consume the train/serve argument instead of passing it on (§1.1, §6 #4).
+ARGUMENT_EATING_INITS: tuple[str, ...] = ("tini", "tini-static", "dumb-init")
+
+# --- Serving (§3) ------------------------------------------------------------------------------------
+SERVING_PORT = 8080
+PING_ROUTE = "/ping"
+INVOCATIONS_ROUTE = "/invocations"
+EXECUTION_PARAMETERS_ROUTE = "/execution-parameters"
+PING_TIMEOUT_S = 2.0
+STARTUP_HEALTH_TIMEOUT_S = 240.0  # 4 minutes unless ContainerStartupHealthCheckTimeoutInSeconds
+INVOCATION_TIMEOUT_S = 60.0
+CONNECT_ACCEPT_TIMEOUT_S = 0.25
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint BodyBlob max, 6291456 bytes
+MAX_HEADER_VALUE_CHARS = 1024
+SERVE_STOP_GRACE_S = 30.0  # SIGTERM, then SIGKILL 30 s later (§3.1)
+TRAIN_STOP_GRACE_S = 120.0  # docker stop -t 120 (§1.7)
+FAILURE_REASON_MAX_CHARS = 1024  # DescribeTrainingJob.FailureReason (§1.7)
+MAX_HYPERPARAMETERS = 100
+
+# Request/response headers (§3.2, §4)
+HEADER_CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
+HEADER_TARGET_VARIANT = "X-Amzn-SageMaker-Target-Variant"
+HEADER_TARGET_MODEL = "X-Amzn-SageMaker-Target-Model"
+HEADER_INFERENCE_ID = "X-Amzn-SageMaker-Inference-Id"
+HEADER_INVOKED_VARIANT = "x-Amzn-Invoked-Production-Variant"
+
+# --- Capability labels (§3.3, §3.5) ------------------------------------------------------------------
+LABEL_BIND_TO_PORT = "com.amazonaws.sagemaker.capabilities.accept-bind-to-port"
+LABEL_MULTI_MODELS = "com.amazonaws.sagemaker.capabilities.multi-models"
+CAPABILITY_LABELS: tuple[str, ...] = (LABEL_BIND_TO_PORT, LABEL_MULTI_MODELS)
+CAPABILITY_LABEL_PREFIX = "com.amazonaws.sagemaker.capabilities."
+CAPABILITY_TRUE = "true"
+
+# --- Environment the platform sets (§1.6, §3.3, §3.4) ------------------------------------------------
+ENV_TRAINING_JOB_NAME = "TRAINING_JOB_NAME"
+ENV_TRAINING_JOB_ARN = "TRAINING_JOB_ARN"
+ENV_BIND_TO_PORT = "SAGEMAKER_BIND_TO_PORT"
+ENV_SAFE_PORT_RANGE = "SAGEMAKER_SAFE_PORT_RANGE"
+ENV_BATCH = "SAGEMAKER_BATCH"
+ENV_MAX_PAYLOAD_IN_MB = "SAGEMAKER_MAX_PAYLOAD_IN_MB"
+ENV_BATCH_STRATEGY = "SAGEMAKER_BATCH_STRATEGY"
+ENV_MAX_CONCURRENT_TRANSFORMS = "SAGEMAKER_MAX_CONCURRENT_TRANSFORMS"
+ENV_MULTI_MODEL = "SAGEMAKER_MULTI_MODEL"
+
+# --- Toolkit conventions (§2, §3.6) ------------------------------------------------------------------
+ENV_PROGRAM = "SAGEMAKER_PROGRAM"
+ENV_TRAINING_MODULE = "SAGEMAKER_TRAINING_MODULE"
+ENV_SUBMIT_DIRECTORY = "SAGEMAKER_SUBMIT_DIRECTORY"
+ENV_MODEL_SERVER_WORKERS = "SAGEMAKER_MODEL_SERVER_WORKERS"
+ENV_MODEL_SERVER_TIMEOUT = "SAGEMAKER_MODEL_SERVER_TIMEOUT"
+ENV_DEFAULT_INVOCATIONS_ACCEPT = "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT"
+ENV_REGION = "SAGEMAKER_REGION"
+ENV_PYTHONUNBUFFERED = "PYTHONUNBUFFERED"
+HP_PROGRAM = "sagemaker_program"
+HP_SUBMIT_DIRECTORY = "sagemaker_submit_directory"
+FRAMEWORK_HP_PREFIX = "sagemaker_"  # hyperparameters split off from the user's args (§2.3)
+SM_ENV_PREFIX = "SM_"
+SM_CHANNEL_PREFIX = "SM_CHANNEL_"
+SM_HP_PREFIX = "SM_HP_"
+DNS_WAIT_MAX_S = 15 * 60  # the toolkit waits up to 15 min for peers to resolve (§2.1)
+
+# resourceconfig.json defaults (§1.4)
+HOST_PREFIX = "algo-"
+DEFAULT_NETWORK_INTERFACE = "eth0"
+HOMOGENEOUS_GROUP = "homogeneousCluster"
+DEFAULT_INSTANCE_TYPE = "local"
+
+# inputdataconfig.json values (§1.5)
+INPUT_MODES: tuple[str, ...] = ("File", "FastFile", "Pipe")
+S3_DISTRIBUTION_TYPES: tuple[str, ...] = ("FullyReplicated", "ShardedByS3Key")
+RECORD_WRAPPER_TYPES: tuple[str, ...] = ("None", "RecordIO")
+
+# --- Execution parameters defaults (§3.4) ------------------------------------------------------------
+DEFAULT_BATCH_STRATEGY = "MULTI_RECORD"
+DEFAULT_MAX_PAYLOAD_IN_MB = 6
+DEFAULT_MAX_CONCURRENT_TRANSFORMS = 1
+
+# --- Production variant metrics (§4), CloudWatch names --------------------------------------------------
+METRIC_INVOCATIONS = "Invocations"
+METRIC_4XX = "Invocation4XXErrors"
+METRIC_5XX = "Invocation5XXErrors"
+METRIC_MODEL_LATENCY = "ModelLatency"
+METRIC_OVERHEAD_LATENCY = "OverheadLatency"
+
+# --- Things that must not be in an image (§6 #10) --------------------------------------------------------
+NVIDIA_DRIVER_PACKAGE_PREFIXES: tuple[str, ...] = ("nvidia-driver", "libnvidia-compute", "nvidia-kernel", "cuda-drivers")
+NVIDIA_DRIVER_LIBRARY_PREFIXES: tuple[str, ...] = ("libcuda.so", "libnvidia-ml.so", "libnvidia-ptxjitcompiler.so")
+
+ROOT_USERS: tuple[str, ...] = ("", "root", "0", "0:0", "root:root")
+
+
+def channel_dir(channel: str) -> PurePosixPath:
+    """Where a File-mode channel is mounted."""
+    return INPUT_DATA_DIR / channel
+
+
+def host_name(index: int) -> str:
+    """Platform host names are algo-1..algo-N (local mode adds a suffix; we follow the platform)."""
+    return f"{HOST_PREFIX}{index}"
+
+
+def is_root_user(user: str | None) -> bool:
+    return (user or "").strip() in ROOT_USERS
+
+
+def is_under_mounted_dir(path: str) -> bool:
+    """True when *path* is one of the run-time mounts or inside one."""
+    p = PurePosixPath(path)
+    return any(p == d or d in p.parents for d in MOUNTED_DIRS)

@@ -1,0 +1,202 @@
+"""The only module that talks to the Docker engine.
+
+Everything imagekit creates on the engine (containers, networks, volumes, throwaway images) carries
+``OWNER_LABEL`` and a per-run ``RUN_LABEL``, so ``cleanup()`` can always find and remove it, whatever
+path (success, failure, timeout, Ctrl-C, a killed process) the run took.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from imagekit.errors import EngineUnavailable, ImagekitError
+
+if TYPE_CHECKING:
+    import docker
+    from docker.models.containers import Container
+    from docker.models.networks import Network
+
+OWNER_LABEL = "io.imagekit.owner"
+OWNER_VALUE = "imagekit"
+RUN_LABEL = "io.imagekit.run"
+DEFAULT_SOCKET = "/var/run/docker.sock"
+ENGINE_HINT = "Start one with `imagekit engine up` (as root on Debian/Ubuntu), or point DOCKER_HOST at a running engine."
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def labels_for(run_id: str, **extra: str) -> dict[str, str]:
+    return {OWNER_LABEL: OWNER_VALUE, RUN_LABEL: run_id, **extra}
+
+
+@lru_cache(maxsize=1)
+def connect(timeout: int = 600) -> "docker.DockerClient":
+    """A client for the engine at DOCKER_HOST (or the default socket), verified with a ping."""
+    import docker
+    from docker.errors import DockerException
+
+    where = os.environ.get("DOCKER_HOST") or f"unix://{DEFAULT_SOCKET}"
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except DockerException as error:
+        raise EngineUnavailable(f"No Docker engine answers at {where} ({_short(error)}).", ENGINE_HINT) from None
+    return client
+
+
+def available() -> bool:
+    try:
+        connect()
+    except EngineUnavailable:
+        connect.cache_clear()
+        return False
+    return True
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:300]
+
+
+# --- images ---------------------------------------------------------------------------------------
+
+
+def inspect_image(ref: str) -> dict[str, Any] | None:
+    """The engine's inspect document for *ref*, or None when no such image exists locally."""
+    from docker.errors import ImageNotFound, NotFound
+
+    try:
+        return connect().api.inspect_image(ref)
+    except (ImageNotFound, NotFound):
+        return None
+
+
+def require_image(ref: str) -> dict[str, Any]:
+    info = inspect_image(ref)
+    if info is None:
+        raise ImagekitError(
+            f"Image {ref!r} is not in the Docker engine.",
+            "Build it first (`imagekit build`), load it (`docker load -i FILE`), or check the name with `docker images`.",
+        )
+    return info
+
+
+def export_image(ref: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """Stream ``docker save REF`` from the engine in chunks; nothing is written to disk."""
+    require_image(ref)
+    return connect().api.get_image(ref, chunk_size=chunk_size)
+
+
+def remove_image(ref: str) -> None:
+    from docker.errors import ImageNotFound, NotFound
+
+    try:
+        connect().api.remove_image(ref, force=True, noprune=False)
+    except (ImageNotFound, NotFound):
+        pass
+
+
+def tag_image(image: str, repository: str, tag: str) -> None:
+    connect().api.tag(image, repository, tag, force=True)
+
+
+BuildProgress = Callable[[str], None]
+_STEP = re.compile(r"^Step \d+/\d+ : ")
+
+
+def build_image(
+    context_dir: str,
+    tag: str,
+    dockerfile: str = "Dockerfile",
+    buildargs: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    on_progress: BuildProgress | None = None,
+    nocache: bool = False,
+) -> str:
+    """Build with the classic builder through the SDK, streaming each line to *on_progress*.
+
+    Returns the image id. A failed step raises ImagekitError quoting the step and the engine's message.
+    """
+    api = connect().api
+    step = ""
+    tail: list[str] = []
+    image_id = ""
+    for chunk in api.build(
+        path=context_dir, dockerfile=dockerfile, tag=tag, buildargs=buildargs or {}, labels=labels or {},
+        rm=True, forcerm=True, decode=True, nocache=nocache,
+    ):
+        if "stream" in chunk:
+            text = chunk["stream"]
+            for line in text.splitlines():
+                if _STEP.match(line):
+                    step = line
+                tail = (tail + [line])[-20:]
+                if on_progress and line.strip():
+                    on_progress(line)
+        if "aux" in chunk and "ID" in chunk["aux"]:
+            image_id = chunk["aux"]["ID"]
+        if "error" in chunk:
+            detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
+            log = "\n".join(line for line in tail if line.strip())
+            raise ImagekitError(
+                f"Build of {tag!r} failed at {step or 'the first step'}: {detail.strip()}",
+                f"Last build output:\n{log}" if log else "",
+                exit_code=1,
+            )
+    return image_id or require_image(tag)["Id"]
+
+
+# --- containers and networks -----------------------------------------------------------------------
+
+
+def create_network(run_id: str, name: str, internal: bool = False) -> "Network":
+    return connect().networks.create(name, driver="bridge", internal=internal, labels=labels_for(run_id))
+
+
+def run_container(run_id: str, image: str, command: list[str] | None = None, **kwargs: Any) -> "Container":
+    """Start a detached container labelled for *run_id* (kwargs go to ``containers.run``)."""
+    labels = labels_for(run_id, **kwargs.pop("labels", {}))
+    return connect().containers.run(image, command=command, detach=True, labels=labels, **kwargs)
+
+
+def owned_objects(run_id: str | None = None) -> dict[str, list[Any]]:
+    """Containers, networks and volumes imagekit created (for one run, or any run)."""
+    client = connect()
+    label = f"{RUN_LABEL}={run_id}" if run_id else f"{OWNER_LABEL}={OWNER_VALUE}"
+    return {
+        "containers": client.containers.list(all=True, filters={"label": label}),
+        "networks": client.networks.list(filters={"label": label}),
+        "volumes": client.volumes.list(filters={"label": label}),
+    }
+
+
+def cleanup(run_id: str | None = None) -> int:
+    """Remove what a run (or every run) left on the engine; returns how many objects were removed."""
+    from docker.errors import NotFound
+
+    objects = owned_objects(run_id)
+    removed = 0
+    for container in objects["containers"]:
+        try:
+            container.remove(force=True, v=True)
+            removed += 1
+        except NotFound:
+            pass
+    for kind in ("networks", "volumes"):
+        for obj in objects[kind]:
+            try:
+                obj.remove()
+                removed += 1
+            except NotFound:
+                pass
+    return removed
+
+
+def engine_version() -> dict[str, Any]:
+    return connect().version()

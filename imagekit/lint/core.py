@@ -1,0 +1,137 @@
+"""The small core both linters share: severities, findings, rule metadata and the rule registry.
+
+A rule is one module under ``imagekit/lint/rules/<target>/`` that defines ``RULE = Rule(...)``. Rules
+never see configuration files, pragmas or output formats; the lint drivers apply those centrally.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+PROFILES = ("train", "serve", "generic")
+TARGETS = ("dockerfile", "image")
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that ``finding.severity >= threshold`` means "reaches --fail-on"."""
+
+    STYLE = 1
+    INFO = 2
+    WARNING = 3
+    ERROR = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            from imagekit.errors import ImagekitError
+
+            choices = ", ".join(s.label for s in cls)
+            raise ImagekitError(f"Unknown severity {text!r}.", f"Use one of: {choices}.") from None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a rule's check yields: the message and where; the driver adds rule id, severity and file."""
+
+    message: str
+    line: int | None = None
+    column: int | None = None
+    path: str | None = None  # a file inside an image (image rules)
+    fix: str | None = None  # overrides the rule's generic fix when the check knows better
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    message: str
+    file: str
+    line: int | None = None
+    column: int | None = None
+    path: str | None = None
+    fix: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "rule": self.rule,
+            "severity": self.severity.label,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+            "fix": self.fix,
+        }
+        if self.path is not None:
+            data["path"] = self.path
+        return data
+
+
+Check = Callable[[Any], Iterable[Problem]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Everything a user or the docs need to know about one rule, plus its check."""
+
+    code: str  # stable id, e.g. "IK101"
+    name: str  # kebab-case, states the bad thing: "latest-base-tag"
+    severity: Severity
+    profiles: tuple[str, ...]  # subset of PROFILES; contract rules are ("train", "serve") or one of them
+    target: str  # "dockerfile" or "image"
+    summary: str  # one line
+    rationale: str  # why it matters
+    fix: str  # how to fix it
+    check: Check
+    example_bad: str = ""
+    example_good: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)  # defaults; config may override
+
+    def applies_to(self, active_profiles: Iterable[str]) -> bool:
+        return bool(set(self.profiles) & set(active_profiles))
+
+
+_REGISTRY: dict[str, dict[str, Rule]] = {}
+
+
+def load_rules(target: str) -> dict[str, Rule]:
+    """Import every module of ``imagekit.lint.rules.<target>`` and index their RULEs by code.
+
+    Discovery is by import, so adding a rule is adding a module; duplicates and malformed modules fail
+    loudly here (and in the registry meta-test) instead of silently shadowing each other.
+    """
+    if target in _REGISTRY:
+        return _REGISTRY[target]
+    package = importlib.import_module(f"imagekit.lint.rules.{target}")
+    rules: dict[str, Rule] = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        rule = getattr(module, "RULE", None)
+        if not isinstance(rule, Rule):
+            raise RuntimeError(f"rule module {module.__name__} defines no RULE")
+        if rule.code in rules:
+            raise RuntimeError(f"duplicate rule code {rule.code} in {module.__name__}")
+        if rule.target != target:
+            raise RuntimeError(f"{module.__name__}: target {rule.target!r} but lives under {target!r}")
+        rules[rule.code] = rule
+    _REGISTRY[target] = rules
+    return rules
+
+
+def all_rules() -> dict[str, Rule]:
+    """Every rule of both linters, by code (codes are unique across targets)."""
+    merged: dict[str, Rule] = {}
+    for target in TARGETS:
+        merged.update(load_rules(target))
+    return merged

@@ -1,0 +1,1 @@
+"""Static Dockerfile rules (target "dockerfile")."""

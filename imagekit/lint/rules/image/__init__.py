@@ -1,0 +1,1 @@
+"""Built-image rules (target "image")."""

@@ -1,0 +1,127 @@
+"""Shared fixtures: the engine, the base image, throwaway images, and a leak check at session end.
+
+Tests that need the engine use the ``engine`` fixture (directly or through another fixture) and are
+marked ``engine`` automatically. Under CI=true a missing engine is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import uuid
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    engine_fixtures = {"engine", "base_image", "throwaway_image"}
+    for item in items:
+        if engine_fixtures & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.engine)
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """The Docker client; fails under CI when no engine answers, skips elsewhere."""
+    from imagekit import engine as engine_mod
+    from imagekit.errors import EngineUnavailable
+
+    try:
+        client = engine_mod.connect()
+    except EngineUnavailable as error:
+        engine_mod.connect.cache_clear()
+        if IN_CI:
+            pytest.fail(f"CI=true but no Docker engine is available: {error}")
+        pytest.skip(f"no Docker engine: {error}")
+    return client
+
+
+@pytest.fixture(scope="session")
+def base_image(engine) -> str:
+    """The default imagekit base image's tag, built once if it is missing."""
+    from imagekit.base import DEFAULT_TAG, build_base
+
+    return build_base(tag=DEFAULT_TAG).tag
+
+
+def _context_tar(dockerfile: str, files: dict[str, bytes | str]) -> io.BytesIO:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, content in {"Dockerfile": dockerfile, **files}.items():
+            data = content.encode() if isinstance(content, str) else content
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o755 if not name.endswith((".py", ".txt", ".json", "Dockerfile")) else 0o644
+            tar.addfile(info, io.BytesIO(data))
+    buffer.seek(0)
+    return buffer
+
+
+@pytest.fixture
+def throwaway_image(engine, base_image) -> Iterator[Callable[..., str]]:
+    """Build images from inline Dockerfiles (``{base}`` is the base image tag); all are removed afterwards.
+
+    ``throwaway_image(dockerfile, files={"serve": "#!/bin/sh ..."})`` returns the tag.
+    Files not ending in .py/.txt/.json are added executable.
+    """
+    from imagekit import engine as engine_mod
+
+    tags: list[str] = []
+
+    def build(dockerfile: str, files: dict[str, bytes | str] | None = None) -> str:
+        tag = f"imagekit-test/{uuid.uuid4().hex[:12]}:latest"
+        context = _context_tar(dockerfile.replace("{base}", base_image), files or {})
+        tags.append(tag)
+        stream = engine.api.build(fileobj=context, custom_context=True, tag=tag, rm=True, forcerm=True, decode=True)
+        errors = [chunk["error"] for chunk in stream if "error" in chunk]
+        if errors:
+            raise AssertionError(f"test image failed to build: {errors}")
+        return tag
+
+    yield build
+    for tag in tags:
+        engine_mod.remove_image(tag)
+
+
+def _engine_objects() -> dict[str, dict[str, object]]:
+    """imagekit-owned containers/networks/volumes and test images, by id (empty without an engine)."""
+    from imagekit import engine as engine_mod
+
+    if not engine_mod.available():
+        return {}
+    found = {kind: {o.id: o for o in objs} for kind, objs in engine_mod.owned_objects().items()}
+    images = engine_mod.connect().images.list()
+    found["test images"] = {i.id: i for i in images if any(t.startswith("imagekit-test/") for t in i.tags)}
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_engine_leftovers() -> Iterator[None]:
+    """At session end, nothing created during the session by imagekit or the tests may remain.
+
+    Objects that existed before the session (another developer's run on the same engine) are left alone.
+    """
+    before = _engine_objects()
+    yield
+    after = _engine_objects()
+    new = {kind: [o for oid, o in objs.items() if oid not in before.get(kind, {})] for kind, objs in after.items()}
+    leftovers = {kind: [getattr(o, "name", None) or o.id for o in objs] for kind, objs in new.items() if objs}
+    from imagekit import engine as engine_mod
+
+    for kind, objs in new.items():
+        for obj in objs:
+            if kind == "test images":
+                engine_mod.remove_image(obj.id)
+            else:
+                try:
+                    obj.remove(force=True) if kind == "containers" else obj.remove()
+                except Exception:  # already gone
+                    pass
+    if leftovers:
+        pytest.fail(f"tests left objects on the engine: {leftovers}", pytrace=False)
