@@ -46,7 +46,7 @@ def connect(timeout: int = 600) -> "docker.DockerClient":
         client = docker.from_env(timeout=timeout)
         client.ping()
     except DockerException as error:
-        raise EngineUnavailable(f"No Docker engine answers at {where} ({_short(error)}).", ENGINE_HINT) from None
+        raise EngineUnavailable(f"No Docker engine answers at {where} ({_reason(error)}).", ENGINE_HINT) from None
     return client
 
 
@@ -59,9 +59,18 @@ def available() -> bool:
     return True
 
 
-def _short(error: BaseException) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text[:300]
+def _reason(error: BaseException) -> str:
+    """The SDK's connection errors are nested reprs; say the part a user can act on."""
+    text = str(error)
+    for needle, reason in (
+        ("FileNotFoundError", "the socket does not exist"),
+        ("ConnectionRefused", "connection refused"),
+        ("PermissionError", "permission denied: run as root or join the docker group"),
+        ("Timeout", "timed out"),
+    ):
+        if needle in text:
+            return reason
+    return text.strip().splitlines()[0][:300] if text.strip() else type(error).__name__
 
 
 # --- images ---------------------------------------------------------------------------------------
@@ -150,6 +159,29 @@ def build_image(
                 exit_code=1,
             )
     return image_id or require_image(tag)["Id"]
+
+
+@lru_cache(maxsize=1)
+def buildkit_cli() -> str | None:
+    """A docker CLI that really builds with BuildKit under DOCKER_BUILDKIT=1 (has --secret), or None.
+
+    Newer clients without the buildx plugin refuse DOCKER_BUILDKIT=1, so PATH's docker is not enough;
+    Debian's /usr/bin/docker (20.10) has BuildKit built in.
+    """
+    import shutil
+    import subprocess
+
+    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+    for candidate in dict.fromkeys(filter(None, (shutil.which("docker"), "/usr/bin/docker"))):
+        if not os.access(candidate, os.X_OK):
+            continue
+        try:
+            run = subprocess.run([candidate, "build", "--help"], capture_output=True, text=True, env=env, timeout=15)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if run.returncode == 0 and "--secret" in run.stdout and "buildx component is missing" not in run.stderr:
+            return candidate
+    return None
 
 
 # --- containers and networks -----------------------------------------------------------------------

@@ -1,0 +1,25 @@
+# Sourced by demo.sh and test.sh: a virtualenv with imagekit, a running Docker engine, the base image.
+# Idempotent: a second run reinstalls nothing and rebuilds nothing.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${IMAGEKIT_VENV:-$ROOT/.venv}"
+
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip >/dev/null
+  else
+    echo "setup: python3 with the venv module is required (Debian: apt-get install python3-venv)" >&2; exit 2
+  fi
+fi
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+stamp="$VENV/.imagekit-installed"
+want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+  "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
+  echo "$want" > "$stamp"
+fi
+export PATH="$VENV/bin:$PATH"
+
+imagekit engine up
+imagekit base
