@@ -104,6 +104,8 @@ def build_base(
         }
         log(f"docker import as {tag}")
         image_id = _import(rootfs, tag, labels)
+    if existing is not None and existing["Id"] != image_id:
+        _remove_if_unused(existing["Id"])
     return BaseResult(tag=tag, image_id=image_id, built=True, labels=labels)
 
 
@@ -125,6 +127,18 @@ def _import(rootfs: Path, tag: str, labels: dict[str, str]) -> str:
         repository, version = tag, "latest"
     engine.tag_image(image_id, repository, version)
     return image_id
+
+
+def _remove_if_unused(image_id: str) -> None:
+    """Drop the base a --force rebuild replaced, unless other images or containers still use it."""
+    from docker.errors import APIError
+
+    from imagekit import engine
+
+    try:
+        engine.connect().api.remove_image(image_id, force=False)
+    except APIError:
+        pass
 
 
 def _imported_id(response: str) -> str:
