@@ -126,6 +126,11 @@ NVIDIA_DRIVER_LIBRARY_PREFIXES: tuple[str, ...] = ("libcuda.so", "libnvidia-ml.s
 
 ROOT_USERS: tuple[str, ...] = ("", "root", "0", "0:0", "root:root")
 
+# --- Where imagekit's generated images keep their own parts (not SageMaker's; ours, fixed) ---------
+VENV_DIR = PurePosixPath("/opt/venv")  # the builder's virtualenv, copied whole into the runtime stage
+RUNTIME_DIR = PurePosixPath("/opt/imagekit")  # the in-image train/serve runtime (stdlib only)
+RUNTIME_CONFIG_FILE = RUNTIME_DIR / "runtime.json"  # what the spec asked train/serve to run
+
 
 def channel_dir(channel: str) -> PurePosixPath:
     """Where a File-mode channel is mounted."""

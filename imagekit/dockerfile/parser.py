@@ -1,0 +1,316 @@
+"""dockerfile-parse plus the one normalisation layer that makes its output match BuildKit.
+
+dockerfile-parse splits lines, joins continuations, finds comments and the escape directive and gives
+positions. Around it we add what it lacks (see shared/reference/linters.md §6): BOM/UTF-16/32 and CRLF
+decoding, heredoc bodies (RUN/COPY/ADD, ``<<-``, quoted markers), empty lines inside a continuation,
+instruction flags, exec-vs-shell form decoded like BuildKit, stages with inheritance, BuildKit's ARG
+scoping and ``${V:-x}`` expansion, and a located syntax problem where BuildKit would refuse the file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockerfile_parse import DockerfileParser
+
+from imagekit.dockerfile.expand import Expander, key_values
+from imagekit.dockerfile.model import (
+    AUTOMATIC_ARGS,
+    DEFAULT_SHELL,
+    KNOWN_INSTRUCTIONS,
+    Comment,
+    Dockerfile,
+    Heredoc,
+    Instruction,
+    Stage,
+    SyntaxProblem,
+)
+from imagekit.dockerfile.source import decode
+from imagekit.errors import ImagekitError
+
+_DIRECTIVE = re.compile(r"^\s*#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
+_HEREDOC = re.compile(r"(?:^|\s)\d*<<(-?)([\"']?)([^\s<>\"'|;&()]+)\2")
+_FLAG = re.compile(r"--([A-Za-z][\w-]*)(?:=(\S*))?(?=\s|$)")
+_FLAG_INSTRUCTIONS = frozenset({"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"})
+_JSON_INSTRUCTIONS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOLUME"})
+_HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
+_EXPANDED = frozenset({"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR", "ARG"})
+
+
+def load(path: str | Path, display_name: str | None = None) -> Dockerfile:
+    """Read and parse a Dockerfile; an unreadable file is an ImagekitError (exit 2)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise ImagekitError(f"Cannot read Dockerfile {path}: {error.strerror or error}.",
+                            "Check the path and its permissions.") from None
+    return parse(decode(data), display_name or str(path))
+
+
+def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
+    """Parse decoded text into stages. Never raises: problems BuildKit would refuse go to ``.error``."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    directives = _directives(lines)
+    escape = directives.get("escape", "\\")
+    if escape not in ("\\", "`"):
+        escape = "\\"
+    scan = _prescan(lines, escape)
+    builder = _Builder(path, lines, escape, directives, scan)
+    return builder.build()
+
+
+def _directives(lines: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for line in lines:
+        match = _DIRECTIVE.match(line)
+        if not match or match.group(1).lower() in found:
+            break
+        found[match.group(1).lower()] = match.group(2)
+    return found
+
+
+@dataclass
+class _Scan:
+    """What the pre-pass learnt before dockerfile-parse sees the (masked) text."""
+
+    prepared: list[str]
+    starts: list[int] = field(default_factory=list)  # 0-based first line of every instruction
+    heredocs: dict[int, tuple[list[Heredoc], int]] = field(default_factory=dict)  # start -> (docs, end line)
+    empty_continuations: list[int] = field(default_factory=list)  # 1-based
+    error: SyntaxProblem | None = None
+
+
+def _prescan(lines: list[str], escape: str) -> _Scan:
+    """Find instruction starts, heredoc bodies and empty continuation lines.
+
+    Heredoc bodies are blanked and empty continuation lines turned into comments in the text handed to
+    dockerfile-parse, so its instruction splitting matches BuildKit's; line numbers never move.
+    """
+    scan = _Scan(prepared=list(lines))
+    in_continuation = False
+    start = 0
+    parts: list[str] = []
+    i, n = 0, len(lines)
+    while i < n:
+        stripped = lines[i].strip()
+        if in_continuation and not stripped:
+            scan.empty_continuations.append(i + 1)
+            scan.prepared[i] = "#"
+            i += 1
+            continue
+        if not stripped or stripped.startswith("#"):
+            i += 1
+            continue
+        if not in_continuation:
+            start, parts = i, []
+            scan.starts.append(i)
+        body = lines[i].rstrip()
+        if body.endswith(escape):
+            parts.append(body[:-1])
+            in_continuation = True
+            i += 1
+            continue
+        parts.append(body)
+        in_continuation = False
+        i += 1
+        joined = " ".join(parts)
+        if "<<" in joined and joined.split(None, 1)[0].upper() in _HEREDOC_INSTRUCTIONS:
+            i = _read_heredocs(lines, joined, start, i, scan)
+    return scan
+
+
+def _read_heredocs(lines: list[str], command: str, start: int, i: int, scan: _Scan) -> int:
+    docs: list[Heredoc] = []
+    for match in _HEREDOC.finditer(command):
+        strip_tabs, quoted, marker = match.group(1) == "-", bool(match.group(2)), match.group(3)
+        body: list[str] = []
+        first = i
+        while i < len(lines):
+            candidate = lines[i].lstrip("\t") if strip_tabs else lines[i]
+            i += 1
+            if candidate.rstrip() == marker:
+                break
+            body.append(candidate)
+        else:
+            if scan.error is None:
+                scan.error = SyntaxProblem(f"The heredoc <<{marker} is never closed: no line reads {marker!r}.",
+                                           start + 1)
+        docs.append(Heredoc(marker, "\n".join(body) + ("\n" if body else ""), first + 1, strip_tabs, quoted))
+        for k in range(first, i):
+            scan.prepared[k] = ""
+    if docs:
+        scan.heredocs[start] = (docs, i)
+    return i
+
+
+class _Builder:
+    """Turns dockerfile-parse's flat structure into stages, tracking variables like BuildKit."""
+
+    def __init__(self, path: str, lines: list[str], escape: str, directives: dict[str, str], scan: _Scan) -> None:
+        self.df = Dockerfile(path=path, lines=lines, escape=escape, directives=directives, global_args={},
+                             global_instructions=[], stages=[], comments=[],
+                             empty_continuation_lines=scan.empty_continuations, error=scan.error)
+        self.scan = scan
+        self.stage: Stage | None = None
+        self.stage_args: dict[str, str | None] = {}
+        self.cmd_set = False
+
+    def fail(self, message: str, line: int, column: int = 1) -> None:
+        if self.df.error is None or line < self.df.error.line:
+            self.df.error = SyntaxProblem(message, line, column)
+
+    def build(self) -> Dockerfile:
+        # The trailing blank line closes a continuation left open at end of file, as BuildKit does.
+        prepared = "\n".join(self.scan.prepared) + "\n\n"
+        parser = DockerfileParser(fileobj=io.BytesIO(prepared.encode("utf-8")))
+        seen_starts = set()
+        empty = set(self.scan.empty_continuations)
+        for entry in parser.structure:
+            line = entry["startline"] + 1
+            if entry["instruction"] == "COMMENT":
+                if line not in empty:
+                    self.df.comments.append(Comment(line, entry["value"]))
+                continue
+            seen_starts.add(entry["startline"])
+            self.add(self.instruction(entry))
+        for start in self.scan.starts:
+            if start not in seen_starts:
+                word = self.df.lines[start].split()[0]
+                self.fail(f"{word} needs arguments." if word.upper() in KNOWN_INSTRUCTIONS
+                          else f"Unknown instruction {word!r} (a typo, or a missing {self.df.escape} at the end of "
+                          "the line before?).", start + 1, _column(self.df.lines[start]))
+        if not self.df.stages and self.df.error is None:
+            self.fail("The Dockerfile has no FROM instruction, so there is nothing to build.",
+                      (self.scan.starts[0] + 1) if self.scan.starts else 1)
+        return self.df
+
+    def instruction(self, entry: dict) -> Instruction:
+        start = entry["startline"]
+        docs, end = self.scan.heredocs.get(start, ([], min(entry["endline"] + 1, len(self.df.lines))))
+        keyword = entry["instruction"].upper()
+        text = entry["value"]
+        flags: dict[str, list[str]] = {}
+        if keyword in _FLAG_INSTRUCTIONS:
+            text = text.lstrip()
+            while text.startswith("--"):
+                match = _FLAG.match(text)
+                if not match:
+                    break
+                flags.setdefault(match.group(1).lower(), []).append(match.group(2) or "")
+                text = text[match.end():].lstrip()
+        instruction = Instruction(keyword=keyword, line=start + 1, end_line=end, column=_column(self.df.lines[start]),
+                                  source="\n".join(self.df.lines[start:end]), text=text.strip(), flags=flags,
+                                  heredocs=docs)
+        if keyword in _JSON_INSTRUCTIONS and instruction.text.startswith("["):
+            try:
+                decoded = json.loads(instruction.text)
+            except ValueError:
+                decoded = None  # not JSON: BuildKit falls back to shell form
+            if isinstance(decoded, list):
+                if all(isinstance(arg, str) for arg in decoded):
+                    instruction.exec_form = decoded
+                else:
+                    self.fail(f"{keyword} has a JSON array whose items are not all strings.", instruction.line)
+        return instruction
+
+    def add(self, ins: Instruction) -> None:
+        if ins.keyword not in KNOWN_INSTRUCTIONS:
+            word = self.df.lines[ins.line - 1].split()[0]
+            self.fail(f"Unknown instruction {word!r} (a typo, or a missing {self.df.escape} at the end of the line "
+                      "before?).", ins.line, ins.column)
+        if ins.keyword == "FROM":
+            self.start_stage(ins)
+            return
+        if self.stage is None:
+            ins.variables = {k: v for k, v in self.df.global_args.items() if v is not None}
+            ins.expanded = ins.text
+            self.df.global_instructions.append(ins)
+            if ins.keyword == "ARG":
+                for name, value in self.args(ins, ins.variables):
+                    self.df.global_args[name] = value if value is not None else self.df.global_args.get(name)
+            else:
+                self.fail(f"{ins.keyword} before the first FROM: only ARG may come before FROM.", ins.line, ins.column)
+            return
+        stage = self.stage
+        ins.stage = stage.index
+        variables = {k: v for k, v in self.stage_args.items() if v is not None}
+        variables.update(stage.env)
+        ins.variables = variables
+        ins.expanded = Expander(variables, self.df.escape).expand(ins.text) if ins.keyword in _EXPANDED else ins.text
+        ins.workdir, ins.shell = stage.workdir, stage.shell
+        stage.instructions.append(ins)
+        keyword = ins.keyword
+        if keyword == "ARG":
+            for name, value in self.args(ins, variables):
+                self.stage_args[name] = value if value is not None else self.df.global_args.get(name)
+        elif keyword == "ENV":
+            pairs = key_values(ins.text, variables, self.df.escape)
+            if not pairs or any(not key for key, _ in pairs) or (len(pairs) == 1 and "=" not in ins.text
+                                                                  and len(ins.text.split()) < 2):
+                self.fail("ENV needs a name and a value (ENV NAME=value).", ins.line, ins.column)
+            stage.env.update(pairs)
+        elif keyword == "LABEL":
+            stage.labels.update(key_values(ins.text, variables, self.df.escape))
+        elif keyword == "USER":
+            stage.user, stage.user_instruction = ins.expanded.strip(), ins
+        elif keyword == "WORKDIR":
+            stage.workdir = posixpath.join(stage.workdir or "", ins.expanded.strip())
+        elif keyword == "ENTRYPOINT":
+            stage.entrypoint = ins
+            if not self.cmd_set:
+                stage.cmd = None  # Docker resets an inherited CMD when ENTRYPOINT is set
+        elif keyword == "CMD":
+            stage.cmd, self.cmd_set = ins, True
+        elif keyword == "SHELL":
+            if ins.exec_form:
+                stage.shell = tuple(ins.exec_form)
+            else:
+                self.fail("SHELL needs the JSON form, e.g. SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"].",
+                          ins.line, ins.column)
+
+    def args(self, ins: Instruction, variables: dict[str, str]) -> list[tuple[str, str | None]]:
+        result: list[tuple[str, str | None]] = []
+        for word in Expander(variables, self.df.escape).words(ins.text):
+            name, eq, value = word.partition("=")
+            result.append((name, value if eq else None))
+        return result
+
+    def start_stage(self, ins: Instruction) -> None:
+        global_values = {k: v for k, v in self.df.global_args.items() if v is not None}
+        expander = Expander(global_values, self.df.escape)
+        ins.variables = global_values
+        words = expander.words(ins.text)
+        if len(words) not in (1, 3) or (len(words) == 3 and words[1].lower() != "as"):
+            self.fail("FROM takes an image and optionally `AS name`.", ins.line, ins.column)
+        base = words[0] if words else ""
+        ins.expanded = " ".join(words)
+        name = words[2].lower() if len(words) == 3 else None
+        parent = next((s for s in reversed(self.df.stages) if s.name and s.name == base.lower()), None)
+        base_known, unresolved = not expander.missing, tuple(
+            n for n in dict.fromkeys(expander.missing) if n not in AUTOMATIC_ARGS)
+        platform = ins.flag("platform")
+        stage = Stage(index=len(self.df.stages), name=name, from_instruction=ins, base=base, parent=parent,
+                      platform=expander.expand(platform) if platform else None,
+                      unresolved=unresolved, base_known=base_known)
+        if parent is not None:
+            stage.env = dict(parent.env)
+            stage.labels = dict(parent.labels)
+            stage.user, stage.user_instruction = parent.user, parent.user_instruction
+            stage.workdir, stage.entrypoint, stage.cmd = parent.workdir, parent.entrypoint, parent.cmd
+            stage.shell = parent.shell
+        else:
+            stage.shell = DEFAULT_SHELL
+        ins.stage = stage.index
+        self.df.stages.append(stage)
+        self.stage, self.stage_args, self.cmd_set = stage, {}, False
+
+
+def _column(line: str) -> int:
+    return len(line) - len(line.lstrip()) + 1

@@ -1,0 +1,94 @@
+"""Just enough shell to read RUN lines: split a script into simple commands and their separators.
+
+This is no ShellCheck: it tokenises like POSIX sh (quotes, ``&&``, ``||``, ``|``, ``;``, newlines), drops
+redirections and leading ``VAR=value`` assignments, and never fails (unbalanced quotes fall back to
+whitespace splitting), which is what rules about apt, pip, curl and friends need.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from functools import lru_cache
+
+_SEPARATORS = frozenset({"&&", "||", "|", ";", "&", ";;", "(", ")", "|&"})
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_WRAPPERS = frozenset({"sudo", "exec", "time", "nohup", "env", "command", "xargs"})
+
+
+@dataclass(frozen=True)
+class Command:
+    argv: tuple[str, ...]  # without leading assignments and wrappers such as sudo/env
+    separator: str  # what follows: "&&", "||", "|", ";", "&" or "" at the end
+    assignments: tuple[str, ...] = ()
+    wrappers: tuple[str, ...] = ()
+
+    @property
+    def program(self) -> str:
+        return self.argv[0].rsplit("/", 1)[-1] if self.argv else ""
+
+    @property
+    def piped(self) -> bool:
+        return self.separator in ("|", "|&")
+
+    def has(self, *words: str) -> bool:
+        return any(word in self.argv for word in words)
+
+
+@lru_cache(maxsize=8192)
+def split_commands(script: str) -> tuple[Command, ...]:
+    """All simple commands of *script*, in order (sub-shells and ``$(...)`` are not entered)."""
+    commands: list[Command] = []
+    for chunk in re.sub(r"\\\n", " ", script).split("\n"):
+        if chunk.strip():
+            commands.extend(_split_line(chunk))
+    return tuple(commands)
+
+
+def _tokens(line: str) -> list[str]:
+    line = re.sub(r"(?<![\w$])\d+(?=[<>])", "", line)  # 2>&1 -> >&1: file descriptors are not words
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()<>")
+    lexer.whitespace_split = True
+    try:
+        return list(lexer)
+    except ValueError:  # unbalanced quotes: good enough for the rules
+        return line.split()
+
+
+def _split_line(line: str) -> list[Command]:
+    commands: list[Command] = []
+    words: list[str] = []
+    skip_next = False
+    for token in _tokens(line):
+        if skip_next:
+            skip_next = False
+            continue
+        if token in _SEPARATORS:
+            commands.append(_command(words, token))
+            words = []
+        elif set(token) <= set("<>&|"):
+            skip_next = True  # a redirection and its target
+        else:
+            words.append(token)
+    if words:
+        commands.append(_command(words, ""))
+    return [c for c in commands if c.argv]
+
+
+def _command(words: list[str], separator: str) -> Command:
+    i = 0
+    assignments: list[str] = []
+    wrappers: list[str] = []
+    while i < len(words):
+        word = words[i]
+        if _ASSIGNMENT.match(word):
+            assignments.append(word)
+        elif word in _WRAPPERS:
+            wrappers.append(word)
+        elif word.startswith("-") and wrappers:  # options of sudo/env (sudo -E, env -i)
+            pass
+        else:
+            break
+        i += 1
+    return Command(tuple(words[i:]), separator, tuple(assignments), tuple(wrappers))

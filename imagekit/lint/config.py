@@ -1,0 +1,180 @@
+"""Lint configuration: ``[tool.imagekit.lint]`` in pyproject.toml or ``lint:`` in .imagekit.yaml.
+
+The nearest file walking up from the linted file's directory wins (in one directory .imagekit.yaml beats
+pyproject.toml). Command-line flags override it. Only the file that exists is parsed, so the fast path
+imports neither a YAML nor a TOML parser when there is no config.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from imagekit.errors import ImagekitError
+from imagekit.lint.core import PROFILES, Rule, Severity
+
+YAML_NAMES = (".imagekit.yaml", ".imagekit.yml")
+PROFILE_CHOICES = ("auto", *PROFILES)
+FAIL_ON_CHOICES = ("error", "warning", "info", "style", "none")
+_CODE = re.compile(r"^IK\d{3}$")
+_KEYS = {"ignore", "severity", "trusted-registries", "profile", "fail-on", "options"}
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    """Everything policy-like; rules never see it except their own options."""
+
+    severity: Mapping[str, Severity] = field(default_factory=dict)  # per-rule overrides
+    ignored: frozenset[str] = frozenset()
+    trusted_registries: tuple[str, ...] = ()  # globs such as "*.dkr.ecr.*.amazonaws.com"; empty: all trusted
+    profile: str = "auto"
+    fail_on: Severity | None = Severity.WARNING  # None: never fail
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # per-rule options
+    source: str | None = None  # the file it came from, for messages
+
+    def severity_of(self, rule: Rule) -> Severity:
+        return self.severity.get(rule.code, rule.severity)
+
+    def options_for(self, rule: Rule) -> dict[str, Any]:
+        return {**rule.options, **self.options.get(rule.code, {})}
+
+    def with_overrides(self, *, ignore: tuple[str, ...] = (), severity: Mapping[str, str] | None = None,
+                       profile: str | None = None, fail_on: str | None = None) -> "LintConfig":
+        """A copy with command-line flags applied on top (flags add ignores and override the rest)."""
+        overrides = dict(self.severity)
+        for code, level in (severity or {}).items():
+            overrides[_code(code, "--severity")] = Severity.parse(level)
+        return replace(
+            self,
+            ignored=self.ignored | {_code(c, "--ignore") for c in ignore},
+            severity=overrides,
+            profile=_choice(profile, PROFILE_CHOICES, "--profile") if profile else self.profile,
+            fail_on=parse_fail_on(fail_on) if fail_on else self.fail_on,
+        )
+
+
+def parse_fail_on(text: str) -> Severity | None:
+    return None if _choice(text, FAIL_ON_CHOICES, "fail-on") == "none" else Severity.parse(text)
+
+
+def load_config(start_dir: str | Path, explicit_path: str | Path | None = None) -> LintConfig:
+    """The explicit file if given, else the nearest config above *start_dir*, else the defaults."""
+    if explicit_path is not None:
+        path = Path(explicit_path)
+        if not path.is_file():
+            raise ImagekitError(f"Config file {path} does not exist.", "Check the --config path.")
+        data = _read(path)
+        if data is None:
+            raise ImagekitError(f"{path} has no imagekit lint settings.",
+                                "Put them under [tool.imagekit.lint] (pyproject.toml) or lint: (.imagekit.yaml).")
+        return _from_mapping(data, str(path))
+    directory = Path(start_dir).resolve()
+    for candidate_dir in (directory, *directory.parents):
+        for name in (*YAML_NAMES, "pyproject.toml"):
+            path = candidate_dir / name
+            if path.is_file():
+                data = _read(path)
+                if data is not None:
+                    return _from_mapping(data, str(path))
+    return LintConfig()
+
+
+def _read(path: Path) -> Mapping[str, Any] | None:
+    """The lint section of *path*, or None when the file has none."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.name == "pyproject.toml":
+        if "imagekit" not in text:
+            return None  # cheap: no TOML parse for unrelated pyproject files
+        document = _parse_toml(text, path)
+        section = document.get("tool", {}).get("imagekit", {}).get("lint")
+    else:
+        document = _parse_yaml(text, path)
+        section = document.get("lint") if isinstance(document, dict) else None
+    if section is None:
+        return None
+    if not isinstance(section, Mapping):
+        raise ImagekitError(f"{path}: the lint settings must be a table/mapping.", "See docs/lint.md.")
+    return section
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    try:
+        import tomllib  # Python >= 3.11
+    except ImportError:  # pragma: no cover - Python 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ImportError:
+            raise ImagekitError(f"Reading {path} on Python 3.10 needs the tomli package.",
+                                "pip install tomli, or move the settings to .imagekit.yaml.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ImagekitError(f"{path} is not valid TOML: {error}.", "Fix the file or pass --config.") from None
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return YAML(typ="safe", pure=True).load(text)
+    except YAMLError as error:
+        raise ImagekitError(f"{path} is not valid YAML: {error}.", "Fix the file or pass --config.") from None
+
+
+def _from_mapping(data: Mapping[str, Any], source: str) -> LintConfig:
+    try:
+        return _validated(data, source)
+    except ImagekitError as error:
+        if error.message.startswith(source):
+            raise
+        raise ImagekitError(f"{source}: {error.message}", error.hint) from None
+
+
+def _validated(data: Mapping[str, Any], source: str) -> LintConfig:
+    unknown = set(data) - _KEYS
+    if unknown:
+        raise ImagekitError(f"{source}: unknown lint setting(s) {', '.join(sorted(unknown))}.",
+                            f"Known settings: {', '.join(sorted(_KEYS))}.")
+    where = f"{source}: "
+    ignored = frozenset(_code(c, where + "ignore") for c in _list(data.get("ignore", []), where + "ignore"))
+    severity_table = data.get("severity", {})
+    if not isinstance(severity_table, Mapping):
+        raise ImagekitError(f"{where}severity must map rule ids to levels.", 'e.g. severity = { IK202 = "error" }')
+    severity = {_code(code, where + "severity"): Severity.parse(str(level)) for code, level in severity_table.items()}
+    options = data.get("options", {})
+    if not isinstance(options, Mapping) or not all(isinstance(v, Mapping) for v in options.values()):
+        raise ImagekitError(f"{where}options must map rule ids to tables of options.", "See docs/lint.md.")
+    return LintConfig(
+        severity=severity,
+        ignored=ignored,
+        trusted_registries=tuple(_list(data.get("trusted-registries", []), where + "trusted-registries")),
+        profile=_choice(str(data.get("profile", "auto")), PROFILE_CHOICES, where + "profile"),
+        fail_on=parse_fail_on(str(data["fail-on"])) if "fail-on" in data else Severity.WARNING,
+        options={_code(code, where + "options"): dict(value) for code, value in options.items()},
+        source=source,
+    )
+
+
+def _list(value: Any, what: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ImagekitError(f"{what} must be a list of strings.", "See docs/lint.md.")
+    return value
+
+
+def _code(code: str, what: str) -> str:
+    normalised = str(code).strip().upper()
+    if not _CODE.match(normalised):
+        raise ImagekitError(f"{what}: {code!r} is not a rule id.", "Rule ids look like IK101; see `imagekit rules`.")
+    return normalised
+
+
+def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
+    normalised = value.strip().lower()
+    if normalised not in choices:
+        raise ImagekitError(f"{what}: {value!r} is not one of {', '.join(choices)}.", "")
+    return normalised

@@ -1,0 +1,104 @@
+"""Inline suppression comments for Dockerfiles.
+
+    # imagekit ignore=IK202,IK301 -- reason     the next instruction
+    # imagekit stage ignore=IK109 -- reason     a stage: the one the next FROM starts, else the current one
+    # imagekit global ignore=IK208 -- reason    the whole file
+    # imagekit profile=serve                    choose the profile instead of inferring it
+
+Findings about something *missing* are reported on the stage's FROM line, so an ignore above that FROM
+silences them. A pragma that silences nothing, names an unknown rule or cannot be read is reported (IK299).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from imagekit.dockerfile.model import Dockerfile
+from imagekit.lint.core import Finding, Problem
+
+_IGNORE = re.compile(r"^imagekit\s+(?:(stage|global)\s+)?ignore\s*=\s*([A-Za-z0-9_,\s]+?)\s*(?:--\s*(?P<reason>.*))?$",
+                     re.I)
+_PROFILE = re.compile(r"^imagekit\s+profile\s*=\s*([a-z]+)\s*$", re.I)
+_MENTION = re.compile(r"^imagekit\b", re.I)
+
+
+@dataclass
+class Pragma:
+    scope: str  # "line", "stage" or "global"
+    codes: tuple[str, ...]
+    line: int
+    first: int  # lines covered, inclusive
+    last: int
+    reason: str = ""
+    used: set[str] = field(default_factory=set)
+
+    def covers(self, finding: Finding) -> bool:
+        line = finding.line or 0
+        return finding.rule in self.codes and (self.scope == "global" or self.first <= line <= self.last)
+
+
+@dataclass
+class Pragmas:
+    pragmas: list[Pragma]
+    profile: str | None  # from `# imagekit profile=...`
+    problems: list[Problem]  # unreadable pragmas
+
+
+def read_pragmas(df: Dockerfile) -> Pragmas:
+    result = Pragmas([], None, [])
+    instructions = sorted(df.instructions, key=lambda i: i.line)
+    last_line = max(len(df.lines), 1)
+    for comment in df.comments:
+        text = comment.text.strip()
+        if not _MENTION.match(text):
+            continue
+        profile = _PROFILE.match(text)
+        if profile:
+            result.profile = profile.group(1).lower()
+            continue
+        match = _IGNORE.match(text)
+        if not match:
+            result.problems.append(Problem(f"Cannot read the pragma {text!r}: expected "
+                                           "`# imagekit [stage|global] ignore=IK123[,IK124] -- reason`.",
+                                           comment.line, 1))
+            continue
+        scope = (match.group(1) or "line").lower()
+        codes = tuple(c.strip().upper() for c in match.group(2).replace(" ", ",").split(",") if c.strip())
+        nxt = next((i for i in instructions if i.line > comment.line), None)
+        if scope == "global":
+            first, last = 1, last_line
+        elif scope == "stage":
+            first, last = _stage_range(df, comment.line, nxt.line if nxt and nxt.keyword == "FROM" else None, last_line)
+        else:
+            first, last = (nxt.line, nxt.end_line) if nxt else (0, -1)
+        result.pragmas.append(Pragma(scope, codes, comment.line, first, last, match.group("reason") or ""))
+    return result
+
+
+def _stage_range(df: Dockerfile, comment_line: int, next_from: int | None, last_line: int) -> tuple[int, int]:
+    starts = [stage.line for stage in df.stages]
+    start = next_from if next_from is not None else max((s for s in starts if s < comment_line), default=1)
+    later = [s for s in starts if s > start]
+    return start, (later[0] - 1 if later else last_line)
+
+
+def apply_pragmas(findings: list[Finding], pragmas: Pragmas, *, known: set[str], ran: set[str]) -> tuple[list[Finding], list[Problem]]:
+    """Drop suppressed findings; return the rest plus problems about useless or unknown pragmas."""
+    kept = []
+    for finding in findings:
+        hit = next((p for p in pragmas.pragmas if p.covers(finding)), None)
+        if hit is None:
+            kept.append(finding)
+        else:
+            hit.used.add(finding.rule)
+    problems = list(pragmas.problems)
+    for pragma in pragmas.pragmas:
+        for code in pragma.codes:
+            if code not in known:
+                problems.append(Problem(f"The pragma names {code}, which is not an imagekit rule.", pragma.line, 1,
+                                        fix="Correct the rule id (see `imagekit rules`) or remove it."))
+            elif code in ran and code not in pragma.used:
+                problems.append(Problem(f"The pragma ignores {code}, but {code} reports nothing here.", pragma.line, 1,
+                                        fix="Remove the stale ignore."))
+    return kept, problems

@@ -1,0 +1,190 @@
+"""Render findings as text, JSON, SARIF 2.1.0, JUnit XML or GitHub workflow commands.
+
+Dockerfile findings have a file and line; image findings (``imagekit lint --image``) have the image as
+``file``, no line, and a ``path`` inside the image.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+from xml.sax.saxutils import quoteattr
+
+from imagekit import __version__
+from imagekit.lint.core import Finding, Rule, Severity
+
+FORMATS = ("text", "json", "sarif", "junit", "github")
+RULES_DOC_URL = "https://github.com/imagekit/imagekit/blob/main/docs/rules.md"
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note", Severity.STYLE: "note"}
+_GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice", Severity.STYLE: "notice"}
+
+
+def help_uri(code: str) -> str:
+    return f"{RULES_DOC_URL}#{code.lower()}"
+
+
+def summarize(findings: Sequence[Finding], *, files: int, fail_on: Severity | None) -> dict:
+    counts = Counter(f.severity.label for f in findings)
+    return {
+        "files": files,
+        "findings": len(findings),
+        **{severity.label: counts.get(severity.label, 0) for severity in sorted(Severity, reverse=True)},
+        "fail_on": fail_on.label if fail_on else "none",
+        "failed": fail_on is not None and any(f.severity >= fail_on for f in findings),
+    }
+
+
+def render(findings: Sequence[Finding], fmt: str, *, files: int | None = None, fail_on: Severity | None = None,
+           rules: Mapping[str, Rule] | None = None, quiet: bool = False,
+           source: Callable[[str], list[str] | None] | None = None) -> str:
+    """One report for all *findings*. *source(file)* returns a file's lines for the text format's caret."""
+    files = files if files is not None else len({f.file for f in findings})
+    if fmt == "text":
+        return _text(findings, summarize(findings, files=files, fail_on=fail_on), quiet, source or _read_lines)
+    if fmt == "json":
+        data = {"findings": [f.as_dict() for f in findings],
+                "summary": summarize(findings, files=files, fail_on=fail_on)}
+        return json.dumps(data, indent=2) + "\n"
+    if fmt == "sarif":
+        return json.dumps(_sarif(findings, rules if rules is not None else _all_rules()), indent=2) + "\n"
+    if fmt == "junit":
+        return _junit(findings)
+    if fmt == "github":
+        return "".join(_github(f) + "\n" for f in findings)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _all_rules() -> Mapping[str, Rule]:
+    from imagekit.lint.core import all_rules
+
+    return all_rules()
+
+
+def _read_lines(file: str) -> list[str] | None:
+    try:
+        from imagekit.dockerfile.source import decode
+
+        return decode(Path(file).read_bytes()).split("\n")
+    except OSError:
+        return None
+
+
+def _text(findings: Sequence[Finding], summary: dict, quiet: bool, source: Callable[[str], list[str] | None]) -> str:
+    out: list[str] = []
+    cache: dict[str, list[str] | None] = {}
+    for f in findings:
+        if f.line is None:
+            where = f"{f.file}: {f.path}" if f.path else f.file
+            out.append(f"{where}: {f.severity.label} {f.rule}: {f.message}")
+        else:
+            out.append(f"{f.file}:{f.line}:{f.column or 1}: {f.severity.label} {f.rule}: {f.message}")
+            if f.file not in cache:
+                cache[f.file] = source(f.file)
+            lines = cache[f.file]
+            if lines and 0 < f.line <= len(lines):
+                text = lines[f.line - 1].replace("\t", " ")
+                gutter = f"{f.line:>5} | "
+                out.append(gutter + text)
+                out.append(" " * (len(gutter) - 2) + "| " + " " * max((f.column or 1) - 1, 0) + "^")
+        if f.fix and not quiet:
+            out.append(f"      = fix: {f.fix}")
+    if not quiet:
+        counts = ", ".join(f"{summary[s.label]} {s.label}" for s in sorted(Severity, reverse=True) if summary[s.label])
+        plural = "s" if summary["files"] != 1 else ""
+        out.append(f"{summary['files']} file{plural} checked: " + (counts if counts else "no findings") + ".")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def _sarif(findings: Sequence[Finding], rules: Mapping[str, Rule]) -> dict:
+    used = sorted({f.rule for f in findings} | set(rules))
+    index = {code: i for i, code in enumerate(used)}
+    descriptors = []
+    for code in used:
+        rule = rules.get(code)
+        descriptor: dict = {"id": code, "helpUri": help_uri(code)}
+        if rule is not None:
+            descriptor.update({
+                "name": rule.name,
+                "shortDescription": {"text": rule.summary},
+                "fullDescription": {"text": rule.rationale},
+                "help": {"text": f"{rule.rationale}\n\nFix: {rule.fix}",
+                         "markdown": f"{rule.rationale}\n\n**Fix:** {rule.fix}"},
+                "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+                "properties": {"tags": [rule.target, *rule.profiles]},
+            })
+        descriptors.append(descriptor)
+    results = []
+    for f in findings:
+        result: dict = {"ruleId": f.rule, "ruleIndex": index[f.rule], "level": _SARIF_LEVEL[f.severity],
+                        "message": {"text": f.message + (f" Fix: {f.fix}" if f.fix else "")}}
+        if f.line is not None:
+            region = {"startLine": f.line, **({"startColumn": f.column} if f.column else {})}
+            result["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": _uri(f.file)}, "region": region}}]
+        else:
+            name = f"{f.file}:{f.path}" if f.path else f.file
+            result["locations"] = [{"logicalLocations": [{"name": f.path or f.file, "fullyQualifiedName": name,
+                                                          "kind": "resource"}]}]
+        results.append(result)
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "imagekit", "version": __version__, "informationUri": RULES_DOC_URL,
+                                "rules": descriptors}},
+            "results": results,
+            "columnKind": "unicodeCodePoints",
+        }],
+    }
+
+
+def _uri(file: str) -> str:
+    """Relative paths stay relative (GitHub code scanning resolves them against the checkout)."""
+    return Path(file).as_posix()
+
+
+def _junit(findings: Sequence[Finding]) -> str:
+    by_file: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_file.setdefault(f.file, []).append(f)
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           f'<testsuites name="imagekit lint" tests="{max(len(findings), 1)}" failures="{len(findings)}">']
+    for file, items in by_file.items():
+        out.append(f'  <testsuite name={quoteattr(file)} tests="{len(items)}" failures="{len(items)}">')
+        for f in items:
+            where = f"{file}:{f.line}" if f.line is not None else f"{file}: {f.path or ''}".rstrip(": ")
+            out.append(f"    <testcase classname={quoteattr(file)} name={quoteattr(f'{f.rule} {where}')}>")
+            out.append(f"      <failure type={quoteattr(f.severity.label)} message={quoteattr(f.message)}>"
+                       f"{_xml_text(f.fix or '')}</failure>")
+            out.append("    </testcase>")
+        out.append("  </testsuite>")
+    if not findings:
+        out.append('  <testsuite name="imagekit lint" tests="1" failures="0">')
+        out.append('    <testcase classname="imagekit" name="no findings"/>')
+        out.append("  </testsuite>")
+    out.append("</testsuites>")
+    return "\n".join(out) + "\n"
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _github(f: Finding) -> str:
+    props = [f"file={_gh_property(f.file)}"]
+    if f.line is not None:
+        props.append(f"line={f.line}")
+        if f.column:
+            props.append(f"col={f.column}")
+    props.append(f"title={_gh_property(f.rule + (' ' + f.path if f.path else ''))}")
+    return f"::{_GITHUB_LEVEL[f.severity]} {','.join(props)}::{_gh_data(f.message)}"
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")

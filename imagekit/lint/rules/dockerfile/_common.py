@@ -1,0 +1,144 @@
+"""What Dockerfile rules share: the context they receive and small readers for RUN commands and images."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Mapping
+
+from imagekit import contract
+from imagekit.dockerfile.expand import Expander
+from imagekit.dockerfile.model import Dockerfile, Instruction, Stage
+from imagekit.dockerfile.shell import Command, split_commands
+from imagekit.lint.core import PROFILES
+
+ALL_PROFILES = PROFILES
+SAGEMAKER_PROFILES = (contract.TRAIN_COMMAND, contract.SERVE_COMMAND)
+
+
+@dataclass(frozen=True)
+class DockerfileContext:
+    """The read-only view a Dockerfile rule's check receives."""
+
+    dockerfile: Dockerfile
+    profiles: frozenset[str]
+    options: Mapping[str, Any]
+    trusted_registries: tuple[str, ...] = ()
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The SageMaker modes (train/serve) being checked."""
+        return tuple(m for m in SAGEMAKER_PROFILES if m in self.profiles)
+
+
+def commands(ins: Instruction) -> list[Command]:
+    """The simple commands a RUN executes (exec form is one command)."""
+    if ins.keyword != "RUN":
+        return []
+    if ins.exec_form is not None:
+        return [Command(tuple(ins.exec_form), "")] if ins.exec_form else []
+    return [cmd for script in ins.shell_scripts() for cmd in split_commands(script)]
+
+
+def copy_paths(ins: Instruction) -> list[str]:
+    """Sources then destination of a COPY/ADD, unquoted and expanded (heredoc markers included)."""
+    if ins.exec_form is not None:
+        return list(ins.exec_form)
+    return Expander(ins.variables).words(ins.text) if ins.text else []
+
+
+def runs(stages: Iterable[Stage]) -> Iterator[tuple[Instruction, list[Command]]]:
+    for stage in stages:
+        for ins in stage.instructions:
+            if ins.keyword == "RUN":
+                yield ins, commands(ins)
+
+
+def own_instructions(stages: Iterable[Stage], *keywords: str) -> Iterator[Instruction]:
+    for stage in stages:
+        for ins in stage.instructions:
+            if ins.keyword in keywords:
+                yield ins
+
+
+def package_manager_installs(cmd: Command) -> tuple[str, list[str]] | None:
+    """(manager, package words) for apt-get/apt/yum/dnf/microdnf install and apk add; options dropped."""
+    program, argv = cmd.program, cmd.argv
+    if program in ("apt-get", "apt", "yum", "dnf", "microdnf", "tdnf") and "install" in argv:
+        args = argv[argv.index("install") + 1:]
+    elif program == "apk" and "add" in argv:
+        args = argv[argv.index("add") + 1:]
+    else:
+        return None
+    packages, skip = [], False
+    for word in args:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in ("-t", "--target-release", "-o", "--option", "--virtual", "--setopt") and "=" not in word
+        else:
+            packages.append(word)
+    return program, packages
+
+
+def pip_install_args(cmd: Command) -> list[str] | None:
+    """The words after ``install`` of ``pip install``/``python -m pip install``/``uv pip install``, else None."""
+    argv = list(cmd.argv)
+    program = cmd.program
+    if re.fullmatch(r"python[\d.]*", program) and argv[1:3] == ["-m", "pip"]:
+        argv = argv[2:]
+    elif program == "uv" and argv[1:2] == ["pip"]:
+        argv = argv[1:]
+    elif not re.fullmatch(r"pip[\d.]*", program):
+        return None
+    if len(argv) < 2 or argv[1] != "install":
+        return None
+    return argv[2:]
+
+
+_VALUE_OPTIONS = {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
+                  "--extra-index-url", "-f", "--find-links", "--target", "-t", "--prefix", "--root",
+                  "--trusted-host", "--platform", "--python-version", "--implementation", "--abi", "--cache-dir",
+                  "--src", "--upgrade-strategy", "--progress-bar", "--python", "--config-settings", "-C",
+                  "--only-binary", "--no-binary", "--log", "--timeout", "--retries", "--cert", "--client-cert",
+                  "--proxy", "--index-strategy", "--extra"}
+
+
+def pip_requirements(args: list[str]) -> list[str]:
+    """Requirement words of a pip install (options and their values dropped)."""
+    reqs, skip = [], False
+    for word in args:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in _VALUE_OPTIONS
+        else:
+            reqs.append(word)
+    return reqs
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    registry: str
+    repository: str
+    tag: str | None
+    digest: str | None
+
+
+def parse_image(ref: str) -> ImageRef:
+    """Split ``[registry/]repo[:tag][@digest]`` (Docker's rules for what counts as a registry)."""
+    name, _, digest = ref.partition("@")
+    registry, slash, rest = name.partition("/")
+    if not slash or not ("." in registry or ":" in registry or registry == "localhost"):
+        registry, rest = "docker.io", name
+    repo, colon, tag = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    return ImageRef(registry, repo if colon else rest, tag if colon else None, digest or None)
+
+
+def is_scratch(image: str) -> bool:
+    return image.strip().lower() == "scratch"
+
+
+def registry_trusted(registry: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatch(registry, pattern) for pattern in patterns)

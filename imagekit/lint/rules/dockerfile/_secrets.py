@@ -1,0 +1,23 @@
+"""Recognising secrets by name and by value (shared by IK306 and IK307)."""
+
+from __future__ import annotations
+
+import re
+
+# Names that hold credentials in ML stacks (AWS, Hugging Face, W&B, OpenAI...) and generic ones.
+SECRET_NAME = re.compile(
+    r"^(AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SESSION_TOKEN|HF_TOKEN|HUGGING_FACE_HUB_TOKEN|"
+    r"HUGGINGFACE_HUB_TOKEN|HUGGINGFACE_TOKEN|WANDB_API_KEY|OPENAI_API_KEY|ANTHROPIC_API_KEY|COMET_API_KEY|"
+    r"NEPTUNE_API_TOKEN|MLFLOW_TRACKING_PASSWORD|MLFLOW_TRACKING_TOKEN|GITHUB_TOKEN|GH_TOKEN|NGC_API_KEY|"
+    r".*(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|SECRET_KEY|ACCESS_KEY|AUTH_KEY))$",
+    re.I,
+)
+_NOT_SECRET_SUFFIX = re.compile(r"_(FILE|PATH|DIR|URL|URI|ENDPOINT|NAME|ID_FILE|LENGTH|TYPE)$", re.I)
+# Values that are credentials whatever they are called.
+SECRET_VALUE = re.compile(
+    r"\b(AKIA|ASIA)[0-9A-Z]{16}\b|\bhf_[A-Za-z0-9]{30,}\b|\bgh[pousr]_[A-Za-z0-9]{36}\b|\bsk-[A-Za-z0-9_-]{20,}\b"
+)
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(SECRET_NAME.match(name)) and not _NOT_SECRET_SUFFIX.search(name)

@@ -1,0 +1,74 @@
+"""IK104: nothing provides the `train`/`serve` program SageMaker runs."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Iterator
+
+from imagekit.lint.core import Problem, Rule, Severity
+from imagekit.lint.rules.dockerfile._common import (
+    copy_paths,
+    SAGEMAKER_PROFILES,
+    DockerfileContext,
+    commands,
+    pip_install_args,
+    pip_requirements,
+)
+
+_STANDARD_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+_MANAGED_BASES = re.compile(r"\.dkr\.ecr\.|sagemaker|deep-learning-containers", re.I)
+# sagemaker-training and the framework toolkits built on it install a `train` console script.
+_TOOLKIT_PROVIDES = {"train": re.compile(r"^sagemaker[-_]([a-z0-9]+[-_])?training\b", re.I)}
+
+
+def check(ctx: DockerfileContext) -> Iterator[Problem]:
+    final = ctx.dockerfile.final_stage
+    if not final or final.entrypoint is not None or _MANAGED_BASES.search(final.external_base):
+        return  # an ENTRYPOINT receives the mode as its argument; managed bases ship their own
+    path_dirs = set(_STANDARD_PATH) | set(filter(None, final.env.get("PATH", "").split(":")))
+    missing = [mode for mode in ctx.modes if not _provides(final.all_instructions(), mode, path_dirs)]
+    if len(ctx.modes) == 2 and len(missing) == 1:
+        return  # train and serve were both possible: one of them is enough
+    if missing:
+        names = " or ".join(f"`{mode}`" for mode in missing)
+        yield Problem(f"Nothing in this Dockerfile provides {names}: there is no ENTRYPOINT, so SageMaker runs "
+                      f"{names} from PATH, and no instruction adds a file of that name (the base image "
+                      f"{final.external_base or 'scratch'} is not checked).", final.line, 1)
+
+
+def _provides(instructions: list, mode: str, path_dirs: set[str]) -> bool:
+    word = re.compile(rf"(^|[/\s\"'=]){re.escape(mode)}($|[\s\"';&|])")
+    for ins in instructions:
+        if ins.keyword in ("COPY", "ADD"):
+            parts = copy_paths(ins)
+            dest = posixpath.normpath(posixpath.join(ins.workdir or "/", parts[-1])) if parts else ""
+            if any(posixpath.basename(p.rstrip("/")) == mode for p in parts) or dest in path_dirs:
+                return True
+        elif ins.keyword == "RUN":
+            if any(word.search(script) for script in ins.shell_scripts()):
+                return True
+            toolkit = _TOOLKIT_PROVIDES.get(mode)
+            for cmd in commands(ins):
+                args = pip_install_args(cmd)
+                if toolkit and args and any(toolkit.match(r) for r in pip_requirements(args)):
+                    return True
+    return False
+
+
+RULE = Rule(
+    code="IK104",
+    name="mode-program-missing",
+    severity=Severity.WARNING,
+    profiles=SAGEMAKER_PROFILES,
+    target="dockerfile",
+    summary="No ENTRYPOINT and no instruction provides an executable named `train`/`serve` on PATH.",
+    rationale="Without an ENTRYPOINT, `docker run IMAGE train` executes a program called `train` found on "
+    "PATH (likewise `serve`). If nothing installs one the job fails at once with `executable file not found`. "
+    "The rule cannot look inside the base image, so it stays quiet for SageMaker-managed bases and reports on "
+    "the final FROM line, where an ignore pragma can accept the base's program.",
+    fix="Add an exec-form ENTRYPOINT, or COPY an executable `train`/`serve` into a directory on PATH.",
+    check=check,
+    example_bad='# imagekit profile=serve\nFROM python:3.11-slim\nCOPY app.py /opt/app/\nCMD ["python", "/opt/app/app.py"]\n',
+    example_good='# imagekit profile=serve\nFROM python:3.11-slim\nCOPY --chmod=755 serve /usr/local/bin/serve\n',
+)

@@ -1,0 +1,57 @@
+"""IK105: SAGEMAKER_PROGRAM names a file nothing copies into /opt/ml/code."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Iterator
+
+from imagekit import contract
+from imagekit.lint.core import Problem, Rule, Severity
+from imagekit.lint.rules.dockerfile._common import copy_paths, DockerfileContext
+
+_CODE_DIR = str(contract.CODE_DIR)
+
+
+def check(ctx: DockerfileContext) -> Iterator[Problem]:
+    final = ctx.dockerfile.final_stage
+    if not final:
+        return
+    program = final.env.get(contract.ENV_PROGRAM, "").strip()
+    if not program or final.env.get(contract.ENV_SUBMIT_DIRECTORY):
+        return  # code downloaded from SAGEMAKER_SUBMIT_DIRECTORY at run time
+    instructions = final.all_instructions()
+    target = posixpath.join(_CODE_DIR, program)
+    for ins in instructions:
+        if ins.keyword not in ("COPY", "ADD") or not ins.expanded:
+            continue
+        parts = copy_paths(ins)
+        if len(parts) < 2 and not ins.heredocs:
+            continue
+        dest = posixpath.normpath(posixpath.join(ins.workdir or "/", parts[-1]))
+        sources = parts[:-1]
+        if dest == target or (dest == _CODE_DIR or dest.startswith(_CODE_DIR + "/")) and (
+            any(posixpath.basename(s.rstrip("/")) in (program, ".", "") or "." not in posixpath.basename(s)
+                for s in sources)
+        ):
+            return
+    setter = next((i for i in reversed(instructions) if i.keyword == "ENV" and contract.ENV_PROGRAM in i.text),
+                  final.from_instruction)
+    yield Problem(f"{contract.ENV_PROGRAM}={program}, but no COPY/ADD puts {program} into {_CODE_DIR}: the "
+                  "training toolkit will fail to find the entry point.", setter.line, setter.column)
+
+
+RULE = Rule(
+    code="IK105",
+    name="program-without-code",
+    severity=Severity.WARNING,
+    profiles=(contract.TRAIN_COMMAND,),
+    target="dockerfile",
+    summary=f"{contract.ENV_PROGRAM} is set but no COPY/ADD into {_CODE_DIR} can provide it.",
+    rationale=f"The sagemaker-training toolkit runs {_CODE_DIR}/${contract.ENV_PROGRAM}. If the image does not "
+    "contain it (and SAGEMAKER_SUBMIT_DIRECTORY does not point at code to download), the job fails with a "
+    "framework error after the instance has started.",
+    fix=f"COPY the script into {_CODE_DIR}, or point {contract.ENV_PROGRAM} at a file that is copied there.",
+    check=check,
+    example_bad=f"FROM python:3.11-slim\nENV {contract.ENV_PROGRAM}=train.py\nCOPY train.py /opt/app/\n",
+    example_good=f"FROM python:3.11-slim\nENV {contract.ENV_PROGRAM}=train.py\nCOPY train.py {_CODE_DIR}/train.py\n",
+)

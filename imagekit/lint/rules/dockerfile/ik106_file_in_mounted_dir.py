@@ -1,0 +1,39 @@
+"""IK106: files baked into a directory SageMaker mounts over at run time."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Iterator
+
+from imagekit import contract
+from imagekit.lint.core import Problem, Rule, Severity
+from imagekit.lint.rules.dockerfile._common import copy_paths, SAGEMAKER_PROFILES, DockerfileContext, own_instructions
+
+_MOUNTS = ", ".join(str(d) for d in contract.MOUNTED_DIRS)
+
+
+def check(ctx: DockerfileContext) -> Iterator[Problem]:
+    for ins in own_instructions(ctx.dockerfile.final_image_stages(), "COPY", "ADD"):
+        parts = copy_paths(ins)
+        if not parts:
+            continue
+        dest = posixpath.normpath(posixpath.join(ins.workdir or "/", parts[-1]))
+        if contract.is_under_mounted_dir(dest):
+            yield Problem(f"{ins.keyword} writes to {dest}, which SageMaker mounts over at run time: the files "
+                          "will not be there when the job or endpoint starts.", ins.line, ins.column)
+
+
+RULE = Rule(
+    code="IK106",
+    name="file-in-mounted-dir",
+    severity=Severity.WARNING,
+    profiles=SAGEMAKER_PROFILES,
+    target="dockerfile",
+    summary="COPY/ADD into a /opt/ml directory that SageMaker mounts at run time.",
+    rationale=f"SageMaker mounts {_MOUNTS} when a job or endpoint starts, hiding whatever the image put there. "
+    "A model or config baked into those paths works in `docker run` and vanishes in production.",
+    fix="Put files elsewhere (e.g. /opt/program, or /opt/ml/code for toolkit code) and read the mounts at run time.",
+    check=check,
+    example_bad=f"FROM python:3.11-slim\nCOPY model.pt {contract.MODEL_DIR}/model.pt\n",
+    example_good="FROM python:3.11-slim\nCOPY model.pt /opt/program/model.pt\n",
+)

@@ -1,0 +1,52 @@
+"""IK110: NVIDIA driver packages or libraries in the image."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Iterator
+
+from imagekit import contract
+from imagekit.lint.core import Problem, Rule, Severity
+from imagekit.lint.rules.dockerfile._common import (
+    copy_paths,
+    ALL_PROFILES,
+    DockerfileContext,
+    own_instructions,
+    package_manager_installs,
+    runs,
+)
+
+
+def check(ctx: DockerfileContext) -> Iterator[Problem]:
+    stages = ctx.dockerfile.final_image_stages()
+    for ins, cmds in runs(stages):
+        for cmd in cmds:
+            install = package_manager_installs(cmd)
+            drivers = [p for p in (install[1] if install else []) if p.startswith(contract.NVIDIA_DRIVER_PACKAGE_PREFIXES)]
+            if drivers:
+                yield Problem(f"Installs the NVIDIA driver package(s) {', '.join(drivers)}; the host provides the "
+                              "driver and a second copy breaks GPU access.", ins.line, ins.column)
+    for ins in own_instructions(stages, "COPY", "ADD"):
+        parts = copy_paths(ins)
+        libs = [p for p in parts if posixpath.basename(p).startswith(contract.NVIDIA_DRIVER_LIBRARY_PREFIXES)]
+        if libs:
+            yield Problem(f"Copies the driver library {libs[0]} into the image; the host mounts the driver's own.",
+                          ins.line, ins.column)
+
+
+RULE = Rule(
+    code="IK110",
+    name="nvidia-driver-in-image",
+    severity=Severity.ERROR,
+    profiles=ALL_PROFILES,
+    target="dockerfile",
+    summary="The image installs NVIDIA driver packages or copies driver libraries such as libcuda.so.",
+    rationale="GPU containers must carry the CUDA toolkit only. The NVIDIA container runtime mounts the host's "
+    "driver libraries (libcuda.so, libnvidia-ml.so); a driver inside the image shadows them and fails with "
+    "version-mismatch errors. SageMaker's docs say not to bundle the driver.",
+    fix="Remove the driver packages; use a CUDA runtime base image (nvidia/cuda:*-runtime) or cuda-toolkit packages.",
+    check=check,
+    example_bad="FROM ubuntu:22.04\nRUN apt-get update && apt-get install -y --no-install-recommends nvidia-driver-535 "
+    "&& rm -rf /var/lib/apt/lists/*\n",
+    example_good="FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04\n",
+)

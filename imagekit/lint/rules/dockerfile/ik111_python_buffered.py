@@ -1,0 +1,43 @@
+"""IK111: Python output is buffered, so logs reach CloudWatch late."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from imagekit import contract
+from imagekit.lint.core import Problem, Rule, Severity
+from imagekit.lint.rules.dockerfile._common import SAGEMAKER_PROFILES, DockerfileContext
+
+_PYTHON = re.compile(r"\b(python[\d.]*|pip[\d.]*|pytorch|tensorflow|conda)\b", re.I)
+
+
+def check(ctx: DockerfileContext) -> Iterator[Problem]:
+    final = ctx.dockerfile.final_stage
+    if not final or final.env.get(contract.ENV_PYTHONUNBUFFERED):
+        return
+    entrypoint = final.entrypoint.exec_form if final.entrypoint and final.entrypoint.exec_form else []
+    if "-u" in entrypoint:
+        return
+    texts = [final.external_base] + [i.text for i in final.all_instructions()]
+    if any(_PYTHON.search(t) for t in texts):
+        yield Problem(f"Python writes through a block buffer when stdout is not a terminal; without "
+                      f"{contract.ENV_PYTHONUNBUFFERED}=1 logs reach CloudWatch late or are lost on a crash.",
+                      final.line, 1)
+
+
+RULE = Rule(
+    code="IK111",
+    name="python-output-buffered",
+    severity=Severity.INFO,
+    profiles=SAGEMAKER_PROFILES,
+    target="dockerfile",
+    summary=f"A Python image does not set {contract.ENV_PYTHONUNBUFFERED}.",
+    rationale="SageMaker streams the container's stdout/stderr to CloudWatch. Python buffers stdout when it is "
+    "not a terminal, so progress logs arrive in bursts and the last lines before a crash can be lost. "
+    "Reported on the final FROM line because something is missing.",
+    fix=f"Add ENV {contract.ENV_PYTHONUNBUFFERED}=1 (or run python -u).",
+    check=check,
+    example_bad="FROM python:3.11-slim\nCOPY train.py /opt/program/\n",
+    example_good=f"FROM python:3.11-slim\nENV {contract.ENV_PYTHONUNBUFFERED}=1\nCOPY train.py /opt/program/\n",
+)

@@ -1,0 +1,37 @@
+"""IK208: apt packages installed without a version in the final image."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from imagekit.lint.core import Problem, Rule, Severity
+from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, package_manager_installs, runs
+
+
+def check(ctx: DockerfileContext) -> Iterator[Problem]:
+    for ins, cmds in runs(ctx.dockerfile.final_image_stages()):
+        for cmd in cmds:
+            install = package_manager_installs(cmd)
+            if not install or install[0] not in ("apt-get", "apt"):
+                continue
+            loose = [p for p in install[1] if "=" not in p and not p.endswith(".deb") and "$" not in p]
+            if loose:
+                yield Problem(f"apt packages without a version: {', '.join(loose)}.", ins.line, ins.column)
+
+
+RULE = Rule(
+    code="IK208",
+    name="unpinned-apt-package",
+    severity=Severity.INFO,
+    profiles=ALL_PROFILES,
+    target="dockerfile",
+    summary="apt packages in the final image are installed without `=version`.",
+    rationale="Only the final image's packages matter for reproducibility; builder stages are ignored. "
+    "Pinning apt versions is a trade-off (old versions leave the mirror), hence info, not warning.",
+    fix="Pin the packages that matter (pkg=1.2.3-1) or build from a dated snapshot mirror.",
+    check=check,
+    example_bad="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl "
+    "&& rm -rf /var/lib/apt/lists/*\n",
+    example_good="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u8 "
+    "&& rm -rf /var/lib/apt/lists/*\n",
+)

@@ -1,0 +1,43 @@
+"""IK211: a piped RUN without pipefail."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from imagekit.lint.core import Problem, Rule, Severity
+from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, commands, own_instructions
+
+_POSIX_SHELLS = ("sh", "bash", "ash", "dash", "zsh", "ksh")
+_SET_PIPEFAIL = re.compile(r"\bset\s+(-[a-z]*o\s+pipefail|-o\s+pipefail|.*-o\s*pipefail)")
+
+
+def check(ctx: DockerfileContext) -> Iterator[Problem]:
+    for ins in own_instructions(ctx.dockerfile.stages, "RUN"):
+        shell = ins.shell
+        if ins.exec_form is not None or not shell or shell[0].rsplit("/", 1)[-1] not in _POSIX_SHELLS:
+            continue
+        if "pipefail" in " ".join(shell) or any(_SET_PIPEFAIL.search(s) for s in ins.shell_scripts()):
+            continue
+        cmds = commands(ins)
+        piped = next((c for c in cmds if c.piped), None)
+        if piped is not None:
+            yield Problem(f"`{' '.join(piped.argv[:2])} ... | ...` runs without pipefail: if a command before the "
+                          "pipe fails, the RUN still succeeds when the last one does.", ins.line, ins.column)
+
+
+RULE = Rule(
+    code="IK211",
+    name="pipe-without-pipefail",
+    severity=Severity.WARNING,
+    profiles=ALL_PROFILES,
+    target="dockerfile",
+    summary="A RUN pipes commands without `pipefail`, hiding failures of all but the last.",
+    rationale="`curl -fsSL $URL | tar -xz` succeeds even when the download fails, leaving a broken or empty "
+    "model directory in the image. Debian's /bin/sh (dash) has no pipefail, so switch to bash.",
+    fix='Add SHELL ["/bin/bash", "-o", "pipefail", "-c"] before the RUN (or `set -o pipefail` in a bash RUN).',
+    check=check,
+    example_bad="FROM debian:12\nRUN curl -fsSL https://example.com/m.tgz | tar -xz -C /opt\n",
+    example_good='FROM debian:12\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\n'
+    "RUN curl -fsSL https://example.com/m.tgz | tar -xz -C /opt\n",
+)

@@ -1,0 +1,62 @@
+"""IK306: a credential written into ENV, ARG or LABEL (or a RUN line)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from imagekit.dockerfile.expand import Expander, key_values
+from imagekit.lint.core import Problem, Rule, Severity
+from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext
+from imagekit.lint.rules.dockerfile._secrets import SECRET_VALUE, is_secret_name
+
+
+class _References(dict):
+    """Expands every variable to its own reference, so `ENV HF_TOKEN=$HF_TOKEN` keeps `$HF_TOKEN`."""
+
+    def get(self, name, default=None):
+        return f"${name}"
+
+
+_KEEP_REFERENCES = _References()
+
+
+def check(ctx: DockerfileContext) -> Iterator[Problem]:
+    df = ctx.dockerfile
+    for ins in df.instructions:
+        if ins.keyword in ("ENV", "LABEL", "ARG"):
+            if ins.keyword == "ARG":
+                raw_pairs = [(w.partition("=")[0], w.partition("=")[2]) for w in Expander(_KEEP_REFERENCES).words(ins.text)]
+            else:
+                raw_pairs = key_values(ins.text, _KEEP_REFERENCES, df.escape)
+            for key, raw in raw_pairs:
+                if is_secret_name(key) and raw.strip() and (ins.keyword != "ARG" or "$" not in raw):
+                    source = "the build arg it references" if "$" in raw else "a literal value"
+                    yield Problem(f"{ins.keyword} {key} stores {source} in the image config, where anyone who can "
+                                  "pull the image can read it.", ins.line, ins.column)
+                    break
+            else:
+                if SECRET_VALUE.search(ins.text):
+                    yield Problem(f"{ins.keyword} contains what looks like an access token or AWS key.",
+                                  ins.line, ins.column)
+        elif ins.keyword == "RUN" and SECRET_VALUE.search(ins.source):
+            yield Problem("RUN contains what looks like an access token or AWS key; it stays in the image "
+                          "history.", ins.line, ins.column)
+
+
+RULE = Rule(
+    code="IK306",
+    name="secret-in-image",
+    severity=Severity.ERROR,
+    profiles=ALL_PROFILES,
+    target="dockerfile",
+    summary="A credential (AWS key, HF_TOKEN, API key...) is baked into ENV, LABEL, an ARG default or a RUN.",
+    rationale="ENV and LABEL values live in the image config, ARG values and RUN lines in its history: "
+    "`docker inspect`/`docker history` shows them to anyone who can pull from the ECR repository. On "
+    "SageMaker, credentials come from the execution role; tokens belong in secrets.",
+    fix="Remove it and rotate the credential; at build time use RUN --mount=type=secret, at run time the "
+    "execution role or Secrets Manager.",
+    check=check,
+    example_bad="FROM python:3.11-slim\nENV HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz0123456789\n",
+    example_good="FROM python:3.11-slim\nRUN --mount=type=secret,id=hf_token HF_TOKEN=$(cat /run/secrets/hf_token) "
+    "python -c 'print(1)'\n",
+)

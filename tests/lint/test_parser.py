@@ -1,0 +1,135 @@
+"""The normalisation layer over dockerfile-parse: each test is one of its known gaps (linters.md §6)."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from imagekit.dockerfile import load, parse
+from imagekit.dockerfile.source import decode
+
+
+def test_heredoc_bodies_are_folded_into_their_instruction() -> None:
+    df = parse("FROM debian:12\nRUN <<EOF\napt-get update\napt-get install -y curl\nEOF\nCMD [\"x\"]\n")
+    run, cmd = df.stages[0].instructions
+    assert (run.keyword, run.line, run.end_line) == ("RUN", 2, 5)
+    assert run.heredocs[0].body == "apt-get update\napt-get install -y curl\n"
+    assert run.shell_scripts()[1].startswith("apt-get update")
+    assert (cmd.keyword, cmd.line, cmd.exec_form) == ("CMD", 6, ["x"])
+
+
+def test_heredoc_variants_dash_quoted_and_several() -> None:
+    df = parse('FROM debian:12\nCOPY <<-"A" <<B /dst/\n\tone\n\tA\ntwo\nB\nRUN python3 <<PY\nprint(1)\nPY\n')
+    copy, run = df.stages[0].instructions
+    assert [(d.marker, d.body, d.strip_tabs, d.quoted) for d in copy.heredocs] == [
+        ("A", "one\n", True, True), ("B", "two\n", False, False)]
+    assert run.shell_scripts() == ["python3 <<PY"]  # the body is Python, not shell
+
+
+def test_unterminated_heredoc_is_a_located_syntax_error() -> None:
+    df = parse("FROM debian:12\nRUN <<EOF\necho hi\n")
+    assert df.error is not None and df.error.line == 2
+
+
+def test_unknown_instruction_from_a_missing_continuation_is_an_error() -> None:
+    df = parse("FROM debian:12\nRUN apt-get update &&\n    apt-get install -y curl\n")
+    assert df.error is not None and df.error.line == 3 and "apt-get" in df.error.message
+
+
+def test_empty_line_inside_a_continuation_does_not_end_the_instruction() -> None:
+    df = parse("FROM debian:12\nRUN echo a \\\n\n  && echo b\nCMD [\"x\"]\n")
+    run = df.stages[0].instructions[0]
+    assert "echo b" in run.text and run.end_line == 4
+    assert df.empty_continuation_lines == [3]
+
+
+def test_exec_form_is_decoded_and_invalid_json_falls_back_to_shell_form() -> None:
+    df = parse('FROM a:1\nENTRYPOINT ["python", "-m", "app"]\nCMD [python, app]\n')
+    entrypoint, cmd = df.stages[0].instructions
+    assert entrypoint.exec_form == ["python", "-m", "app"]
+    assert cmd.exec_form is None and cmd.text == "[python, app]"
+
+
+def test_json_array_of_non_strings_is_an_error_like_buildkit() -> None:
+    assert parse('FROM a:1\nCMD ["echo", ["nested"]]\n').error is not None
+
+
+def test_flags_are_parsed_and_removed_from_the_arguments() -> None:
+    df = parse("FROM a:1 AS b\nRUN --mount=type=cache,target=/root/.cache --mount=type=secret,id=t --network=none make\n"
+               "COPY --from=b --chmod=755 --link src /dst\n")
+    run, copy = df.stages[0].instructions
+    assert run.flags == {"mount": ["type=cache,target=/root/.cache", "type=secret,id=t"], "network": ["none"]}
+    assert run.text == "make"
+    assert copy.flag("from") == "b" and copy.flag("chmod") == "755" and "link" in copy.flags
+    assert copy.text == "src /dst"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ARG B=python:3.11\nFROM ${B}\n", "python:3.11"),
+    ("ARG B\nFROM ${B:-python:3.12}\n", "python:3.12"),
+    ("ARG B=x\nFROM python${B:+:3.13}\n", "python:3.13"),
+    ("FROM ${MISSING:-debian}:12\n", "debian:12"),
+])
+def test_from_expands_global_args_with_defaults(text: str, expected: str) -> None:
+    assert parse(text).stages[0].base == expected
+
+
+def test_arg_scoping_follows_buildkit() -> None:
+    df = parse("ARG V=top\nFROM a:1\nARG V=stage\nENV X=$V\nFROM a:1\nARG V\nENV Y=$V\nFROM a:1\nENV Z=${V:-unset}\n")
+    assert df.stages[0].env["X"] == "stage"  # an in-stage default wins over the global one
+    assert df.stages[1].env["Y"] == "top"  # ARG without default imports the global value
+    assert df.stages[2].env["Z"] == "unset"  # not declared in the stage: not visible
+
+
+def test_stages_inherit_env_entrypoint_cmd_user_workdir() -> None:
+    df = parse('FROM a:1 AS base\nENV X=1\nUSER app\nWORKDIR /w\nCMD ["x"]\nFROM base\nENTRYPOINT ["e"]\n')
+    child = df.stages[1]
+    assert child.parent is df.stages[0]
+    assert (child.env, child.user, child.workdir) == ({"X": "1"}, "app", "/w")
+    assert child.entrypoint is not None and child.cmd is None  # ENTRYPOINT resets an inherited CMD
+
+
+def test_env_quotes_and_legacy_form() -> None:
+    df = parse('FROM a:1\nENV A="x y" B=\'$A\' C=$A\nENV LEGACY some value\n')
+    assert df.stages[0].env == {"A": "x y", "B": "$A", "C": "", "LEGACY": "some value"}
+
+
+@pytest.mark.parametrize("bom, encoding", [
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+])
+def test_byte_order_marks_and_crlf(bom: bytes, encoding: str) -> None:
+    text = decode(bom + "FROM a:1\r\nRUN echo hi\r\n".encode(encoding))
+    df = parse(text)
+    assert [i.keyword for i in df.instructions] == ["FROM", "RUN"] and df.stages[0].instructions[0].text == "echo hi"
+
+
+def test_escape_directive_backtick() -> None:
+    df = parse("# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN dir `\n  C:\\\nWORKDIR C:\\app\n")
+    run = df.stages[0].instructions[0]
+    assert df.escape == "`" and run.end_line == 4 and "C:\\" in run.text
+
+
+def test_continuation_at_end_of_file_is_accepted() -> None:
+    df = parse("FROM a:1\nRUN echo \\")
+    assert df.error is None and df.stages[0].instructions[0].text.startswith("echo")
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "RUN echo\n", "FROM\n", "FROM a b c d\n", "ENV X\n"])
+def test_unbuildable_files_get_one_located_error(text: str) -> None:
+    df = parse(text)
+    assert df.error is not None and df.error.line >= 1
+
+
+def test_positions_are_one_based_with_columns() -> None:
+    df = parse("FROM a:1\n\n  RUN echo hi\n")
+    run = df.stages[0].instructions[0]
+    assert (run.line, run.column) == (3, 3)
+
+
+def test_load_of_a_missing_file_is_an_imagekit_error(tmp_path) -> None:
+    from imagekit.errors import ImagekitError
+
+    with pytest.raises(ImagekitError):
+        load(tmp_path / "nope")

@@ -1,0 +1,83 @@
+"""Output formats: text with caret, the JSON shape, SARIF 2.1.0 (validated), JUnit and GitHub commands."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from imagekit.lint.core import Finding, Severity, all_rules
+from imagekit.lint.dockerfile_lint import lint_files
+from imagekit.lint.report import FORMATS, render
+
+SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+IMAGE_FINDING = Finding(rule="IK401", severity=Severity.ERROR, message="serve is not executable", file="team/img:1",
+                        path="/usr/local/bin/serve", fix="chmod +x it")
+
+
+@pytest.fixture()
+def findings(tmp_path: Path) -> list[Finding]:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM python:latest\n  RUN apt-get update\n")
+    return lint_files([dockerfile]).findings
+
+
+def test_text_shows_the_source_line_and_a_caret(findings: list[Finding]) -> None:
+    text = render(findings, "text", fail_on=Severity.WARNING)
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if "IK207" in line)
+    assert lines[at].endswith("warning IK207: `apt-get update` runs in a RUN of its own: its cached layer makes later "
+                              "installs use stale package lists.")
+    assert lines[at + 1] == "    2 |   RUN apt-get update"
+    assert lines[at + 2] == "      |   ^"
+    assert lines[-1] == "1 file checked: 2 warning."
+
+
+def test_text_for_image_findings_has_no_caret() -> None:
+    text = render([IMAGE_FINDING], "text", quiet=True)
+    assert text == "team/img:1: /usr/local/bin/serve: error IK401: serve is not executable\n"
+
+
+def test_json_shape(findings: list[Finding]) -> None:
+    data = json.loads(render(findings + [IMAGE_FINDING], "json", fail_on=Severity.WARNING))
+    assert set(data) == {"findings", "summary"}
+    first = data["findings"][0]
+    assert list(first) == ["rule", "severity", "file", "line", "column", "message", "fix"]
+    assert first["severity"] in ("error", "warning", "info", "style")
+    assert data["findings"][-1]["path"] == "/usr/local/bin/serve" and data["findings"][-1]["line"] is None
+    assert data["summary"]["warning"] == 2 and data["summary"]["failed"] is True
+
+
+def test_sarif_validates_against_the_official_schema(findings: list[Finding]) -> None:
+    data = json.loads(render(findings + [IMAGE_FINDING], "sarif"))
+    jsonschema.Draft4Validator(SCHEMA).validate(data)
+    run = data["runs"][0]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert set(all_rules()) <= set(rules)
+    assert rules["IK202"]["helpUri"].endswith("#ik202") and rules["IK202"]["defaultConfiguration"]["level"] == "warning"
+    result = run["results"][0]
+    assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+    assert run["results"][-1]["locations"][0]["logicalLocations"][0]["name"] == "/usr/local/bin/serve"
+
+
+def test_junit_is_well_formed(findings: list[Finding]) -> None:
+    root = ET.fromstring(render(findings, "junit"))
+    assert root.tag == "testsuites" and root.get("failures") == "2"
+    assert len(root.findall(".//failure")) == 2
+    clean = ET.fromstring(render([], "junit"))
+    assert clean.get("failures") == "0" and clean.find(".//testcase") is not None
+
+
+def test_github_annotations_escape_their_properties(findings: list[Finding]) -> None:
+    lines = render(findings + [IMAGE_FINDING], "github").splitlines()
+    assert lines[0].startswith("::warning file=") and ",line=1,col=1,title=IK202::" in lines[0]
+    assert lines[-1].startswith("::error file=team/img%3A1,title=IK401 /usr/local/bin/serve::")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_renders_no_findings(fmt: str) -> None:
+    assert render([], fmt, files=1) is not None

@@ -1,0 +1,3 @@
+# imagekit profile=train
+FROM python:3.11-slim
+ENTRYPOINT ["python", "-m", "app"]

@@ -1,0 +1,5 @@
+# imagekit profile=train
+FROM python:3.11-slim
+ENTRYPOINT ["python", "-m", "app"]
+# expect: IK103
+CMD ["--workers", "4"]

@@ -1,0 +1,3 @@
+# imagekit profile=serve
+FROM python:3.11-slim
+EXPOSE 8080

@@ -1,0 +1,4 @@
+# imagekit profile=serve
+FROM python:3.11-slim
+# expect: IK108
+LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=yes

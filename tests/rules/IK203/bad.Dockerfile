@@ -1,0 +1,2 @@
+# expect: IK203
+FROM quay.io/org/image:1.0

@@ -1,0 +1,5 @@
+FROM debian:12
+RUN echo a && \
+# expect: IK213
+
+    echo b

@@ -1,0 +1,2 @@
+# expect: IK214
+FROM ${BASE_IMAGE}

@@ -1,0 +1,3 @@
+FROM python:3.11-slim
+# expect: IK216
+COPY app.py .

@@ -1,0 +1,3 @@
+FROM debian:12
+# expect: IK217
+MAINTAINER you@example.com

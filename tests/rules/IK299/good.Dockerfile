@@ -1,0 +1,2 @@
+# imagekit ignore=IK202 -- the CI job resolves latest to a digest
+FROM python:latest

@@ -1,0 +1,3 @@
+FROM debian:12
+# expect: IK312
+ADD https://example.com/tool.tgz /opt/
