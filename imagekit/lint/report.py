@@ -10,7 +10,6 @@ import json
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
-from xml.sax.saxutils import quoteattr
 
 from imagekit import __version__
 from imagekit.lint.core import Finding, Rule, Severity
@@ -146,6 +145,8 @@ def _uri(file: str) -> str:
 
 
 def _junit(findings: Sequence[Finding]) -> str:
+    from xml.sax.saxutils import quoteattr  # lazy: pulls in urllib and hashlib, which text output never needs
+
     by_file: dict[str, list[Finding]] = {}
     for f in findings:
         by_file.setdefault(f.file, []).append(f)
