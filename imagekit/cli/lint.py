@@ -59,22 +59,26 @@ def lint(
     result = lint_files(paths, config=explicit, profile=profile, overrides=overrides)
     findings = result.findings
     base_config = (explicit or load_config(Path.cwd())).with_overrides(**overrides)
+    image_findings: list = []
     if image:
         from imagekit.lint.image_lint import lint_image
 
         profiles = {profile} if profile and profile != "auto" else None
         for ref in image:
-            findings.extend(lint_image(ref, config=base_config, profiles=profiles, platform=platform,
-                                       dockerfile=dockerfile))
-    findings.sort(key=sort_key)
-    report = render(findings, fmt, files=len(paths) + len(image or []), fail_on=base_config.fail_on, quiet=quiet)
+            image_findings.extend(lint_image(ref, config=base_config, profiles=profiles, platform=platform,
+                                             dockerfile=dockerfile))
+    findings = sorted(findings + image_findings, key=sort_key)
+    # Each Dockerfile is judged by the fail-on of its own (nearest) config, images by the one found from here.
+    failed = result.failed or fails(image_findings, base_config.fail_on)
+    report = render(findings, fmt, files=len(paths) + len(image or []), fail_on=base_config.fail_on, failed=failed,
+                    quiet=quiet)
     if output:
         output.write_text(report, encoding="utf-8")
     else:
         sys.stdout.write(report)
     if result.unparseable:
         raise typer.Exit(2)
-    if fails(findings, base_config.fail_on):
+    if failed:
         raise typer.Exit(1)
 
 

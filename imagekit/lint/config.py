@@ -38,7 +38,14 @@ class LintConfig:
         return self.severity.get(rule.code, rule.severity)
 
     def options_for(self, rule: Rule) -> dict[str, Any]:
-        return {**rule.options, **self.options.get(rule.code, {})}
+        """The rule's option defaults with the config's values on top; a misspelt option is an error."""
+        given = self.options.get(rule.code, {})
+        unknown = sorted(set(given) - set(rule.options))
+        if unknown:
+            takes = ", ".join(rule.options) if rule.options else "no options"
+            raise ImagekitError(f"{self.source or 'lint config'}: options.{rule.code}: unknown option(s) "
+                                f"{', '.join(unknown)}.", f"{rule.code} takes: {takes} (see docs/rules.md).")
+        return {**rule.options, **given}
 
     def with_overrides(self, *, ignore: tuple[str, ...] = (), severity: Mapping[str, str] | None = None,
                        profile: str | None = None, fail_on: str | None = None) -> "LintConfig":

@@ -15,8 +15,8 @@ from typing import Iterable
 from imagekit import contract
 from imagekit.dockerfile import Dockerfile, load, parse
 from imagekit.lint.config import LintConfig, load_config
-from imagekit.lint.core import PROFILES, Finding, Problem, load_rules
-from imagekit.lint.findings import sort_key, to_findings
+from imagekit.lint.core import PROFILES, Finding, Problem, Severity, load_rules
+from imagekit.lint.findings import fails, sort_key, to_findings
 from imagekit.lint.pragmas import apply_pragmas, read_pragmas
 from imagekit.lint.rules.dockerfile._common import DockerfileContext
 
@@ -41,6 +41,11 @@ class FileResult:
     findings: list[Finding]
     profiles: frozenset[str]
     unparseable: bool = False  # a syntax error: exit code 2
+    fail_on: Severity | None = Severity.WARNING  # the threshold of this file's config
+
+    @property
+    def failed(self) -> bool:
+        return fails(self.findings, self.fail_on)
 
 
 @dataclass
@@ -54,6 +59,11 @@ class LintResult:
     @property
     def unparseable(self) -> bool:
         return any(result.unparseable for result in self.files)
+
+    @property
+    def failed(self) -> bool:
+        """Some file has a finding at or above its own config's fail-on (configs differ per directory)."""
+        return any(result.failed for result in self.files)
 
 
 def infer_profiles(df: Dockerfile) -> frozenset[str]:
@@ -87,7 +97,7 @@ def lint_dockerfile(df: Dockerfile, *, config: LintConfig | None = None, profile
         problem = Problem(df.error.message, df.error.line, df.error.column)
         findings = [Finding(SYNTAX_RULE, rules[SYNTAX_RULE].severity, problem.message, df.path, problem.line,
                             problem.column, fix=rules[SYNTAX_RULE].fix)]
-        return FileResult(df.path, findings, frozenset(), unparseable=True)
+        return FileResult(df.path, findings, frozenset(), unparseable=True, fail_on=config.fail_on)
     pragmas = read_pragmas(df)
     profiles = resolve_profiles(df, profile, config, pragmas.profile)
     findings: list[Finding] = []
@@ -98,9 +108,10 @@ def lint_dockerfile(df: Dockerfile, *, config: LintConfig | None = None, profile
         ran.add(rule.code)
         ctx = DockerfileContext(df, profiles, config.options_for(rule), config.trusted_registries)
         findings.extend(to_findings(rule, rule.check(ctx), file=df.path, config=config))
-    kept, pragma_problems = apply_pragmas(findings, pragmas, known=set(_all_codes()), ran=ran)
+    known = set(_all_codes()) if pragmas.pragmas else set()  # loading image rules costs start-up time
+    kept, pragma_problems = apply_pragmas(findings, pragmas, known=known, ran=ran)
     kept.extend(to_findings(rules[PRAGMA_RULE], pragma_problems, file=df.path, config=config))
-    return FileResult(df.path, sorted(kept, key=sort_key), profiles)
+    return FileResult(df.path, sorted(kept, key=sort_key), profiles, fail_on=config.fail_on)
 
 
 def lint_text(text: str, path: str = "Dockerfile", *, config: LintConfig | None = None,

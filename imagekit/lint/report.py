@@ -25,27 +25,29 @@ def help_uri(code: str) -> str:
     return f"{RULES_DOC_URL}#{code.lower()}"
 
 
-def summarize(findings: Sequence[Finding], *, files: int, fail_on: Severity | None) -> dict:
+def summarize(findings: Sequence[Finding], *, files: int, fail_on: Severity | None,
+              failed: bool | None = None) -> dict:
+    """Counts per severity; *failed* (what the exit status says) defaults to "a finding reaches fail_on"."""
     counts = Counter(f.severity.label for f in findings)
     return {
         "files": files,
         "findings": len(findings),
         **{severity.label: counts.get(severity.label, 0) for severity in sorted(Severity, reverse=True)},
         "fail_on": fail_on.label if fail_on else "none",
-        "failed": fail_on is not None and any(f.severity >= fail_on for f in findings),
+        "failed": failed if failed is not None else fail_on is not None and any(f.severity >= fail_on for f in findings),
     }
 
 
 def render(findings: Sequence[Finding], fmt: str, *, files: int | None = None, fail_on: Severity | None = None,
-           rules: Mapping[str, Rule] | None = None, quiet: bool = False,
+           failed: bool | None = None, rules: Mapping[str, Rule] | None = None, quiet: bool = False,
            source: Callable[[str], list[str] | None] | None = None) -> str:
     """One report for all *findings*. *source(file)* returns a file's lines for the text format's caret."""
     files = files if files is not None else len({f.file for f in findings})
+    summary = summarize(findings, files=files, fail_on=fail_on, failed=failed)
     if fmt == "text":
-        return _text(findings, summarize(findings, files=files, fail_on=fail_on), quiet, source or _read_lines)
+        return _text(findings, summary, quiet, source or _read_lines)
     if fmt == "json":
-        data = {"findings": [f.as_dict() for f in findings],
-                "summary": summarize(findings, files=files, fail_on=fail_on)}
+        data = {"findings": [f.as_dict() for f in findings], "summary": summary}
         return json.dumps(data, indent=2) + "\n"
     if fmt == "sarif":
         return json.dumps(_sarif(findings, rules if rules is not None else _all_rules()), indent=2) + "\n"

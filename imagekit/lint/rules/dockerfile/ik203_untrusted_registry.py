@@ -27,9 +27,9 @@ RULE = Rule(
     summary="A FROM image comes from a registry not listed in `trusted-registries` (only when configured).",
     rationale="Platform teams often allow only their ECR accounts and the AWS Deep Learning Containers "
     "registry. Docker Hub images without a registry count as docker.io.",
-    fix="Mirror the image into a trusted registry, or add the registry (glob patterns allowed) to the config.",
+    fix="Mirror the image into a trusted registry, or add the registry (glob patterns allowed) to "
+    "`trusted-registries` in the lint config.",
     check=check,
     example_bad="FROM quay.io/org/image:1.0\n",
     example_good="FROM python:3.11-slim\n",
-    options={"trusted-registries": "set in the config's top-level trusted-registries list"},
 )

@@ -7,7 +7,7 @@ from typing import Iterator
 from imagekit.dockerfile.expand import Expander, key_values
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext
-from imagekit.lint.rules.dockerfile._secrets import SECRET_VALUE, is_secret_name
+from imagekit.lint.secrets import SECRET_VALUE, is_secret_name
 
 
 class _References(dict):

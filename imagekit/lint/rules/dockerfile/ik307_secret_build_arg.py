@@ -6,7 +6,7 @@ from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext
-from imagekit.lint.rules.dockerfile._secrets import is_secret_name
+from imagekit.lint.secrets import is_secret_name
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:

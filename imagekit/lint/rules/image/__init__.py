@@ -1,1 +1,1 @@
-"""Built-image rules (target "image")."""
+"""Built-image rules: one module per rule, each defining RULE (see imagekit.lint.core)."""

@@ -1,4 +1,4 @@
-"""Recognising secrets by name and by value (shared by IK306 and IK307)."""
+"""Recognising secrets by name and by value (shared by the Dockerfile and image linters)."""
 
 from __future__ import annotations
 

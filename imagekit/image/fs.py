@@ -1,0 +1,184 @@
+"""The merged filesystem of an image, as metadata: what every rule sees, whatever the image came from.
+
+Layers are applied in order onto one index (whiteouts delete, opaque directories hide what is below). File
+bodies are never kept, except the first bytes of regular files (enough for shebangs, ELF headers and key
+markers) and whole bodies of a few small well-known files such as /etc/passwd.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+HEAD_BYTES = 256  # a shebang line, an ELF header or a PEM marker fits
+SMALL_FILES = frozenset({"etc/passwd", "etc/group", "etc/os-release"})
+SMALL_FILE_LIMIT = 1 << 20
+SYMLINK_HOPS = 40  # what Linux allows before ELOOP
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+WHITEOUT = ".wh."
+OPAQUE = ".wh..wh..opq"
+
+FILE, DIR, SYMLINK, OTHER = "file", "dir", "symlink", "other"
+
+
+@dataclass(slots=True)
+class Entry:
+    """One path of the merged filesystem. *size* counts bytes of regular files only."""
+
+    kind: str
+    mode: int
+    uid: int
+    gid: int
+    size: int
+    layer: int
+    target: str = ""  # symlink target as written
+    head: bytes = b""  # first HEAD_BYTES of a regular file
+
+
+@dataclass
+class Layer:
+    digest: str
+    size: int = 0  # bytes of regular files added by this layer
+    files: int = 0
+    wasted: int = 0  # bytes this layer added that a later layer overwrote or deleted
+
+
+@dataclass
+class ImageFS:
+    """An image: its config (the `config` object of the image config JSON) and its merged files."""
+
+    name: str  # what the user asked for (a ref, an archive path), for messages
+    config: dict[str, Any]
+    architecture: str = ""
+    os: str = ""
+    platform_note: str = ""  # which platform of a multi-platform index was picked, if any
+    entries: dict[str, Entry] = field(default_factory=dict)  # normalised path without leading "/" -> Entry
+    layers: list[Layer] = field(default_factory=list)
+    small_files: dict[str, bytes] = field(default_factory=dict)
+
+    # --- building --------------------------------------------------------------------------------------
+    def apply_layer(self, digest: str, members: list[tuple[str, Entry, str | None, bytes | None]]) -> None:
+        """Apply one layer: (path, entry, hardlink target or None, small body or None) in archive order."""
+        index = len(self.layers)
+        layer = Layer(digest)
+        self.layers.append(layer)
+        for path, entry, hardlink, body in members:
+            parent, base = posixpath.split(path)
+            if base == OPAQUE:
+                for hidden in [p for p in self.entries if p.startswith(parent + "/") and self.entries[p].layer < index]:
+                    self._drop(hidden)
+                continue
+            if base.startswith(WHITEOUT):
+                self._replace(posixpath.join(parent, base[len(WHITEOUT):]))
+                continue
+            if hardlink is not None:
+                source = self.entries.get(hardlink)
+                entry = Entry(source.kind, source.mode, source.uid, source.gid, 0, index, source.target,
+                              source.head) if source else entry
+            if entry.kind != DIR:
+                self._replace(path)
+            self._add_parents(parent, index)
+            self.entries[path] = entry
+            if body is not None:
+                self.small_files[path] = body
+            layer.size += entry.size
+            layer.files += entry.kind == FILE
+
+    def _add_parents(self, directory: str, layer: int) -> None:
+        """Tar writers may omit parent directories; extraction creates them, so the index does too."""
+        while directory and directory not in self.entries:
+            self.entries[directory] = Entry(DIR, 0o755, 0, 0, 0, layer)
+            directory = posixpath.dirname(directory)
+
+    def _drop(self, path: str) -> None:
+        old = self.entries.pop(path, None)
+        if old is not None and old.size:
+            self.layers[old.layer].wasted += old.size
+        self.small_files.pop(path, None)
+
+    def _replace(self, path: str) -> None:
+        """Remove *path* before something else takes its place; a directory goes with its contents."""
+        old = self.entries.get(path)
+        if old is None:
+            return
+        self._drop(path)
+        if old.kind == DIR:
+            prefix = path + "/"
+            for child in [p for p in self.entries if p.startswith(prefix)]:
+                self._drop(child)
+
+    # --- questions rules ask ---------------------------------------------------------------------------
+    @property
+    def total_size(self) -> int:
+        return sum(e.size for e in self.entries.values())
+
+    @property
+    def wasted_size(self) -> int:
+        return sum(layer.wasted for layer in self.layers)
+
+    def env(self) -> dict[str, str]:
+        pairs = (item.partition("=") for item in self.config.get("Env") or [])
+        return {key: value for key, _, value in pairs}
+
+    def search_path(self) -> list[str]:
+        return [p for p in self.env().get("PATH", DEFAULT_PATH).split(":") if p]
+
+    def user(self) -> str:
+        return (self.config.get("User") or "").strip()
+
+    def walk(self, prefix: str = "") -> Iterator[tuple[str, Entry]]:
+        """Entries under *prefix* (absolute or relative), in path order."""
+        key = prefix.strip("/")
+        for path in sorted(self.entries):
+            if not key or path == key or path.startswith(key + "/"):
+                yield "/" + path, self.entries[path]
+
+    def resolve(self, path: str, cwd: str = "/") -> tuple[str, Entry | None, str]:
+        """Follow symlinks in every component the way the kernel does.
+
+        Returns (final absolute path, its entry or None, a problem: "" or why it failed: missing, loop).
+        """
+        pending = [c for c in posixpath.join(cwd, path).split("/") if c]
+        done: list[str] = []
+        hops = 0
+        while pending:
+            component = pending.pop(0)
+            if component == ".":
+                continue
+            if component == "..":
+                if done:
+                    done.pop()
+                continue
+            current = "/".join([*done, component])
+            entry = self.entries.get(current)
+            if entry is None:
+                return "/" + "/".join([current, *pending]), None, "missing"
+            if entry.kind == SYMLINK:
+                hops += 1
+                if hops > SYMLINK_HOPS:
+                    return "/" + current, None, "symlink loop"
+                target = entry.target
+                if target.startswith("/"):
+                    done = []
+                pending = [c for c in target.split("/") if c] + pending
+                continue
+            if pending and entry.kind != DIR:
+                return "/" + current, None, "not a directory"
+            done.append(component)
+        final = "/".join(done)
+        return "/" + final, self.entries.get(final) if final else None, ""
+
+    def which(self, program: str, cwd: str = "/") -> tuple[str, Entry | None, str]:
+        """Resolve argv[0] as execve via a shell's PATH search would: names with a slash are paths."""
+        if "/" in program:
+            return self.resolve(program, cwd)
+        dangling = None
+        for directory in self.search_path():
+            candidate = posixpath.join(directory, program)
+            found = self.resolve(candidate, cwd)
+            if found[1] is not None and found[1].kind == FILE:
+                return found
+            if dangling is None and candidate.strip("/") in self.entries:
+                dangling = (found[0], None, f"{candidate} is a symlink that does not resolve ({found[2]})")
+        return dangling or (program, None, "not on PATH (" + ":".join(self.search_path()) + ")")

@@ -1,0 +1,284 @@
+"""Read an image into an ImageFS from the engine, a `docker save` archive or an OCI layout, in one pass.
+
+All three are the same shape underneath: a set of named blobs (JSON documents and layer tars). We stream
+through them once: small JSON documents are kept, every layer is indexed (headers only, plus the first bytes
+of the few files rules read) and its bytes are discarded. When the stream ends the manifest says which
+indexed layers make up the image, and in which order. Nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import platform as host_platform
+import posixpath
+import re
+import tarfile
+import zlib
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator
+
+from imagekit.errors import ImagekitError
+from imagekit.image.fs import DIR, FILE, HEAD_BYTES, OTHER, SMALL_FILE_LIMIT, SMALL_FILES, SYMLINK, Entry, ImageFS
+
+JSON_LIMIT = 8 << 20  # manifests and configs are kilobytes; anything bigger is a layer
+BOMB_FLOOR = 256 << 20  # a layer may always expand to this much...
+BOMB_RATIO = 200  # ...or to this many times its compressed size, whichever is larger
+_GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
+_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64", "amd64": "amd64"}
+_HEAD_NAMES = ("id_rsa", "id_ed25519", "id_ecdsa", ".pem", ".key", "credentials", ".env", "token", ".netrc")
+
+_LAYER_NAME = re.compile(r"(^|/)layer\.tar$|^blobs/[a-z0-9]+/[0-9a-f]+$")  # docker save <= 24 | OCI blobs
+
+Member = tuple[str, Entry, str | None, bytes | None]
+
+
+def open_image(ref: str, *, platform: str | None = None) -> ImageFS:
+    """The image named by *ref*: an existing archive file or OCI layout directory, else an engine image."""
+    path = Path(ref)
+    if path.is_dir():
+        if not (path / "oci-layout").is_file():
+            raise ImagekitError(f"{ref} is a directory but not an OCI image layout (no oci-layout file).",
+                                "Pass an OCI layout directory, a `docker save` archive, or an image name.")
+        blobs = ((str(p.relative_to(path)), p.stat().st_size, p.open("rb")) for p in sorted(path.rglob("*"))
+                 if p.is_file())
+        return _assemble(ref, _read_blobs(ref, blobs), platform)
+    if path.is_file():
+        with path.open("rb") as stream:
+            return _assemble(ref, _read_archive(ref, stream), platform)
+    if ref.endswith((".tar", ".tar.gz", ".tgz")) or "/" in ref and ref.startswith((".", "/")):
+        raise ImagekitError(f"Image archive {ref} does not exist.", "Check the path, or create it with "
+                            "`docker save IMAGE -o FILE`.")
+    from imagekit import engine
+
+    engine.require_image(ref)
+    return _assemble(ref, _read_archive(ref, _ChunkReader(engine.export_image(ref))), platform)
+
+
+# --- the outer container: a tar (maybe gzipped) or a directory -------------------------------------------
+def _read_archive(ref: str, stream: IO[bytes]) -> tuple[dict[str, Any], dict[str, list]]:
+    try:
+        with tarfile.open(fileobj=stream, mode="r|*") as archive:
+            members = ((_member_name(ref, m.name), m.size, archive.extractfile(m)) for m in archive if m.isfile())
+            return _read_blobs(ref, members)
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+        raise ImagekitError(f"{ref} is not a readable image archive: {error}.",
+                            "Recreate it with `docker save IMAGE -o FILE` (optionally gzipped) or pass an OCI "
+                            "layout.") from None
+
+
+def _read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]]) -> tuple[dict[str, Any], dict[str, list]]:
+    """Small JSON documents by name, and every layer's members by name."""
+    documents: dict[str, Any] = {}
+    layers: dict[str, list[Member]] = {}
+    for name, size, body in blobs:
+        with body:
+            peek = body.read(4)
+            if peek[:1] in (b"{", b"[") and size <= JSON_LIMIT:
+                try:
+                    documents[name] = json.loads(peek + body.read())
+                except ValueError:
+                    raise ImagekitError(f"{ref}: {name} is neither JSON nor a layer.",
+                                        "The archive is damaged; save the image again.") from None
+            elif _LAYER_NAME.search(name) and size:
+                layers[name] = _index_layer(ref, name, size, _Prefixed(peek, body))
+    return documents, layers
+
+
+# --- one layer -------------------------------------------------------------------------------------------
+def _index_layer(ref: str, name: str, size: int, raw: IO[bytes]) -> list[Member]:
+    magic = raw.peek()
+    if magic.startswith(_GZIP):
+        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb")
+    elif magic.startswith(_ZSTD):
+        import zstandard
+
+        stream = zstandard.ZstdDecompressor().stream_reader(raw)
+    else:
+        stream = raw
+    limited = _Limited(stream, max(BOMB_FLOOR, BOMB_RATIO * size), ref, name)
+    members: list[Member] = []
+    try:
+        with tarfile.open(fileobj=limited, mode="r|") as layer:
+            for info in layer:
+                path = _member_name(f"{ref} layer {name}", info.name)
+                if not path:
+                    continue
+                members.append(_member(layer, info, path))
+    except ImagekitError:
+        raise
+    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as error:
+        raise ImagekitError(f"{ref}: layer {name} is damaged or truncated ({error}).",
+                            "Save or pull the image again; the archive did not survive the copy.") from None
+    return members
+
+
+def _member(layer: tarfile.TarFile, info: tarfile.TarInfo, path: str) -> Member:
+    kind = FILE if info.isfile() else DIR if info.isdir() else SYMLINK if info.issym() else OTHER
+    entry = Entry(kind, info.mode, info.uid, info.gid, info.size if info.isfile() else 0, -1, info.linkname)
+    hardlink = None
+    if info.islnk():
+        hardlink = _member_name("hardlink", info.linkname)
+        entry.kind = FILE
+    body = None
+    if info.isfile() and info.size:
+        wants_body = path in SMALL_FILES and info.size <= SMALL_FILE_LIMIT
+        if wants_body or info.mode & 0o111 or any(marker in path.rsplit("/", 1)[-1] for marker in _HEAD_NAMES):
+            data = layer.extractfile(info).read(info.size if wants_body else HEAD_BYTES)
+            entry.head = data[:HEAD_BYTES]
+            body = data if wants_body else None
+    return path, entry, hardlink, body
+
+
+def _member_name(where: str, name: str) -> str:
+    """Layer paths are relative; `../x` and `/etc/x` are how archives escape a directory, so refuse them."""
+    normal = posixpath.normpath(name) if name else "."
+    if name.startswith("/") or normal == ".." or normal.startswith("../"):
+        raise ImagekitError(f"{where}: entry {name!r} points outside the archive root.",
+                            "This archive was not written by docker or an OCI tool; do not load it.")
+    return "" if normal == "." else normal
+
+
+# --- manifests -> ordered layers -------------------------------------------------------------------------
+def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: str | None) -> ImageFS:
+    documents, layers = read
+    manifest = documents.get("manifest.json")
+    note = ""
+    if isinstance(manifest, list) and manifest:
+        chosen = manifest[0]
+        config_name, layer_names = chosen.get("Config", ""), list(chosen.get("Layers") or [])
+    elif "index.json" in documents:
+        descriptor, note = _pick_manifest(ref, documents, documents["index.json"], wanted)
+        image_manifest = _blob(ref, documents, descriptor["digest"])
+        config_name = _blob_name(image_manifest.get("config", {}).get("digest", ""))
+        layer_names = [_blob_name(layer["digest"]) for layer in image_manifest.get("layers", [])]
+    else:
+        raise ImagekitError(f"{ref} is a tar archive but not an image: it has neither manifest.json (docker save) "
+                            "nor index.json (OCI).", "Pass the output of `docker save` or an OCI image layout.")
+    config = documents.get(config_name)
+    if not isinstance(config, dict):
+        raise ImagekitError(f"{ref}: the image config {config_name!r} is missing from the archive.",
+                            "The archive is incomplete; save the image again.")
+    image = ImageFS(ref, config.get("config") or {}, config.get("architecture", ""), config.get("os", ""), note)
+    for name in layer_names:
+        if name not in layers:
+            raise ImagekitError(f"{ref}: layer {name} named by the manifest is missing from the archive.",
+                                "The archive is incomplete; save the image again.")
+        members = layers[name]
+        _check_hardlinks(ref, name, image, members)
+        for _, entry, _, _ in members:
+            entry.layer = len(image.layers)
+        image.apply_layer(name, members)
+    return image
+
+
+def _check_hardlinks(ref: str, layer: str, image: ImageFS, members: list[Member]) -> None:
+    seen = {path for path, *_ in members}
+    for path, _, target, _ in members:
+        if target is not None and target not in seen and target not in image.entries:
+            raise ImagekitError(f"{ref}: layer {layer} has a hard link {path} to {target}, which does not exist.",
+                                "The archive is damaged or hand-made; save the image again.")
+
+
+def _pick_manifest(ref: str, documents: dict, index: dict, wanted: str | None) -> tuple[dict, str]:
+    """Walk an OCI index (possibly nested) to one image manifest for the wanted or host platform."""
+    host = f"linux/{_ARCH.get(host_platform.machine(), host_platform.machine())}"
+    target = wanted or host
+    manifests = index.get("manifests") or []
+    if not manifests:
+        raise ImagekitError(f"{ref}: the OCI index lists no manifests.", "Save or copy the image again.")
+    with_platform = [m for m in manifests if m.get("platform")]
+    if len(manifests) == 1 and not wanted:
+        chosen, note = manifests[0], ""
+    else:
+        def name(m: dict) -> str:
+            p = m.get("platform") or {}
+            return "/".join(filter(None, [p.get("os"), p.get("architecture"), p.get("variant")]))
+
+        matches = [m for m in with_platform if name(m) == target or name(m).startswith(target + "/")]
+        if not matches:
+            available = ", ".join(sorted({name(m) for m in with_platform})) or "none declared"
+            raise ImagekitError(f"{ref}: no image for platform {target} (available: {available}).",
+                                "Pick one with --platform OS/ARCH.")
+        chosen, note = matches[0], f"picked platform {name(matches[0])} of {len(with_platform)}"
+    if "index" in chosen.get("mediaType", ""):
+        nested = _blob(ref, documents, chosen["digest"])
+        return _pick_manifest(ref, documents, nested, wanted)
+    return chosen, note
+
+
+def _blob_name(digest: str) -> str:
+    algorithm, _, hexdigest = digest.partition(":")
+    return f"blobs/{algorithm}/{hexdigest}"
+
+
+def _blob(ref: str, documents: dict, digest: str) -> dict:
+    document = documents.get(_blob_name(digest))
+    if not isinstance(document, dict):
+        raise ImagekitError(f"{ref}: blob {digest} named by the index is missing or not JSON.",
+                            "The layout is incomplete; copy the image again.")
+    return document
+
+
+# --- stream helpers --------------------------------------------------------------------------------------
+class _ChunkReader(io.RawIOBase):
+    """A file object over an iterator of byte chunks (the engine's streamed `docker save`)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks, self._buffer = iter(chunks), b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self._buffer:
+            self._buffer = next(self._chunks, None)
+            if self._buffer is None:
+                self._buffer = b""
+                return 0
+        size = min(len(target), len(self._buffer))
+        target[:size], self._buffer = self._buffer[:size], self._buffer[size:]
+        return size
+
+
+class _Prefixed(io.RawIOBase):
+    """Puts back the bytes already read to sniff a blob, and lets the layer reader peek at its magic."""
+
+    def __init__(self, prefix: bytes, rest: IO[bytes]) -> None:
+        self._prefix, self._rest = prefix, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def peek(self) -> bytes:
+        return self._prefix
+
+    def readinto(self, target: Any) -> int:
+        if self._prefix:
+            size = min(len(target), len(self._prefix))
+            target[:size], self._prefix = self._prefix[:size], self._prefix[size:]
+            return size
+        data = self._rest.read(len(target))
+        target[:len(data)] = data
+        return len(data)
+
+
+class _Limited(io.RawIOBase):
+    """Stops a decompression bomb: refuses to produce more than *limit* bytes."""
+
+    def __init__(self, stream: IO[bytes], limit: int, ref: str, name: str) -> None:
+        self._stream, self._left, self._ref, self._name, self._limit = stream, limit, ref, name, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        data = self._stream.read(len(target))
+        self._left -= len(data)
+        if self._left < 0:
+            raise ImagekitError(f"{self._ref}: layer {self._name} expands beyond {self._limit >> 20} MiB, far more "
+                                "than its compressed size allows; refusing it as a decompression bomb.",
+                                "Do not lint or load this archive; rebuild the image from trusted sources.")
+        target[:len(data)] = data
+        return len(data)

@@ -1,0 +1,84 @@
+"""What image rules see: the merged filesystem and config, the active profiles, and rule options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+from imagekit import contract
+from imagekit.image.fs import FILE, Entry, ImageFS
+
+SAGEMAKER_PROFILES = (contract.TRAIN_COMMAND, contract.SERVE_COMMAND)
+ALL_PROFILES = (*SAGEMAKER_PROFILES, "generic")
+SHELLS = ("sh", "bash", "dash", "ash", "zsh")
+
+
+@dataclass(frozen=True)
+class ImageContext:
+    image: ImageFS
+    profiles: frozenset[str]
+    options: Mapping[str, Any]
+    dockerfile: Any = None  # an imagekit.dockerfile.Dockerfile for the --dockerfile cross-check
+
+    @property
+    def modes(self) -> list[str]:
+        """The SageMaker modes being checked, in contract order."""
+        return [mode for mode in contract.MODES if mode in self.profiles]
+
+    @property
+    def workdir(self) -> str:
+        return self.image.config.get("WorkingDir") or "/"
+
+    def argv(self, mode: str) -> list[str]:
+        """What `docker run IMAGE MODE` executes: SageMaker replaces Cmd and keeps Entrypoint."""
+        return [*(self.image.config.get("Entrypoint") or []), mode]
+
+
+def is_executable_by(entry: Entry, user: str) -> bool:
+    """Root may execute a file with any x bit; others need the bit of their class (owner when uid matches)."""
+    if entry.kind != FILE:
+        return False
+    if contract.is_root_user(user):
+        return bool(entry.mode & 0o111)
+    uid = user.split(":", 1)[0]
+    if uid.isdigit() and int(uid) == entry.uid:
+        return bool(entry.mode & 0o100)
+    return bool(entry.mode & 0o001) or bool(entry.mode & 0o010)
+
+
+def human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
+
+
+def files_under(image: ImageFS, prefixes: tuple[str, ...]) -> Iterator[tuple[str, Entry]]:
+    for prefix in prefixes:
+        yield from image.walk(prefix)
+
+
+def started_programs(ctx: ImageContext) -> Iterator[tuple[str, str, Entry]]:
+    """(mode, path, entry) of each distinct program SageMaker would start that exists in the image."""
+    seen = set()
+    for mode in ctx.modes:
+        path, entry, _ = ctx.image.which(ctx.argv(mode)[0], ctx.workdir)
+        if entry is not None and entry.kind == FILE and path not in seen:
+            seen.add(path)
+            yield mode, path, entry
+
+
+def shebang(entry: Entry) -> list[str] | None:
+    """The interpreter line's words (`#!/usr/bin/env python3` -> ['/usr/bin/env', 'python3']), or None."""
+    if not entry.head.startswith(b"#!"):
+        return None
+    line = entry.head[2:].split(b"\n", 1)[0]
+    return line.decode("utf-8", "replace").split()
+
+
+def listing(items: list[tuple[str, int]], shown: int = 5) -> str:
+    """`a (1.2 MB), b (3 KB) and 4 more`: what a finding names, with bytes."""
+    text = ", ".join(f"{path} ({human(size)})" for path, size in items[:shown])
+    return text + (f" and {len(items) - shown} more" if len(items) > shown else "")

@@ -1,0 +1,46 @@
+"""IK502: a script SageMaker starts names an interpreter that is not in the image."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from imagekit.lint.core import Problem, Rule, Severity
+from imagekit.lint.rules.image._common import (SAGEMAKER_PROFILES, ImageContext, is_executable_by, shebang,
+                                               started_programs)
+
+
+def check(ctx: ImageContext) -> Iterator[Problem]:
+    image = ctx.image
+    for mode, path, entry in started_programs(ctx):
+        words = shebang(entry)
+        if not words or words[0].endswith("\r"):
+            continue  # not a script, or IK503's CRLF case
+        interpreter = words[0]
+        via_env = interpreter.rsplit("/", 1)[-1] == "env" and len(words) > 1
+        found_path, found, why = image.which(interpreter)
+        if found is not None and via_env:
+            program = next((w for w in words[1:] if not w.startswith("-")), "")
+            found_path, found, why = image.which(program.rstrip("\r"))
+            interpreter = program
+        if found is None or not is_executable_by(found, image.user()):
+            reason = why or "not executable"
+            yield Problem(f"{path} (started by `{mode}`) needs the interpreter {interpreter!r} from its `#!` line, "
+                          f"which does not resolve in the image: {reason}.", path=path)
+
+
+RULE = Rule(
+    code="IK502",
+    name="interpreter-not-found",
+    severity=Severity.ERROR,
+    profiles=SAGEMAKER_PROFILES,
+    target="image",
+    summary="A script SageMaker starts has a `#!` interpreter (or `/usr/bin/env X` program) missing from the image.",
+    rationale="The kernel reports a missing interpreter as `no such file or directory` for the script itself, "
+    "one of the most confusing container failures. Common causes: `#!/usr/bin/python` on an image that only has "
+    "python3, or a virtualenv path from the build stage that the final stage never copied.",
+    fix="Point the `#!` line at an interpreter that exists in the final image (for example "
+    "`#!/usr/bin/env python3` with the venv's bin on PATH).",
+    check=check,
+    example_bad="#!/usr/bin/python    # only /usr/bin/python3 exists",
+    example_good="#!/usr/bin/env python3",
+)

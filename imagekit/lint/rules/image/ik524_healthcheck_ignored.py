@@ -1,0 +1,29 @@
+"""IK524: a HEALTHCHECK in a SageMaker image, which the platform ignores."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from imagekit import contract
+from imagekit.lint.core import Problem, Rule, Severity
+from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES
+
+
+def check(ctx) -> Iterator[Problem]:
+    test = (ctx.image.config.get("Healthcheck") or {}).get("Test") or []
+    if test and test != ["NONE"]:
+        yield Problem(f"The image defines HEALTHCHECK {test!r}; SageMaker ignores it and only calls GET "
+                      f"{contract.PING_ROUTE} on port {contract.SERVING_PORT}.")
+
+
+RULE = Rule(
+    code="IK524",
+    name="healthcheck-ignored",
+    severity=Severity.INFO,
+    profiles=SAGEMAKER_PROFILES,
+    target="image",
+    summary="HEALTHCHECK is set, but SageMaker ignores it and health-checks with GET /ping.",
+    rationale="Readiness logic placed in HEALTHCHECK never runs on SageMaker; it belongs behind /ping.",
+    fix="Answer /ping with 200 only when the model is loaded; the HEALTHCHECK can go.",
+    check=check,
+)

@@ -1,0 +1,29 @@
+"""IK532: a .git directory copied into the image."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from imagekit.lint.core import Problem, Rule, Severity
+from imagekit.lint.rules.image._common import ALL_PROFILES, human, listing
+
+
+def check(ctx) -> Iterator[Problem]:
+    repos = [path for path, entry in ctx.image.walk() if entry.kind == "dir" and path.rsplit("/", 1)[-1] == ".git"]
+    if repos:
+        sizes = [(repo, sum(e.size for _, e in ctx.image.walk(repo))) for repo in repos]
+        yield Problem(f"Git metadata in the image ({human(sum(s for _, s in sizes))}): {listing(sizes)}.",
+                      path=repos[0])
+
+
+RULE = Rule(
+    code="IK532",
+    name="git-directory-in-image",
+    severity=Severity.WARNING,
+    profiles=ALL_PROFILES,
+    target="image",
+    summary="A .git directory was copied into the image.",
+    rationale="It carries the whole history (sometimes with removed secrets) and weight nobody uses at run time.",
+    fix="Add .git to .dockerignore.",
+    check=check,
+)

@@ -1,0 +1,40 @@
+"""IK534: a system CUDA toolkit and framework-bundled CUDA wheels in the same image."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from imagekit.lint.core import Problem, Rule, Severity
+from imagekit.lint.rules.image._common import ALL_PROFILES, human
+
+SYSTEM_CUDA = re.compile(r"^/usr/local/cuda[^/]*/(targets/[^/]+/)?lib(64)?/lib(cudart|cublas|cudnn)[^/]*\.so")
+WHEEL_CUDA = re.compile(r"/site-packages/nvidia/[^/]+/lib/lib[^/]*\.so")
+
+
+def check(ctx) -> Iterator[Problem]:
+    system = wheels = 0
+    for path, entry in ctx.image.walk():
+        if entry.kind == "file":
+            if SYSTEM_CUDA.match(path):
+                system += entry.size
+            elif WHEEL_CUDA.search(path):
+                wheels += entry.size
+    if system and wheels:
+        yield Problem(f"The image has a system CUDA toolkit ({human(system)} of CUDA libraries under /usr/local/cuda) "
+                      f"and CUDA libraries from nvidia-* wheels ({human(wheels)}); the framework uses only one set.")
+
+
+RULE = Rule(
+    code="IK534",
+    name="duplicate-cuda-libraries",
+    severity=Severity.WARNING,
+    profiles=ALL_PROFILES,
+    target="image",
+    summary="CUDA libraries are present twice: from an nvidia/cuda base and from the framework's nvidia-* wheels.",
+    rationale="PyTorch and TensorFlow wheels bundle their CUDA libraries; on an nvidia/cuda base that is gigabytes "
+    "of duplicates, and version skew between the two sets causes subtle load-order bugs.",
+    fix="Use a plain Python base with the framework's CUDA wheels, or an nvidia/cuda runtime base with CPU-only "
+    "framework wheels built against it.",
+    check=check,
+)

@@ -1,0 +1,123 @@
+"""Build image archives in pure Python: `docker save` layout or OCI layout, plain/gzip/zstd layers.
+
+A layer is a list of files: (path, content) for a regular file (mode 0755 when the content starts with `#!` or
+ELF magic, else 0644), or (path, Link("target")) for a symlink, (path, Dir()) for a directory.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import struct
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Link:
+    target: str
+
+
+@dataclass(frozen=True)
+class Dir:
+    mode: int = 0o755
+
+
+@dataclass(frozen=True)
+class File:
+    content: bytes
+    mode: int = 0o644
+    uid: int = 0
+
+
+def elf(machine: int = 62) -> bytes:
+    """The first bytes of a 64-bit little-endian ELF executable for *machine* (62 amd64, 183 arm64)."""
+    return b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + struct.pack("<HH", 2, machine) + b"\x00" * 44
+
+
+# A tiny "distribution": a shell, env, python3 and the usual PATH directories.
+BASE_LAYER = [
+    ("bin", Dir()), ("usr/bin", Dir()), ("usr/local/bin", Dir()), ("etc", Dir()),
+    ("bin/sh", File(elf(), 0o755)), ("usr/bin/env", File(elf(), 0o755)),
+    ("usr/bin/python3.11", File(elf(), 0o755)), ("usr/bin/python3", Link("python3.11")),
+    ("etc/passwd", File(b"root:x:0:0:root:/root:/bin/sh\n")),
+]
+
+
+def layer_tar(files: list) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path, item in files:
+            info = tarfile.TarInfo(path)
+            if isinstance(item, Link):
+                info.type, info.linkname = tarfile.SYMTYPE, item.target
+                tar.addfile(info)
+            elif isinstance(item, Dir):
+                info.type, info.mode = tarfile.DIRTYPE, item.mode
+                tar.addfile(info)
+            else:
+                item = item if isinstance(item, File) else File(item, 0o755 if item[:2] == b"#!" or item[:4] == b"\x7fELF" else 0o644)
+                info.size, info.mode, info.uid = len(item.content), item.mode, item.uid
+                tar.addfile(info, io.BytesIO(item.content))
+    return buffer.getvalue()
+
+
+def compress(data: bytes, how: str) -> bytes:
+    if how == "gzip":
+        return gzip.compress(data, mtime=0)
+    if how == "zstd":
+        import zstandard
+
+        return zstandard.ZstdCompressor().compress(data)
+    return data
+
+
+def config_json(config: dict, architecture: str = "amd64", os: str = "linux") -> bytes:
+    return json.dumps({"architecture": architecture, "os": os, "config": config, "rootfs": {"type": "layers"}}).encode()
+
+
+def docker_save(path: Path, config: dict, layers: list[list], *, architecture: str = "amd64",
+                compression: str = "none", gzip_outer: bool = False) -> Path:
+    """Write a `docker save`-style archive: <n>/layer.tar, <sha>.json, manifest.json (last, as docker does)."""
+    blobs = [(f"{index}/layer.tar", compress(layer_tar(files), compression)) for index, files in enumerate(layers)]
+    config_bytes = config_json(config, architecture)
+    config_name = hashlib.sha256(config_bytes).hexdigest() + ".json"
+    manifest = json.dumps([{"Config": config_name, "RepoTags": ["test:latest"], "Layers": [n for n, _ in blobs]}])
+    entries = [*blobs, (config_name, config_bytes), ("manifest.json", manifest.encode())]
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    path.write_bytes(gzip.compress(raw.getvalue()) if gzip_outer else raw.getvalue())
+    return path
+
+
+def oci_layout(directory: Path, images: dict[str, tuple[dict, list[list]]], compression: str = "gzip") -> Path:
+    """Write an OCI image layout directory with one manifest per platform ("linux/amd64": (config, layers))."""
+    blobs = directory / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+
+    def put(data: bytes) -> dict:
+        digest = hashlib.sha256(data).hexdigest()
+        (blobs / digest).write_bytes(data)
+        return {"digest": f"sha256:{digest}", "size": len(data)}
+
+    manifests = []
+    for platform, (config, layers) in images.items():
+        os, architecture = platform.split("/")[:2]
+        layer_descriptors = [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                              **put(compress(layer_tar(files), compression))} for files in layers]
+        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                               **put(config_json(config, architecture, os))},
+                    "layers": layer_descriptors}
+        manifests.append({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                          **put(json.dumps(manifest).encode()), "platform": {"os": os, "architecture": architecture}})
+    (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": manifests}))
+    return directory

@@ -1,0 +1,125 @@
+"""Every image rule: a small image that triggers it and one that does not, built as docker-save archives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imagekit.lint.config import LintConfig
+from imagekit.lint.core import load_rules
+from imagekit.lint.image_lint import lint_image
+from image.archive import BASE_LAYER, Dir, File, Link, docker_save, elf
+
+SERVE = b"#!/usr/bin/env python3\nprint('serving')\n"
+GOOD_CONFIG = {"Entrypoint": ["/usr/local/bin/serve"], "Cmd": None, "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"],
+               "Labels": {"com.amazonaws.sagemaker.capabilities.accept-bind-to-port": "true"},
+               "ExposedPorts": {"8080/tcp": {}}}
+GOOD_LAYERS = [BASE_LAYER, [("usr/local/bin/serve", SERVE), ("usr/local/bin/train", SERVE)]]
+
+
+def image(config_changes: dict | None = None, extra_layers: list | None = None, architecture: str = "amd64",
+          top: list | None = None) -> tuple[dict, list]:
+    config = {**GOOD_CONFIG, **(config_changes or {})}
+    layers = [BASE_LAYER, top if top is not None else GOOD_LAYERS[1], *(extra_layers or [])]
+    return config, layers
+
+
+# code -> (bad image, good image, options); the good image is the plain good one unless given.
+CASES: dict[str, tuple] = {
+    "IK501": (image({"Entrypoint": ["/opt/program/serve"]}), image(), {}),
+    "IK502": (image(top=[("usr/local/bin/serve", b"#!/usr/bin/python\n"), ("usr/local/bin/train", SERVE)]),
+              image(), {}),
+    "IK503": (image(top=[("usr/local/bin/serve", b"#!/usr/bin/env python3\r\nprint(1)\r\n"),
+                         ("usr/local/bin/train", SERVE)]), image(), {}),
+    "IK504": (image({"Entrypoint": ["/usr/local/bin/server"]}, top=[("usr/local/bin/server", elf(183))]),
+              image({"Entrypoint": ["/usr/local/bin/server"]}, top=[("usr/local/bin/server", elf(62))]), {}),
+    "IK505": (image({"Entrypoint": ["/bin/sh", "-c", "serve"]}), image(), {}),
+    "IK510": (image({"Env": ["SAGEMAKER_PROGRAM=train.py"]}),
+              image({"Env": ["SAGEMAKER_PROGRAM=train.py"]}, extra_layers=[[("opt/ml/code/train.py", b"print(1)\n")]]),
+              {}),
+    "IK511": (image(extra_layers=[[("opt/ml/model/model.pkl", b"x" * 10)]]),
+              image(extra_layers=[[("opt/ml/code/inference.py", b"x")]]), {}),
+    "IK520": (image({"User": "1000"}), image({"User": "root"}), {}),
+    "IK521": (image({"Labels": {"com.amazonaws.sagemaker.capabilities.accept-bind-to-port": "True"}}), image(), {}),
+    "IK522": (image({"Env": ["HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz0123456789"]}),
+              image({"Env": ["HF_HOME=/opt/hf"]}), {}),
+    "IK523": (image({"ExposedPorts": {"5000/tcp": {}}}), image(), {}),
+    "IK524": (image({"Healthcheck": {"Test": ["CMD", "curl", "localhost:8080/ping"]}}), image(), {}),
+    "IK525": (image(architecture="s390x"), image(), {}),
+    "IK530": (image(extra_layers=[[("root/.aws/credentials", b"[default]\n")]]),
+              image(extra_layers=[[("root/.aws/config", b"[default]\nregion=eu-west-1\n")]]), {}),
+    "IK531": (image(extra_layers=[[("root/.cache/pip/http/a", b"x" * 2_000_000)]]),
+              image(extra_layers=[[("root/.cache/other/a", b"x" * 2_000_000)]]), {}),
+    "IK532": (image(extra_layers=[[("opt/ml/code/.git", Dir()), ("opt/ml/code/.git/HEAD", b"ref: main\n")]]),
+              image(extra_layers=[[("opt/ml/code/.gitignore", b"*.pyc\n")]]), {}),
+    "IK533": (image(extra_layers=[[("usr/lib/x86_64-linux-gnu/libcuda.so.535.1", b"x")]]),
+              image(extra_layers=[[("usr/local/cuda/lib64/stubs/libcuda.so", b"x")]]), {}),
+    "IK534": (image(extra_layers=[[("usr/local/cuda/lib64/libcudart.so.12", b"x" * 100),
+                                   ("opt/venv/lib/python3.11/site-packages/nvidia/cuda_runtime/lib/libcudart.so.12",
+                                    b"x" * 100)]]),
+              image(extra_layers=[[("opt/venv/lib/python3.11/site-packages/nvidia/cuda_runtime/lib/libcudart.so.12",
+                                    b"x" * 100)]]), {}),
+    "IK535": (image(extra_layers=[[("usr/bin/sudo", File(elf(), 0o4755))]]), image(), {}),
+    "IK540": (image(extra_layers=[[("opt/big", b"x" * 5000)]]), image(), {"size_budget": 4000}),
+    "IK541": (image(extra_layers=[[("opt/blob", b"x" * 3000)], [("opt/.wh.blob", b"")]]), image(), {"min_bytes": 1000}),
+}
+ENGINE_ONLY = {"IK526": "a multi-platform OCI index (tests/image/test_sources.py)",
+               "IK550": "needs --dockerfile (tests/image/test_sources.py)"}
+
+
+def findings_for(tmp_path: Path, spec: tuple, code: str, options: dict, name: str) -> list[str]:
+    (config, layers) = spec
+    architecture = "s390x" if spec is CASES["IK525"][0] else "amd64"
+    archive = docker_save(tmp_path / f"{name}.tar", config, layers, architecture=architecture)
+    lint_config = LintConfig(options={code: options}) if options else LintConfig()
+    return [f.rule for f in lint_image(str(archive), config=lint_config, profiles={"train", "serve"})]
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_bad_image_triggers_the_rule_and_good_image_does_not(tmp_path: Path, code: str) -> None:
+    bad, good, options = CASES[code]
+    assert code in findings_for(tmp_path, bad, code, options, "bad")
+    assert code not in findings_for(tmp_path, good, code, options, "good")
+
+
+def test_good_image_has_no_findings(tmp_path: Path) -> None:
+    archive = docker_save(tmp_path / "good.tar", GOOD_CONFIG, GOOD_LAYERS)
+    assert lint_image(str(archive), profiles={"train", "serve"}) == []
+
+
+def test_every_image_rule_has_a_fixture_and_metadata() -> None:
+    rules = load_rules("image")
+    assert set(rules) == set(CASES) | set(ENGINE_ONLY)
+    for rule in rules.values():
+        assert rule.code.startswith(("IK5", "IK6", "IK7")) and rule.target == "image"
+        assert rule.summary and rule.rationale and rule.fix and len(rule.summary) <= 120
+
+
+def test_entrypoint_resolution_follows_symlinks_across_layers_and_respects_whiteouts(tmp_path: Path) -> None:
+    layers = [BASE_LAYER, [("opt/app", Dir()), ("opt/app/serve-v1", SERVE), ("usr/local/bin/serve", Link("/opt/app/serve-v1"))],
+              [("opt/app/.wh.serve-v1", b"")]]
+    archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["serve"], "Env": ["PATH=/usr/local/bin:/usr/bin"]}, layers)
+    findings = lint_image(str(archive), profiles={"serve"})
+    assert [f.rule for f in findings] == ["IK501"]
+    assert "/opt/app/serve-v1" in findings[0].path
+
+
+def test_symlink_loop_is_reported_not_hung(tmp_path: Path) -> None:
+    layers = [BASE_LAYER, [("usr/local/bin/serve", Link("/usr/local/bin/loop")), ("usr/local/bin/loop", Link("serve"))]]
+    archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["/usr/local/bin/serve"]}, layers)
+    findings = lint_image(str(archive), profiles={"serve"})
+    assert [f.rule for f in findings] == ["IK501"] and "symlink loop" in findings[0].message
+
+
+def test_non_executable_for_a_non_root_user(tmp_path: Path) -> None:
+    layers = [BASE_LAYER, [("usr/local/bin/serve", File(SERVE, 0o744, uid=0))]]
+    archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["/usr/local/bin/serve"], "User": "1000"}, layers)
+    assert "IK501" in [f.rule for f in lint_image(str(archive), profiles={"serve"})]
+
+
+def test_no_entrypoint_proves_train_and_serve_on_path(tmp_path: Path) -> None:
+    layers = [BASE_LAYER, [("usr/local/bin/train", SERVE)]]
+    archive = docker_save(tmp_path / "img.tar", {"Env": ["PATH=/usr/local/bin:/usr/bin"]}, layers)
+    findings = lint_image(str(archive), profiles={"train", "serve"})
+    assert [(f.rule, "serve" in f.message) for f in findings] == [("IK501", True)]

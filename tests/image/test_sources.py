@@ -1,0 +1,173 @@
+"""One filesystem view from every source; hostile or broken archives end in a clear error (exit 2)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from imagekit.errors import ImagekitError
+from imagekit.image import open_image
+from imagekit.lint.image_lint import lint_image
+from image.archive import BASE_LAYER, Link, docker_save, layer_tar, oci_layout
+
+SERVE = b"#!/usr/bin/env python3\nprint('serving')\n"
+CONFIG = {"Entrypoint": ["/usr/local/bin/serve"], "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"]}
+LAYERS = [BASE_LAYER, [("usr/local/bin/serve", SERVE), ("opt/data", b"x" * 100)], [("opt/.wh.data", b"")]]
+
+
+def summary(ref: str, **kwargs) -> tuple:
+    image = open_image(ref, **kwargs)
+    return (image.config, image.architecture, sorted(image.entries), image.total_size, image.wasted_size)
+
+
+@pytest.mark.parametrize("compression", ["none", "gzip", "zstd"])
+def test_docker_save_and_oci_layouts_give_the_same_view(tmp_path: Path, compression: str) -> None:
+    saved = docker_save(tmp_path / "img.tar", CONFIG, LAYERS, compression=compression)
+    gzipped = docker_save(tmp_path / "img.tar.gz", CONFIG, LAYERS, compression=compression, gzip_outer=True)
+    layout = oci_layout(tmp_path / "oci", {"linux/amd64": (CONFIG, LAYERS)}, compression)
+    oci_tar = tmp_path / "oci.tar"
+    with tarfile.open(oci_tar, "w") as tar:
+        tar.add(layout, arcname=".")
+    expected = summary(str(saved))
+    assert "opt/data" not in expected[2] and expected[4] == 100  # the whiteout deleted it; its bytes are wasted
+    for other in (gzipped, layout, oci_tar):
+        assert summary(str(other)) == expected
+
+
+def test_multi_platform_index_picks_the_requested_platform(tmp_path: Path) -> None:
+    arm = [BASE_LAYER, [("usr/local/bin/serve", SERVE), ("arm-only", b"a")]]
+    layout = oci_layout(tmp_path / "oci", {"linux/amd64": (CONFIG, LAYERS), "linux/arm64": (CONFIG, arm)})
+    assert "arm-only" in open_image(str(layout), platform="linux/arm64").entries
+    image = open_image(str(layout), platform="linux/amd64")
+    assert "arm-only" not in image.entries and "linux/amd64" in image.platform_note
+    assert "IK526" in [f.rule for f in lint_image(str(layout), platform="linux/amd64")]
+    with pytest.raises(ImagekitError, match="no image for platform linux/riscv64.*linux/amd64, linux/arm64"):
+        open_image(str(layout), platform="linux/riscv64")
+
+
+def _tar(path: Path, members: list[tuple[str, bytes]], **info_fields) -> Path:
+    with tarfile.open(path, "w") as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            for key, value in info_fields.get(name, {}).items():
+                setattr(info, key, value)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _with_layer(tmp_path: Path, layer: bytes, name: str = "0/layer.tar") -> Path:
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": CONFIG}).encode()
+    manifest = json.dumps([{"Config": "c.json", "Layers": [name]}]).encode()
+    return _tar(tmp_path / "img.tar", [(name, layer), ("c.json", config), ("manifest.json", manifest)])
+
+
+def _hostile_layer(name: str, linkname: str = "", kind: bytes = tarfile.REGTYPE) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.type, info.linkname = kind, linkname
+        tar.addfile(info, io.BytesIO(b""))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("layer, message", [
+    (_hostile_layer("../escape"), "points outside the archive root"),
+    (_hostile_layer("/etc/passwd"), "points outside the archive root"),
+    (_hostile_layer("usr/bin/x", "usr/bin/missing", tarfile.LNKTYPE), "hard link usr/bin/x to usr/bin/missing"),
+    (gzip.compress(layer_tar(BASE_LAYER))[:200], "damaged or truncated"),
+])
+def test_hostile_or_broken_layers_are_clear_errors(tmp_path: Path, layer: bytes, message: str) -> None:
+    with pytest.raises(ImagekitError, match=message):
+        open_image(str(_with_layer(tmp_path, layer)))
+
+
+def test_decompression_bomb_is_refused_quickly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from imagekit.image import sources
+
+    monkeypatch.setattr(sources, "BOMB_FLOOR", 1 << 20)
+    bomb = io.BytesIO()
+    with tarfile.open(fileobj=bomb, mode="w") as tar:
+        info = tarfile.TarInfo("zeros")
+        info.size = 64 << 20
+        tar.addfile(info, io.BytesIO(bytes(info.size)))
+    with pytest.raises(ImagekitError, match="decompression bomb"):
+        open_image(str(_with_layer(tmp_path, gzip.compress(bomb.getvalue(), 9))))
+
+
+def test_archive_that_is_not_an_image(tmp_path: Path) -> None:
+    with pytest.raises(ImagekitError, match="not an image"):
+        open_image(str(_tar(tmp_path / "x.tar", [("README", b"hello")])))
+
+
+def test_missing_layer_blob(tmp_path: Path) -> None:
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": CONFIG}).encode()
+    manifest = json.dumps([{"Config": "c.json", "Layers": ["0/layer.tar"]}]).encode()
+    archive = _tar(tmp_path / "img.tar", [("c.json", config), ("manifest.json", manifest)])
+    with pytest.raises(ImagekitError, match="layer 0/layer.tar named by the manifest is missing"):
+        open_image(str(archive))
+
+
+def test_truncated_outer_archive(tmp_path: Path) -> None:
+    archive = docker_save(tmp_path / "img.tar.gz", CONFIG, LAYERS, gzip_outer=True)
+    archive.write_bytes(archive.read_bytes()[:300])
+    with pytest.raises(ImagekitError):
+        open_image(str(archive))
+
+
+def test_cli_exit_codes_and_json(tmp_path: Path) -> None:
+    good = docker_save(tmp_path / "good.tar", CONFIG, LAYERS)
+    bad = docker_save(tmp_path / "bad.tar", {**CONFIG, "Entrypoint": ["/opt/missing"]}, LAYERS)
+    run = [sys.executable, "-m", "imagekit", "lint", "--profile", "serve", "--format", "json", "--image"]
+    ok = subprocess.run([*run, str(good)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    failed = subprocess.run([*run, str(bad)], capture_output=True, text=True)
+    assert failed.returncode == 1
+    finding = json.loads(failed.stdout)["findings"][0]
+    assert finding["rule"] == "IK501" and finding["line"] is None and finding["path"] == "/opt/missing"
+    broken = tmp_path / "broken.tar"
+    broken.write_bytes(b"not a tar at all" * 100)
+    error = subprocess.run([*run, str(broken)], capture_output=True, text=True)
+    assert error.returncode == 2 and "Traceback" not in error.stderr and str(broken) in error.stderr
+    missing = subprocess.run([*run, str(tmp_path / "nope.tar")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    assert sorted(os.listdir(tmp_path)) == ["bad.tar", "broken.tar", "good.tar"]  # nothing written
+
+
+def test_dockerfile_cross_check(tmp_path: Path) -> None:
+    archive = docker_save(tmp_path / "img.tar", CONFIG, LAYERS)
+    same = tmp_path / "Dockerfile"
+    same.write_text('FROM base\nCOPY serve /usr/local/bin/serve\nENTRYPOINT ["/usr/local/bin/serve"]\n')
+    assert "IK550" not in [f.rule for f in lint_image(str(archive), dockerfile=str(same))]
+    other = tmp_path / "Other.Dockerfile"
+    other.write_text('FROM base\nCOPY app /opt/app/\nENTRYPOINT ["/opt/app/run"]\nUSER 1000\n')
+    messages = [f.message for f in lint_image(str(archive), dockerfile=str(other)) if f.rule == "IK550"]
+    assert len(messages) == 3
+    assert any("ENTRYPOINT" in m for m in messages) and any("USER" in m for m in messages)
+    assert any("/opt/app/" in m for m in messages)
+
+
+def test_engine_and_saved_archive_give_the_same_findings(throwaway_image, tmp_path: Path) -> None:
+    tag = throwaway_image(
+        "FROM {base}\nCOPY serve /usr/local/bin/serve\nCOPY train /usr/local/bin/train\n"
+        'ENTRYPOINT ["/usr/local/bin/serve"]\n',
+        files={"serve": "#!/usr/bin/python\nprint(1)\n", "train": "#!/usr/bin/env python3\r\nprint(1)\r\n"},
+    )
+    from imagekit import engine
+
+    archive = tmp_path / "saved.tar"
+    with archive.open("wb") as out:
+        for chunk in engine.export_image(tag):
+            out.write(chunk)
+    from_engine = [(f.rule, f.message) for f in lint_image(tag)]
+    from_archive = [(f.rule, f.message) for f in lint_image(str(archive))]
+    assert from_engine == from_archive
+    assert ("IK502" in [rule for rule, _ in from_engine]), from_engine
