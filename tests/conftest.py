@@ -20,7 +20,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    engine_fixtures = {"engine", "base_image", "throwaway_image"}
+    engine_fixtures = {"engine", "base_image", "throwaway_image", "module_image"}
     for item in items:
         if engine_fixtures & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.engine)
@@ -63,30 +63,48 @@ def _context_tar(dockerfile: str, files: dict[str, bytes | str]) -> io.BytesIO:
     return buffer
 
 
-@pytest.fixture
-def throwaway_image(engine, base_image) -> Iterator[Callable[..., str]]:
-    """Build images from inline Dockerfiles (``{base}`` is the base image tag); all are removed afterwards.
+class ImageBuilder:
+    """Builds images from inline Dockerfiles (``{base}`` is the base image tag) and removes them all at close.
 
-    ``throwaway_image(dockerfile, files={"serve": "#!/bin/sh ..."})`` returns the tag.
-    Files not ending in .py/.txt/.json are added executable.
+    ``build(dockerfile, files={"serve": "#!/bin/sh ..."})`` returns the tag. Files not ending in
+    .py/.txt/.json are added executable.
     """
-    from imagekit import engine as engine_mod
 
-    tags: list[str] = []
+    def __init__(self, client, base: str) -> None:
+        self.client, self.base, self.tags = client, base, []
 
-    def build(dockerfile: str, files: dict[str, bytes | str] | None = None) -> str:
+    def __call__(self, dockerfile: str, files: dict[str, bytes | str] | None = None) -> str:
         tag = f"imagekit-test/{uuid.uuid4().hex[:12]}:latest"
-        context = _context_tar(dockerfile.replace("{base}", base_image), files or {})
-        tags.append(tag)
-        stream = engine.api.build(fileobj=context, custom_context=True, tag=tag, rm=True, forcerm=True, decode=True)
+        context = _context_tar(dockerfile.replace("{base}", self.base), files or {})
+        self.tags.append(tag)
+        stream = self.client.api.build(fileobj=context, custom_context=True, tag=tag, rm=True, forcerm=True,
+                                       decode=True)
         errors = [chunk["error"] for chunk in stream if "error" in chunk]
         if errors:
             raise AssertionError(f"test image failed to build: {errors}")
         return tag
 
-    yield build
-    for tag in tags:
-        engine_mod.remove_image(tag)
+    def close(self) -> None:
+        from imagekit import engine as engine_mod
+
+        for tag in self.tags:
+            engine_mod.remove_image(tag)
+
+
+@pytest.fixture
+def throwaway_image(engine, base_image) -> Iterator[Callable[..., str]]:
+    """An ImageBuilder whose images are removed after the test."""
+    builder = ImageBuilder(engine, base_image)
+    yield builder
+    builder.close()
+
+
+@pytest.fixture(scope="module")
+def module_image(engine, base_image) -> Iterator[Callable[..., str]]:
+    """An ImageBuilder whose images are shared by a test module and removed after it."""
+    builder = ImageBuilder(engine, base_image)
+    yield builder
+    builder.close()
 
 
 def _engine_objects() -> dict[str, dict[str, object]]:

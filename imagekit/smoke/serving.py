@@ -1,0 +1,211 @@
+"""`imagekit smoke serve`: run `docker run IMAGE serve` as SageMaker hosting does and exercise its HTTP contract."""
+
+from __future__ import annotations
+
+import http.client
+import shutil
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable
+
+from imagekit import contract, engine
+from imagekit.errors import ImagekitError
+from imagekit.smoke.layout import unpack_model
+from imagekit.smoke.report import Check, Report
+from imagekit.smoke.common import environment, log_tail
+
+PING_INTERVAL_S = 0.25
+BIND_TO_PORT_PROBE = 8081  # any port but 8080 proves the image honours SAGEMAKER_BIND_TO_PORT
+DEFAULT_PAYLOAD = b"{}"
+
+
+def serve(image: str, *, model: str | Path | None = None, payloads: list[str | Path] | None = None,
+          content_type: str | None = None, accept: str | None = None,
+          startup_timeout: float = contract.STARTUP_HEALTH_TIMEOUT_S, requests: int = 0, concurrency: int = 1,
+          env: dict[str, str] | None = None, stop_grace: float = contract.SERVE_STOP_GRACE_S,
+          pass_aws_credentials: bool = False, on_check: Callable[[Check], None] | None = None) -> Report:
+    """Start serve with the model read-only at /opt/ml/model; check /ping, /invocations, limits and SIGTERM."""
+    info = engine.require_image(image)
+    bodies = [_payload(p) for p in payloads or []]
+    labels = (info.get("Config") or {}).get("Labels") or {}
+    port = BIND_TO_PORT_PROBE if labels.get(contract.LABEL_BIND_TO_PORT) == contract.CAPABILITY_TRUE else \
+        contract.SERVING_PORT
+    platform = {contract.ENV_BIND_TO_PORT: str(port)} if port != contract.SERVING_PORT else {}
+    report = Report(image, on_check=on_check)
+    run_id = engine.new_run_id()
+    work = Path(tempfile.mkdtemp(prefix="imagekit-serve-"))
+    try:
+        model_dir = work / "model"
+        if model is not None:
+            unpack_model(Path(model), model_dir)
+        else:
+            model_dir.mkdir()
+        container = engine.create_container(
+            run_id, image, [contract.SERVE_COMMAND], name=f"imagekit-{run_id}-serve",
+            environment=environment(platform, env, pass_aws_credentials),
+            volumes={str(model_dir): {"bind": str(contract.MODEL_DIR), "mode": "ro"}},
+            ports={f"{port}/tcp": ("127.0.0.1", None)})
+        container.start()
+        host_port = _host_port(container, port)
+        if not _wait_ready(report, container, host_port, startup_timeout, port):
+            return report
+        _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept)
+        if requests:
+            _load(report, host_port, bodies[0] if bodies else DEFAULT_PAYLOAD, content_type, requests, concurrency)
+        _oversized(report, host_port, content_type)
+        _execution_parameters(report, host_port)
+        _stop(report, container, stop_grace)
+        return report
+    finally:
+        engine.cleanup(run_id)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _payload(path: str | Path) -> bytes:
+    file = Path(path)
+    if not file.is_file():
+        raise ImagekitError(f"Payload file {file} does not exist.", "Pass --payload with a readable file.")
+    return file.read_bytes()
+
+
+def _host_port(container, port: int) -> int:
+    container.reload()
+    bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(f"{port}/tcp") or []
+    if not bindings:
+        raise ImagekitError(f"The engine did not publish port {port} of the serve container.",
+                            "Check `imagekit doctor`; the engine may be out of ports.")
+    return int(bindings[0]["HostPort"])
+
+
+def _request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+             timeout: float = contract.INVOCATION_TIMEOUT_S) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def _wait_ready(report: Report, container, host_port: int, deadline_s: float, port: int) -> bool:
+    """Poll /ping (2 s per request, like the platform) until 200, the container exits or the window closes."""
+    started = time.monotonic()
+    last = "no answer"
+    while time.monotonic() - started < deadline_s:
+        container.reload()
+        if container.status in ("exited", "dead"):
+            code = container.attrs["State"]["ExitCode"]
+            report.check("serve.ready", False, f"serve exited with code {code} before /ping answered 200. "
+                                                f"Log tail:\n{log_tail(container)}")
+            return False
+        try:
+            status, _, _ = _request(host_port, "GET", contract.PING_ROUTE, timeout=contract.PING_TIMEOUT_S)
+            if status == 200:
+                seconds = round(time.monotonic() - started, 2)
+                report.data["time_to_ready_s"] = seconds
+                return report.check("serve.ready", True, f"/ping answered 200 on port {port} after {seconds} s.")
+            last = f"/ping answered {status}"
+        except (OSError, http.client.HTTPException) as error:
+            last = f"nothing answers on port {port} ({type(error).__name__})"
+        time.sleep(PING_INTERVAL_S)
+    where = f" The image has the bind-to-port label, so it was told SAGEMAKER_BIND_TO_PORT={port}." \
+        if port != contract.SERVING_PORT else ""
+    report.check("serve.ready", False, f"/ping never answered 200 within {deadline_s:g} s ({last}).{where} "
+                                       f"SageMaker would fail the endpoint. Log tail:\n{log_tail(container)}")
+    return False
+
+
+def _headers(content_type: str | None, accept: str | None) -> dict[str, str]:
+    headers = {"Content-Type": content_type or contract.DEFAULT_CONTENT_TYPE,
+               contract.HEADER_CUSTOM_ATTRIBUTES: "imagekit-smoke=1",
+               "X-Imagekit-Unknown-Header": "containers must ignore headers they do not know"}
+    if accept:
+        headers["Accept"] = accept
+    return headers
+
+
+def _invoke(report: Report, port: int, bodies: list[bytes], content_type: str | None, accept: str | None) -> None:
+    for index, body in enumerate(bodies, 1):
+        name = "serve.invocations" if len(bodies) == 1 else f"serve.invocations.{index}"
+        try:
+            status, headers, answer = _request(port, "POST", contract.INVOCATIONS_ROUTE, body,
+                                               _headers(content_type, accept))
+        except (OSError, http.client.HTTPException) as error:
+            report.check(name, False, f"POST {contract.INVOCATIONS_ROUTE} failed: {error}.")
+            continue
+        if status != 200:
+            report.check(name, False, f"POST {contract.INVOCATIONS_ROUTE} answered {status}: "
+                                      f"{answer[:300].decode('utf-8', 'replace')}")
+        elif not headers.get("content-type"):
+            report.check(name, False, "The response has no Content-Type; callers cannot decode it.")
+        else:
+            report.check(name, True, f"200, {headers['content-type']}, {len(answer)} bytes.")
+
+
+def _load(report: Report, port: int, body: bytes, content_type: str | None, requests: int, concurrency: int) -> None:
+    def one(_: int) -> tuple[bool, float]:
+        started = time.perf_counter()
+        try:
+            status, _, _ = _request(port, "POST", contract.INVOCATIONS_ROUTE, body, _headers(content_type, None))
+            return status == 200, time.perf_counter() - started
+        except (OSError, http.client.HTTPException):
+            return False, time.perf_counter() - started
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
+        results = list(pool.map(one, range(requests)))
+    wall = time.perf_counter() - started
+    latencies = sorted(seconds * 1000 for _, seconds in results)
+    errors = sum(1 for ok, _ in results if not ok)
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
+    load = {"requests": requests, "concurrency": concurrency, "errors": errors,
+            "throughput_rps": round(requests / wall, 1), "p50_ms": round(cuts[49], 2), "p90_ms": round(cuts[89], 2),
+            "p99_ms": round(cuts[98], 2)}
+    report.data["load"] = load
+    report.check("serve.load", errors == 0, f"{requests} requests at concurrency {concurrency}: "
+                                            f"{load['throughput_rps']} req/s, p50 {load['p50_ms']} ms, "
+                                            f"p99 {load['p99_ms']} ms, {errors} errors.")
+
+
+def _oversized(report: Report, port: int, content_type: str | None) -> None:
+    """Above 6 MB SageMaker refuses the request itself; a container must at least survive one cleanly."""
+    body = b"0" * (contract.MAX_PAYLOAD_BYTES + 1)
+    try:
+        status, _, _ = _request(port, "POST", contract.INVOCATIONS_ROUTE, body, _headers(content_type, None))
+        outcome = f"answered {status}"
+    except (OSError, http.client.HTTPException) as error:
+        outcome = f"closed the connection ({type(error).__name__})"
+    try:
+        alive = _request(port, "GET", contract.PING_ROUTE, timeout=contract.PING_TIMEOUT_S)[0] == 200
+    except (OSError, http.client.HTTPException):
+        alive = False
+    report.check("serve.oversized-payload", alive,
+                 f"A {contract.MAX_PAYLOAD_BYTES + 1}-byte request {outcome}; /ping afterwards: "
+                 f"{'200' if alive else 'no longer 200 — the server did not survive it'}.")
+
+
+def _execution_parameters(report: Report, port: int) -> None:
+    try:
+        status, _, body = _request(port, "GET", contract.EXECUTION_PARAMETERS_ROUTE, timeout=contract.PING_TIMEOUT_S)
+    except (OSError, http.client.HTTPException):
+        status, body = 0, b""
+    report.data["execution_parameters"] = body.decode("utf-8", "replace") if status == 200 else None
+    report.data["execution_parameters_status"] = status
+
+
+def _stop(report: Report, container, grace: float) -> None:
+    """SIGTERM, then SIGKILL after the grace period, as endpoint updates and scale-in do."""
+    started = time.monotonic()
+    container.kill(signal="SIGTERM")
+    try:
+        container.wait(timeout=grace)
+        seconds = round(time.monotonic() - started, 2)
+        report.check("serve.sigterm", True, f"serve exited {seconds} s after SIGTERM.")
+    except Exception:
+        container.kill(signal="SIGKILL")
+        report.check("serve.sigterm", False, f"serve was still running {grace:g} s after SIGTERM and had to be "
+                                             "killed; in-flight requests would be cut off at scale-in.")

@@ -1,0 +1,154 @@
+"""`imagekit smoke train`: run `docker run IMAGE train` on N hosts exactly as a SageMaker training job does."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from imagekit import contract, engine
+from imagekit.errors import ImagekitError
+from imagekit.smoke.common import environment, log_tail
+from imagekit.smoke.layout import host_tree, pack_model
+from imagekit.smoke.report import Check, Report
+
+def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparameters: dict[str, str] | None = None,
+          instances: int = 1, instance_type: str | None = None, env: dict[str, str] | None = None,
+          timeout: float | None = None, network_isolation: bool = False, output: str | Path | None = None,
+          stop_grace: float = contract.TRAIN_STOP_GRACE_S, pass_aws_credentials: bool = False,
+          on_check: Callable[[Check], None] | None = None) -> Report:
+    """Train on `instances` hosts algo-1..N; checks exit codes, the model, the failure file and stopping.
+
+    The model of algo-1 is packed as model.tar.gz into *output* (kept) or a temp dir (removed), and its
+    path is in report.data["model_archive"] when *output* is given.
+    """
+    engine.require_image(image)
+    channels = {name: _channel_dir(name, path) for name, path in (data or {}).items()}
+    if instances < 1:
+        raise ImagekitError(f"--instances must be at least 1, not {instances}.", "Use --instances 1 or more.")
+    instance_type = instance_type or contract.DEFAULT_INSTANCE_TYPE
+    report = Report(image, on_check=on_check)
+    run_id = engine.new_run_id()
+    work = Path(tempfile.mkdtemp(prefix="imagekit-train-"))
+    hosts = [contract.host_name(i + 1) for i in range(instances)]
+    job = {contract.ENV_TRAINING_JOB_NAME: f"imagekit-smoke-{run_id}",
+           contract.ENV_TRAINING_JOB_ARN: f"arn:aws:sagemaker:local:000000000000:training-job/imagekit-smoke-{run_id}"}
+    try:
+        network = None if network_isolation else engine.create_network(run_id, f"imagekit-{run_id}")
+        containers = []
+        for host in hosts:
+            volumes = host_tree(work / host, host, hosts, channels=channels, hyperparameters=hyperparameters or {},
+                                instance_type=instance_type)
+            isolation = {"network_mode": "none"} if network_isolation else {}
+            containers.append(engine.create_container(
+                run_id, image, [contract.TRAIN_COMMAND], network=network, aliases=[host],
+                name=f"imagekit-{run_id}-{host}", hostname=host, volumes=volumes,
+                environment=environment(job, env, pass_aws_credentials), **isolation, **_limits(instance_type)))
+        for container in containers:
+            container.start()
+        started = time.monotonic()
+        results = [_wait(container, started, timeout, stop_grace) for container in containers]
+        report.data["train_seconds"] = round(time.monotonic() - started, 2)
+        for host, container, (exit_code, stopped_by) in zip(hosts, containers, results):
+            _judge_host(report, host, work / host, container, exit_code, stopped_by, stop_grace, multi=instances > 1)
+        model_dir = work / hosts[0] / "model"
+        if output is not None and report.ok and any(model_dir.iterdir()):
+            archive = pack_model(model_dir, Path(output) / contract.MODEL_ARCHIVE_NAME)
+            report.data["model_archive"] = str(archive)
+        return report
+    finally:
+        engine.cleanup(run_id)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_all(image: str, *, data: dict[str, str | Path] | None = None, hyperparameters: dict[str, str] | None = None,
+            payloads: list[str | Path] | None = None, content_type: str | None = None, env: dict[str, str] | None = None,
+            output: str | Path | None = None, on_check: Callable[[Check], None] | None = None, **serve_options) -> Report:
+    """Train, then serve the model that training produced: one report for both."""
+    from imagekit.smoke.serving import serve
+
+    keep = Path(output) if output else Path(tempfile.mkdtemp(prefix="imagekit-all-"))
+    try:
+        report = train(image, data=data, hyperparameters=hyperparameters, env=env, output=keep, on_check=on_check)
+        archive = report.data.get("model_archive")
+        if not archive:
+            report.check("all.serve-skipped", False, "Serving was not tried: training produced no model.")
+            return report
+        report.extend(serve(image, model=archive, payloads=payloads, content_type=content_type, env=env,
+                            on_check=on_check, **serve_options))
+        if output is None:
+            del report.data["model_archive"]  # it lived in a temp dir, removed below
+        return report
+    finally:
+        if output is None:
+            shutil.rmtree(keep, ignore_errors=True)
+
+
+def _channel_dir(name: str, path: str | Path) -> Path:
+    directory = Path(path)
+    if not directory.is_dir():
+        raise ImagekitError(f"Data for channel {name!r} must be a directory; {directory} is not one.",
+                            "Pass --data CHANNEL=DIR with an existing directory (files in it appear under "
+                            f"{contract.channel_dir(name)}).")
+    return directory
+
+
+def _limits(instance_type: str) -> dict:
+    spec = contract.INSTANCE_TYPES.get(instance_type)
+    if spec is None:
+        if instance_type != contract.DEFAULT_INSTANCE_TYPE:
+            raise ImagekitError(f"Unknown instance type {instance_type!r}.",
+                                f"Use one of: {', '.join(sorted(contract.INSTANCE_TYPES))} (or omit it).")
+        return {}
+    cpus, memory_gib, _ = spec
+    return {"nano_cpus": cpus * 10**9, "mem_limit": f"{memory_gib}g"}
+
+
+def _wait(container, started: float, timeout: float | None, stop_grace: float) -> tuple[int | None, str]:
+    """Wait for exit; past *timeout* stop it like StopTrainingJob: SIGTERM, SIGKILL after the grace period.
+
+    Returns (exit code, how it ended: "exited", "sigterm" (exited within the grace) or "sigkill").
+    """
+    remaining = None if timeout is None else max(timeout - (time.monotonic() - started), 0.1)
+    try:
+        return container.wait(timeout=remaining)["StatusCode"], "exited"
+    except Exception as error:  # requests' ReadTimeout: the job ran past its time limit
+        if "timed out" not in str(error).lower() and "timeout" not in type(error).__name__.lower():
+            raise
+    container.kill(signal="SIGTERM")
+    try:
+        return container.wait(timeout=stop_grace)["StatusCode"], "sigterm"
+    except Exception:
+        container.kill(signal="SIGKILL")
+        return container.wait(timeout=30)["StatusCode"], "sigkill"
+
+
+def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int | None, stopped_by: str,
+                stop_grace: float, multi: bool) -> None:
+    name = f"train.{host}" if multi else "train"
+    logs = log_tail(container)
+    failure_file = tree / "output" / contract.FAILURE_FILE.name
+    reason = failure_file.read_text("utf-8", "replace")[:contract.FAILURE_REASON_MAX_CHARS] if failure_file.exists() else ""
+    if stopped_by != "exited":
+        report.check(f"{name}.timeout", False, "Training ran past --timeout and was stopped.")
+        report.check(f"{name}.sigterm", stopped_by == "sigterm",
+                     "It exited on SIGTERM." if stopped_by == "sigterm" else
+                     f"It ignored SIGTERM and was killed after {stop_grace:g} s (SageMaker waits 120 s, then "
+                     "SIGKILL: checkpoints written in a SIGTERM handler would be lost).")
+        return
+    if exit_code == 0:
+        report.check(f"{name}.exit-code", True, "train exited 0.")
+        model_files = [p for p in (tree / "model").rglob("*") if p.is_file()]
+        if not multi or host == contract.host_name(1):
+            report.check(f"{name}.model", bool(model_files),
+                         f"{len(model_files)} file(s) in {contract.MODEL_DIR}." if model_files else
+                         f"train exited 0 but wrote nothing to {contract.MODEL_DIR}: SageMaker would upload an empty "
+                         f"model.tar.gz. Log tail:\n{logs}")
+        return
+    detail = f"train exited {exit_code}."
+    detail += (f" Failure reason ({contract.FAILURE_FILE}): {reason}" if reason else
+               f" No {contract.FAILURE_FILE} was written, so the job's FailureReason would be generic.")
+    report.check(f"{name}.exit-code", False, f"{detail}\nLog tail:\n{logs}")
+    report.data.setdefault("failure_reasons", {})[host] = reason

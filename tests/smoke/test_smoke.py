@@ -1,0 +1,170 @@
+"""The smoke runner reports each way an image can break the contract as exactly that, and leaves nothing behind.
+
+One small image (FROM the local base) whose train/serve misbehave as the env var MODE says keeps CI fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from imagekit import engine, smoke
+
+TRAIN = r'''#!/usr/bin/env python3
+import json, os, signal, socket, sys, time
+mode = os.environ.get("MODE", "ok")
+config = json.load(open("/opt/ml/input/config/resourceconfig.json"))
+if mode == "ok":
+    for host in config["hosts"]:
+        for attempt in range(50):  # peers appear late; the toolkit retries too
+            try:
+                socket.gethostbyname(host)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            sys.exit(f"cannot resolve {host}")
+    time.sleep(1.5 if len(config["hosts"]) > 1 else 0)  # stay up until every peer has resolved us
+    hps = json.load(open("/opt/ml/input/config/hyperparameters.json"))
+    rows = sum(1 for _ in open("/opt/ml/input/data/train/data.csv"))
+    open("/opt/ml/model/model.json", "w").write(json.dumps({"rows": rows, "hps": hps, "env": dict(os.environ)}))
+elif mode == "fail":
+    open("/opt/ml/output/failure", "w").write("ValueError: the label column is missing\n" + "x" * 2000)
+    sys.exit(2)
+elif mode == "ignore-sigterm":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(600)
+elif mode == "sleep":  # as PID 1, Python must handle SIGTERM itself: the default action does not apply
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    time.sleep(600)
+'''
+SERVE = r'''#!/usr/bin/env python3
+import os, signal, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+mode = os.environ.get("MODE", "ok")
+class Handler(BaseHTTPRequestHandler):
+    def reply(self, status, body=b"{}"):
+        self.send_response(status); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def do_GET(self):
+        if self.path == "/ping":
+            self.reply(503 if mode == "never-ready" else 200)
+        else:
+            self.reply(404)
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 6 * 1024 * 1024:
+            return self.reply(413)
+        self.rfile.read(length)
+        self.reply(500, b'{"error": "boom"}') if mode == "invocations-500" else self.reply(200, b'{"ok": true}')
+port = 9090 if mode == "wrong-port" else int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080"))
+server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
+if mode == "ignore-sigterm":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+else:
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+server.serve_forever()
+'''
+
+
+@pytest.fixture(scope="module")
+def image(module_image) -> str:
+    return module_image("FROM {base}\nCOPY train serve /usr/local/bin/\n", {"train": TRAIN, "serve": SERVE})
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> dict[str, Path]:
+    channel = tmp_path / "train"
+    channel.mkdir()
+    (channel / "data.csv").write_text("1,2\n3,4\n5,6\n")
+    return {"train": channel}
+
+
+def test_good_image_trains_and_serves(image: str, data: dict, tmp_path: Path) -> None:
+    report = smoke.run_all(image, data=data, hyperparameters={"epochs": 3}, output=tmp_path / "out",
+                           requests=20, concurrency=4)
+    assert report.ok, report.to_json()
+    assert [c.name for c in report.checks] == ["train.exit-code", "train.model", "serve.ready", "serve.invocations",
+                                               "serve.load", "serve.oversized-payload", "serve.sigterm"]
+    assert (tmp_path / "out" / "model.tar.gz").is_file()
+    assert report.data["load"]["errors"] == 0
+
+
+def test_training_file_shapes_and_no_host_credentials(image: str, data: dict, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import tarfile
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "host-secret")
+    report = smoke.train(image, data=data, hyperparameters={"epochs": 3, "lr": "0.1"}, output=tmp_path)
+    assert report.ok, report.to_json()
+    with tarfile.open(tmp_path / "model.tar.gz") as archive:
+        model = json.load(archive.extractfile("model.json"))
+    assert model["rows"] == 3 and model["hps"] == {"epochs": "3", "lr": "0.1"}  # all strings, as on the platform
+    assert model["env"]["TRAINING_JOB_NAME"].startswith("imagekit-smoke-")
+    assert "AWS_SECRET_ACCESS_KEY" not in model["env"]
+
+
+def test_two_hosts_resolve_each_other(image: str, data: dict) -> None:
+    report = smoke.train(image, data=data, instances=2)
+    assert report.ok, report.to_json()
+    assert [c.name for c in report.checks] == ["train.algo-1.exit-code", "train.algo-1.model", "train.algo-2.exit-code"]
+
+
+def test_train_exits_zero_without_a_model(image: str, data: dict) -> None:
+    report = smoke.train(image, data=data, env={"MODE": "no-model"})
+    assert report.failed() == ["train.model"]
+
+
+def test_train_failure_file_and_exit_code(image: str, data: dict) -> None:
+    report = smoke.train(image, data=data, env={"MODE": "fail"})
+    assert report.failed() == ["train.exit-code"]
+    assert "exited 2" in report.checks[0].detail and "label column is missing" in report.checks[0].detail
+    assert len(report.data["failure_reasons"]["algo-1"]) == 1024
+
+
+def test_train_timeout_sigterm_honoured_and_ignored(image: str, data: dict) -> None:
+    honoured = smoke.train(image, data=data, env={"MODE": "sleep"}, timeout=2, stop_grace=5)
+    assert honoured.failed() == ["train.timeout"]
+    ignored = smoke.train(image, data=data, env={"MODE": "ignore-sigterm"}, timeout=2, stop_grace=2)
+    assert ignored.failed() == ["train.timeout", "train.sigterm"]
+
+
+@pytest.mark.parametrize("mode, failed", [
+    ("never-ready", ["serve.ready"]),
+    ("wrong-port", ["serve.ready"]),
+    ("invocations-500", ["serve.invocations"]),
+    ("ignore-sigterm", ["serve.sigterm"]),
+])
+def test_serve_failures_are_reported_as_exactly_that(image: str, mode: str, failed: list[str]) -> None:
+    report = smoke.serve(image, env={"MODE": mode}, startup_timeout=4, stop_grace=2)
+    assert report.failed() == failed, report.to_json()
+
+
+def test_cli_json_junit_exit_codes_and_sigint_cleanup(image: str, data: dict, tmp_path: Path) -> None:
+    run = [sys.executable, "-m", "imagekit", "smoke"]
+    ok = subprocess.run([*run, "train", image, "--data", f"train={data['train']}", "--json",
+                         "--junit", str(tmp_path / "junit.xml")], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["ok"] is True and "<testsuite" in (tmp_path / "junit.xml").read_text()
+    failed = subprocess.run([*run, "train", image, "--data", f"train={data['train']}", "--env", "MODE=fail"],
+                            capture_output=True, text=True)
+    assert failed.returncode == 1 and "train.exit-code" in failed.stdout
+    usage = subprocess.run([*run, "train", image, "--data", "no-equals-sign"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "KEY=VALUE" in usage.stderr
+    before = {kind: len(objs) for kind, objs in engine.owned_objects().items()}
+    process = subprocess.Popen([*run, "train", image, "--data", f"train={data['train']}", "--env", "MODE=sleep"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not engine.owned_objects()["containers"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    assert {kind: len(objs) for kind, objs in engine.owned_objects().items()} == before
+    assert process.returncode != 0
