@@ -65,7 +65,9 @@ HEADER_INVOKED_VARIANT = "x-Amzn-Invoked-Production-Variant"
 # --- Capability labels (§3.3, §3.5) ------------------------------------------------------------------
 LABEL_BIND_TO_PORT = "com.amazonaws.sagemaker.capabilities.accept-bind-to-port"
 LABEL_MULTI_MODELS = "com.amazonaws.sagemaker.capabilities.multi-models"
-CAPABILITY_LABELS: tuple[str, ...] = (LABEL_BIND_TO_PORT, LABEL_MULTI_MODELS)
+# Real-time bidirectional streaming (aws-samples/sagemaker-genai-hosting-examples 03-features; corpus).
+LABEL_BIDIRECTIONAL_STREAMING = "com.amazonaws.sagemaker.capabilities.bidirectional-streaming"
+CAPABILITY_LABELS: tuple[str, ...] = (LABEL_BIND_TO_PORT, LABEL_MULTI_MODELS, LABEL_BIDIRECTIONAL_STREAMING)
 CAPABILITY_LABEL_PREFIX = "com.amazonaws.sagemaker.capabilities."
 CAPABILITY_TRUE = "true"
 
@@ -150,3 +152,25 @@ def is_under_mounted_dir(path: str) -> bool:
     """True when *path* is one of the run-time mounts or inside one."""
     p = PurePosixPath(path)
     return any(p == d or d in p.parents for d in MOUNTED_DIRS)
+
+
+# --- Instance types the smoke runner imitates with CPU/memory limits: (vCPUs, memory GiB, GPUs) ------------
+INSTANCE_TYPES: dict[str, tuple[int, int, int]] = {
+    "ml.t3.medium": (2, 4, 0), "ml.m5.large": (2, 8, 0), "ml.m5.xlarge": (4, 16, 0), "ml.m5.2xlarge": (8, 32, 0),
+    "ml.m5.4xlarge": (16, 64, 0), "ml.c5.large": (2, 4, 0), "ml.c5.xlarge": (4, 8, 0), "ml.c5.2xlarge": (8, 16, 0),
+    "ml.c5.4xlarge": (16, 32, 0), "ml.r5.large": (2, 16, 0), "ml.r5.xlarge": (4, 32, 0),
+    "ml.g4dn.xlarge": (4, 16, 1), "ml.g4dn.2xlarge": (8, 32, 1), "ml.g5.xlarge": (4, 16, 1),
+    "ml.g5.2xlarge": (8, 32, 1), "ml.p3.2xlarge": (8, 61, 1),
+}
+DEFAULT_CONTENT_TYPE = "application/json"
+TRAINING_INPUT_MODE_DEFAULT = "File"
+S3_DISTRIBUTION_DEFAULT = "FullyReplicated"
+MODEL_ARCHIVE_NAME = "model.tar.gz"  # what SageMaker uploads model/ as (§1.6)
+
+# --- Labels imagekit's generator writes into every image it builds (OCI image-spec annotations + ours) ----
+LABEL_OCI_TITLE = "org.opencontainers.image.title"
+LABEL_OCI_SOURCE = "org.opencontainers.image.source"
+LABEL_OCI_REVISION = "org.opencontainers.image.revision"
+LABEL_OCI_BASE_NAME = "org.opencontainers.image.base.name"
+LABEL_SPEC_DIGEST = "io.imagekit.spec.sha256"  # sha256 of the canonical (validated) spec
+LABEL_GENERATOR = "io.imagekit.generator"  # "imagekit <version>"

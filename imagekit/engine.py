@@ -197,6 +197,18 @@ def run_container(run_id: str, image: str, command: list[str] | None = None, **k
     return connect().containers.run(image, command=command, detach=True, labels=labels, **kwargs)
 
 
+def create_container(run_id: str, image: str, command: list[str] | None = None, *, network: "Network | None" = None,
+                     aliases: list[str] | None = None, **kwargs: Any) -> "Container":
+    """Create (not start) a labelled container; on *network* it answers to *aliases* from its first instant."""
+    labels = labels_for(run_id, **kwargs.pop("labels", {}))
+    container = connect().containers.create(image, command=command, labels=labels,
+                                            network=network.name if network else None, **kwargs)
+    if network is not None and aliases:
+        network.disconnect(container)
+        network.connect(container, aliases=aliases)
+    return container
+
+
 def owned_objects(run_id: str | None = None) -> dict[str, list[Any]]:
     """Containers, networks and volumes imagekit created (for one run, or any run)."""
     client = connect()

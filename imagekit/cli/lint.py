@@ -28,6 +28,8 @@ def lint(
     fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Lowest severity that fails (exit 1): error, "
                                           "warning, info, style or none. Default: warning."),
     profile: Optional[str] = typer.Option(None, "--profile", help="auto (infer from the file), train, serve or generic."),
+    target: Optional[str] = typer.Option(None, "--target", help="Stage that becomes the image, as in `docker build "
+                                         "--target` (default: the last stage)."),
     config: Optional[Path] = typer.Option(None, "--config", help="Config file (default: nearest .imagekit.yaml or "
                                           "pyproject.toml [tool.imagekit.lint])."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Rule id to skip; repeatable."),
@@ -41,6 +43,7 @@ def lint(
     Exit status: 0 nothing reaches --fail-on, 1 something does, 2 bad input (unparseable file, missing image).
     """
     from imagekit.lint.config import load_config
+    from imagekit.lint.core import Finding
     from imagekit.lint.dockerfile_lint import lint_files
     from imagekit.lint.findings import fails, sort_key
     from imagekit.lint.report import render
@@ -56,10 +59,10 @@ def lint(
                                 "Pass Dockerfile paths, or --image REF to check a built image.")
         paths = [Path("Dockerfile")]
     explicit = load_config(Path.cwd(), config) if config else None
-    result = lint_files(paths, config=explicit, profile=profile, overrides=overrides)
+    result = lint_files(paths, config=explicit, profile=profile, overrides=overrides, target=target)
     findings = result.findings
     base_config = (explicit or load_config(Path.cwd())).with_overrides(**overrides)
-    image_findings: list = []
+    image_findings: list[Finding] = []
     if image:
         from imagekit.lint.image_lint import lint_image
 

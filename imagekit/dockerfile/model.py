@@ -144,9 +144,13 @@ class Dockerfile:
     comments: list[Comment]
     empty_continuation_lines: list[int]
     error: SyntaxProblem | None = None
+    target: str | None = None  # `docker build --target`: the stage that becomes the image
 
     @property
     def final_stage(self) -> Stage | None:
+        """The stage the build produces: the ``target`` stage if set, else the last one."""
+        if self.target:
+            return self.stage_by_ref(self.target)
         return self.stages[-1] if self.stages else None
 
     @property

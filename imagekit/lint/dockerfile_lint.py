@@ -8,12 +8,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
 from imagekit import contract
 from imagekit.dockerfile import Dockerfile, load, parse
+from imagekit.errors import ImagekitError
 from imagekit.lint.config import LintConfig, load_config
 from imagekit.lint.core import PROFILES, Finding, Problem, Severity, load_rules
 from imagekit.lint.findings import fails, sort_key, to_findings
@@ -24,13 +25,13 @@ SYNTAX_RULE = "IK200"
 PRAGMA_RULE = "IK299"
 
 _SAGEMAKER = re.compile(r"sagemaker|" + re.escape(str(contract.ML_ROOT)) + r"\b|/opt/program\b", re.I)
-_TRAIN = re.compile("|".join([r"sagemaker[-_]training", contract.ENV_PROGRAM, contract.ENV_TRAINING_MODULE,
+_TRAIN = re.compile("|".join([r"sagemaker[-_]training", contract.ENV_TRAINING_MODULE,
                               re.escape(str(contract.INPUT_DIR)), re.escape(str(contract.OUTPUT_DIR)),
                               re.escape(str(contract.CHECKPOINTS_DIR)), rf"(^|[/\s\"']){contract.TRAIN_COMMAND}($|[\s\"'])"]),
                     re.I | re.M)
 _SERVE = re.compile("|".join([r"sagemaker[-_]inference", r"multi[-_]model[-_]server", "torchserve",
                               re.escape(contract.CAPABILITY_LABEL_PREFIX), contract.ENV_MULTI_MODEL,
-                              contract.ENV_BIND_TO_PORT, re.escape(str(contract.MODEL_DIR)),
+                              contract.ENV_BIND_TO_PORT,
                               rf"\bEXPOSE\s+{contract.SERVING_PORT}\b",
                               rf"(^|[/\s\"']){contract.SERVE_COMMAND}($|[\s\"'])"]), re.I | re.M)
 
@@ -89,9 +90,18 @@ def resolve_profiles(df: Dockerfile, requested: str | None, config: LintConfig, 
     return infer_profiles(df)
 
 
-def lint_dockerfile(df: Dockerfile, *, config: LintConfig | None = None, profile: str | None = None) -> FileResult:
-    """Lint a parsed Dockerfile. A file BuildKit would refuse yields only its syntax finding."""
+def lint_dockerfile(df: Dockerfile, *, config: LintConfig | None = None, profile: str | None = None,
+                    target: str | None = None) -> FileResult:
+    """Lint a parsed Dockerfile. A file BuildKit would refuse yields only its syntax finding.
+
+    *target* is `docker build --target`: that stage, not the last one, is the image the rules judge.
+    """
     config = config or LintConfig()
+    if target and df.error is None:
+        if df.stage_by_ref(target) is None:
+            names = ", ".join(s.name for s in df.stages if s.name) or "none"
+            raise ImagekitError(f"{df.path} has no stage {target!r} to use as --target.", f"Named stages: {names}.")
+        df = replace(df, target=target)
     rules = load_rules("dockerfile")
     if df.error is not None:
         problem = Problem(df.error.message, df.error.line, df.error.column)
@@ -115,13 +125,13 @@ def lint_dockerfile(df: Dockerfile, *, config: LintConfig | None = None, profile
 
 
 def lint_text(text: str, path: str = "Dockerfile", *, config: LintConfig | None = None,
-              profile: str | None = None) -> list[Finding]:
+              profile: str | None = None, target: str | None = None) -> list[Finding]:
     """Lint Dockerfile text (already decoded); handy in tests and for editors."""
-    return lint_dockerfile(parse(text, path), config=config, profile=profile).findings
+    return lint_dockerfile(parse(text, path), config=config, profile=profile, target=target).findings
 
 
 def lint_files(paths: Iterable[str | Path], *, config: LintConfig | None = None, profile: str | None = None,
-               overrides: dict | None = None) -> LintResult:
+               overrides: dict | None = None, target: str | None = None) -> LintResult:
     """Lint files; without an explicit *config* each uses the nearest config file above it.
 
     *overrides* are command-line settings (see LintConfig.with_overrides) applied on top of each config.
@@ -138,7 +148,8 @@ def lint_files(paths: Iterable[str | Path], *, config: LintConfig | None = None,
             file_config = by_dir[directory]
         if overrides:
             file_config = file_config.with_overrides(**overrides)
-        result.files.append(lint_dockerfile(load(path, str(raw)), config=file_config, profile=profile))
+        result.files.append(lint_dockerfile(load(path, str(raw)), config=file_config, profile=profile,
+                                            target=target))
     return result
 
 

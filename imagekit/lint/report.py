@@ -93,10 +93,16 @@ def _text(findings: Sequence[Finding], summary: dict, quiet: bool, source: Calla
         if f.fix and not quiet:
             out.append(f"      = fix: {f.fix}")
     if not quiet:
-        counts = ", ".join(f"{summary[s.label]} {s.label}" for s in sorted(Severity, reverse=True) if summary[s.label])
+        counts = ", ".join(_count(summary[s.label], s) for s in sorted(Severity, reverse=True) if summary[s.label])
         plural = "s" if summary["files"] != 1 else ""
         out.append(f"{summary['files']} file{plural} checked: " + (counts if counts else "no findings") + ".")
     return "\n".join(out) + ("\n" if out else "")
+
+
+def _count(number: int, severity: Severity) -> str:
+    """"1 error", "3 warnings", "5 info", "2 style"."""
+    plural = "s" if number != 1 and severity in (Severity.ERROR, Severity.WARNING) else ""
+    return f"{number} {severity.label}{plural}"
 
 
 def _sarif(findings: Sequence[Finding], rules: Mapping[str, Rule]) -> dict:

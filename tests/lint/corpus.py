@@ -18,3 +18,11 @@ def corpus_files() -> list[Path]:
         pytest.skip(f"Dockerfile corpus not found at {CORPUS}; set IMAGEKIT_CORPUS to the corpus directory",
                     allow_module_level=True)
     return sorted(CORPUS.iterdir())
+
+
+def fuzz_seeds() -> list[Path]:
+    """Files the fuzz test mutates: a seventh of the corpus, or the rule fixtures when there is no corpus,
+    so the fuzz test runs in every checkout."""
+    if CORPUS.is_dir():
+        return sorted(CORPUS.iterdir())[::7]
+    return sorted((REPO_ROOT / "tests" / "rules").glob("IK*/*.Dockerfile"))

@@ -80,6 +80,12 @@ def test_rule_options_reach_the_rule() -> None:
     assert lint_text("FROM python:3.11\nRUN pip install --no-cache-dir torch\n", config=config) == []
 
 
+def test_a_misspelt_rule_option_is_an_error_naming_the_file() -> None:
+    config = LintConfig(options={"IK209": {"ignore-package": ["torch"]}}, source="pyproject.toml")
+    with pytest.raises(ImagekitError, match=r"^pyproject.toml: options.IK209: unknown option\(s\) ignore-package"):
+        lint_text("FROM python:3.11\nRUN pip install --no-cache-dir torch\n", config=config)
+
+
 def test_trusted_registries_enable_ik203() -> None:
     config = LintConfig(trusted_registries=("*.dkr.ecr.*.amazonaws.com",))
     text = "FROM python:3.11\nFROM 123456789012.dkr.ecr.us-east-1.amazonaws.com/base:1\n"

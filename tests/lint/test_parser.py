@@ -133,3 +133,17 @@ def test_load_of_a_missing_file_is_an_imagekit_error(tmp_path) -> None:
 
     with pytest.raises(ImagekitError):
         load(tmp_path / "nope")
+
+
+def test_unknown_instruction_is_a_located_syntax_error() -> None:
+    df = parse("FROM debian:12\n  RUNN echo hi\n")
+    assert df.error is not None and (df.error.line, df.error.column) == (2, 3) and "RUNN" in df.error.message
+
+
+def test_run_heredoc_with_dash_strips_tabs_and_quoted_marker_is_kept_verbatim() -> None:
+    df = parse("FROM debian:12\nRUN <<-'EOT' bash\n\tset -e\n\techo $HOME\n\tEOT\nUSER app\n")
+    run, user = df.stages[0].instructions
+    (doc,) = run.heredocs
+    assert (doc.marker, doc.strip_tabs, doc.quoted, doc.body) == ("EOT", True, True, "set -e\necho $HOME\n")
+    assert run.shell_scripts()[1] == "set -e\necho $HOME\n"
+    assert (user.line, user.text) == (6, "app")

@@ -33,7 +33,7 @@ def test_text_shows_the_source_line_and_a_caret(findings: list[Finding]) -> None
                               "installs use stale package lists.")
     assert lines[at + 1] == "    2 |   RUN apt-get update"
     assert lines[at + 2] == "      |   ^"
-    assert lines[-1] == "1 file checked: 2 warning."
+    assert lines[-1] == "1 file checked: 2 warnings."
 
 
 def test_text_for_image_findings_has_no_caret() -> None:

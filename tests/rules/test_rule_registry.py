@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,8 @@ from imagekit.lint.core import PROFILES, Severity, load_rules
 from rules.helpers import FIXTURES
 
 RULES = load_rules("dockerfile")
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DOCS = REPO_ROOT / "docs" / "rules.md"
 
 
 def test_there_are_at_least_thirty_rules() -> None:
@@ -47,3 +50,22 @@ def test_contract_rules_are_sagemaker_profiled() -> None:
 def test_names_are_unique() -> None:
     names = [rule.name for rule in RULES.values()]
     assert len(names) == len(set(names))
+
+
+def test_every_fixture_directory_belongs_to_a_rule() -> None:
+    """A renamed or deleted rule must take its fixtures along (they would silently never run)."""
+    directories = {path.name for path in FIXTURES.iterdir() if path.is_dir() and path.name.startswith("IK")}
+    assert directories == set(RULES)
+
+
+def test_every_rule_module_defines_a_loaded_rule() -> None:
+    modules = [path.stem for path in (REPO_ROOT / "imagekit" / "lint" / "rules" / "dockerfile").glob("ik*.py")]
+    assert sorted(m.split("_", 1)[0].upper() for m in modules) == sorted(RULES)
+
+
+def test_committed_rules_reference_is_the_generated_one() -> None:
+    """docs/rules.md is generated from the rule modules; regenerate with the command in the message."""
+    generated = subprocess.run([sys.executable, "-m", "imagekit.lint.docs"], capture_output=True, text=True,
+                               check=True, cwd=REPO_ROOT).stdout
+    assert DOCS.read_text(encoding="utf-8") == generated, (
+        "docs/rules.md is out of date: run `python -m imagekit.lint.docs > docs/rules.md`")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Iterator, Mapping
 
 from imagekit import contract
@@ -33,12 +33,23 @@ class DockerfileContext:
 
 
 def commands(ins: Instruction) -> list[Command]:
-    """The simple commands a RUN executes (exec form is one command)."""
+    """The simple commands a RUN executes (exec form is one command).
+
+    A program named by a build arg or ENV (``ARG PIP=pip3`` ... ``RUN ${PIP} install x``) is expanded, as
+    the shell will: ARG and ENV values are environment variables of the RUN.
+    """
     if ins.keyword != "RUN":
         return []
     if ins.exec_form is not None:
         return [Command(tuple(ins.exec_form), "")] if ins.exec_form else []
-    return [cmd for script in ins.shell_scripts() for cmd in split_commands(script)]
+    return [_expand_program(cmd, ins) for script in ins.shell_scripts() for cmd in split_commands(script)]
+
+
+def _expand_program(cmd: Command, ins: Instruction) -> Command:
+    if not cmd.argv[0].startswith("$"):
+        return cmd
+    words = Expander(ins.variables).expand(cmd.argv[0]).split()
+    return replace(cmd, argv=(*words, *cmd.argv[1:])) if words else cmd
 
 
 def copy_paths(ins: Instruction) -> list[str]:

@@ -24,8 +24,9 @@ _TOOLKIT_PROVIDES = {"train": re.compile(r"^sagemaker[-_]([a-z0-9]+[-_])?trainin
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     final = ctx.dockerfile.final_stage
-    if not final or final.entrypoint is not None or _MANAGED_BASES.search(final.external_base):
-        return  # an ENTRYPOINT receives the mode as its argument; managed bases ship their own
+    if not final or final.entrypoint is not None or not final.lineage()[-1].base_known \
+            or _MANAGED_BASES.search(final.external_base):
+        return  # an ENTRYPOINT receives the mode as its argument; unknown and managed bases may ship their own
     path_dirs = set(_STANDARD_PATH) | set(filter(None, final.env.get("PATH", "").split(":")))
     missing = [mode for mode in ctx.modes if not _provides(final.all_instructions(), mode, path_dirs)]
     if len(ctx.modes) == 2 and len(missing) == 1:
