@@ -10,3 +10,6 @@ echo "== docker build (from the local base image; no registry needed)"
 DOCKER_BUILDKIT=0 docker build -q -t imagekit-demo/byoc:latest examples/byoc
 echo "== imagekit lint --image: prove train/serve resolve inside the built image"
 imagekit lint --image imagekit-demo/byoc:latest --dockerfile examples/byoc/Dockerfile
+echo "== imagekit smoke all: train with sample data, then serve the model it produced"
+mkdir -p /tmp/imagekit-demo-data && seq 1 100 > /tmp/imagekit-demo-data/rows.csv
+imagekit smoke all imagekit-demo/byoc:latest --data train=/tmp/imagekit-demo-data --hp epochs=2

@@ -66,9 +66,14 @@ def train_command(
                         pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json)), as_json, junit)
 
 
+VARIANT = typer.Option(None, "--variant", help="NAME=IMAGE:WEIGHT: start every variant behind one router that splits "
+                       "traffic by weight; repeatable.")
+
+
 @smoke_app.command("serve")
 def serve_command(
-    image: str = typer.Argument(..., help="Image in the engine."),
+    image: Optional[str] = typer.Argument(None, help="Image in the engine (or use --variant)."),
+    variant: Optional[List[str]] = VARIANT,
     model: Optional[Path] = MODEL, payload: Optional[List[Path]] = PAYLOAD, content_type: Optional[str] = CONTENT_TYPE,
     accept: Optional[str] = ACCEPT,
     startup_timeout: float = typer.Option(240.0, "--startup-timeout", help="Seconds for /ping to answer 200 "
@@ -79,6 +84,15 @@ def serve_command(
     """Run `docker run IMAGE serve` and check /ping, /invocations, the payload limit and SIGTERM."""
     from imagekit import smoke
 
+    if variant:
+        from imagekit.smoke.variants import parse_variant, serve_variants
+
+        _finish(serve_variants([parse_variant(v) for v in variant], model=model, payloads=payload,
+                               content_type=content_type, requests=requests or 200, env=_pairs(env, "--env"),
+                               startup_timeout=startup_timeout, on_check=_progress(as_json)), as_json, junit)
+    if image is None:
+        raise ImagekitError("smoke serve needs an IMAGE or at least one --variant.",
+                            "For example: imagekit smoke serve my-model:latest --model model.tar.gz")
     _finish(smoke.serve(image, model=model, payloads=payload, content_type=content_type, accept=accept,
                         startup_timeout=startup_timeout, requests=requests, concurrency=concurrency,
                         env=_pairs(env, "--env"), pass_aws_credentials=pass_aws_credentials,
@@ -100,6 +114,33 @@ def all_command(
     _finish(smoke.run_all(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
                           payloads=payload, content_type=content_type, env=_pairs(env, "--env"), output=output,
                           requests=requests, concurrency=concurrency, on_check=_progress(as_json)), as_json, junit)
+
+
+@app.command()
+def endpoint(
+    variant: List[str] = typer.Option(..., "--variant", help="NAME=IMAGE:WEIGHT; repeatable."),
+    model: Optional[Path] = MODEL, env: Optional[List[str]] = ENV,
+    port: int = typer.Option(8080, "--port", help="Port of the router on 127.0.0.1."),
+    startup_timeout: float = typer.Option(240.0, "--startup-timeout", help="Seconds for each variant's /ping."),
+) -> None:
+    """Run production variants behind one local router until Ctrl-C (weights update live)."""
+    import time
+
+    from imagekit.smoke.variants import METRICS_ROUTE, WEIGHTS_ROUTE, parse_variant, running_endpoint
+
+    variants = [parse_variant(v) for v in variant]
+    with running_endpoint(variants, model=model, env=_pairs(env, "--env"), startup_timeout=startup_timeout,
+                          port=port) as router:
+        url = f"http://127.0.0.1:{router.server_address[1]}"
+        typer.echo(f"endpoint ready at {url}/invocations with variants "
+                   + ", ".join(f"{v.name}={v.image} (weight {v.weight:g})" for v in variants))
+        typer.echo(f"  update weights: curl -X POST {url}{WEIGHTS_ROUTE} -d '{{\"{variants[0].name}\": 1}}'")
+        typer.echo(f"  metrics:        curl {url}{METRICS_ROUTE}        (Ctrl-C stops and removes everything)")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            typer.echo("stopping")
 
 
 def _pairs(items: Optional[List[str]], flag: str) -> dict[str, str]:

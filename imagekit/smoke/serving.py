@@ -28,28 +28,12 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
           env: dict[str, str] | None = None, stop_grace: float = contract.SERVE_STOP_GRACE_S,
           pass_aws_credentials: bool = False, on_check: Callable[[Check], None] | None = None) -> Report:
     """Start serve with the model read-only at /opt/ml/model; check /ping, /invocations, limits and SIGTERM."""
-    info = engine.require_image(image)
     bodies = [_payload(p) for p in payloads or []]
-    labels = (info.get("Config") or {}).get("Labels") or {}
-    port = BIND_TO_PORT_PROBE if labels.get(contract.LABEL_BIND_TO_PORT) == contract.CAPABILITY_TRUE else \
-        contract.SERVING_PORT
-    platform = {contract.ENV_BIND_TO_PORT: str(port)} if port != contract.SERVING_PORT else {}
     report = Report(image, on_check=on_check)
     run_id = engine.new_run_id()
     work = Path(tempfile.mkdtemp(prefix="imagekit-serve-"))
     try:
-        model_dir = work / "model"
-        if model is not None:
-            unpack_model(Path(model), model_dir)
-        else:
-            model_dir.mkdir()
-        container = engine.create_container(
-            run_id, image, [contract.SERVE_COMMAND], name=f"imagekit-{run_id}-serve",
-            environment=environment(platform, env, pass_aws_credentials),
-            volumes={str(model_dir): {"bind": str(contract.MODEL_DIR), "mode": "ro"}},
-            ports={f"{port}/tcp": ("127.0.0.1", None)})
-        container.start()
-        host_port = _host_port(container, port)
+        container, host_port, port = start_serving(run_id, image, _model_dir(work, model), env, pass_aws_credentials)
         if not _wait_ready(report, container, host_port, startup_timeout, port):
             return report
         _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept)
@@ -62,6 +46,37 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
     finally:
         engine.cleanup(run_id)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _model_dir(work: Path, model: str | Path | None) -> Path:
+    """The model as hosting sees it: extracted from model.tar.gz (or copied) into a fresh directory."""
+    model_dir = work / "model"
+    if model is not None:
+        unpack_model(Path(model), model_dir)
+    else:
+        model_dir.mkdir()
+    return model_dir
+
+
+def start_serving(run_id: str, image: str, model_dir: Path, env: dict[str, str] | None,
+                  pass_aws_credentials: bool = False, name: str = "serve") -> tuple[object, int, int]:
+    """Start `docker run IMAGE serve` with the model read-only; returns (container, host port, container port).
+
+    An image with the bind-to-port label is told to listen on another port than 8080, proving it honours
+    SAGEMAKER_BIND_TO_PORT the way multi-container endpoints need.
+    """
+    info = engine.require_image(image)
+    labels = (info.get("Config") or {}).get("Labels") or {}
+    port = BIND_TO_PORT_PROBE if labels.get(contract.LABEL_BIND_TO_PORT) == contract.CAPABILITY_TRUE else \
+        contract.SERVING_PORT
+    platform = {contract.ENV_BIND_TO_PORT: str(port)} if port != contract.SERVING_PORT else {}
+    container = engine.create_container(
+        run_id, image, [contract.SERVE_COMMAND], name=f"imagekit-{run_id}-{name}",
+        environment=environment(platform, env, pass_aws_credentials),
+        volumes={str(model_dir): {"bind": str(contract.MODEL_DIR), "mode": "ro"}},
+        ports={f"{port}/tcp": ("127.0.0.1", None)})
+    container.start()
+    return container, _host_port(container, port), port
 
 
 def _payload(path: str | Path) -> bytes:
@@ -91,7 +106,8 @@ def _request(port: int, method: str, path: str, body: bytes | None = None, heade
         connection.close()
 
 
-def _wait_ready(report: Report, container, host_port: int, deadline_s: float, port: int) -> bool:
+def _wait_ready(report: Report, container, host_port: int, deadline_s: float, port: int,
+                check: str = "serve.ready") -> bool:
     """Poll /ping (2 s per request, like the platform) until 200, the container exits or the window closes."""
     started = time.monotonic()
     last = "no answer"
@@ -99,7 +115,7 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
         container.reload()
         if container.status in ("exited", "dead"):
             code = container.attrs["State"]["ExitCode"]
-            report.check("serve.ready", False, f"serve exited with code {code} before /ping answered 200. "
+            report.check(check, False, f"serve exited with code {code} before /ping answered 200. "
                                                 f"Log tail:\n{log_tail(container)}")
             return False
         try:
@@ -107,14 +123,14 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
             if status == 200:
                 seconds = round(time.monotonic() - started, 2)
                 report.data["time_to_ready_s"] = seconds
-                return report.check("serve.ready", True, f"/ping answered 200 on port {port} after {seconds} s.")
+                return report.check(check, True, f"/ping answered 200 on port {port} after {seconds} s.")
             last = f"/ping answered {status}"
         except (OSError, http.client.HTTPException) as error:
             last = f"nothing answers on port {port} ({type(error).__name__})"
         time.sleep(PING_INTERVAL_S)
     where = f" The image has the bind-to-port label, so it was told SAGEMAKER_BIND_TO_PORT={port}." \
         if port != contract.SERVING_PORT else ""
-    report.check("serve.ready", False, f"/ping never answered 200 within {deadline_s:g} s ({last}).{where} "
+    report.check(check, False, f"/ping never answered 200 within {deadline_s:g} s ({last}).{where} "
                                        f"SageMaker would fail the endpoint. Log tail:\n{log_tail(container)}")
     return False
 

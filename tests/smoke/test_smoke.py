@@ -168,3 +168,26 @@ def test_cli_json_junit_exit_codes_and_sigint_cleanup(image: str, data: dict, tm
     process.wait(timeout=60)
     assert {kind: len(objs) for kind, objs in engine.owned_objects().items()} == before
     assert process.returncode != 0
+
+
+def test_variants_split_target_header_and_live_weights(image: str) -> None:
+    from imagekit.smoke.variants import parse_variant, serve_variants
+
+    variants = [parse_variant(f"blue={image}:3"), parse_variant(f"green={image}:1")]
+    report = serve_variants(variants, requests=200, startup_timeout=30)
+    assert report.ok, report.to_json()
+    metrics = report.data["variants"]
+    assert set(metrics) == {"blue", "green"}
+    assert metrics["blue"]["Invocations"] > metrics["green"]["Invocations"] > 0
+    assert {"Invocations", "Invocation4XXErrors", "Invocation5XXErrors", "ModelLatency",
+            "OverheadLatency"} <= set(metrics["blue"])
+    with pytest.raises(Exception, match="NAME=IMAGE:WEIGHT"):
+        parse_variant("no-weight")
+
+
+def test_cleanup_removes_leftovers_of_a_killed_run(image: str) -> None:
+    run_id = engine.new_run_id()
+    engine.run_container(run_id, image, ["sleep", "60"])
+    done = subprocess.run([sys.executable, "-m", "imagekit", "smoke", "--cleanup"], capture_output=True, text=True)
+    assert done.returncode == 0 and "removed 1" in done.stdout
+    assert not engine.owned_objects(run_id)["containers"]

@@ -1,0 +1,236 @@
+"""Production variants locally: several serve containers behind one router that splits traffic like an endpoint.
+
+The router listens on one port, sends each POST /invocations to a variant picked by weight ÷ sum of weights
+(or to the one named by X-Amzn-SageMaker-Target-Variant), answers with x-Amzn-Invoked-Production-Variant, and
+records per-variant metrics under CloudWatch's names. POST /_imagekit/weights {"NAME": weight, ...} changes
+weights live (UpdateEndpointWeightsAndCapacities); GET /_imagekit/metrics returns the metrics.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import random
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable, Iterator
+
+from imagekit import contract, engine
+from imagekit.errors import ImagekitError
+from imagekit.smoke.report import Check, Report
+from imagekit.smoke.serving import DEFAULT_PAYLOAD, _model_dir, _payload, _wait_ready, start_serving
+
+WEIGHTS_ROUTE = "/_imagekit/weights"
+METRICS_ROUTE = "/_imagekit/metrics"
+FORWARDED_HEADERS = ("content-type", "accept", contract.HEADER_CUSTOM_ATTRIBUTES.lower(),
+                     contract.HEADER_INFERENCE_ID.lower())
+SPLIT_SIGMAS = 4  # observed share may differ from weight ÷ sum by this many binomial standard deviations
+DEFAULT_REQUESTS = 200
+
+
+@dataclass
+class Variant:
+    name: str
+    image: str
+    weight: float
+    port: int = 0  # host port of its container, once started
+    counts: Counter = field(default_factory=Counter)
+    model_us: list[float] = field(default_factory=list)
+    overhead_us: list[float] = field(default_factory=list)
+
+    def metrics(self) -> dict:
+        def percentiles(values: list[float]) -> dict:
+            if not values:
+                return {"p50": None, "p99": None}
+            cuts = statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else values * 99
+            return {"p50": round(cuts[49]), "p99": round(cuts[98])}
+
+        return {contract.METRIC_INVOCATIONS: self.counts["invocations"],
+                contract.METRIC_4XX: self.counts["4xx"], contract.METRIC_5XX: self.counts["5xx"],
+                contract.METRIC_MODEL_LATENCY: percentiles(self.model_us),
+                contract.METRIC_OVERHEAD_LATENCY: percentiles(self.overhead_us)}
+
+
+def parse_variant(text: str) -> Variant:
+    """NAME=IMAGE:WEIGHT (the weight is after the last colon, so IMAGE may carry a tag)."""
+    name, eq, rest = text.partition("=")
+    image, colon, weight = rest.rpartition(":")
+    try:
+        value = float(weight)
+    except ValueError:
+        value = -1
+    if not eq or not name or not colon or not image or value < 0:
+        raise ImagekitError(f"--variant {text!r} is not NAME=IMAGE:WEIGHT.", "For example: --variant "
+                            "blue=my-model:v1:0.9 --variant green=my-model:v2:0.1")
+    return Variant(name, image, value)
+
+
+class Router(ThreadingHTTPServer):
+    """The endpoint's front door: weighted choice, target-variant header, metrics, live weights."""
+
+    daemon_threads = True
+
+    def __init__(self, variants: list[Variant], port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _RouterHandler)
+        self.variants = {v.name: v for v in variants}
+        self.lock = threading.Lock()
+        self.random = random.Random(0)
+
+    def choose(self, target: str | None) -> Variant | None:
+        if target:
+            return self.variants.get(target)
+        with self.lock:
+            live = [v for v in self.variants.values() if v.weight > 0]
+            if not live:
+                return None
+            return self.random.choices(live, weights=[v.weight for v in live])[0]
+
+    def set_weights(self, weights: dict[str, float]) -> None:
+        unknown = set(weights) - set(self.variants)
+        if unknown:
+            raise ValueError(f"unknown variant(s): {', '.join(sorted(unknown))}")
+        with self.lock:
+            for name, weight in weights.items():
+                self.variants[name].weight = float(weight)
+
+    def metrics(self) -> dict:
+        return {name: variant.metrics() for name, variant in self.variants.items()}
+
+
+class _RouterHandler(BaseHTTPRequestHandler):
+    server: Router
+
+    def log_message(self, *args) -> None:  # quiet: the report carries the numbers
+        pass
+
+    def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for key, value in {"Content-Type": "application/json", **(headers or {})}.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        if self.path == contract.PING_ROUTE:
+            self._reply(200, b"{}")
+        elif self.path == METRICS_ROUTE:
+            self._reply(200, json.dumps(self.server.metrics()).encode())
+        else:
+            self._reply(404, b'{"error": "not found"}')
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == WEIGHTS_ROUTE:
+            try:
+                self.server.set_weights(json.loads(body))
+            except (ValueError, TypeError, AttributeError) as error:
+                return self._reply(400, json.dumps({"error": str(error)}).encode())
+            return self._reply(200, json.dumps({n: v.weight for n, v in self.server.variants.items()}).encode())
+        if self.path != contract.INVOCATIONS_ROUTE:
+            return self._reply(404, b'{"error": "not found"}')
+        started = time.perf_counter()
+        target = self.headers.get(contract.HEADER_TARGET_VARIANT)
+        variant = self.server.choose(target)
+        if variant is None:
+            return self._reply(400, json.dumps({"error": f"no such variant {target!r}" if target else
+                                                "every variant has weight 0"}).encode())
+        headers = {k: v for k, v in self.headers.items() if k.lower() in FORWARDED_HEADERS}
+        connection = http.client.HTTPConnection("127.0.0.1", variant.port, timeout=contract.INVOCATION_TIMEOUT_S)
+        try:
+            model_started = time.perf_counter()
+            connection.request("POST", contract.INVOCATIONS_ROUTE, body=body, headers=headers)
+            response = connection.getresponse()
+            answer = response.read()
+            model_us = (time.perf_counter() - model_started) * 1e6
+            status, content_type = response.status, response.getheader("Content-Type", "application/octet-stream")
+        except (OSError, http.client.HTTPException) as error:
+            model_us, status, content_type = 0.0, 502, "application/json"
+            answer = json.dumps({"error": f"variant {variant.name} did not answer: {error}"}).encode()
+        finally:
+            connection.close()
+        self._reply(status, answer, {"Content-Type": content_type, contract.HEADER_INVOKED_VARIANT: variant.name})
+        with self.server.lock:
+            variant.counts["invocations"] += 1
+            variant.counts["4xx" if 400 <= status < 500 else "5xx" if status >= 500 else "ok"] += 1
+            variant.model_us.append(model_us)
+            variant.overhead_us.append((time.perf_counter() - started) * 1e6 - model_us)
+
+
+@contextmanager
+def running_endpoint(variants: list[Variant], *, model: str | Path | None = None, env: dict[str, str] | None = None,
+                     startup_timeout: float = contract.STARTUP_HEALTH_TIMEOUT_S, port: int = 0,
+                     report: Report | None = None) -> Iterator[Router]:
+    """Start every variant and the router; everything is removed when the block ends (also on Ctrl-C)."""
+    if len({v.name for v in variants}) != len(variants):
+        raise ImagekitError("Two --variant options use the same name.", "Give every variant its own NAME.")
+    report = report or Report(",".join(v.image for v in variants))
+    run_id = engine.new_run_id()
+    work = Path(tempfile.mkdtemp(prefix="imagekit-endpoint-"))
+    router = None
+    try:
+        model_dir = _model_dir(work, model)
+        for variant in variants:
+            container, variant.port, inner = start_serving(run_id, variant.image, model_dir, env, name=variant.name)
+            if not _wait_ready(report, container, variant.port, startup_timeout, inner, f"{variant.name}.ready"):
+                raise ImagekitError(f"Variant {variant.name} ({variant.image}) never became ready: "
+                                    f"{report.checks[-1].detail}", "Run `imagekit smoke serve` on that image alone.")
+        router = Router(variants, port)
+        threading.Thread(target=router.serve_forever, daemon=True).start()
+        yield router
+    finally:
+        if router is not None:
+            router.shutdown()
+            router.server_close()
+        engine.cleanup(run_id)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def serve_variants(variants: list[Variant], *, model: str | Path | None = None, payloads: list[str | Path] | None = None,
+                   content_type: str | None = None, requests: int = DEFAULT_REQUESTS, env: dict[str, str] | None = None,
+                   startup_timeout: float = contract.STARTUP_HEALTH_TIMEOUT_S,
+                   on_check: Callable[[Check], None] | None = None) -> Report:
+    """`imagekit smoke serve --variant ...`: the split, the target header, the response header, live weights."""
+    body = _payload(payloads[0]) if payloads else DEFAULT_PAYLOAD
+    headers = {"Content-Type": content_type or contract.DEFAULT_CONTENT_TYPE}
+    report = Report(",".join(f"{v.name}={v.image}" for v in variants), on_check=on_check)
+    with running_endpoint(variants, model=model, env=env, startup_timeout=startup_timeout, report=report) as router:
+        port = router.server_address[1]
+        seen = Counter(_call(port, body, headers)[0] for _ in range(requests))
+        total = sum(v.weight for v in variants) or 1
+        worst = max(abs(seen[v.name] / requests - v.weight / total) for v in variants)
+        tolerance = max(SPLIT_SIGMAS * math.sqrt(0.25 / requests), 0.02)  # p(1-p) is at most 1/4
+        report.check("variants.split", worst <= tolerance and None not in seen,
+                     f"{requests} requests went {dict(seen)} for weights "
+                     f"{ {v.name: v.weight for v in variants} } (largest deviation {worst:.2f}).")
+        target = variants[-1].name
+        answered = {_call(port, body, {**headers, contract.HEADER_TARGET_VARIANT: target})[0] for _ in range(10)}
+        report.check("variants.target-header", answered == {target},
+                     f"{contract.HEADER_TARGET_VARIANT}: {target} was answered by {sorted(map(str, answered))}.")
+        router.set_weights({v.name: (1.0 if v.name == target else 0.0) for v in variants})
+        after = {_call(port, body, headers)[0] for _ in range(10)}
+        report.check("variants.weight-update", after == {target},
+                     f"After setting all weight on {target}, requests went to {sorted(map(str, after))}.")
+        report.data["variants"] = router.metrics()
+    return report
+
+
+def _call(port: int, body: bytes, headers: dict[str, str]) -> tuple[str | None, int]:
+    """(the variant that answered, per x-Amzn-Invoked-Production-Variant; the status)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=contract.INVOCATION_TIMEOUT_S)
+    try:
+        connection.request("POST", contract.INVOCATIONS_ROUTE, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.getheader(contract.HEADER_INVOKED_VARIANT), response.status
+    finally:
+        connection.close()
