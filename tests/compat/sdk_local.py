@@ -1,0 +1,86 @@
+"""Run an image under the SageMaker Python SDK 2.x local mode, fully offline: fit, deploy, predict.
+
+    python tests/compat/sdk_local.py IMAGE --data DIR --payload FILE --content-type text/csv [--hp k=v]
+
+Prints one JSON object: {"fit_s", "deploy_s", "predict_s", "total_s", "prediction"}. It runs in its own
+process with its own HOME, so the SDK's config files and fake credentials never touch the caller's
+environment. The offline recipe is shared/reference/sagemaker-contract.md §5.6.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FAKE_ROLE = "arn:aws:iam::111111111111:role/imagekit-local"
+
+
+def offline_environment(home: Path) -> dict[str, str]:
+    """Environment for a child process running the SDK without any AWS call."""
+    (home / ".sagemaker").mkdir(parents=True, exist_ok=True)
+    (home / ".sagemaker" / "config.yaml").write_text("local:\n  local_code: true\n")
+    defaults = home / "sagemaker-defaults.yaml"
+    defaults.write_text("SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HOME=str(home), AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="AKIAFAKEFAKEFAKEFAKE",
+               AWS_SECRET_ACCESS_KEY="fake", SAGEMAKER_USER_CONFIG_OVERRIDE=str(defaults))
+    return env
+
+
+def run(image: str, data: Path, payload: Path, content_type: str, hyperparameters: dict[str, str],
+        timeout: float = 900) -> dict:
+    """fit + deploy + predict in a child process; returns its JSON result (raises with its output on failure)."""
+    with tempfile.TemporaryDirectory(prefix="imagekit-sdk-") as home:
+        argv = [sys.executable, __file__, image, "--data", str(data), "--payload", str(payload),
+                "--content-type", content_type, "--output", str(Path(home) / "out"),
+                *[arg for k, v in hyperparameters.items() for arg in ("--hp", f"{k}={v}")]]
+        done = subprocess.run(argv, env=offline_environment(Path(home)), capture_output=True, text=True,
+                              timeout=timeout, cwd=home)
+        if done.returncode != 0:
+            raise RuntimeError(f"SDK local mode failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _child(args: argparse.Namespace) -> None:
+    from sagemaker.estimator import Estimator
+    from sagemaker.local import LocalSession
+    from sagemaker.serializers import IdentitySerializer
+
+    session = LocalSession()
+    session.config = {"local": {"local_code": True}}
+    started = time.perf_counter()
+    estimator = Estimator(image_uri=args.image, role=FAKE_ROLE, instance_count=1, instance_type="local",
+                          output_path=f"file://{args.output}", sagemaker_session=session,
+                          hyperparameters=dict(pair.split("=", 1) for pair in args.hp))
+    estimator.fit({"train": f"file://{Path(args.data).resolve()}"}, logs=False)
+    fitted = time.perf_counter()
+    predictor = estimator.deploy(initial_instance_count=1, instance_type="local",
+                                 serializer=IdentitySerializer(content_type=args.content_type))
+    deployed = time.perf_counter()
+    try:
+        prediction = predictor.predict(Path(args.payload).read_bytes())
+    finally:
+        predicted = time.perf_counter()
+        predictor.delete_endpoint()
+    done = time.perf_counter()
+    print(json.dumps({"fit_s": round(fitted - started, 2), "deploy_s": round(deployed - fitted, 2),
+                      "predict_s": round(predicted - deployed, 2), "total_s": round(done - started, 2),
+                      "prediction": prediction.decode("utf-8", "replace") if isinstance(prediction, bytes)
+                      else str(prediction)}))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("image")
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--payload", required=True)
+    parser.add_argument("--content-type", default="text/csv")
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--hp", action="append", default=[])
+    _child(parser.parse_args())
