@@ -60,7 +60,7 @@ def write_layer(path: Path, members: list[tuple[str, int | bytes]]) -> None:
                 directories.add(directory)
             data = os.urandom(body) if isinstance(body, int) else body
             info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), 0o755 if data.startswith(b"#!") else 0o644
+            info.size, info.mode = len(data), 0o755 if data.startswith((b"#!", b"\x7fELF")) else 0o644
             tar.addfile(info, io.BytesIO(data))
 
 

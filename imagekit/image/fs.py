@@ -56,57 +56,76 @@ class ImageFS:
     entries: dict[str, Entry] = field(default_factory=dict)  # normalised path without leading "/" -> Entry
     layers: list[Layer] = field(default_factory=list)
     small_files: dict[str, bytes] = field(default_factory=dict)
+    children: dict[str, set[str]] = field(default_factory=dict)  # directory -> paths directly inside it
 
     # --- building --------------------------------------------------------------------------------------
     def apply_layer(self, digest: str, members: list[tuple[str, Entry, str | None, bytes | None]]) -> None:
-        """Apply one layer: (path, entry, hardlink target or None, small body or None) in archive order."""
+        """Apply one layer: (path, entry, hardlink target or None, small body or None) in archive order.
+
+        Work is proportional to the entries touched (a children index, each opaque directory handled once per
+        layer), so a hostile layer full of whiteouts cannot make indexing quadratic.
+        """
         index = len(self.layers)
         layer = Layer(digest)
         self.layers.append(layer)
+        opaque_done: set[str] = set()
         for path, entry, hardlink, body in members:
             parent, base = posixpath.split(path)
             if base == OPAQUE:
-                for hidden in [p for p in self.entries if p.startswith(parent + "/") and self.entries[p].layer < index]:
-                    self._drop(hidden)
+                if parent not in opaque_done:
+                    opaque_done.add(parent)
+                    self._hide_below(parent, index)
                 continue
             if base.startswith(WHITEOUT):
-                self._replace(posixpath.join(parent, base[len(WHITEOUT):]))
+                self._remove_tree(posixpath.join(parent, base[len(WHITEOUT):]))
                 continue
             if hardlink is not None:
                 source = self.entries.get(hardlink)
                 entry = Entry(source.kind, source.mode, source.uid, source.gid, 0, index, source.target,
                               source.head) if source else entry
             if entry.kind != DIR:
-                self._replace(path)
+                self._remove_tree(path)
             self._add_parents(parent, index)
-            self.entries[path] = entry
+            self._put(path, entry)
             if body is not None:
                 self.small_files[path] = body
             layer.size += entry.size
             layer.files += entry.kind == FILE
 
+    def _put(self, path: str, entry: Entry) -> None:
+        self.entries[path] = entry
+        self.children.setdefault(posixpath.dirname(path), set()).add(path)
+
     def _add_parents(self, directory: str, layer: int) -> None:
         """Tar writers may omit parent directories; extraction creates them, so the index does too."""
         while directory and directory not in self.entries:
-            self.entries[directory] = Entry(DIR, 0o755, 0, 0, 0, layer)
+            self._put(directory, Entry(DIR, 0o755, 0, 0, 0, layer))
             directory = posixpath.dirname(directory)
 
-    def _drop(self, path: str) -> None:
-        old = self.entries.pop(path, None)
-        if old is not None and old.size:
-            self.layers[old.layer].wasted += old.size
-        self.small_files.pop(path, None)
-
-    def _replace(self, path: str) -> None:
-        """Remove *path* before something else takes its place; a directory goes with its contents."""
-        old = self.entries.get(path)
-        if old is None:
+    def _remove_tree(self, path: str) -> None:
+        """Remove *path* and, for a directory, everything under it; their bytes count as wasted."""
+        if path not in self.entries:
             return
-        self._drop(path)
-        if old.kind == DIR:
-            prefix = path + "/"
-            for child in [p for p in self.entries if p.startswith(prefix)]:
-                self._drop(child)
+        self.children.get(posixpath.dirname(path), set()).discard(path)
+        pending = [path]
+        while pending:
+            current = pending.pop()
+            old = self.entries.pop(current, None)
+            if old is not None and old.size:
+                self.layers[old.layer].wasted += old.size
+            self.small_files.pop(current, None)
+            pending.extend(self.children.pop(current, ()))
+
+    def _hide_below(self, directory: str, layer: int) -> None:
+        """An opaque directory: what lower layers put under it disappears; this layer's entries stay."""
+        order, pending = [], list(self.children.get(directory, ()))
+        while pending:
+            current = pending.pop()
+            order.append(current)
+            pending.extend(self.children.get(current, ()))
+        for path in reversed(order):  # children before their directory
+            if self.entries[path].layer < layer and not self.children.get(path):
+                self._remove_tree(path)
 
     # --- questions rules ask ---------------------------------------------------------------------------
     @property
@@ -126,6 +145,33 @@ class ImageFS:
 
     def user(self) -> str:
         return (self.config.get("User") or "").strip()
+
+    def user_ids(self) -> tuple[int, int | None] | None:
+        """(uid, gid) the container runs as: numeric, or looked up in the image's /etc/passwd and /etc/group.
+
+        None when a user name is not in /etc/passwd (`docker run` then refuses to start); gid None when only a
+        uid is given and /etc/passwd does not know it.
+        """
+        user, _, group = self.user().partition(":")
+        if not user:
+            return 0, 0
+        entry = self._account("etc/passwd", user, id_field=2)
+        if entry is None and not user.isdigit():
+            return None
+        uid = int(user) if user.isdigit() else int(entry[2])
+        gid = int(entry[3]) if entry is not None and entry[3].isdigit() else None
+        if group:
+            named = self._account("etc/group", group, id_field=2)
+            gid = int(group) if group.isdigit() else int(named[2]) if named is not None else None
+        return uid, gid
+
+    def _account(self, path: str, name: str, id_field: int) -> list[str] | None:
+        """The /etc/passwd or /etc/group line for *name* (a name or a numeric id), split on colons."""
+        for line in self.small_files.get(path, b"").decode("utf-8", "replace").splitlines():
+            fields = line.split(":")
+            if len(fields) > 3 and (fields[0] == name or fields[id_field] == name) and fields[id_field].isdigit():
+                return fields
+        return None
 
     def walk(self, prefix: str = "") -> Iterator[tuple[str, Entry]]:
         """Entries under *prefix* (absolute or relative), in path order."""

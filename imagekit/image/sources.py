@@ -16,6 +16,7 @@ import posixpath
 import re
 import tarfile
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
@@ -41,35 +42,55 @@ def open_image(ref: str, *, platform: str | None = None) -> ImageFS:
         if not (path / "oci-layout").is_file():
             raise ImagekitError(f"{ref} is a directory but not an OCI image layout (no oci-layout file).",
                                 "Pass an OCI layout directory, a `docker save` archive, or an image name.")
-        blobs = ((str(p.relative_to(path)), p.stat().st_size, p.open("rb")) for p in sorted(path.rglob("*"))
-                 if p.is_file())
-        return _assemble(ref, _read_blobs(ref, blobs), platform)
+        wanted = [path / "index.json", *sorted(path.glob("blobs/*/*"))]  # fixed depth: no walking into links
+        blobs = ((str(p.relative_to(path)), p.stat().st_size, p.open("rb")) for p in wanted
+                 if p.is_file() and not p.is_symlink())
+        return _assemble(ref, _read_blobs(ref, blobs, seekable=True), platform)
     if path.is_file():
         with path.open("rb") as stream:
-            return _assemble(ref, _read_archive(ref, stream), platform)
+            if stream.peek(2).startswith(_GZIP):
+                return _assemble(ref, _read_archive(ref, _decompressed(stream, path.stat().st_size, ref)), platform)
+            return _assemble(ref, _read_archive(ref, stream, seekable=True), platform)
     if ref.endswith((".tar", ".tar.gz", ".tgz")) or "/" in ref and ref.startswith((".", "/")):
         raise ImagekitError(f"Image archive {ref} does not exist.", "Check the path, or create it with "
                             "`docker save IMAGE -o FILE`.")
     from imagekit import engine
 
-    engine.require_image(ref)
     return _assemble(ref, _read_archive(ref, _ChunkReader(engine.export_image(ref))), platform)
 
 
 # --- the outer container: a tar (maybe gzipped) or a directory -------------------------------------------
-def _read_archive(ref: str, stream: IO[bytes]) -> tuple[dict[str, Any], dict[str, list]]:
+def _decompressed(raw: IO[bytes], size: int, ref: str) -> IO[bytes]:
+    """A `.tar.gz` archive as a tar stream, capped like a layer so a gzip bomb cannot run for hours."""
+    return _Limited(gzip.GzipFile(fileobj=raw, mode="rb"), max(BOMB_FLOOR, BOMB_RATIO * size), ref)
+
+
+def _read_archive(ref: str, stream: IO[bytes], seekable: bool = False) -> tuple[dict[str, Any], dict[str, list]]:
+    """The blobs of a tar: streamed, or (a plain tar file) with random access so file bodies are skipped by seeking."""
+    aliases: dict[str, str] = {}
+
+    def blobs(archive: tarfile.TarFile) -> Iterator[tuple[str, int, IO[bytes]]]:
+        for member in archive:
+            name = _member_name(ref, member.name)
+            if member.isfile():
+                yield name, member.size, archive.extractfile(member)
+            elif member.issym():  # docker save stores a layer repeated in one image once and links the rest
+                aliases[name] = _member_name(ref, posixpath.join(posixpath.dirname(name), member.linkname))
+
     try:
-        with tarfile.open(fileobj=stream, mode="r|*") as archive:
-            members = ((_member_name(ref, m.name), m.size, archive.extractfile(m)) for m in archive if m.isfile())
-            return _read_blobs(ref, members)
+        with tarfile.open(fileobj=stream, mode="r:" if seekable else "r|") as archive:
+            documents, layers = _read_blobs(ref, blobs(archive), seekable)
+            layers.update({alias: layers[target] for alias, target in aliases.items() if target in layers})
+            return documents, layers
     except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
         raise ImagekitError(f"{ref} is not a readable image archive: {error}.",
                             "Recreate it with `docker save IMAGE -o FILE` (optionally gzipped) or pass an OCI "
                             "layout.") from None
 
 
-def _read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]]) -> tuple[dict[str, Any], dict[str, list]]:
-    """Small JSON documents by name, and every layer's members by name."""
+def _read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]],
+                seekable: bool = False) -> tuple[dict[str, Any], dict[str, list]]:
+    """Small JSON documents by name, and every layer's members by name (*seekable*: blobs support seek)."""
     documents: dict[str, Any] = {}
     layers: dict[str, list[Member]] = {}
     for name, size, body in blobs:
@@ -82,13 +103,18 @@ def _read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]]) -> tuple[
                     raise ImagekitError(f"{ref}: {name} is neither JSON nor a layer.",
                                         "The archive is damaged; save the image again.") from None
             elif _LAYER_NAME.search(name) and size:
-                layers[name] = _index_layer(ref, name, size, _Prefixed(peek, body))
+                if seekable:
+                    body.seek(0)
+                layers[name] = _index_layer(ref, name, size, body if seekable else _Prefixed(peek, body), peek,
+                                            seekable)
     return documents, layers
 
 
 # --- one layer -------------------------------------------------------------------------------------------
-def _index_layer(ref: str, name: str, size: int, raw: IO[bytes]) -> list[Member]:
-    magic = raw.peek()
+def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, seekable: bool) -> list[Member]:
+    """The members of one layer. A plain layer in a seekable blob is read with random access (headers only);
+    compressed layers are streamed through a decompression-bomb cap."""
+    mode = "r|"
     if magic.startswith(_GZIP):
         stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb")
     elif magic.startswith(_ZSTD):
@@ -96,11 +122,11 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes]) -> list[Member]
 
         stream = zstandard.ZstdDecompressor().stream_reader(raw)
     else:
-        stream = raw
-    limited = _Limited(stream, max(BOMB_FLOOR, BOMB_RATIO * size), ref, name)
+        stream, mode = raw, "r:" if seekable else "r|"
+    source = stream if mode == "r:" else _Limited(stream, max(BOMB_FLOOR, BOMB_RATIO * size), f"{ref}: layer {name}")
     members: list[Member] = []
     try:
-        with tarfile.open(fileobj=limited, mode="r|") as layer:
+        with tarfile.open(fileobj=source, mode=mode) as layer:
             for info in layer:
                 path = _member_name(f"{ref} layer {name}", info.name)
                 if not path:
@@ -161,11 +187,15 @@ def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: st
         raise ImagekitError(f"{ref}: the image config {config_name!r} is missing from the archive.",
                             "The archive is incomplete; save the image again.")
     image = ImageFS(ref, config.get("config") or {}, config.get("architecture", ""), config.get("os", ""), note)
+    applied: set[int] = set()
     for name in layer_names:
         if name not in layers:
             raise ImagekitError(f"{ref}: layer {name} named by the manifest is missing from the archive.",
                                 "The archive is incomplete; save the image again.")
         members = layers[name]
+        if id(members) in applied:  # the same blob twice in one image: fresh entries for the second
+            members = [(path, replace(entry), link, body) for path, entry, link, body in members]
+        applied.add(id(members))
         _check_hardlinks(ref, name, image, members)
         for _, entry, _, _ in members:
             entry.layer = len(image.layers)
@@ -223,36 +253,38 @@ def _blob(ref: str, documents: dict, digest: str) -> dict:
 
 # --- stream helpers --------------------------------------------------------------------------------------
 class _ChunkReader(io.RawIOBase):
-    """A file object over an iterator of byte chunks (the engine's streamed `docker save`)."""
+    """A file object over an iterator of byte chunks (the engine's streamed `docker save`).
+
+    Chunks are served through an offset, never re-sliced, so small reads from a large chunk copy only what
+    they return.
+    """
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks, self._buffer = iter(chunks), b""
+        self._chunks, self._chunk, self._offset = iter(chunks), memoryview(b""), 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, target: Any) -> int:
-        while not self._buffer:
-            self._buffer = next(self._chunks, None)
-            if self._buffer is None:
-                self._buffer = b""
+        while self._offset >= len(self._chunk):
+            chunk = next(self._chunks, None)
+            if chunk is None:
                 return 0
-        size = min(len(target), len(self._buffer))
-        target[:size], self._buffer = self._buffer[:size], self._buffer[size:]
+            self._chunk, self._offset = memoryview(chunk), 0
+        size = min(len(target), len(self._chunk) - self._offset)
+        target[:size] = self._chunk[self._offset:self._offset + size]
+        self._offset += size
         return size
 
 
 class _Prefixed(io.RawIOBase):
-    """Puts back the bytes already read to sniff a blob, and lets the layer reader peek at its magic."""
+    """Puts back the bytes already read to sniff a streamed blob."""
 
     def __init__(self, prefix: bytes, rest: IO[bytes]) -> None:
         self._prefix, self._rest = prefix, rest
 
     def readable(self) -> bool:
         return True
-
-    def peek(self) -> bytes:
-        return self._prefix
 
     def readinto(self, target: Any) -> int:
         if self._prefix:
@@ -265,10 +297,10 @@ class _Prefixed(io.RawIOBase):
 
 
 class _Limited(io.RawIOBase):
-    """Stops a decompression bomb: refuses to produce more than *limit* bytes."""
+    """Stops a decompression bomb: refuses to produce more than *limit* bytes of *what*."""
 
-    def __init__(self, stream: IO[bytes], limit: int, ref: str, name: str) -> None:
-        self._stream, self._left, self._ref, self._name, self._limit = stream, limit, ref, name, limit
+    def __init__(self, stream: IO[bytes], limit: int, what: str) -> None:
+        self._stream, self._left, self._what, self._limit = stream, limit, what, limit
 
     def readable(self) -> bool:
         return True
@@ -277,8 +309,8 @@ class _Limited(io.RawIOBase):
         data = self._stream.read(len(target))
         self._left -= len(data)
         if self._left < 0:
-            raise ImagekitError(f"{self._ref}: layer {self._name} expands beyond {self._limit >> 20} MiB, far more "
-                                "than its compressed size allows; refusing it as a decompression bomb.",
+            raise ImagekitError(f"{self._what} expands beyond {self._limit >> 20} MiB, far more than its compressed "
+                                "size allows; refusing it as a decompression bomb.",
                                 "Do not lint or load this archive; rebuild the image from trusted sources.")
         target[:len(data)] = data
         return len(data)

@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import io
 import json
+import posixpath
 import struct
 import tarfile
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class File:
     content: bytes
     mode: int = 0o644
     uid: int = 0
+    gid: int = 0
 
 
 def elf(machine: int = 62) -> bytes:
@@ -60,7 +62,7 @@ def layer_tar(files: list) -> bytes:
                 tar.addfile(info)
             else:
                 item = item if isinstance(item, File) else File(item, 0o755 if item[:2] == b"#!" or item[:4] == b"\x7fELF" else 0o644)
-                info.size, info.mode, info.uid = len(item.content), item.mode, item.uid
+                info.size, info.mode, info.uid, info.gid = len(item.content), item.mode, item.uid, item.gid
                 tar.addfile(info, io.BytesIO(item.content))
     return buffer.getvalue()
 
@@ -120,4 +122,36 @@ def oci_layout(directory: Path, images: dict[str, tuple[dict, list[list]]], comp
                           **put(json.dumps(manifest).encode()), "platform": {"os": os, "architecture": architecture}})
     (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
     (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": manifests}))
+    return directory
+
+
+def oci_from_docker_save(archive: Path, directory: Path) -> Path:
+    """Re-pack a `docker save` archive (e.g. of an engine image) as an OCI layout with gzip layers."""
+    with tarfile.open(archive) as tar:
+        members = {m.name: m for m in tar}
+        manifest = json.loads(tar.extractfile("manifest.json").read())[0]
+
+        def body(name: str) -> bytes:
+            member = members[name]
+            while member.issym():  # docker save links a repeated layer to its first copy
+                member = members[posixpath.normpath(posixpath.join(posixpath.dirname(member.name),
+                                                                   member.linkname))]
+            return tar.extractfile(member).read()
+
+        config = body(manifest["Config"])
+        layers = [gzip.compress(body(name), mtime=0) for name in manifest["Layers"]]
+    blobs = directory / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+
+    def put(data: bytes, media_type: str) -> dict:
+        digest = hashlib.sha256(data).hexdigest()
+        (blobs / digest).write_bytes(data)
+        return {"mediaType": media_type, "digest": f"sha256:{digest}", "size": len(data)}
+
+    image_manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                      "config": put(config, "application/vnd.oci.image.config.v1+json"),
+                      "layers": [put(layer, "application/vnd.oci.image.layer.v1.tar+gzip") for layer in layers]}
+    descriptor = put(json.dumps(image_manifest).encode(), "application/vnd.oci.image.manifest.v1+json")
+    (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [descriptor]}))
     return directory

@@ -123,3 +123,33 @@ def test_no_entrypoint_proves_train_and_serve_on_path(tmp_path: Path) -> None:
     archive = docker_save(tmp_path / "img.tar", {"Env": ["PATH=/usr/local/bin:/usr/bin"]}, layers)
     findings = lint_image(str(archive), profiles={"train", "serve"})
     assert [(f.rule, "serve" in f.message) for f in findings] == [("IK501", True)]
+
+
+def test_script_interpreter_built_for_another_cpu(tmp_path: Path) -> None:
+    layers = [BASE_LAYER, [("usr/local/bin/serve", b"#!/opt/arm/python\n"), ("opt/arm/python", elf(183))]]
+    archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["/usr/local/bin/serve"]}, layers)
+    findings = [f for f in lint_image(str(archive), profiles={"serve"}) if f.rule == "IK504"]
+    assert [f.path for f in findings] == ["/opt/arm/python"] and "arm64" in findings[0].message
+
+
+@pytest.mark.parametrize("user, mode, owner, executable", [
+    ("model", 0o700, 1000, True),  # the owner, by name through /etc/passwd
+    ("model", 0o610, 1000, False),  # the owner class applies alone: no x for the owner, whatever the group has
+    ("model", 0o710, 0, True),  # root-owned, group 2000 = the user's group from its passwd line
+    ("1001", 0o750, 0, False),  # neither owner nor group, no other bit
+    ("1001:2000", 0o750, 0, True),  # an explicit numeric group
+])
+def test_executable_bits_follow_the_users_passwd_entry(tmp_path: Path, user: str, mode: int, owner: int,
+                                                       executable: bool) -> None:
+    passwd = b"root:x:0:0:root:/root:/bin/sh\nmodel:x:1000:2000::/home/model:/bin/sh\n"
+    serve = File(SERVE, mode, uid=owner, gid=2000)
+    layers = [BASE_LAYER, [("etc/passwd", passwd), ("usr/local/bin/serve", serve)]]
+    archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["/usr/local/bin/serve"], "User": user}, layers)
+    rules = [f.rule for f in lint_image(str(archive), profiles={"serve"})]
+    assert ("IK501" not in rules) is executable, rules
+
+
+def test_user_missing_from_passwd(tmp_path: Path) -> None:
+    archive = docker_save(tmp_path / "img.tar", {**GOOD_CONFIG, "User": "ghost"}, GOOD_LAYERS)
+    findings = [f for f in lint_image(str(archive), profiles={"serve"}) if f.rule == "IK501"]
+    assert [f.path for f in findings] == ["/etc/passwd"] and "ghost" in findings[0].message

@@ -103,6 +103,19 @@ def test_decompression_bomb_is_refused_quickly(tmp_path: Path, monkeypatch: pyte
         open_image(str(_with_layer(tmp_path, gzip.compress(bomb.getvalue(), 9))))
 
 
+def test_gzipped_archive_that_is_a_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from imagekit.image import sources
+
+    monkeypatch.setattr(sources, "BOMB_FLOOR", 1 << 20)
+    archive = tmp_path / "img.tar.gz"
+    with gzip.open(archive, "wb", compresslevel=9) as out, tarfile.open(fileobj=out, mode="w|") as tar:
+        info = tarfile.TarInfo("padding.bin")
+        info.size = 64 << 20
+        tar.addfile(info, io.BytesIO(bytes(info.size)))
+    with pytest.raises(ImagekitError, match=f"{archive} expands beyond .* MiB.*decompression bomb"):
+        open_image(str(archive))
+
+
 def test_archive_that_is_not_an_image(tmp_path: Path) -> None:
     with pytest.raises(ImagekitError, match="not an image"):
         open_image(str(_tar(tmp_path / "x.tar", [("README", b"hello")])))
@@ -155,6 +168,7 @@ def test_dockerfile_cross_check(tmp_path: Path) -> None:
     assert any("/opt/app/" in m for m in messages)
 
 
+@pytest.mark.slow
 def test_engine_and_saved_archive_give_the_same_findings(throwaway_image, tmp_path: Path) -> None:
     tag = throwaway_image(
         "FROM {base}\nCOPY serve /usr/local/bin/serve\nCOPY train /usr/local/bin/train\n"
@@ -171,3 +185,58 @@ def test_engine_and_saved_archive_give_the_same_findings(throwaway_image, tmp_pa
     from_archive = [(f.rule, f.message) for f in lint_image(str(archive))]
     assert from_engine == from_archive
     assert ("IK502" in [rule for rule, _ in from_engine]), from_engine
+
+
+def test_opaque_directory_hides_lower_layers_and_hardlinks_keep_their_target(tmp_path: Path) -> None:
+    layers = [BASE_LAYER, [("opt/app/old.py", b"old"), ("opt/app/keep.py", b"k")],
+              [("opt/app/.wh..wh..opq", b""), ("opt/app/new.py", b"new")],
+              [("usr/local/bin/serve", SERVE)]]
+    archive = docker_save(tmp_path / "img.tar", CONFIG, layers)
+    image = open_image(str(archive))
+    assert [p for p, _ in image.walk("/opt/app")] == ["/opt/app", "/opt/app/new.py"]
+    assert image.layers[1].wasted == 4  # old.py and keep.py were hidden by the opaque directory
+    hardlinked = docker_save(tmp_path / "hard.tar", {"Entrypoint": ["/usr/local/bin/serve"]},
+                             [BASE_LAYER, [("usr/local/bin/serve", SERVE)]])
+    _add_hardlink(hardlinked, "usr/local/bin/serve-again", "usr/local/bin/serve")
+    entry = open_image(str(hardlinked)).entries["usr/local/bin/serve-again"]
+    assert entry.kind == "file" and entry.head.startswith(b"#!") and entry.mode & 0o111
+
+
+def _add_hardlink(archive: Path, name: str, target: str) -> None:
+    """Append a layer holding one hard link to *archive* (a docker_save output) and list it in the manifest."""
+    with tarfile.open(archive) as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as layer:
+        info = tarfile.TarInfo(name)
+        info.type, info.linkname = tarfile.LNKTYPE, target
+        layer.addfile(info)
+    manifest = json.loads(members.pop("manifest.json"))
+    manifest[0]["Layers"].append("hard/layer.tar")
+    members["hard/layer.tar"] = buffer.getvalue()
+    members["manifest.json"] = json.dumps(manifest).encode()
+    _tar(archive, list(members.items()))
+
+
+def test_docker_save_links_a_repeated_layer_to_its_first_copy(tmp_path: Path) -> None:
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": CONFIG}).encode()
+    manifest = json.dumps([{"Config": "c.json", "Layers": ["0/layer.tar", "1/layer.tar", "2/layer.tar"]}]).encode()
+    serve, base = layer_tar([("usr/local/bin/serve", SERVE)]), layer_tar(BASE_LAYER)
+    archive = _tar(tmp_path / "img.tar", [("0/layer.tar", base), ("1/layer.tar", serve), ("2/layer.tar", b""),
+                                          ("c.json", config), ("manifest.json", manifest)],
+                   **{"2/layer.tar": {"type": tarfile.SYMTYPE, "linkname": "../1/layer.tar", "size": 0}})
+    image = open_image(str(archive))
+    assert len(image.layers) == 3 and image.entries["usr/local/bin/serve"].layer == 2
+    assert image.layers[1].wasted == len(SERVE)  # the second copy replaced the first
+
+
+def test_many_whiteouts_and_opaque_markers_are_applied_per_entry_touched(tmp_path: Path) -> None:
+    """A layer of thousands of (repeated) opaque markers and directory whiteouts is indexed in linear work."""
+    directories = [f"d{n}" for n in range(5000)]
+    lower = [item for d in directories for item in ((f"{d}/a", b"a"), (f"{d}/b", b"b"))]
+    upper = [(f"{d}/.wh..wh..opq", b"") for d in directories[::2]] * 2 + \
+            [(f".wh.{d}", b"") for d in directories[1::2]] + [("d0/new", b"n")]
+    image = open_image(str(docker_save(tmp_path / "img.tar", CONFIG, [BASE_LAYER, lower, upper])))
+    data = sorted(p for p in image.entries if p.startswith("d"))
+    assert data == sorted([*directories[::2], "d0/new"])
+    assert image.layers[1].wasted == 10000

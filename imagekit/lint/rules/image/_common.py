@@ -34,16 +34,21 @@ class ImageContext:
         return [*(self.image.config.get("Entrypoint") or []), mode]
 
 
-def is_executable_by(entry: Entry, user: str) -> bool:
-    """Root may execute a file with any x bit; others need the bit of their class (owner when uid matches)."""
+def is_executable_by(entry: Entry, image: ImageFS) -> bool:
+    """Like the kernel: root needs any x bit; others the owner, group or other bit that applies to them.
+
+    An unknown user (IK501 reports it) is judged by the other bit.
+    """
     if entry.kind != FILE:
         return False
-    if contract.is_root_user(user):
+    uid, gid = image.user_ids() or (None, None)
+    if uid == 0:
         return bool(entry.mode & 0o111)
-    uid = user.split(":", 1)[0]
-    if uid.isdigit() and int(uid) == entry.uid:
+    if uid == entry.uid:
         return bool(entry.mode & 0o100)
-    return bool(entry.mode & 0o001) or bool(entry.mode & 0o010)
+    if gid is not None and gid == entry.gid:
+        return bool(entry.mode & 0o010)
+    return bool(entry.mode & 0o001)
 
 
 def human(size: int) -> str:
@@ -76,6 +81,19 @@ def shebang(entry: Entry) -> list[str] | None:
         return None
     line = entry.head[2:].split(b"\n", 1)[0]
     return line.decode("utf-8", "replace").split()
+
+
+def interpreter(image: ImageFS, words: list[str]) -> tuple[str, str, Entry | None, str]:
+    """Resolve a `#!` line's program as the kernel, then `env`, would: (name, path, entry or None, why not).
+
+    `#!/usr/bin/env X` is resolved to X through the image's PATH once env itself is found.
+    """
+    name = words[0]
+    path, entry, why = image.which(name)
+    if entry is not None and name.rsplit("/", 1)[-1] == "env" and len(words) > 1:
+        name = next((w for w in words[1:] if not w.startswith("-")), "").rstrip("\r")
+        path, entry, why = image.which(name)
+    return name, path, entry, why
 
 
 def listing(items: list[tuple[str, int]], shown: int = 5) -> str:

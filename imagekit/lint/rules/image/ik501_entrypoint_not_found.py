@@ -10,6 +10,10 @@ from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES, ImageContext, 
 
 def check(ctx: ImageContext) -> Iterator[Problem]:
     image, reported = ctx.image, set()
+    if image.user_ids() is None:
+        yield Problem(f"The image runs as user {image.user()!r}, which its /etc/passwd does not list: `docker run` "
+                      "fails with `unable to find user` before any program starts.", path="/etc/passwd",
+                      fix="Create the user in the Dockerfile (useradd) before USER, or use a numeric UID.")
     for mode in ctx.modes:
         program = ctx.argv(mode)[0]
         if program in reported:
@@ -19,7 +23,7 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
             reported.add(program)
             yield Problem(f"`docker run IMAGE {mode}` runs {program!r}, which does not resolve in the image: {why}.",
                           path=path)
-        elif not is_executable_by(entry, image.user()):
+        elif not is_executable_by(entry, image):
             reported.add(program)
             kind = "not a regular file" if entry.kind != "file" else f"mode {entry.mode & 0o7777:o}, not executable"
             yield Problem(f"`docker run IMAGE {mode}` runs {path}, which is {kind} for user "

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import (SAGEMAKER_PROFILES, ImageContext, is_executable_by, shebang,
-                                               started_programs)
+from imagekit.lint.rules.image._common import (SAGEMAKER_PROFILES, ImageContext, interpreter, is_executable_by,
+                                               shebang, started_programs)
 
 
 def check(ctx: ImageContext) -> Iterator[Problem]:
@@ -15,17 +15,10 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
         words = shebang(entry)
         if not words or words[0].endswith("\r"):
             continue  # not a script, or IK503's CRLF case
-        interpreter = words[0]
-        via_env = interpreter.rsplit("/", 1)[-1] == "env" and len(words) > 1
-        found_path, found, why = image.which(interpreter)
-        if found is not None and via_env:
-            program = next((w for w in words[1:] if not w.startswith("-")), "")
-            found_path, found, why = image.which(program.rstrip("\r"))
-            interpreter = program
-        if found is None or not is_executable_by(found, image.user()):
-            reason = why or "not executable"
-            yield Problem(f"{path} (started by `{mode}`) needs the interpreter {interpreter!r} from its `#!` line, "
-                          f"which does not resolve in the image: {reason}.", path=path)
+        name, _, found, why = interpreter(image, words)
+        if found is None or not is_executable_by(found, image):
+            yield Problem(f"{path} (started by `{mode}`) needs the interpreter {name!r} from its `#!` line, "
+                          f"which does not resolve in the image: {why or 'not executable'}.", path=path)
 
 
 RULE = Rule(
