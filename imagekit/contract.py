@@ -132,6 +132,9 @@ ROOT_USERS: tuple[str, ...] = ("", "root", "0", "0:0", "root:root")
 VENV_DIR = PurePosixPath("/opt/venv")  # the builder's virtualenv, copied whole into the runtime stage
 RUNTIME_DIR = PurePosixPath("/opt/imagekit")  # the in-image train/serve runtime (stdlib only)
 RUNTIME_CONFIG_FILE = RUNTIME_DIR / "runtime.json"  # what the spec asked train/serve to run
+RUNTIME_BIN_DIR = PurePosixPath("/usr/local/bin")  # `train` and `serve` on PATH, as `docker run IMAGE train` needs
+DISTRIBUTED_MASTER_PORT = 29500  # torchrun's rendezvous port on algo-1 (torch.distributed's default)
+ENV_DIST_BACKEND = "IMAGEKIT_DIST_BACKEND"  # gloo or nccl, exported to a torchrun-launched script
 
 
 def channel_dir(channel: str) -> PurePosixPath:

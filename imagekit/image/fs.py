@@ -44,6 +44,9 @@ class Layer:
     wasted: int = 0  # bytes this layer added that a later layer overwrote or deleted
 
 
+ROOT_ENTRY = Entry(DIR, 0o755, 0, 0, 0, 0)  # "/" exists in every image, though no layer lists it
+
+
 @dataclass
 class ImageFS:
     """An image: its config (the `config` object of the image config JSON) and its merged files."""
@@ -213,7 +216,7 @@ class ImageFS:
                 return "/" + current, None, "not a directory"
             done.append(component)
         final = "/".join(done)
-        return "/" + final, self.entries.get(final) if final else None, ""
+        return "/" + final, self.entries.get(final) if final else ROOT_ENTRY, ""
 
     def which(self, program: str, cwd: str = "/") -> tuple[str, Entry | None, str]:
         """Resolve argv[0] as execve via a shell's PATH search would: names with a slash are paths."""

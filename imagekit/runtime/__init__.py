@@ -1,0 +1,98 @@
+"""The in-image `train` / `serve` runtime: what the renderer copies into every generated image.
+
+The programs themselves live in imagekit/runtime/image/ and use only the Python standard library, so they run
+on any base and never import imagekit. Everything they need to know — what the spec asked for and the
+SageMaker contract's paths, env names, ports and limits — is written into one JSON file next to them
+(contract.RUNTIME_CONFIG_FILE), generated here from imagekit.contract, the single source of truth.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+
+from imagekit import contract
+
+CONTEXT_TREE = "imagekit-runtime"  # build-context dir mirroring absolute paths: COPY imagekit-runtime/ /
+SOURCES = Path(__file__).resolve().parent / "image"
+PACKAGE = "imagekit_runtime"
+DISPATCH = contract.RUNTIME_DIR / "entrypoint"
+ENTRYPOINT: tuple[str, ...] = (str(DISPATCH),)
+
+
+@dataclass(frozen=True)
+class TrainEntry:
+    kind: str  # "script" | "module"
+    target: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """What the spec asks the in-image programs to run."""
+
+    train: TrainEntry | None = None
+    handler: str | None = None
+    distribution: str = "none"  # "none" | "torchrun"
+    serve_workers: int | None = None
+
+    def to_json(self) -> str:
+        document = {**asdict(self), "contract": contract_values()}
+        return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def contract_values() -> dict[str, object]:
+    """The parts of imagekit.contract the in-image programs use, by the names they read."""
+    c = contract
+    paths = {
+        "input_dir": c.INPUT_DIR, "input_config_dir": c.INPUT_CONFIG_DIR, "input_data_dir": c.INPUT_DATA_DIR,
+        "hyperparameters_file": c.HYPERPARAMETERS_FILE, "resource_config_file": c.RESOURCE_CONFIG_FILE,
+        "input_data_config_file": c.INPUT_DATA_CONFIG_FILE, "model_dir": c.MODEL_DIR, "output_dir": c.OUTPUT_DIR,
+        "output_data_dir": c.OUTPUT_DATA_DIR, "output_intermediate_dir": c.OUTPUT_INTERMEDIATE_DIR,
+        "failure_file": c.FAILURE_FILE, "success_file": c.SUCCESS_FILE, "code_dir": c.CODE_DIR,
+        "model_code_dir": c.MODEL_CODE_DIR,
+    }
+    return {
+        **{name: str(path) for name, path in paths.items()},
+        "env_program": c.ENV_PROGRAM, "env_bind_to_port": c.ENV_BIND_TO_PORT,
+        "env_workers": c.ENV_MODEL_SERVER_WORKERS, "env_default_accept": c.ENV_DEFAULT_INVOCATIONS_ACCEPT,
+        "env_max_payload_mb": c.ENV_MAX_PAYLOAD_IN_MB, "env_batch_strategy": c.ENV_BATCH_STRATEGY,
+        "env_max_concurrent_transforms": c.ENV_MAX_CONCURRENT_TRANSFORMS, "env_region": c.ENV_REGION,
+        "env_job_name": c.ENV_TRAINING_JOB_NAME, "env_dist_backend": c.ENV_DIST_BACKEND,
+        "hp_program": c.HP_PROGRAM, "framework_hp_prefix": c.FRAMEWORK_HP_PREFIX,
+        "sm_prefix": c.SM_ENV_PREFIX, "sm_channel_prefix": c.SM_CHANNEL_PREFIX, "sm_hp_prefix": c.SM_HP_PREFIX,
+        "port": c.SERVING_PORT, "ping_route": c.PING_ROUTE, "invocations_route": c.INVOCATIONS_ROUTE,
+        "execution_parameters_route": c.EXECUTION_PARAMETERS_ROUTE,
+        "max_payload_mb": c.DEFAULT_MAX_PAYLOAD_IN_MB, "default_accept": c.DEFAULT_CONTENT_TYPE,
+        "batch_strategy": c.DEFAULT_BATCH_STRATEGY, "header_custom_attributes": c.HEADER_CUSTOM_ATTRIBUTES,
+        "serve_stop_grace_s": c.SERVE_STOP_GRACE_S, "invocation_timeout_s": c.INVOCATION_TIMEOUT_S,
+        "failure_max_chars": c.FAILURE_REASON_MAX_CHARS,
+        "dns_wait_max_s": c.DNS_WAIT_MAX_S, "master_port": c.DISTRIBUTED_MASTER_PORT,
+        "default_host": c.host_name(1), "network_interface": c.DEFAULT_NETWORK_INTERFACE,
+        "default_instance_type": c.DEFAULT_INSTANCE_TYPE, "homogeneous_group": c.HOMOGENEOUS_GROUP,
+    }
+
+
+def _launcher(function: str) -> bytes:
+    """A tiny executable that runs the runtime with the image's venv Python (so user imports resolve)."""
+    return (f"#!{contract.VENV_DIR}/bin/python3\n"
+            f'"""imagekit runtime launcher: {function}."""\n'
+            f"import sys\nsys.path.insert(0, {str(contract.RUNTIME_DIR)!r})\n"
+            f"from {PACKAGE}.main import {function}\nsys.exit({function}())\n").encode()
+
+
+def build_context_files(config: RuntimeConfig) -> dict[str, tuple[bytes, int]]:
+    """Build-context path → (bytes, mode) for the runtime tree; paths mirror where the files land in the image."""
+    def at(path: PurePosixPath) -> str:
+        return f"{CONTEXT_TREE}{path}"
+
+    files = {
+        at(DISPATCH): (_launcher("dispatch"), 0o755),
+        at(contract.RUNTIME_BIN_DIR / contract.TRAIN_COMMAND): (_launcher("train"), 0o755),
+        at(contract.RUNTIME_BIN_DIR / contract.SERVE_COMMAND): (_launcher("serve"), 0o755),
+        at(contract.RUNTIME_CONFIG_FILE): (config.to_json().encode(), 0o644),
+    }
+    for source in sorted((SOURCES / PACKAGE).glob("*.py")):
+        files[at(contract.RUNTIME_DIR / PACKAGE / source.name)] = (source.read_bytes(), 0o644)
+    return files

@@ -1,0 +1,44 @@
+"""`distribution: torchrun`: one torchrun agent per host, algo-1 (the first sorted host) as the master.
+
+nnodes, the node rank and the master address come from resourceconfig.json. Peers can start seconds apart and
+their names resolve only once their containers are up, so every host name is resolved with backoff (the
+toolkit waits up to 15 minutes) before torchrun starts.
+"""
+
+import os
+import socket
+import sys
+import time
+
+from imagekit_runtime.config import C, log
+
+
+def wait_for_hosts(hosts, deadline_s):
+    """Block until every host name resolves; raise RuntimeError naming the missing ones at the deadline."""
+    deadline, delay = time.monotonic() + deadline_s, 0.2
+    while True:
+        missing = []
+        for host in hosts:
+            try:
+                socket.gethostbyname(host)
+            except OSError:
+                missing.append(host)
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"hosts {', '.join(missing)} did not resolve within {deadline_s:.0f} s")
+        log(f"waiting for {', '.join(missing)} to resolve")
+        time.sleep(delay)
+        delay = min(delay * 2, 10.0)
+
+
+def torchrun_command(env, script, args):
+    """argv running *script* under torchrun on this host; also exports the process-group backend."""
+    hosts, current = env["hosts"], env["current_host"]
+    if len(hosts) > 1:
+        wait_for_hosts(hosts, C["dns_wait_max_s"])
+    gpus = env["num_gpus"]
+    os.environ[C["env_dist_backend"]] = "nccl" if gpus else "gloo"
+    return [sys.executable, "-m", "torch.distributed.run",
+            f"--nnodes={len(hosts)}", f"--node_rank={hosts.index(current)}", f"--nproc_per_node={gpus or 1}",
+            f"--master_addr={hosts[0]}", f"--master_port={C['master_port']}", script, *args]

@@ -1,0 +1,153 @@
+"""The user's inference handler, with the sagemaker-inference-toolkit interface and its defaults.
+
+A handler module may define model_fn(model_dir) (required), input_fn(body, content_type),
+predict_fn(data, model), output_fn(prediction, accept) — or transform_fn(model, body, content_type, accept)
+instead of the last three — plus the optional pre_model_fn(model_dir) and model_warmup_fn(model_dir, model).
+JSON and CSV bodies reach input_fn as text, as in the toolkit. The defaults decode and encode JSON and CSV
+(and NPY when numpy is installed) without needing numpy.
+"""
+
+import csv
+import importlib
+import io
+import json
+import os
+import sys
+
+from imagekit_runtime.config import C
+
+JSON, CSV, NPY = "application/json", "text/csv", "application/x-npy"
+TEXT_TYPES = (JSON, CSV)
+
+
+class HandlerError(Exception):
+    """A request the handler cannot serve; *status* is the HTTP status to answer with."""
+
+    def __init__(self, message, status=500):
+        super().__init__(message)
+        self.status = status
+
+
+def media_type(header):
+    return (header or "").split(";")[0].strip().lower()
+
+
+def _number(text):
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def default_input_fn(body, content_type):
+    kind = media_type(content_type)
+    if kind == JSON:
+        try:
+            return json.loads(body)
+        except ValueError as error:
+            raise HandlerError(f"the JSON body does not parse: {error}", status=400) from None
+    if kind == CSV:
+        return [[_number(value) for value in row] for row in csv.reader(io.StringIO(body)) if row]
+    if kind == NPY:
+        import numpy
+
+        return numpy.load(io.BytesIO(body), allow_pickle=False)
+    raise HandlerError(f"unsupported content type {content_type!r}: send {JSON} or {CSV}, or define input_fn",
+                       status=415)
+
+
+def default_predict_fn(data, model):
+    if hasattr(model, "predict"):
+        return model.predict(data)
+    if callable(model):
+        return model(data)
+    raise HandlerError("the model has no predict() and is not callable: define predict_fn in the handler")
+
+
+def _plain(value):
+    """numpy arrays and scalars → lists and numbers, without importing numpy."""
+    return value.tolist() if hasattr(value, "tolist") else value
+
+
+def default_output_fn(prediction, accept):
+    kind = media_type(accept)
+    prediction = _plain(prediction)
+    if kind == JSON:
+        return json.dumps(prediction, default=_plain), JSON
+    if kind == CSV:
+        rows = prediction if isinstance(prediction, list) else [prediction]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        for row in rows:
+            row = _plain(row)
+            writer.writerow(row if isinstance(row, (list, tuple)) else [row])
+        return out.getvalue(), CSV
+    if kind == NPY:
+        import numpy
+
+        buffer = io.BytesIO()
+        numpy.save(buffer, numpy.asarray(prediction), allow_pickle=False)
+        return buffer.getvalue(), NPY
+    raise HandlerError(f"cannot answer in {accept!r}: accept {JSON} or {CSV}, or define output_fn", status=406)
+
+
+def choose_accept(header, default):
+    """The first media type of Accept the defaults can produce; a missing Accept or */* means *default*."""
+    offered = [media_type(part) for part in (header or "").split(",") if part.strip()]
+    offered = [kind for kind in offered if kind not in ("*/*", "")]
+    if not offered:
+        return default
+    return next((kind for kind in offered if kind in (JSON, CSV, NPY)), offered[0])
+
+
+class Handler:
+    """The handler module's functions, with defaults for the ones it does not define."""
+
+    def __init__(self, module_name):
+        program = os.environ.get(C["env_program"], "")
+        if program and os.path.isfile(os.path.join(C["model_code_dir"], program)):
+            sys.path.insert(0, C["model_code_dir"])  # the toolkit's place for code shipped with the model
+            module_name = program[:-3] if program.endswith(".py") else program
+        if not module_name:
+            raise RuntimeError("this image has no serving handler: set `serve.handler` in imagekit.yaml")
+        sys.path.insert(1, C["code_dir"])
+        module = importlib.import_module(module_name)
+        self.name = module_name
+        function = lambda name: getattr(module, name, None)  # noqa: E731
+        self.model_fn, self.pre_model_fn, self.warmup_fn = function("model_fn"), function("pre_model_fn"), \
+            function("model_warmup_fn")
+        self.transform_fn = function("transform_fn")
+        custom = [name for name in ("input_fn", "predict_fn", "output_fn") if function(name)]
+        if self.transform_fn and custom:
+            raise RuntimeError(f"{module_name} defines transform_fn and {', '.join(custom)}: define one or the "
+                               "other (the toolkit refuses both)")
+        if self.model_fn is None:
+            raise RuntimeError(f"{module_name} defines no model_fn(model_dir)")
+        self.input_fn = function("input_fn") or default_input_fn
+        self.predict_fn = function("predict_fn") or default_predict_fn
+        self.output_fn = function("output_fn") or default_output_fn
+
+    def load(self, model_dir):
+        if self.pre_model_fn:
+            self.pre_model_fn(model_dir)
+        model = self.model_fn(model_dir)
+        if self.warmup_fn:
+            self.warmup_fn(model_dir, model)
+        return model
+
+    def invoke(self, model, body, content_type, accept):
+        """(response bytes, content type) for one request."""
+        if media_type(content_type) in TEXT_TYPES:
+            try:
+                body = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise HandlerError(f"the {content_type} body is not UTF-8 text", status=400) from None
+        if self.transform_fn:
+            result = self.transform_fn(model, body, content_type, accept)
+        else:
+            result = self.output_fn(self.predict_fn(self.input_fn(body, content_type), model), accept)
+        data, kind = result if isinstance(result, tuple) else (result, accept)
+        return (data.encode("utf-8") if isinstance(data, str) else bytes(data)), kind

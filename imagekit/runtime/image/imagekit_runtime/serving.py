@@ -1,0 +1,231 @@
+"""`serve`: the SageMaker inference HTTP contract on SAGEMAKER_BIND_TO_PORT or 8080, standard library only.
+
+A pre-fork server: the master binds the port and forks SAGEMAKER_MODEL_SERVER_WORKERS workers (default
+`serve.workers` from the spec, else 1); each loads the model in the background and answers /ping with 200
+only once it has. /invocations runs the handler; bodies over SAGEMAKER_MAX_PAYLOAD_IN_MB (6 MB) get 413
+without being read; custom attributes are echoed; unknown headers are ignored. SIGTERM stops accepting,
+lets in-flight requests finish and exits well within the platform's 30 s grace. A worker that cannot load
+the model stops the container (exit 1) so the failure shows at once instead of as a ping timeout.
+"""
+
+import http.server
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+
+from imagekit_runtime.config import C, CONFIG, log
+from imagekit_runtime.handlers import Handler, HandlerError, choose_accept
+
+LOAD_FAILED = 3  # worker exit code: the model or handler could not be loaded
+IDLE_CONNECTION_S = 5.0  # keep-alive connections idle this long are closed, so a drain never waits on them
+DRAIN_MARGIN_S = 5.0
+
+
+def _env_int(name, default):
+    value = os.environ.get(name, "")
+    try:
+        return int(value) if value.strip() else default
+    except ValueError:
+        log(f"ignoring {name}={value!r}: not an integer")
+        return default
+
+
+class Worker:
+    """One worker's model and handler; *ready* is set once model_fn has returned."""
+
+    def __init__(self):
+        self.ready = threading.Event()
+        self.handler = self.model = None
+        self.stopping = False
+        self.max_payload = _env_int(C["env_max_payload_mb"], C["max_payload_mb"]) * 1024 * 1024
+        self.default_accept = os.environ.get(C["env_default_accept"]) or C["default_accept"]
+
+    def load(self):
+        try:
+            self.handler = Handler(CONFIG.get("handler"))
+            started = time.monotonic()
+            self.model = self.handler.load(C["model_dir"])
+        except BaseException:
+            traceback.print_exc()
+            log(f"worker {os.getpid()} could not load the model; stopping the container")
+            sys.stderr.flush()
+            os._exit(LOAD_FAILED)
+        log(f"worker {os.getpid()} loaded the model with {self.handler.name}.model_fn in "
+            f"{time.monotonic() - started:.1f} s")
+        self.ready.set()
+
+
+class RequestHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "imagekit-serve"
+    timeout = IDLE_CONNECTION_S
+
+    @property
+    def worker(self):
+        return self.server.worker
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        if os.environ.get("IMAGEKIT_ACCESS_LOG"):
+            super().log_message(format, *args)
+
+    def _answer(self, status, body=b"", content_type="text/plain", extra=()):
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in extra:
+            self.send_header(name, value)
+        if self.worker.stopping:
+            self.close_connection = True
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        path = self.path.split("?")[0]
+        if path == C["ping_route"]:
+            self._answer(200 if self.worker.ready.is_set() else 503, b"" if self.worker.ready.is_set()
+                         else b"loading the model\n")
+        elif path == C["execution_parameters_route"]:
+            parameters = {
+                "MaxConcurrentTransforms": _env_int(C["env_max_concurrent_transforms"], self.server.workers),
+                "BatchStrategy": os.environ.get(C["env_batch_strategy"]) or C["batch_strategy"],
+                "MaxPayloadInMB": _env_int(C["env_max_payload_mb"], C["max_payload_mb"]),
+            }
+            self._answer(200, json.dumps(parameters), "application/json")
+        else:
+            self._answer(404, f"no route {path}\n")
+
+    def do_POST(self):
+        path = self.path.split("?")[0]
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            self.close_connection = True
+            return self._answer(411, b"send the body with a Content-Length\n")
+        if int(length) > self.worker.max_payload:
+            self.close_connection = True  # the body is never read
+            return self._answer(413, f"payload of {length} bytes is over the {self.worker.max_payload} byte "
+                                     "limit\n", extra=[("Connection", "close")])
+        body = self.rfile.read(int(length))
+        if path != C["invocations_route"]:
+            return self._answer(404, f"no route {path}\n")
+        if not self.worker.ready.wait(timeout=C["invocation_timeout_s"]):  # another worker answered /ping first
+            return self._answer(503, b"the model is still loading\n")
+        content_type = self.headers.get("Content-Type") or C["default_accept"]
+        accept = choose_accept(self.headers.get("Accept"), self.worker.default_accept)
+        attributes = self.headers.get(C["header_custom_attributes"])
+        extra = [(C["header_custom_attributes"], attributes)] if attributes else []
+        try:
+            data, kind = self.worker.handler.invoke(self.worker.model, body, content_type, accept)
+        except HandlerError as error:
+            return self._answer(error.status, f"{error}\n", extra=extra)
+        except Exception as error:  # the user's code: answer 500 and keep serving, like the toolkit
+            traceback.print_exc()
+            return self._answer(500, f"{type(error).__name__}: {error}\n", extra=extra)
+        self._answer(200, data, kind, extra=extra)
+
+
+class Server(http.server.ThreadingHTTPServer):
+    """Serves on a socket the master already bound; request threads are joined on close (the drain)."""
+
+    daemon_threads = False
+
+    def __init__(self, sock, worker, workers):
+        super().__init__(sock.getsockname()[:2], RequestHandler, bind_and_activate=False)
+        self.socket.close()
+        self.socket, self.worker, self.workers = sock, worker, workers
+
+
+def run_worker(sock, workers):
+    worker = Worker()
+    server = Server(sock, worker, workers)
+
+    def stop(_signum, _frame):
+        worker.stopping = True
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    threading.Thread(target=worker.load, daemon=True).start()
+    server.serve_forever(poll_interval=0.2)
+    server.server_close()  # joins in-flight request threads
+    return 0
+
+
+def main():
+    port = _env_int(C["env_bind_to_port"], C["port"])
+    workers = max(1, _env_int(C["env_workers"], CONFIG.get("serve_workers") or 1))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("0.0.0.0", port))
+    except OSError as error:
+        log(f"cannot listen on port {port}: {error}")
+        return 1
+    sock.listen(128)
+    log(f"serving on port {port} with {workers} worker(s)")
+    children, state = set(), {"stopping": False, "failed": False}
+
+    def spawn():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = run_worker(sock, workers)
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children.add(pid)
+
+    def stop(signum, _frame):
+        if not state["stopping"]:
+            log(f"received signal {signum}; draining in-flight requests")
+        state["stopping"] = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        signal.alarm(int(C["serve_stop_grace_s"] - DRAIN_MARGIN_S))
+
+    def overdue(_signum, _frame):
+        log("workers did not drain in time; killing them")
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGALRM, overdue)
+    for _ in range(workers):
+        spawn()
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        if pid not in children:
+            continue  # an orphan re-parented to us as PID 1: reaped, nothing else to do
+        children.discard(pid)
+        code = os.waitstatus_to_exitcode(status)
+        if state["stopping"]:
+            continue
+        if code == LOAD_FAILED:
+            state["failed"] = True
+            stop(signal.SIGTERM, None)
+        else:
+            log(f"worker {pid} exited with code {code}; starting a new one")
+            spawn()
+    sock.close()
+    return 1 if state["failed"] else 0

@@ -1,0 +1,227 @@
+"""`train`: read SageMaker's config files, export the training toolkit's environment, run the user's program.
+
+Behaviour follows sagemaker-training so scripts written for AWS's framework images run unchanged:
+hyperparameter values are JSON-decoded (raw string when that fails), `sagemaker_*` keys are framework
+parameters, the rest become sorted `--key value` arguments, and SM_* variables use the toolkit's encoding
+(strings as-is, anything else compact JSON with sorted keys). Unlike the toolkit, SIGTERM is forwarded to
+the program and the failure file starts with the reason.
+"""
+
+import collections
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+
+from imagekit_runtime.config import C, CONFIG, log
+
+STDERR_TAIL_LINES = 40
+
+
+def _read_json(path, default):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        return default
+    except (OSError, ValueError) as error:
+        raise RuntimeError(f"{path} is not valid JSON: {error}") from None
+
+
+def _decode(value):
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _env_value(value):
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def to_cmd_args(hyperparameters):
+    """Sorted `--key value` (`-k value` for one letter); dicts as k1=v1,k2=v2; values through str()."""
+    args = []
+    for key in sorted(hyperparameters):
+        value = hyperparameters[key]
+        if isinstance(value, dict):
+            value = ",".join(f"{k}={v}" for k, v in value.items())
+        args += [("-" if len(key) == 1 else "--") + key, str(value)]
+    return args
+
+
+def gpu_count():
+    if not shutil.which("nvidia-smi"):
+        return 0
+    try:
+        listing = subprocess.run(["nvidia-smi", "--list-gpus"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(1 for line in listing.stdout.splitlines() if line.startswith("GPU "))
+
+
+def channels_from(input_data_config):
+    """Channel names: from inputdataconfig.json, else the directories present under input/data."""
+    if input_data_config:
+        return sorted(input_data_config)
+    data_dir = C["input_data_dir"]
+    return sorted(d for d in os.listdir(data_dir) if os.path.isdir(os.path.join(data_dir, d))) \
+        if os.path.isdir(data_dir) else []
+
+
+def training_environment():
+    """(training_env mapping, user hyperparameters, framework parameters), as sagemaker-training builds them."""
+    raw = _read_json(C["hyperparameters_file"], {})
+    decoded = {key: _decode(value) for key, value in raw.items()}
+    framework = {k: v for k, v in decoded.items() if k.startswith(C["framework_hp_prefix"])}
+    user = {k: v for k, v in decoded.items() if k not in framework}
+    default_host = C["default_host"]
+    resource = _read_json(C["resource_config_file"], {"current_host": default_host, "hosts": [default_host]})
+    input_data = _read_json(C["input_data_config_file"], {})
+    hosts = sorted(resource.get("hosts") or [default_host])
+    current = resource.get("current_host") or hosts[0]
+    groups = resource.get("instance_groups") or []
+    group_name = resource.get("current_group_name") or C["homogeneous_group"]
+    group_hosts = next((g.get("hosts", []) for g in groups if g.get("instance_group_name") == group_name), hosts)
+    channels = channels_from(input_data)
+    env = {
+        "model_dir": C["model_dir"], "input_dir": C["input_dir"], "input_config_dir": C["input_config_dir"],
+        "output_dir": C["output_dir"], "output_data_dir": C["output_data_dir"],
+        "output_intermediate_dir": C["output_intermediate_dir"],
+        "channels": channels,
+        "channel_input_dirs": {name: os.path.join(C["input_data_dir"], name) for name in channels},
+        "hosts": hosts, "current_host": current, "master_hostname": hosts[0], "is_master": current == hosts[0],
+        "current_instance_type": resource.get("current_instance_type", C["default_instance_type"]),
+        "current_instance_group": group_name, "current_instance_group_hosts": group_hosts,
+        "instance_groups": [g.get("instance_group_name") for g in groups] or [group_name],
+        "instance_groups_dict": {g.get("instance_group_name"): g for g in groups},
+        "distribution_hosts": hosts, "distribution_instance_groups": [group_name], "is_hetero": len(groups) > 1,
+        "network_interface_name": resource.get("network_interface_name", C["network_interface"]),
+        "num_cpus": os.cpu_count() or 1, "num_gpus": gpu_count(), "num_neurons": 0,
+        "hps": user, "hyperparameters": user, "additional_framework_parameters": framework,
+        "framework_module": None, "user_args": to_cmd_args(user),
+        "resource_config": resource, "input_data_config": input_data,
+        "job_name": os.environ.get(C["env_job_name"], ""), "log_level": 20,
+    }
+    return env, user, framework
+
+
+def environment_variables(env):
+    """The SM_* variables the toolkit exports, from the training_env mapping."""
+    prefix = C["sm_prefix"]
+    exported = {prefix + key.upper(): _env_value(value) for key, value in env.items()
+                if key not in ("hyperparameters", "channel_input_dirs", "additional_framework_parameters")}
+    exported[prefix + "FRAMEWORK_PARAMS"] = _env_value(env["additional_framework_parameters"])
+    for name, path in env["channel_input_dirs"].items():
+        exported[C["sm_channel_prefix"] + name.upper()] = path
+    for key, value in env["hps"].items():
+        exported[C["sm_hp_prefix"] + key.upper()] = _env_value(value)
+    exported[prefix + "TRAINING_ENV"] = _env_value(env)
+    return exported
+
+
+def entry_command(env, framework):
+    """argv of the user's program: SAGEMAKER_PROGRAM (env, then hyperparameter) overrides the spec's train entry."""
+    program = os.environ.get(C["env_program"]) or framework.get(C["hp_program"])
+    train = CONFIG.get("train")
+    fixed = list(train["args"]) if train and not program else []
+    if program:
+        kind, target = "script", str(program)
+    elif train:
+        kind, target = train["kind"], train["target"]
+    else:
+        raise RuntimeError("this image has no training entry: set `train:` in imagekit.yaml, or SAGEMAKER_PROGRAM")
+    args = fixed + env["user_args"]
+    if kind == "module":
+        return [sys.executable, "-m", target, *args], target
+    path = os.path.join(C["code_dir"], target)
+    if not os.path.isfile(path):
+        raise RuntimeError(f"training script {path} does not exist (check `train.script` or SAGEMAKER_PROGRAM)")
+    if CONFIG.get("distribution") == "torchrun":
+        from imagekit_runtime.distributed import torchrun_command
+
+        return torchrun_command(env, path, args), target
+    if target.endswith(".py"):
+        return [sys.executable, path, *args], target
+    if target.endswith(".sh"):
+        return ["/bin/sh", path, *args], target
+    return [path, *args], target
+
+
+def _write_once(path, text):
+    """The toolkit never overwrites a failure file the program wrote itself."""
+    if os.path.exists(path):
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def failure_reason(exit_code, stderr_tail, command):
+    """Reason first (the program's last stderr line, usually the exception), within the platform's 1024 chars."""
+    lines = [line for line in stderr_tail if line.strip()]
+    reason = lines[-1].strip() if lines else f"the training program exited with code {exit_code}"
+    text = (f"{reason}\nExitCode {exit_code}\nCommand {' '.join(command)!r}\n"
+            + "\n".join(lines[-STDERR_TAIL_LINES:]))
+    return text[: C["failure_max_chars"]]
+
+
+def _tee(stream, tail):
+    """Copy the program's stderr to ours as it comes, keeping the last lines for the failure file."""
+    for raw in iter(stream.readline, b""):
+        sys.stderr.buffer.write(raw)
+        sys.stderr.buffer.flush()
+        tail.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+
+def run(command, env):
+    """Run *command*, forwarding SIGTERM/SIGINT to its process group; (exit code, stderr tail)."""
+    process = subprocess.Popen(command, cwd=C["code_dir"], env=env, stderr=subprocess.PIPE, start_new_session=True)
+    tail = collections.deque(maxlen=STDERR_TAIL_LINES)
+
+    def forward(signum, _frame):
+        log(f"received signal {signum}; forwarding it to the training program")
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, forward)
+    reader = threading.Thread(target=_tee, args=(process.stderr, tail), daemon=True)
+    reader.start()
+    code = process.wait()
+    reader.join(timeout=5)
+    return code, list(tail)
+
+
+def main():
+    try:
+        env, user, framework = training_environment()
+        command, target = entry_command(env, framework)
+    except RuntimeError as error:
+        log(str(error))
+        _write_once(C["failure_file"], f"imagekit runtime error: {error}"[: C["failure_max_chars"]])
+        return 1
+    exported = environment_variables(env)
+    child_env = {**os.environ, **exported,
+                 "SM_MODULE_NAME": target.rsplit(".py", 1)[0], "SM_MODULE_DIR": C["code_dir"],
+                 "SM_USER_ENTRY_POINT": target, "CURRENT_HOST": env["current_host"],
+                 "PYTHONPATH": os.pathsep.join(filter(None, [C["code_dir"], os.environ.get("PYTHONPATH")]))}
+    for directory in (C["model_dir"], C["output_data_dir"]):
+        os.makedirs(directory, exist_ok=True)
+    log(f"running {' '.join(command)} on {env['current_host']} of {len(env['hosts'])} host(s)")
+    code, tail = run(command, child_env)
+    if code == 0:
+        _write_once(C["success_file"], "")
+        return 0
+    if code < 0:
+        code = 128 - code
+    _write_once(C["failure_file"], failure_reason(code, tail, command))
+    log(f"the training program failed with exit code {code}")
+    return 1

@@ -1,0 +1,62 @@
+"""`imagekit new`: every framework scaffolds a valid, lint-clean project; bad input leaves nothing behind."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from imagekit.errors import ImagekitError
+from imagekit.scaffold import FRAMEWORKS, new, sample_csv
+from imagekit.spec import SCHEMA_URL, load_spec
+
+from generate.helpers import dockerfile_for
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_scaffold_is_complete_and_valid(framework, tmp_path):
+    accelerator = "cpu"
+    project = new("demo", framework, accelerator=accelerator, directory=tmp_path)
+    names = {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
+    assert {"imagekit.yaml", "train.py", "inference.py", "requirements.txt", ".dockerignore",
+            ".pre-commit-config.yaml", "README.md", "data/training/train.csv"} <= names
+    spec_text = (project / "imagekit.yaml").read_text()
+    assert spec_text.startswith(f"# yaml-language-server: $schema={SCHEMA_URL}\n")
+    spec = load_spec(project)
+    assert spec.framework == framework and spec.train.target == "train.py" and spec.handler == "inference"
+    for module in ("train.py", "inference.py"):
+        tree = ast.parse((project / module).read_text())
+        functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        if module == "inference.py":
+            assert {"model_fn", "input_fn", "predict_fn", "output_fn"} <= functions
+    assert "imagekit-lint" in (project / ".pre-commit-config.yaml").read_text()
+    assert "data/" in (project / ".dockerignore").read_text()
+    dockerfile_for(project / "imagekit.yaml")
+
+
+def test_cuda_scaffold(tmp_path):
+    spec = load_spec(new("gpu", "pytorch", accelerator="cuda", directory=tmp_path))
+    assert spec.accelerator == "cuda" and spec.size_budget > 10**10
+
+
+def test_base_is_quoted_into_the_spec(tmp_path):
+    spec = load_spec(new("b", "sklearn", base="imagekit/base:bookworm", directory=tmp_path))
+    assert spec.base == "imagekit/base:bookworm"
+    with pytest.raises(ImagekitError):
+        new("c", "sklearn", base="x\nuser: evil", directory=tmp_path)
+    assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("name,framework,accelerator", [("Bad Name", "sklearn", "cpu"), ("ok", "keras", "cpu"),
+                                                        ("ok", "sklearn", "cuda")])
+def test_bad_input(name, framework, accelerator, tmp_path):
+    with pytest.raises(ImagekitError):
+        new(name, framework, accelerator=accelerator, directory=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_sample_data_is_deterministic_iris_like():
+    text = sample_csv()
+    assert text == sample_csv()
+    rows = [line.split(",") for line in text.splitlines()]
+    assert len(rows) == 150 and {r[0] for r in rows} == {"0", "1", "2"} and all(len(r) == 5 for r in rows)
