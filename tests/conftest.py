@@ -20,7 +20,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    engine_fixtures = {"engine", "base_image", "throwaway_image", "module_image"}
+    engine_fixtures = {"engine", "base_image", "throwaway_image", "module_image", "sklearn_scaffold"}
     for item in items:
         if engine_fixtures & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.engine)
@@ -105,6 +105,24 @@ def module_image(engine, base_image) -> Iterator[Callable[..., str]]:
     builder = ImageBuilder(engine, base_image)
     yield builder
     builder.close()
+
+
+@pytest.fixture(scope="session")
+def sklearn_scaffold(engine, base_image, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """(tag, project dir) of `imagekit new --framework sklearn` built with --wheelhouse on the base image.
+
+    Built once per session (the generator, the compatibility and the benchmark-style tests share it) and
+    removed at the end.
+    """
+    from imagekit import engine as engine_mod
+    from imagekit.build import build
+    from imagekit.scaffold import new
+
+    project = new("iris", "sklearn", base=base_image, directory=tmp_path_factory.mktemp("scaffold"))
+    tag = f"imagekit-test/iris-{uuid.uuid4().hex[:8]}:latest"
+    build(project, tag=tag, wheelhouse=True, log=lambda line: None)
+    yield tag, project
+    engine_mod.remove_image(tag)
 
 
 def _engine_objects() -> dict[str, dict[str, object]]:

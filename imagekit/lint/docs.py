@@ -65,19 +65,10 @@ def _indent(text: str) -> str:
 
 
 def main(argv: list[str]) -> int:
+    from imagekit.docs_output import print_or_check
     from imagekit.lint.core import all_rules
 
-    text = markdown(all_rules().values())
-    if argv[:1] == ["--check"]:
-        path = argv[1] if len(argv) > 1 else "docs/rules.md"
-        with open(path, encoding="utf-8") as handle:
-            current = handle.read()
-        if current != text:
-            sys.stderr.write(f"{path} is out of date: run `python -m imagekit.lint.docs > {path}`.\n")
-            return 1
-        return 0
-    sys.stdout.write(text)
-    return 0
+    return print_or_check(markdown(all_rules().values()), argv, "docs/rules.md", "imagekit.lint.docs")
 
 
 if __name__ == "__main__":

@@ -14,14 +14,13 @@ from pathlib import Path, PurePosixPath
 
 from imagekit.errors import ImagekitError
 from imagekit.render.codeplan import plan_code
-from imagekit.render.context import (CONTEXT_DOCKERIGNORE, DEPS_DIR, CODE_TREE, Provenance, requirements_text,
-                                     template_context)
+from imagekit.render.context import (CONTEXT_DOCKERIGNORE, CONTEXT_MARKER, DEPS_DIR, CODE_TREE, Provenance,
+                                     requirements_text, template_context)
 from imagekit.render.environment import environment
 from imagekit.spec import Spec, load_spec
 from imagekit.spec.frameworks import Resolution, resolve
 
 TEMPLATE = "Dockerfile.j2"
-CONTEXT_MARKER = ".imagekit-context"  # marks a directory imagekit rendered, so re-rendering may replace it
 DEFAULT_OUT = PurePosixPath(".imagekit") / "context"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from imagekit.render.context import CONTEXT_MARKER
 from imagekit.spec import Spec
 
 DEFAULT_EXCLUDES = (".git", ".hg", ".imagekit", "__pycache__", "*.pyc", ".venv", "venv", ".mypy_cache",
@@ -37,9 +38,10 @@ def _excluded(relative: str, patterns: list[str]) -> bool:
 
 
 def plan_code(spec: Spec, skip: tuple[Path, ...] = ()) -> dict[str, Path]:
-    """relative posix path → source file, sorted; the spec file and *skip* dirs are left out."""
+    """relative posix path → source file, sorted; the spec file, *skip* dirs and rendered contexts are left out."""
     patterns = _patterns(spec)
-    skipped = {p.resolve() for p in skip} | {spec.path}
+    rendered = {marker.parent for marker in spec.code_dir.rglob(CONTEXT_MARKER)}
+    skipped = {p.resolve() for p in skip} | {spec.path} | rendered
     plan: dict[str, Path] = {}
     for path in sorted(spec.code_dir.rglob("*")):
         if path.is_dir() or path.is_symlink() or any(s == path or s in path.parents for s in skipped):

@@ -19,6 +19,8 @@ from imagekit import __version__, contract
 from imagekit.spec import Spec
 from imagekit.spec.frameworks import Resolution
 
+CONTEXT_MARKER = ".imagekit-context"  # marks a directory imagekit rendered: re-rendering may replace it, and
+# the code plan never copies it into the image
 DEPS_DIR = "deps"
 DEPS_MOUNT = "/tmp/imagekit-deps"
 CODE_TREE = "code"

@@ -136,6 +136,7 @@ def validate(document: Any, path: Path) -> dict[str, Any]:
         line, col = _position(document, json_path, key)
         lines.append(f"{path}:{line}:{col}: {_json_path(json_path + ([key] if key else []))}: {expected}")
     more = f" (and {len(errors) - 8} more)" if len(errors) > 8 else ""
-    raise ImagekitError("Invalid spec: " + "; ".join(lines) + more + ".",
+    text = "; ".join(lines) + more
+    raise ImagekitError("Invalid spec: " + text + ("" if text.endswith(("?", ".")) else "."),
                         "Fix the listed keys; docs/spec.md documents every field, and editors complete it from the "
                         "schema via the yaml-language-server modeline.")

@@ -34,11 +34,11 @@ def offline_environment(home: Path) -> dict[str, str]:
 
 
 def run(image: str, data: Path, payload: Path, content_type: str, hyperparameters: dict[str, str],
-        timeout: float = 900) -> dict:
+        channel: str = "train", timeout: float = 900) -> dict:
     """fit + deploy + predict in a child process; returns its JSON result (raises with its output on failure)."""
     with tempfile.TemporaryDirectory(prefix="imagekit-sdk-") as home:
         argv = [sys.executable, __file__, image, "--data", str(data), "--payload", str(payload),
-                "--content-type", content_type, "--output", str(Path(home) / "out"),
+                "--content-type", content_type, "--output", str(Path(home) / "out"), "--channel", channel,
                 *[arg for k, v in hyperparameters.items() for arg in ("--hp", f"{k}={v}")]]
         done = subprocess.run(argv, env=offline_environment(Path(home)), capture_output=True, text=True,
                               timeout=timeout, cwd=home)
@@ -58,7 +58,7 @@ def _child(args: argparse.Namespace) -> None:
     estimator = Estimator(image_uri=args.image, role=FAKE_ROLE, instance_count=1, instance_type="local",
                           output_path=f"file://{args.output}", sagemaker_session=session,
                           hyperparameters=dict(pair.split("=", 1) for pair in args.hp))
-    estimator.fit({"train": f"file://{Path(args.data).resolve()}"}, logs=False)
+    estimator.fit({args.channel: f"file://{Path(args.data).resolve()}"}, logs=False)
     fitted = time.perf_counter()
     predictor = estimator.deploy(initial_instance_count=1, instance_type="local",
                                  serializer=IdentitySerializer(content_type=args.content_type))
@@ -81,6 +81,7 @@ if __name__ == "__main__":
     parser.add_argument("--data", required=True)
     parser.add_argument("--payload", required=True)
     parser.add_argument("--content-type", default="text/csv")
+    parser.add_argument("--channel", default="train")
     parser.add_argument("--output", required=True)
     parser.add_argument("--hp", action="append", default=[])
     _child(parser.parse_args())

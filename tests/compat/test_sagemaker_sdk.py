@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,13 @@ def test_byoc_example_fits_deploys_and_predicts_under_sdk_local_mode(byoc_image:
     payload.write_text("1,2\n")
     result = sdk_local.run(byoc_image, data, payload, "text/csv", {"epochs": "2"})
     assert '"train": 3' in result["prediction"] and '"epochs": "2"' in result["prediction"]
+
+
+def test_sklearn_scaffold_fits_deploys_and_predicts_under_sdk_local_mode(sklearn_scaffold, tmp_path: Path) -> None:
+    """What `imagekit new --framework sklearn` generates works with the SDK unchanged: CSV in, labels out."""
+    tag, project = sklearn_scaffold
+    result = sdk_local.run(tag, project / "data" / "training", project / "data" / "payload.csv", "text/csv",
+                           {"max-leaf-nodes": "8"}, channel="training")
+    predictions = json.loads(result["prediction"])["predictions"]
+    labels = [int(row.split(",")[0]) for row in (project / "data" / "training" / "train.csv").read_text().split()[:3]]
+    assert predictions == labels

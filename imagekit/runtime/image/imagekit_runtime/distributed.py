@@ -32,8 +32,8 @@ def wait_for_hosts(hosts, deadline_s):
         delay = min(delay * 2, 10.0)
 
 
-def torchrun_command(env, script, args):
-    """argv running *script* under torchrun on this host; also exports the process-group backend."""
+def torchrun_command(env, program, args):
+    """argv running *program* ([script] or ["-m", module]) under torchrun on this host; exports the backend."""
     hosts, current = env["hosts"], env["current_host"]
     if len(hosts) > 1:
         wait_for_hosts(hosts, C["dns_wait_max_s"])
@@ -41,4 +41,7 @@ def torchrun_command(env, script, args):
     os.environ[C["env_dist_backend"]] = "nccl" if gpus else "gloo"
     return [sys.executable, "-m", "torch.distributed.run",
             f"--nnodes={len(hosts)}", f"--node_rank={hosts.index(current)}", f"--nproc_per_node={gpus or 1}",
-            f"--master_addr={hosts[0]}", f"--master_port={C['master_port']}", script, *args]
+            f"--master_addr={hosts[0]}", f"--master_port={C['master_port']}",
+            # stdout is teed with a rank prefix; stderr stays unredirected so `train` sees tracebacks for the
+            # failure file. Explicit values also dodge torch 1.13's "0" parsing bug under Python 3.11.
+            "--redirects=1", "--tee=1", *program, *args]

@@ -137,17 +137,17 @@ def entry_command(env, framework):
     else:
         raise RuntimeError("this image has no training entry: set `train:` in imagekit.yaml, or SAGEMAKER_PROGRAM")
     args = fixed + env["user_args"]
-    if kind == "module":
-        return [sys.executable, "-m", target, *args], target
-    path = os.path.join(C["code_dir"], target)
-    if not os.path.isfile(path):
-        raise RuntimeError(f"training script {path} does not exist (check `train.script` or SAGEMAKER_PROGRAM)")
+    if kind == "script":
+        path = os.path.join(C["code_dir"], target)
+        if not os.path.isfile(path):
+            raise RuntimeError(f"training script {path} does not exist (check `train.script` or SAGEMAKER_PROGRAM)")
+    program = ["-m", target] if kind == "module" else [path]
     if CONFIG.get("distribution") == "torchrun":
         from imagekit_runtime.distributed import torchrun_command
 
-        return torchrun_command(env, path, args), target
-    if target.endswith(".py"):
-        return [sys.executable, path, *args], target
+        return torchrun_command(env, program, args), target
+    if kind == "module" or target.endswith(".py"):
+        return [sys.executable, *program, *args], target
     if target.endswith(".sh"):
         return ["/bin/sh", path, *args], target
     return [path, *args], target

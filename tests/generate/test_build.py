@@ -1,0 +1,125 @@
+"""The generator end to end on a real engine: scaffold → build → lint → smoke; cache reuse; torchrun on 2 hosts."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+from imagekit.build import build
+from imagekit.errors import ImagekitError
+from imagekit.lint.core import Severity
+from imagekit.render import render
+
+pytestmark = pytest.mark.slow
+
+
+def test_sklearn_scaffold_builds_lints_clean_and_passes_smoke(sklearn_scaffold, tmp_path: Path) -> None:
+    from imagekit.lint.dockerfile_lint import lint_text
+    from imagekit.lint.image_lint import lint_image
+    from imagekit.smoke.training import run_all
+
+    tag, project = sklearn_scaffold
+    context = render(project, tmp_path / "context").out_dir
+    static = [f for f in lint_text((context / "Dockerfile").read_text()) if f.severity >= Severity.INFO]
+    assert not static, static
+    image_findings = [f for f in lint_image(tag, dockerfile=str(context / "Dockerfile")) if f.severity >= Severity.WARNING]
+    assert not image_findings, image_findings
+    report = run_all(tag, data={"training": project / "data" / "training"},
+                     payloads=[project / "data" / "payload.csv"], content_type="text/csv", requests=20,
+                     concurrency=2)
+    assert report.ok, report.failed()
+
+
+def test_code_only_edit_rebuilds_only_the_code_layer(sklearn_scaffold) -> None:
+    tag, project = sklearn_scaffold
+    train = project / "train.py"
+    original = train.read_text()
+    lines: list[str] = []
+    try:
+        train.write_text(original + "\n# edited\n")
+        build(project, tag=tag, wheelhouse=True, log=lines.append)
+    finally:
+        train.write_text(original)
+    steps = [i for i, line in enumerate(lines) if line.startswith("Step ")]
+    rebuilt = [lines[i] for n, i in enumerate(steps)
+               if not any("Using cache" in line for line in lines[i:(steps + [len(lines)])[n + 1]])
+               and not lines[i].split(" : ")[1].startswith(("FROM", "WORKDIR", "LABEL", "ENTRYPOINT", "ENV"))]
+    assert rebuilt and all("COPY code/" in line for line in rebuilt), rebuilt
+
+
+def test_size_budget_and_failed_build_exit_1(base_image, tmp_path: Path) -> None:
+    project = tmp_path / "tiny"
+    project.mkdir()
+    (project / "imagekit.yaml").write_text(f"name: imagekit-test/tiny\nframework: {{name: custom}}\nbase: {base_image}\n"
+                                           "size_budget: 1MB\n")
+    tag = f"imagekit-test/tiny-{uuid.uuid4().hex[:8]}:latest"
+    from imagekit import engine
+
+    try:
+        with pytest.raises(ImagekitError, match="over the spec's size_budget") as over:
+            build(project, tag=tag, log=lambda line: None)
+        assert over.value.exit_code == 1
+        (project / "imagekit.yaml").write_text(f"name: imagekit-test/tiny\nframework: {{name: custom}}\n"
+                                               f"base: {base_image}\nsystem_packages: [no-such-package-xyz]\n")
+        with pytest.raises(ImagekitError) as failed:
+            build(project, tag=tag, log=lambda line: None)
+        assert failed.value.exit_code == 1 and "no-such-package-xyz" in str(failed.value) + failed.value.hint
+    finally:
+        engine.remove_image(tag)
+
+
+DDP_TRAIN = '''"""Two-host DDP on CPU: every rank joins one gloo process group; algo-1 saves what it saw."""
+import json, os
+from pathlib import Path
+import torch
+import torch.distributed as dist
+
+dist.init_process_group(backend=os.environ["IMAGEKIT_DIST_BACKEND"])
+rank, world = dist.get_rank(), dist.get_world_size()
+torch.manual_seed(0)
+model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(4, 1))
+optimiser = torch.optim.SGD(model.parameters(), lr=0.1)
+features = torch.randn(64, 4) + rank
+for _ in range(10):
+    optimiser.zero_grad()
+    torch.nn.functional.mse_loss(model(features), features.sum(dim=1, keepdim=True)).backward()
+    optimiser.step()
+joined = torch.zeros(world)
+joined[rank] = 1.0
+dist.all_reduce(joined)
+weights = [torch.zeros(1, 4) for _ in range(world)]
+dist.all_gather(weights, model.module.weight.detach().clone())
+report = {"rank": rank, "world": world, "joined": int(joined.sum().item()), "backend": dist.get_backend(),
+          "same_weights": all(torch.equal(weights[0], w) for w in weights)}
+if rank == 0:
+    Path(os.environ["SM_MODEL_DIR"], "ddp.json").write_text(json.dumps(report))
+dist.destroy_process_group()
+'''
+
+
+def test_torchrun_two_hosts_join_one_process_group(base_image, tmp_path: Path) -> None:
+    """Debian's python3-torch is the CPU PyTorch reachable without a wheel index (its download is small)."""
+    from imagekit import engine
+    from imagekit.smoke.training import train
+
+    project = tmp_path / "ddp"
+    project.mkdir()
+    (project / "train.py").write_text(DDP_TRAIN)
+    (project / "imagekit.yaml").write_text(
+        f"name: imagekit-test/ddp\nframework: {{name: custom}}\nbase: {base_image}\n"
+        "system_packages: [python3-torch]\nenv: {PYTHONPATH: /usr/lib/python3/dist-packages}\n"
+        "train: {script: train.py}\ndistribution: torchrun\n")
+    tag = f"imagekit-test/ddp-{uuid.uuid4().hex[:8]}:latest"
+    try:
+        build(project, tag=tag, log=lambda line: None)
+        report = train(tag, instances=2, output=tmp_path / "out")
+        assert report.ok, report.failed()
+        with tarfile.open(tmp_path / "out" / "model.tar.gz") as archive:
+            saved = json.load(archive.extractfile("ddp.json"))
+        assert saved == {"rank": 0, "world": 2, "joined": 2, "backend": "gloo", "same_weights": True}
+    finally:
+        engine.remove_image(tag)

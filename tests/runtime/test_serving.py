@@ -1,0 +1,185 @@
+"""In-image `serve`: /ping after load, handlers and defaults, limits, headers, workers, SIGTERM drain."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import signal
+import threading
+import time
+
+import pytest
+
+from imagekit import contract
+
+from runtime.harness import FakeImage, RuntimeConfig, free_port, request, wait_ready
+
+DEFAULTS_ONLY = """import os, time
+class Model:
+    def predict(self, rows):
+        time.sleep(float(os.environ.get("PREDICT_SLEEP", "0")))
+        return [sum(row) if isinstance(row, list) else row for row in rows]
+def model_fn(model_dir):
+    time.sleep(float(os.environ.get("LOAD_SLEEP", "0")))
+    return Model()
+"""
+CUSTOM = """import json, os
+def model_fn(model_dir):
+    return {"pid": os.getpid()}
+def input_fn(body, content_type):
+    if content_type == "application/x-fail":
+        raise RuntimeError("handler exploded")
+    return body.decode()  # only JSON and CSV arrive as text, like the toolkit
+def predict_fn(data, model):
+    return {"pid": model["pid"], "echo": data}
+def output_fn(prediction, accept):
+    return json.dumps(prediction), "application/vnd.custom+json"
+"""
+TRANSFORM = """def model_fn(model_dir):
+    return "m"
+def transform_fn(model, body, content_type, accept):
+    return b"transformed:" + body, "text/plain"
+"""
+
+
+class Serving:
+    def __init__(self, tmp_path, source: str, env: dict[str, str] | None = None, workers: int | None = None):
+        self.image = FakeImage(tmp_path, RuntimeConfig(handler="inference", serve_workers=workers),
+                               {"inference.py": source})
+        self.port = free_port()
+        self.process = self.image.start("serve", {contract.ENV_BIND_TO_PORT: str(self.port), **(env or {})})
+
+    def post(self, body: bytes, content_type: str = "application/json", **headers: str):
+        return request(self.port, contract.INVOCATIONS_ROUTE, body, {"Content-Type": content_type, **headers})
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=contract.SERVE_STOP_GRACE_S)
+
+
+@pytest.fixture
+def serving(tmp_path):
+    started = []
+
+    def start(source: str, **kwargs) -> Serving:
+        started.append(Serving(tmp_path / str(len(started)), source, **kwargs))
+        return started[-1]
+
+    yield start
+    for server in started:
+        if server.process.poll() is None:
+            server.process.kill()
+        server.process.wait()
+
+
+def test_ping_is_503_until_the_model_is_loaded(serving):
+    server = serving(DEFAULTS_ONLY, env={"LOAD_SLEEP": "1.5"})
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            status = request(server.port, contract.PING_ROUTE, timeout=2)[0]
+            break
+        except OSError:
+            time.sleep(0.05)
+    assert status == 503
+    assert wait_ready(server.port, server.process) > 0.5
+    assert server.stop() == 0
+
+
+def test_default_json_and_csv_handling(serving):
+    server = serving(DEFAULTS_ONLY)
+    wait_ready(server.port, server.process)
+    status, headers, body = server.post(b"[[1, 2], [3, 4]]")
+    assert (status, headers["Content-Type"], json.loads(body)) == (200, "application/json", [3, 7])
+    status, headers, body = server.post(b"1,2\n3,4.5\n", "text/csv", Accept="text/csv")
+    assert (status, headers["Content-Type"], body) == (200, "text/csv", b"3\n7.5\n")
+    status, headers, body = server.post(b"1,2\n", "text/csv", Accept="*/*")
+    assert headers["Content-Type"] == "application/json" and json.loads(body) == [3]
+    assert server.post(b"{not json")[0] == 400
+    assert server.post(b"\x00\x01", "application/octet-stream")[0] == 415
+
+
+def test_custom_handler_headers_and_errors(serving):
+    server = serving(CUSTOM)
+    wait_ready(server.port, server.process)
+    status, headers, body = server.post(b"hello", "text/plain", **{
+        contract.HEADER_CUSTOM_ATTRIBUTES: "trace=abc", "X-Unknown-Header": "ignored",
+        contract.HEADER_INFERENCE_ID: "id-1"})
+    assert status == 200 and headers["Content-Type"] == "application/vnd.custom+json"
+    assert json.loads(body)["echo"] == "hello"
+    assert headers[contract.HEADER_CUSTOM_ATTRIBUTES] == "trace=abc"
+    status, _, body = server.post(b"x", "application/x-fail")
+    assert status == 500 and b"handler exploded" in body
+    assert server.post(b"again", "text/plain")[0] == 200  # the worker survived the error
+
+
+def test_transform_fn(serving):
+    server = serving(TRANSFORM)
+    wait_ready(server.port, server.process)
+    status, headers, body = server.post(b"abc", "text/plain")
+    assert (status, headers["Content-Type"], body) == (200, "text/plain", b"transformed:abc")
+
+
+def test_payload_over_the_limit_is_refused_without_reading_it(serving):
+    server = serving(DEFAULTS_ONLY)
+    wait_ready(server.port, server.process)
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.putrequest("POST", contract.INVOCATIONS_ROUTE)
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(contract.MAX_PAYLOAD_BYTES + 1))
+    connection.endheaders()
+    answer = connection.getresponse()
+    assert answer.status == 413
+    connection.close()
+    assert server.post(b"[[1]]")[0] == 200
+    exact = b"[" + b" " * (contract.MAX_PAYLOAD_BYTES - 4) + b"1]"
+    assert server.post(exact[: contract.MAX_PAYLOAD_BYTES])[0] in (200, 400)
+
+
+def test_execution_parameters_and_unknown_routes(serving):
+    server = serving(DEFAULTS_ONLY, workers=2)
+    wait_ready(server.port, server.process)
+    status, _, body = request(server.port, contract.EXECUTION_PARAMETERS_ROUTE)
+    assert status == 200
+    assert json.loads(body) == {"MaxConcurrentTransforms": 2, "BatchStrategy": contract.DEFAULT_BATCH_STRATEGY,
+                                "MaxPayloadInMB": contract.DEFAULT_MAX_PAYLOAD_IN_MB}
+    assert request(server.port, "/nope")[0] == 404
+
+
+def test_workers_from_the_environment_serve_concurrently(serving):
+    server = serving(CUSTOM, env={contract.ENV_MODEL_SERVER_WORKERS: "3"})
+    wait_ready(server.port, server.process)
+    pids = set()
+    for _ in range(60):
+        pids.add(json.loads(server.post(b"x", "text/plain", Connection="close")[2])["pid"])
+        if len(pids) == 3:
+            break
+    assert len(pids) == 3
+
+
+def test_sigterm_drains_in_flight_requests(serving):
+    server = serving(DEFAULTS_ONLY, env={"PREDICT_SLEEP": "2"})
+    wait_ready(server.port, server.process)
+    answers = []
+    worker = threading.Thread(target=lambda: answers.append(server.post(b"[[1, 1]]")))
+    worker.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    worker.join(timeout=20)
+    assert answers and answers[0][0] == 200 and json.loads(answers[0][2]) == [2]
+    assert server.process.wait(timeout=contract.SERVE_STOP_GRACE_S) == 0
+    assert time.monotonic() - started < 10
+
+
+def test_a_model_that_fails_to_load_stops_the_container(serving):
+    server = serving("def model_fn(model_dir):\n    raise FileNotFoundError('model.joblib is missing')\n")
+    assert server.process.wait(timeout=20) == 1
+    assert "model.joblib is missing" in server.process.stderr.read()
+
+
+def test_handler_without_model_fn_is_refused(serving):
+    server = serving("def predict_fn(data, model):\n    return data\n")
+    assert server.process.wait(timeout=20) == 1
+    assert "defines no model_fn" in server.process.stderr.read()

@@ -1,0 +1,110 @@
+"""In-image `train`: the toolkit's environment and arguments, the failure file, SIGTERM forwarding."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+from imagekit import contract
+
+from runtime.harness import FakeImage, RuntimeConfig, TrainEntry
+
+ECHO = """import json, os, sys
+from pathlib import Path
+Path(os.environ["SM_MODEL_DIR"]).mkdir(parents=True, exist_ok=True)
+seen = {"argv": sys.argv[1:], "cwd": os.getcwd(),
+        "env": {k: v for k, v in os.environ.items() if k.startswith("SM_") or k in ("CURRENT_HOST",)}}
+(Path(os.environ["SM_MODEL_DIR"]) / "seen.json").write_text(json.dumps(seen))
+"""
+
+
+def script_image(tmp_path, source: str, name: str = "train.py", args: tuple[str, ...] = ()) -> FakeImage:
+    return FakeImage(tmp_path, RuntimeConfig(train=TrainEntry("script", name, args)), {name: source})
+
+
+def seen(image: FakeImage) -> dict:
+    return json.loads((image.path(contract.MODEL_DIR) / "seen.json").read_text())
+
+
+def test_hyperparameters_become_sorted_args_and_toolkit_env(tmp_path):
+    image = script_image(tmp_path, ECHO, args=("--fixed", "1"))
+    hps = {"lr": "0.1", "batch-size": "256", "b": "true", "name": "abc", "layers": "[1, 2]",
+           "sagemaker_region": '"eu-west-1"'}
+    run = image.train(hps, channels=("training", "testing"), hosts=("algo-1", "algo-2"))
+    assert run.returncode == 0, run.stderr
+    result = seen(image)
+    assert result["argv"] == ["--fixed", "1", "-b", "True", "--batch-size", "256", "--layers", "[1, 2]",
+                              "--lr", "0.1", "--name", "abc"]
+    env = result["env"]
+    assert json.loads(env["SM_HPS"]) == {"b": True, "batch-size": 256, "layers": [1, 2], "lr": 0.1, "name": "abc"}
+    assert env["SM_HPS"] == '{"b":true,"batch-size":256,"layers":[1,2],"lr":0.1,"name":"abc"}'
+    assert env["SM_HP_LR"] == "0.1" and env["SM_HP_BATCH-SIZE"] == "256" and env["SM_HP_NAME"] == "abc"
+    assert env["SM_HP_B"] == "true"
+    assert env["SM_FRAMEWORK_PARAMS"] == '{"sagemaker_region":"eu-west-1"}' and "SM_HP_SAGEMAKER_REGION" not in env
+    assert env["SM_CHANNELS"] == '["testing","training"]'
+    assert env["SM_CHANNEL_TRAINING"] == str(image.path(contract.channel_dir("training")))
+    assert env["SM_HOSTS"] == '["algo-1","algo-2"]' and env["SM_CURRENT_HOST"] == "algo-1"
+    assert env["CURRENT_HOST"] == "algo-1" and env["SM_NUM_GPUS"] == "0" and int(env["SM_NUM_CPUS"]) >= 1
+    assert env["SM_MODEL_DIR"] == str(image.path(contract.MODEL_DIR))
+    assert env["SM_OUTPUT_DATA_DIR"] == str(image.path(contract.OUTPUT_DATA_DIR))
+    assert env["SM_USER_ARGS"] == json.dumps(result["argv"][2:], separators=(",", ":"))
+    assert env["SM_MODULE_NAME"] == "train" and env["SM_USER_ENTRY_POINT"] == "train.py"
+    training_env = json.loads(env["SM_TRAINING_ENV"])
+    assert training_env["hosts"] == ["algo-1", "algo-2"] and training_env["hyperparameters"]["lr"] == 0.1
+    assert result["cwd"] == str(image.path(contract.CODE_DIR))
+    assert image.path(contract.SUCCESS_FILE).exists() and not image.path(contract.FAILURE_FILE).exists()
+
+
+def test_failure_file_starts_with_the_reason_and_fits_the_platform_limit(tmp_path):
+    image = script_image(tmp_path, "import sys\nprint('x' * 3000, file=sys.stderr)\n"
+                                   "raise ValueError('column 7 is not numeric')\n")
+    run = image.train()
+    assert run.returncode == 1
+    failure = image.path(contract.FAILURE_FILE).read_text()
+    assert failure.splitlines()[0] == "ValueError: column 7 is not numeric"
+    assert "ExitCode 1" in failure and len(failure) <= contract.FAILURE_REASON_MAX_CHARS
+    assert "column 7 is not numeric" in run.stderr  # the program's stderr still reaches the log
+
+
+def test_a_failure_file_written_by_the_program_is_kept(tmp_path):
+    image = script_image(tmp_path, "import os, sys\nfrom pathlib import Path\n"
+                                   "p = Path(os.environ['SM_OUTPUT_DIR']) / 'failure'\n"
+                                   "p.parent.mkdir(parents=True, exist_ok=True)\n"
+                                   "p.write_text('my own reason')\nsys.exit(3)\n")
+    assert image.train().returncode == 1
+    assert image.path(contract.FAILURE_FILE).read_text() == "my own reason"
+
+
+def test_sigterm_reaches_the_program(tmp_path):
+    source = ("import os, signal, sys, time\nfrom pathlib import Path\nout = Path(os.environ['SM_OUTPUT_DATA_DIR'])\n"
+              "def stop(signum, frame):\n    (out / 'got-sigterm').write_text('yes')\n    sys.exit(0)\n"
+              "signal.signal(signal.SIGTERM, stop)\n(out / 'started').write_text('yes')\ntime.sleep(60)\n")
+    image = script_image(tmp_path, source)
+    image.write(contract.HYPERPARAMETERS_FILE, "{}")
+    process = image.start("train")
+    started = image.path(contract.OUTPUT_DATA_DIR) / "started"
+    deadline = time.monotonic() + 20
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started.exists(), process.stderr.read() if process.poll() is not None else "program never started"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    assert (image.path(contract.OUTPUT_DATA_DIR) / "got-sigterm").read_text() == "yes"
+
+
+def test_module_entry_and_sagemaker_program_override(tmp_path):
+    image = FakeImage(tmp_path, RuntimeConfig(train=TrainEntry("module", "pkg.train")),
+                      {"pkg/__init__.py": "", "pkg/train.py": ECHO, "other.py": ECHO.replace("seen.json", "other.json")})
+    assert image.train({"epochs": "2"}).returncode == 0
+    assert seen(image)["argv"] == ["--epochs", "2"]
+    run = image.train({"epochs": "2"}, env={contract.ENV_PROGRAM: "other.py"})
+    assert run.returncode == 0, run.stderr
+    assert (image.path(contract.MODEL_DIR) / "other.json").exists()
+
+
+def test_no_training_entry_fails_clearly(tmp_path):
+    image = FakeImage(tmp_path, RuntimeConfig(handler="inference"))
+    run = image.train()
+    assert run.returncode == 1
+    assert "no training entry" in image.path(contract.FAILURE_FILE).read_text()
