@@ -13,7 +13,6 @@ import pytest
 
 from imagekit import __version__, bootstrap
 from imagekit import engine as engine_api
-from imagekit.base import DEFAULT_TAG
 from imagekit.errors import ImagekitError
 
 from conftest import REPO_ROOT

@@ -104,6 +104,7 @@ def template_context(spec: Spec, resolution: Resolution, *, entrypoint: list[str
         "deps_dir": DEPS_DIR,
         "deps_mount": DEPS_MOUNT,
         "pip_install": pip_install(spec, resolution, wheelhouse, buildkit),
+        "prune_tests": spec.prune_tests,
         "user": None if contract.is_root_user(spec.user) else spec.user,
         "ml_root": str(contract.ML_ROOT),
         "env": list(spec.env),

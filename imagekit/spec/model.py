@@ -54,6 +54,7 @@ class Spec:
     wheelhouse: bool
     extra_index_urls: tuple[str, ...]
     ca_bundle_secret: bool
+    prune_tests: bool
     platform: str | None
     size_budget: int | None
     digest: str = field(default="", compare=False)
@@ -125,7 +126,8 @@ def build_spec(data: dict[str, Any], path: Path) -> Spec:
         labels=tuple(sorted(data.get("labels", {}).items())), user=data.get("user", "root"),
         bind_to_port=capabilities.get("bind_to_port", True), multi_models=capabilities.get("multi_models", False),
         wheelhouse=build.get("wheelhouse", False), extra_index_urls=tuple(build.get("extra_index_urls", ())),
-        ca_bundle_secret=build.get("ca_bundle_secret", False), platform=build.get("platform"),
+        ca_bundle_secret=build.get("ca_bundle_secret", False), prune_tests=build.get("prune_tests", True),
+        platform=build.get("platform"),
         size_budget=parse_size(size) if size else None,
         digest=hashlib.sha256(canonical).hexdigest(),
     )

@@ -6,7 +6,6 @@ One small image (FROM the local base) whose train/serve misbehave as the env var
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -13,6 +13,8 @@ RUN --mount=type=bind,source=deps,target=/tmp/imagekit-deps \
     --mount=type=secret,id=ca_bundle \
     if [ -f /run/secrets/ca_bundle ]; then export PIP_CERT=/run/secrets/ca_bundle; fi \
     && /opt/venv/bin/pip install --extra-index-url https://pypi.example.com/simple --requirement /tmp/imagekit-deps/requirements.txt
+# Package test suites are never imported at run time; dropping them keeps them out of the runtime stage.
+RUN find /opt/venv -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} +
 
 # --- runtime: base → system packages → venv → imagekit runtime → your code (a code edit rebuilds only the end)
 FROM imagekit/base:bookworm AS runtime

@@ -6,6 +6,8 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python3 -m venv /opt/venv
 COPY deps/ /tmp/imagekit-deps/
 RUN /opt/venv/bin/pip install --no-cache-dir --requirement /tmp/imagekit-deps/requirements.txt
+# Package test suites are never imported at run time; dropping them keeps them out of the runtime stage.
+RUN find /opt/venv -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} +
 
 # --- runtime: base → system packages → venv → imagekit runtime → your code (a code edit rebuilds only the end)
 FROM python:3.11-slim-bookworm AS runtime
