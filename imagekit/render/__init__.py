@@ -36,10 +36,9 @@ class RenderResult:
 
 def runtime_files(spec: Spec) -> dict[str, tuple[bytes, int]]:
     """The in-image train/serve tree for this spec (owned by imagekit.runtime)."""
-    from imagekit.runtime import RuntimeConfig, TrainEntry, build_context_files
+    from imagekit.runtime import RuntimeConfig, build_context_files
 
-    train = TrainEntry(kind=spec.train.kind, target=spec.train.target, args=spec.train.args) if spec.train else None
-    config = RuntimeConfig(train=train, handler=spec.handler, distribution=spec.distribution,
+    config = RuntimeConfig(train=spec.train, handler=spec.handler, distribution=spec.distribution,
                            serve_workers=spec.serve_workers)
     return build_context_files(config)
 

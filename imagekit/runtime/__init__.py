@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
 from imagekit import contract
+from imagekit.spec.model import Train
 
 CONTEXT_TREE = "imagekit-runtime"  # build-context dir mirroring absolute paths: COPY imagekit-runtime/ /
 SOURCES = Path(__file__).resolve().parent / "image"
@@ -22,17 +23,10 @@ ENTRYPOINT: tuple[str, ...] = (str(DISPATCH),)
 
 
 @dataclass(frozen=True)
-class TrainEntry:
-    kind: str  # "script" | "module"
-    target: str
-    args: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class RuntimeConfig:
     """What the spec asks the in-image programs to run."""
 
-    train: TrainEntry | None = None
+    train: Train | None = None
     handler: str | None = None
     distribution: str = "none"  # "none" | "torchrun"
     serve_workers: int | None = None

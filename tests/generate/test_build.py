@@ -123,3 +123,25 @@ def test_torchrun_two_hosts_join_one_process_group(base_image, tmp_path: Path) -
         assert saved == {"rank": 0, "world": 2, "joined": 2, "backend": "gloo", "same_weights": True}
     finally:
         engine.remove_image(tag)
+
+
+def test_buildkit_build_with_cache_mounts_and_ca_secret(sklearn_scaffold, tmp_path: Path) -> None:
+    """The BuildKit flavour (cache mounts, CA bundle secret) builds the same project through `docker build`."""
+    from imagekit import contract, engine
+    from imagekit.lint.image_lint import lint_image
+
+    _, project = sklearn_scaffold
+    spec = project / "imagekit.yaml"
+    original = spec.read_text()
+    tag = f"imagekit-test/iris-bk-{uuid.uuid4().hex[:8]}:latest"
+    lines: list[str] = []
+    try:
+        spec.write_text(original + "build:\n  ca_bundle_secret: true\n")
+        result = build(project, tag=tag, wheelhouse=True, buildkit=True, log=lines.append)
+        assert any("--mount=type=cache" in line for line in lines)
+        labels = engine.require_image(tag)["Config"]["Labels"]
+        assert labels[contract.LABEL_BIND_TO_PORT] == contract.CAPABILITY_TRUE and result.size_bytes > 0
+        assert not [f for f in lint_image(tag) if f.severity >= Severity.WARNING]
+    finally:
+        spec.write_text(original)
+        engine.remove_image(tag)

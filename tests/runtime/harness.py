@@ -16,7 +16,8 @@ import urllib.request
 from pathlib import Path
 
 from imagekit import contract
-from imagekit.runtime import CONTEXT_TREE, RuntimeConfig, TrainEntry, build_context_files
+from imagekit.runtime import CONTEXT_TREE, RuntimeConfig, build_context_files
+from imagekit.spec.model import Train
 
 
 class FakeImage:
@@ -104,4 +105,4 @@ def wait_ready(port: int, process: subprocess.Popen, deadline_s: float = 20) -> 
     raise AssertionError("serve never answered /ping with 200")
 
 
-__all__ = ["FakeImage", "RuntimeConfig", "TrainEntry", "free_port", "request", "wait_ready"]
+__all__ = ["FakeImage", "RuntimeConfig", "Train", "free_port", "request", "wait_ready"]

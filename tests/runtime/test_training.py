@@ -8,7 +8,7 @@ import time
 
 from imagekit import contract
 
-from runtime.harness import FakeImage, RuntimeConfig, TrainEntry
+from runtime.harness import FakeImage, RuntimeConfig, Train
 
 ECHO = """import json, os, sys
 from pathlib import Path
@@ -20,7 +20,7 @@ seen = {"argv": sys.argv[1:], "cwd": os.getcwd(),
 
 
 def script_image(tmp_path, source: str, name: str = "train.py", args: tuple[str, ...] = ()) -> FakeImage:
-    return FakeImage(tmp_path, RuntimeConfig(train=TrainEntry("script", name, args)), {name: source})
+    return FakeImage(tmp_path, RuntimeConfig(train=Train("script", name, args)), {name: source})
 
 
 def seen(image: FakeImage) -> dict:
@@ -94,7 +94,7 @@ def test_sigterm_reaches_the_program(tmp_path):
 
 
 def test_module_entry_and_sagemaker_program_override(tmp_path):
-    image = FakeImage(tmp_path, RuntimeConfig(train=TrainEntry("module", "pkg.train")),
+    image = FakeImage(tmp_path, RuntimeConfig(train=Train("module", "pkg.train")),
                       {"pkg/__init__.py": "", "pkg/train.py": ECHO, "other.py": ECHO.replace("seen.json", "other.json")})
     assert image.train({"epochs": "2"}).returncode == 0
     assert seen(image)["argv"] == ["--epochs", "2"]

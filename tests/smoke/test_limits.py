@@ -1,0 +1,68 @@
+"""`smoke train --instance-type` applies the instance's CPU and memory; `--network-isolation` leaves only loopback."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from imagekit import contract
+from imagekit.errors import ImagekitError
+from imagekit.smoke.training import train
+
+pytestmark = pytest.mark.slow
+PROBE = r'''#!/usr/bin/env python3
+import json, os
+def read(path):
+    try:
+        return open(path).read().strip()
+    except OSError:
+        return None
+seen = {"memory_max": read("/sys/fs/cgroup/memory.max") or read("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+        "cpu_max": read("/sys/fs/cgroup/cpu.max"),
+        "cfs": [read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), read("/sys/fs/cgroup/cpu/cpu.cfs_period_us")],
+        "interfaces": sorted(os.listdir("/sys/class/net"))}
+open("/opt/ml/model/seen.json", "w").write(json.dumps(seen))
+'''
+
+
+@pytest.fixture(scope="module")
+def probe_image(module_image) -> str:
+    return module_image("FROM {base}\nCOPY train /usr/local/bin/train\n", {"train": PROBE})
+
+
+def seen(output: Path) -> dict:
+    with tarfile.open(output / contract.MODEL_ARCHIVE_NAME) as archive:
+        return json.load(archive.extractfile("seen.json"))
+
+
+def cpus(probe: dict) -> float:
+    if probe["cpu_max"]:
+        quota, period = probe["cpu_max"].split()
+    else:
+        quota, period = probe["cfs"]
+    return int(quota) / int(period)
+
+
+def test_instance_type_sets_memory_and_cpu_limits(probe_image: str, tmp_path: Path) -> None:
+    report = train(probe_image, instance_type="ml.t3.medium", output=tmp_path)
+    assert report.ok, report.failed()
+    vcpus, memory_gib, _ = contract.INSTANCE_TYPES["ml.t3.medium"]
+    probe = seen(tmp_path)
+    assert int(probe["memory_max"]) == memory_gib * 2**30
+    assert cpus(probe) == vcpus
+
+
+def test_network_isolation_leaves_only_loopback(probe_image: str, tmp_path: Path) -> None:
+    assert train(probe_image, network_isolation=True, output=tmp_path / "isolated").ok
+    assert seen(tmp_path / "isolated")["interfaces"] == ["lo"]
+    assert train(probe_image, output=tmp_path / "open").ok
+    assert "eth0" in seen(tmp_path / "open")["interfaces"]
+
+
+def test_unknown_instance_type_is_a_usage_error(probe_image: str) -> None:
+    with pytest.raises(ImagekitError, match="Unknown instance type") as error:
+        train(probe_image, instance_type="ml.nope.large")
+    assert error.value.exit_code == 2
