@@ -51,7 +51,8 @@ def main() -> int:
     args = parser.parse_args()
     from imagekit import engine
     from imagekit.base import DEFAULT_TAG, build_base
-    from imagekit.build import build, fill_wheelhouse, human_size
+    from imagekit.build import build, fill_wheelhouse
+    from imagekit.sizes import human_size
     from imagekit.render import render
     from imagekit.scaffold import new
 

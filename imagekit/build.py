@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from imagekit.errors import ImagekitError
+from imagekit.sizes import human_size
 
 Log = Callable[[str], None]
 GLIBC_MINOR_MAX = 35  # Debian bookworm / Ubuntu 22.04 ship glibc 2.36 / 2.35: manylinux_2_17 … 2_35 wheels fit
@@ -38,15 +39,6 @@ class BuildResult:
 def _stderr(line: str) -> None:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
 
 
 def manylinux_platforms(arch: str) -> list[str]:

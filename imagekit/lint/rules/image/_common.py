@@ -7,6 +7,7 @@ from typing import Any, Iterator, Mapping
 
 from imagekit import contract
 from imagekit.image.fs import FILE, Entry, ImageFS
+from imagekit.sizes import human_size as human  # the rules word sizes the same way as `imagekit build`
 
 SAGEMAKER_PROFILES = (contract.TRAIN_COMMAND, contract.SERVE_COMMAND)
 ALL_PROFILES = (*SAGEMAKER_PROFILES, "generic")
@@ -49,15 +50,6 @@ def is_executable_by(entry: Entry, image: ImageFS) -> bool:
     if gid is not None and gid == entry.gid:
         return bool(entry.mode & 0o010)
     return bool(entry.mode & 0o001)
-
-
-def human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"
 
 
 def files_under(image: ImageFS, prefixes: tuple[str, ...]) -> Iterator[tuple[str, Entry]]:
