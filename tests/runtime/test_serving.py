@@ -121,17 +121,19 @@ def test_transform_fn(serving):
     assert (status, headers["Content-Type"], body) == (200, "text/plain", b"transformed:abc")
 
 
-def test_payload_over_the_limit_is_refused_without_reading_it(serving):
+def test_payload_over_the_limit_is_refused(serving):
     server = serving(DEFAULTS_ONLY)
     wait_ready(server.port, server.process)
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     connection.putrequest("POST", contract.INVOCATIONS_ROUTE)
     connection.putheader("Content-Type", "application/json")
-    connection.putheader("Content-Length", str(contract.MAX_PAYLOAD_BYTES + 1))
-    connection.endheaders()
+    connection.putheader("Content-Length", str(100 * contract.MAX_PAYLOAD_BYTES))
+    connection.endheaders()  # headers only: a huge body is refused before it is sent
     answer = connection.getresponse()
-    assert answer.status == 413
+    assert answer.status == 413 and answer.getheader("Connection") == "close"
     connection.close()
+    status, headers, _ = server.post(b"[" + b"0," * (contract.MAX_PAYLOAD_BYTES // 2) + b"0]")
+    assert status == 413  # just over the limit: read, dropped, answered
     assert server.post(b"[[1]]")[0] == 200
     exact = b"[" + b" " * (contract.MAX_PAYLOAD_BYTES - 4) + b"1]"
     assert server.post(exact[: contract.MAX_PAYLOAD_BYTES])[0] in (200, 400)

@@ -2,8 +2,8 @@
 
 A pre-fork server: the master binds the port and forks SAGEMAKER_MODEL_SERVER_WORKERS workers (default
 `serve.workers` from the spec, else 1); each loads the model in the background and answers /ping with 200
-only once it has. /invocations runs the handler; bodies over SAGEMAKER_MAX_PAYLOAD_IN_MB (6 MB) get 413
-without being read; custom attributes are echoed; unknown headers are ignored. SIGTERM stops accepting,
+only once it has. /invocations runs the handler; bodies over SAGEMAKER_MAX_PAYLOAD_IN_MB (6 MB) get 413 and
+are never handed to the handler; custom attributes are echoed; unknown headers are ignored. SIGTERM stops accepting,
 lets in-flight requests finish and exits well within the platform's 30 s grace. A worker that cannot load
 the model stops the container (exit 1) so the failure shows at once instead of as a ping timeout.
 """
@@ -24,6 +24,7 @@ from imagekit_runtime.handlers import Handler, HandlerError, choose_accept
 LOAD_FAILED = 3  # worker exit code: the model or handler could not be loaded
 IDLE_CONNECTION_S = 5.0  # keep-alive connections idle this long are closed, so a drain never waits on them
 DRAIN_MARGIN_S = 5.0
+DRAIN_LIMIT_FACTOR = 4  # bodies up to 4x the limit are read and dropped so the client gets its 413 cleanly
 
 
 def _env_int(name, default):
@@ -87,6 +88,13 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _discard(self, length):
+        while length > 0:
+            chunk = self.rfile.read(min(length, 1 << 16))
+            if not chunk:
+                break
+            length -= len(chunk)
+
     def do_GET(self):
         path = self.path.split("?")[0]
         if path == C["ping_route"]:
@@ -109,9 +117,12 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return self._answer(411, b"send the body with a Content-Length\n")
         if int(length) > self.worker.max_payload:
-            self.close_connection = True  # the body is never read
-            return self._answer(413, f"payload of {length} bytes is over the {self.worker.max_payload} byte "
-                                     "limit\n", extra=[("Connection", "close")])
+            message = f"payload of {length} bytes is over the {self.worker.max_payload} byte limit\n"
+            if int(length) > DRAIN_LIMIT_FACTOR * self.worker.max_payload:
+                self.close_connection = True  # far too big to read: answer and hang up
+                return self._answer(413, message, extra=[("Connection", "close")])
+            self._discard(int(length))  # a client still sending its body would see a reset, not the 413
+            return self._answer(413, message)
         body = self.rfile.read(int(length))
         if path != C["invocations_route"]:
             return self._answer(404, f"no route {path}\n")
