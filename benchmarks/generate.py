@@ -52,9 +52,9 @@ def main() -> int:
     from imagekit import engine
     from imagekit.base import DEFAULT_TAG, build_base
     from imagekit.build import build, fill_wheelhouse
-    from imagekit.sizes import human_size
     from imagekit.render import render
     from imagekit.scaffold import new
+    from imagekit.sizes import human_size
 
     base = args.base or build_base(tag=DEFAULT_TAG).tag
     ours, theirs = "imagekit-bench/generated:latest", "imagekit-bench/single-stage:latest"

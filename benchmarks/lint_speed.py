@@ -85,7 +85,8 @@ def main() -> None:
     print(f"corpus: {len(files)} Dockerfiles, one process each tool")
     print(f"  imagekit {imagekit_corpus:8.2f} s")
     print(f"  hadolint {hadolint_corpus:8.2f} s")
-    print(f"  ratio    {corpus_ratio:8.3f}x   goal <= {CORPUS_GOAL}x   {'met' if corpus_ratio <= CORPUS_GOAL else 'MISSED'}")
+    print(f"  ratio    {corpus_ratio:8.3f}x   goal <= {CORPUS_GOAL}x   "
+          f"{'met' if corpus_ratio <= CORPUS_GOAL else 'MISSED'}")
     print(f"cold start: one small file, best of {args.repeat}")
     print(f"  imagekit {imagekit_cold:8.3f} s   goal <= {COLD_START_GOAL_S} s   "
           f"{'met' if imagekit_cold <= COLD_START_GOAL_S else 'MISSED'}")

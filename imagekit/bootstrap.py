@@ -18,7 +18,11 @@ from typing import Callable
 
 from imagekit.errors import ImagekitError
 
-ENGINE_PACKAGES: dict[str, str] = {"dockerd": "docker.io", "docker-compose": "docker-compose", "mmdebstrap": "mmdebstrap"}
+ENGINE_PACKAGES: dict[str, str] = {
+    "dockerd": "docker.io",
+    "docker-compose": "docker-compose",
+    "mmdebstrap": "mmdebstrap",
+}
 DOCKERD_LOG = Path("/var/log/imagekit/dockerd.log")
 START_DEADLINE_S = 90.0
 APT_TIMEOUT_S = 1200
@@ -137,8 +141,9 @@ def _start_dockerd(deadline_s: float, log: Callable[[str], None]) -> None:
     tail = "\n".join(DOCKERD_LOG.read_text(errors="replace").strip().splitlines()[-10:])
     if process.poll() is None:
         process.terminate()
+    exited = process.returncode is not None
     raise ImagekitError(
         f"dockerd did not answer on {engine.DEFAULT_SOCKET} within {deadline_s:.0f} s "
-        f"({'it exited with code ' + str(process.returncode) if process.returncode is not None else 'still starting'}).",
+        f"({'it exited with code ' + str(process.returncode) if exited else 'still starting'}).",
         f"See {DOCKERD_LOG}; its last lines:\n{tail}",
     )

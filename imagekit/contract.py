@@ -123,7 +123,8 @@ METRIC_MODEL_LATENCY = "ModelLatency"
 METRIC_OVERHEAD_LATENCY = "OverheadLatency"
 
 # --- Things that must not be in an image (§6 #10) --------------------------------------------------------
-NVIDIA_DRIVER_PACKAGE_PREFIXES: tuple[str, ...] = ("nvidia-driver", "libnvidia-compute", "nvidia-kernel", "cuda-drivers")
+NVIDIA_DRIVER_PACKAGE_PREFIXES: tuple[str, ...] = ("nvidia-driver", "libnvidia-compute", "nvidia-kernel",
+                                                   "cuda-drivers")
 NVIDIA_DRIVER_LIBRARY_PREFIXES: tuple[str, ...] = ("libcuda.so", "libnvidia-ml.so", "libnvidia-ptxjitcompiler.so")
 
 ROOT_USERS: tuple[str, ...] = ("", "root", "0", "0:0", "root:root")

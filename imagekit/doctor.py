@@ -30,8 +30,10 @@ def run_checks(base_tag: str | None = None) -> list[Check]:
         client = engine.connect()
         version = client.version()
         info = client.info()
-        checks.append(Check("engine", True, f"Docker {version.get('Version', '?')} ({info.get('OperatingSystem', '?')})", True))
-        checks.append(Check("engine API", True, f"{version.get('ApiVersion', '?')} (min {version.get('MinAPIVersion', '?')})", True))
+        checks.append(Check("engine", True,
+                            f"Docker {version.get('Version', '?')} ({info.get('OperatingSystem', '?')})", True))
+        checks.append(Check("engine API", True,
+                            f"{version.get('ApiVersion', '?')} (min {version.get('MinAPIVersion', '?')})", True))
     except EngineUnavailable as error:
         client = info = None
         checks.append(Check("engine", False, error.message, True, "imagekit engine up"))

@@ -24,7 +24,8 @@ OWNER_LABEL = "io.imagekit.owner"
 OWNER_VALUE = "imagekit"
 RUN_LABEL = "io.imagekit.run"
 DEFAULT_SOCKET = "/var/run/docker.sock"
-ENGINE_HINT = "Start one with `imagekit engine up` (as root on Debian/Ubuntu), or point DOCKER_HOST at a running engine."
+ENGINE_HINT = ("Start one with `imagekit engine up` (as root on Debian/Ubuntu), "
+               "or point DOCKER_HOST at a running engine.")
 
 
 def new_run_id() -> str:
@@ -91,7 +92,8 @@ def require_image(ref: str) -> dict[str, Any]:
     if info is None:
         raise ImagekitError(
             f"Image {ref!r} is not in the Docker engine.",
-            "Build it first (`imagekit build`), load it (`docker load -i FILE`), or check the name with `docker images`.",
+            "Build it first (`imagekit build`), load it (`docker load -i FILE`), "
+            "or check the name with `docker images`.",
         )
     return info
 

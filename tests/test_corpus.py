@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from lint.corpus import corpus_files
 from imagekit.dockerfile import load
 from imagekit.lint.dockerfile_lint import lint_dockerfile, lint_files
+from lint.corpus import corpus_files
 
 
 def test_whole_corpus_lints_without_crashing() -> None:

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REPO_ROOT
 from imagekit import __version__, bootstrap
 from imagekit import engine as engine_api
 from imagekit.errors import ImagekitError
-
-from conftest import REPO_ROOT
 
 IMAGEKIT = [sys.executable, "-m", "imagekit"]
 
@@ -94,7 +93,8 @@ def test_base_image_carries_provenance_labels(base_image: str, engine) -> None:
 def test_broken_mmdebstrap_leaves_no_half_tagged_image(engine, tmp_path: Path) -> None:
     fake = tmp_path / "mmdebstrap"
     # writes a partial tarball, complains, fails: like a mirror that dies half-way
-    fake.write_text('#!/bin/sh\nfor a; do last="$a"; done\necho junk > "$last"\necho "E: mirror went away" >&2\nexit 1\n')
+    fake.write_text('#!/bin/sh\nfor a; do last="$a"; done\necho junk > "$last"\n'
+                    'echo "E: mirror went away" >&2\nexit 1\n')
     fake.chmod(0o755)
     tag = "imagekit-test/broken-base:1"
     env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"}

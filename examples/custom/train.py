@@ -33,7 +33,7 @@ def main():
     # No framework: a nearest-centroid classifier in plain Python; replace with your own.
     centroids = {}
     for label in sorted(set(labels)):
-        members = [f for f, l in zip(features, labels) if l == label]
+        members = [row for row, row_label in zip(features, labels) if row_label == label]
         centroids[label] = [sum(column) / len(members) for column in zip(*members)]
     (model_dir / "model.json").write_text(json.dumps(centroids))
     print(f"trained on {len(labels)} rows, {len(centroids)} classes")

@@ -27,7 +27,8 @@ def lint(
     fmt: str = typer.Option("text", "--format", "-f", help="text, json, sarif, junit or github."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Lowest severity that fails (exit 1): error, "
                                           "warning, info, style or none. Default: warning."),
-    profile: Optional[str] = typer.Option(None, "--profile", help="auto (infer from the file), train, serve or generic."),
+    profile: Optional[str] = typer.Option(None, "--profile",
+                                          help="auto (infer from the file), train, serve or generic."),
     target: Optional[str] = typer.Option(None, "--target", help="Stage that becomes the image, as in `docker build "
                                          "--target` (default: the last stage)."),
     config: Optional[Path] = typer.Option(None, "--config", help="Config file (default: nearest .imagekit.yaml or "

@@ -18,7 +18,8 @@ def _say(line: str) -> None:
 
 @engine_app.command("up")
 def engine_up(
-    install: bool = typer.Option(True, "--install/--no-install", help="Install docker.io etc. with apt-get if missing."),
+    install: bool = typer.Option(True, "--install/--no-install",
+                                 help="Install docker.io etc. with apt-get if missing."),
     timeout: float = typer.Option(90.0, help="Seconds to wait for the engine socket."),
 ) -> None:
     """Make a Docker engine available: reuse a running one, or install and start dockerd (Debian/Ubuntu, root)."""
@@ -51,7 +52,7 @@ def base(
 
 @app.command("doctor")
 def doctor(base_tag: Optional[str] = typer.Option(None, "--base", help="Base image tag to look for.")) -> None:
-    """Show what is available (engine, API, BuildKit, compose, base image, disk); exit 1 if something required is missing."""
+    """Show the engine, API, BuildKit, compose, base image and disk; exit 1 if something required is missing."""
     from rich.console import Console
     from rich.table import Table
 

@@ -104,16 +104,18 @@ def all_command(
     image: str = typer.Argument(..., help="Image in the engine."),
     data: Optional[List[str]] = DATA, hp: Optional[List[str]] = HP, hp_file: Optional[Path] = HP_FILE,
     payload: Optional[List[Path]] = PAYLOAD, content_type: Optional[str] = CONTENT_TYPE,
+    accept: Optional[str] = ACCEPT,
     requests: int = REQUESTS, concurrency: int = CONCURRENCY, env: Optional[List[str]] = ENV,
     output: Optional[Path] = typer.Option(None, "--output", help="Keep model.tar.gz here."),
-    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT,
+    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS,
 ) -> None:
     """Train, then serve the model that training produced: one report."""
     from imagekit import smoke
 
     _finish(smoke.run_all(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
-                          payloads=payload, content_type=content_type, env=_pairs(env, "--env"), output=output,
-                          requests=requests, concurrency=concurrency, on_check=_progress(as_json)), as_json, junit)
+                          payloads=payload, content_type=content_type, accept=accept, env=_pairs(env, "--env"),
+                          output=output, requests=requests, concurrency=concurrency,
+                          pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json)), as_json, junit)
 
 
 @app.command()
@@ -161,7 +163,8 @@ def _hyperparameters(items: Optional[List[str]], file: Optional[Path]) -> dict[s
         except (OSError, ValueError) as error:
             raise ImagekitError(f"--hp-file {file}: {error}.", "Pass a JSON object such as {\"epochs\": 3}.") from None
         if not isinstance(loaded, dict):
-            raise ImagekitError(f"--hp-file {file} is not a JSON object.", "Pass a JSON object such as {\"epochs\": 3}.")
+            raise ImagekitError(f"--hp-file {file} is not a JSON object.",
+                                "Pass a JSON object such as {\"epochs\": 3}.")
         values.update({key: value if isinstance(value, str) else json.dumps(value) for key, value in loaded.items()})
     values.update(_pairs(items, "--hp"))
     return values

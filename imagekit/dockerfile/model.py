@@ -155,7 +155,9 @@ class Dockerfile:
 
     @property
     def instructions(self) -> list[Instruction]:
-        return self.global_instructions + [i for stage in self.stages for i in (stage.from_instruction, *stage.instructions)]
+        return self.global_instructions + [
+            i for stage in self.stages for i in (stage.from_instruction, *stage.instructions)
+        ]
 
     def stage_by_ref(self, ref: str) -> Stage | None:
         """A stage named by ``COPY --from`` / ``FROM``: its name (case-insensitive) or its index."""

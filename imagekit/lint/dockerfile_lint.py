@@ -27,7 +27,8 @@ PRAGMA_RULE = "IK299"
 _SAGEMAKER = re.compile(r"sagemaker|" + re.escape(str(contract.ML_ROOT)) + r"\b|/opt/program\b", re.I)
 _TRAIN = re.compile("|".join([r"sagemaker[-_]training", contract.ENV_TRAINING_MODULE,
                               re.escape(str(contract.INPUT_DIR)), re.escape(str(contract.OUTPUT_DIR)),
-                              re.escape(str(contract.CHECKPOINTS_DIR)), rf"(^|[/\s\"']){contract.TRAIN_COMMAND}($|[\s\"'])"]),
+                              re.escape(str(contract.CHECKPOINTS_DIR)),
+                              rf"(^|[/\s\"']){contract.TRAIN_COMMAND}($|[\s\"'])"]),
                     re.I | re.M)
 _SERVE = re.compile("|".join([r"sagemaker[-_]inference", r"multi[-_]model[-_]server", "torchserve",
                               re.escape(contract.CAPABILITY_LABEL_PREFIX), contract.ENV_MULTI_MODEL,

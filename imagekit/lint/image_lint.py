@@ -15,6 +15,7 @@ from imagekit.lint.core import Finding, load_rules
 from imagekit.lint.findings import sort_key, to_findings
 from imagekit.lint.rules.image._common import ImageContext
 
+
 def infer_profiles(image: ImageFS) -> frozenset[str]:
     """`--profile auto` for images: SageMaker evidence picks the modes the image can be started in.
 

@@ -83,7 +83,8 @@ def _stage_range(df: Dockerfile, comment_line: int, next_from: int | None, last_
     return start, (later[0] - 1 if later else last_line)
 
 
-def apply_pragmas(findings: list[Finding], pragmas: Pragmas, *, known: set[str], ran: set[str]) -> tuple[list[Finding], list[Problem]]:
+def apply_pragmas(findings: list[Finding], pragmas: Pragmas, *, known: set[str],
+                  ran: set[str]) -> tuple[list[Finding], list[Problem]]:
     """Drop suppressed findings; return the rest plus problems about useless or unknown pragmas."""
     kept = []
     for finding in findings:

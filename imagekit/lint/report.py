@@ -18,7 +18,8 @@ FORMATS = ("text", "json", "sarif", "junit", "github")
 RULES_DOC_URL = "https://github.com/imagekit/imagekit/blob/main/docs/rules.md"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note", Severity.STYLE: "note"}
-_GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice", Severity.STYLE: "notice"}
+_GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice",
+                 Severity.STYLE: "notice"}
 
 
 def help_uri(code: str) -> str:
@@ -34,7 +35,8 @@ def summarize(findings: Sequence[Finding], *, files: int, fail_on: Severity | No
         "findings": len(findings),
         **{severity.label: counts.get(severity.label, 0) for severity in sorted(Severity, reverse=True)},
         "fail_on": fail_on.label if fail_on else "none",
-        "failed": failed if failed is not None else fail_on is not None and any(f.severity >= fail_on for f in findings),
+        "failed": (failed if failed is not None
+                   else fail_on is not None and any(f.severity >= fail_on for f in findings)),
     }
 
 

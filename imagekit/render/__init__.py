@@ -14,8 +14,15 @@ from pathlib import Path, PurePosixPath
 
 from imagekit.errors import ImagekitError
 from imagekit.render.codeplan import plan_code
-from imagekit.render.context import (CONTEXT_DOCKERIGNORE, CONTEXT_MARKER, DEPS_DIR, CODE_TREE, Provenance,
-                                     requirements_text, template_context)
+from imagekit.render.context import (
+    CODE_TREE,
+    CONTEXT_DOCKERIGNORE,
+    CONTEXT_MARKER,
+    DEPS_DIR,
+    Provenance,
+    requirements_text,
+    template_context,
+)
 from imagekit.render.environment import environment
 from imagekit.spec import Spec, load_spec
 from imagekit.spec.frameworks import Resolution, resolve

@@ -13,9 +13,9 @@ from typing import Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
+from imagekit.smoke.common import environment, log_tail
 from imagekit.smoke.layout import unpack_model
 from imagekit.smoke.report import Check, Report
-from imagekit.smoke.common import environment, log_tail
 
 PING_INTERVAL_S = 0.25
 BIND_TO_PORT_PROBE = 8081  # any port but 8080 proves the image honours SAGEMAKER_BIND_TO_PORT
@@ -158,8 +158,21 @@ def _invoke(report: Report, port: int, bodies: list[bytes], content_type: str | 
                                       f"{answer[:300].decode('utf-8', 'replace')}")
         elif not headers.get("content-type"):
             report.check(name, False, "The response has no Content-Type; callers cannot decode it.")
+        elif accept and not _acceptable(headers["content-type"], accept):
+            report.check(name, False, f"Asked for Accept: {accept} but the response is {headers['content-type']}; "
+                                      "answer in the requested type, or 406 when it is not supported.")
         else:
             report.check(name, True, f"200, {headers['content-type']}, {len(answer)} bytes.")
+
+
+def _acceptable(content_type: str, accept: str) -> bool:
+    """Whether a response type satisfies an Accept header (media ranges such as */* and text/*, parameters ignored)."""
+    kind, _, subtype = content_type.split(";")[0].strip().lower().partition("/")
+    for media_range in accept.split(","):
+        want_kind, _, want_subtype = media_range.split(";")[0].strip().lower().partition("/")
+        if want_kind in ("*", kind) and want_subtype in ("*", subtype):
+            return True
+    return False
 
 
 def _load(report: Report, port: int, body: bytes, content_type: str | None, requests: int, concurrency: int) -> None:

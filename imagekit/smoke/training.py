@@ -14,6 +14,7 @@ from imagekit.smoke.common import environment, log_tail
 from imagekit.smoke.layout import host_tree, pack_model
 from imagekit.smoke.report import Check, Report
 
+
 def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparameters: dict[str, str] | None = None,
           instances: int = 1, instance_type: str | None = None, env: dict[str, str] | None = None,
           timeout: float | None = None, network_isolation: bool = False, output: str | Path | None = None,
@@ -51,7 +52,7 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
         started = time.monotonic()
         results = [_wait(container, started, timeout, stop_grace) for container in containers]
         report.data["train_seconds"] = round(time.monotonic() - started, 2)
-        for host, container, (exit_code, stopped_by) in zip(hosts, containers, results):
+        for host, container, (exit_code, stopped_by) in zip(hosts, containers, results, strict=True):
             _judge_host(report, host, work / host, container, exit_code, stopped_by, stop_grace, multi=instances > 1)
         model_dir = work / hosts[0] / "model"
         if output is not None and report.ok and any(model_dir.iterdir()):
@@ -63,21 +64,24 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_all(image: str, *, data: dict[str, str | Path] | None = None, hyperparameters: dict[str, str] | None = None,
-            payloads: list[str | Path] | None = None, content_type: str | None = None, env: dict[str, str] | None = None,
-            output: str | Path | None = None, on_check: Callable[[Check], None] | None = None, **serve_options) -> Report:
+def run_all(image: str, *, data: dict[str, str | Path] | None = None,
+            hyperparameters: dict[str, str] | None = None, payloads: list[str | Path] | None = None,
+            content_type: str | None = None, env: dict[str, str] | None = None, output: str | Path | None = None,
+            pass_aws_credentials: bool = False,
+            on_check: Callable[[Check], None] | None = None, **serve_options) -> Report:
     """Train, then serve the model that training produced: one report for both."""
     from imagekit.smoke.serving import serve
 
     keep = Path(output) if output else Path(tempfile.mkdtemp(prefix="imagekit-all-"))
     try:
-        report = train(image, data=data, hyperparameters=hyperparameters, env=env, output=keep, on_check=on_check)
+        report = train(image, data=data, hyperparameters=hyperparameters, env=env, output=keep,
+                       pass_aws_credentials=pass_aws_credentials, on_check=on_check)
         archive = report.data.get("model_archive")
         if not archive:
             report.check("all.serve-skipped", False, "Serving was not tried: training produced no model.")
             return report
         report.extend(serve(image, model=archive, payloads=payloads, content_type=content_type, env=env,
-                            on_check=on_check, **serve_options))
+                            pass_aws_credentials=pass_aws_credentials, on_check=on_check, **serve_options))
         if output is None:
             del report.data["model_archive"]  # it lived in a temp dir, removed below
         return report
@@ -130,7 +134,9 @@ def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int
     name = f"train.{host}" if multi else "train"
     logs = log_tail(container)
     failure_file = tree / "output" / contract.FAILURE_FILE.name
-    reason = failure_file.read_text("utf-8", "replace")[:contract.FAILURE_REASON_MAX_CHARS] if failure_file.exists() else ""
+    reason = ""
+    if failure_file.exists():
+        reason = failure_file.read_text("utf-8", "replace")[:contract.FAILURE_REASON_MAX_CHARS]
     if stopped_by != "exited":
         report.check(f"{name}.timeout", False, "Training ran past --timeout and was stopped.")
         report.check(f"{name}.sigterm", stopped_by == "sigterm",

@@ -195,8 +195,9 @@ def running_endpoint(variants: list[Variant], *, model: str | Path | None = None
         shutil.rmtree(work, ignore_errors=True)
 
 
-def serve_variants(variants: list[Variant], *, model: str | Path | None = None, payloads: list[str | Path] | None = None,
-                   content_type: str | None = None, requests: int = DEFAULT_REQUESTS, env: dict[str, str] | None = None,
+def serve_variants(variants: list[Variant], *, model: str | Path | None = None,
+                   payloads: list[str | Path] | None = None, content_type: str | None = None,
+                   requests: int = DEFAULT_REQUESTS, env: dict[str, str] | None = None,
                    startup_timeout: float = contract.STARTUP_HEALTH_TIMEOUT_S,
                    on_check: Callable[[Check], None] | None = None) -> Report:
     """`imagekit smoke serve --variant ...`: the split, the target header, the response header, live weights."""

@@ -232,7 +232,7 @@ def generate() -> str:
         example = EXAMPLE_SPEC.read_text(encoding="utf-8")
     except OSError as error:
         raise ImagekitError(f"Cannot read the example spec {EXAMPLE_SPEC}: {error}.",
-                            "Generate docs/spec.md from a source checkout of imagekit.")
+                            "Generate docs/spec.md from a source checkout of imagekit.") from None
     return markdown(schema(), example)
 
 

@@ -95,7 +95,8 @@ def _cuda_for(spec: Spec, version: str | None, preset: dict[str, Any], choices: 
     if cuda not in data()["cuda"]:
         raise ImagekitError(f"{spec.path}: CUDA {cuda} is not in imagekit's CUDA table.",
                             f"Nearest valid versions: {', '.join(_nearest(cuda, list(data()['cuda'])))}.")
-    choices.append(Choice("CUDA", cuda, "spec cuda.version" if spec.cuda_version else f"{spec.framework} preset default"))
+    choices.append(Choice("CUDA", cuda,
+                          "spec cuda.version" if spec.cuda_version else f"{spec.framework} preset default"))
     choices.append(Choice("cuDNN", "from the nvidia/cuda cudnn image", "no framework matrix for " + spec.framework))
     return cuda, None
 
@@ -123,7 +124,8 @@ def resolve(spec: Spec) -> Resolution:
     else:
         cuda, cudnn = _cuda_for(spec, version, preset, choices)
         mode = spec.cuda_mode or preset.get("default_cuda_mode", "system")
-        choices.append(Choice("CUDA mode", mode, "spec cuda.mode" if spec.cuda_mode else f"{spec.framework} preset default"))
+        choices.append(Choice("CUDA mode", mode,
+                              "spec cuda.mode" if spec.cuda_mode else f"{spec.framework} preset default"))
         driver = data()["cuda"].get(cuda, {}).get("min_driver")
         if driver:
             choices.append(Choice("min host driver", driver, f"CUDA {cuda} toolkit release notes"))

@@ -44,14 +44,15 @@ def load_document(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ImagekitError(f"Cannot read {path}: {error}.", "Check the path and that the file is UTF-8 text.")
+        raise ImagekitError(f"Cannot read {path}: {error}.",
+                            "Check the path and that the file is UTF-8 text.") from None
     try:
         document = YAML(typ="rt").load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise ImagekitError(f"{where}: invalid YAML: {error.problem or error.context}.",
-                            "Fix the YAML syntax (indentation, quotes, colons) at that position.")
+                            "Fix the YAML syntax (indentation, quotes, colons) at that position.") from None
     if document is None:
         document = {}
     if not isinstance(document, dict):

@@ -43,7 +43,8 @@ def run(image: str, data: Path, payload: Path, content_type: str, hyperparameter
         done = subprocess.run(argv, env=offline_environment(Path(home)), capture_output=True, text=True,
                               timeout=timeout, cwd=home)
         if done.returncode != 0:
-            raise RuntimeError(f"SDK local mode failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+            raise RuntimeError(f"SDK local mode failed ({done.returncode}):\n"
+                               f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -26,7 +26,8 @@ def test_sklearn_scaffold_builds_lints_clean_and_passes_smoke(sklearn_scaffold, 
     context = render(project, tmp_path / "context").out_dir
     static = [f for f in lint_text((context / "Dockerfile").read_text()) if f.severity >= Severity.INFO]
     assert not static, static
-    image_findings = [f for f in lint_image(tag, dockerfile=str(context / "Dockerfile")) if f.severity >= Severity.WARNING]
+    image_findings = [f for f in lint_image(tag, dockerfile=str(context / "Dockerfile"))
+                      if f.severity >= Severity.WARNING]
     assert not image_findings, image_findings
     report = run_all(tag, data={"training": project / "data" / "training"},
                      payloads=[project / "data" / "payload.csv"], content_type="text/csv", requests=20,
@@ -54,8 +55,8 @@ def test_code_only_edit_rebuilds_only_the_code_layer(sklearn_scaffold) -> None:
 def test_size_budget_and_failed_build_exit_1(base_image, tmp_path: Path) -> None:
     project = tmp_path / "tiny"
     project.mkdir()
-    (project / "imagekit.yaml").write_text(f"name: imagekit-test/tiny\nframework: {{name: custom}}\nbase: {base_image}\n"
-                                           "size_budget: 1MB\n")
+    (project / "imagekit.yaml").write_text("name: imagekit-test/tiny\nframework: {name: custom}\n"
+                                           f"base: {base_image}\nsize_budget: 1MB\n")
     tag = f"imagekit-test/tiny-{uuid.uuid4().hex[:8]}:latest"
     from imagekit import engine
 

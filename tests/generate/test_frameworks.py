@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from generate.helpers import write_project
 from imagekit.cli import app
 from imagekit.errors import ImagekitError
 from imagekit.spec import load_spec
 from imagekit.spec.frameworks import resolve
-
-from generate.helpers import write_project
 
 
 def _resolve(tmp_path, **fields):

@@ -9,11 +9,10 @@ from typing import Any, Iterator
 
 import pytest
 
+from generate.helpers import FULL_SPEC, dockerfile_for, write_project
 from imagekit.dockerfile import parser
 from imagekit.dockerfile.shell import split_commands
 from imagekit.errors import ImagekitError
-
-from generate.helpers import FULL_SPEC, dockerfile_for, write_project
 
 PAYLOADS = ("\nRUN touch /pwned", "\r\nUSER evil", "$(touch /pwned)", "`touch /pwned`", '"', "'", "\\",
             "; touch /pwned", "${PATH}", " && touch /pwned #")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from generate.helpers import EXAMPLES, FULL_SPEC, GENERATOR_EXAMPLES, dockerfile_for, write_project
 from imagekit import contract
 from imagekit.dockerfile import parser
 from imagekit.errors import ImagekitError
@@ -17,8 +18,6 @@ from imagekit.lint.core import Severity
 from imagekit.lint.dockerfile_lint import lint_text
 from imagekit.render import render
 from imagekit.render.environment import dockerfile_quote, exec_form, shell_quote
-
-from generate.helpers import EXAMPLES, FULL_SPEC, GENERATOR_EXAMPLES, dockerfile_for, write_project
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("IMAGEKIT_REGEN_GOLDEN") == "1"

@@ -6,11 +6,10 @@ import ast
 
 import pytest
 
+from generate.helpers import dockerfile_for
 from imagekit.errors import ImagekitError
 from imagekit.scaffold import FRAMEWORKS, new, sample_csv
 from imagekit.spec import SCHEMA_URL, load_spec
-
-from generate.helpers import dockerfile_for
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)

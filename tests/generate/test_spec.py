@@ -8,11 +8,10 @@ import sys
 
 import pytest
 
+from generate.helpers import EXAMPLES, FULL_SPEC, GENERATOR_EXAMPLES, write_project
 from imagekit.errors import ImagekitError
 from imagekit.resources import schemas_dir
 from imagekit.spec import load_spec
-
-from generate.helpers import EXAMPLES, FULL_SPEC, GENERATOR_EXAMPLES, write_project
 
 
 def _error(tmp_path, text: str) -> str:

@@ -61,7 +61,8 @@ def layer_tar(files: list) -> bytes:
                 info.type, info.mode = tarfile.DIRTYPE, item.mode
                 tar.addfile(info)
             else:
-                item = item if isinstance(item, File) else File(item, 0o755 if item[:2] == b"#!" or item[:4] == b"\x7fELF" else 0o644)
+                if not isinstance(item, File):
+                    item = File(item, 0o755 if item[:2] == b"#!" or item[:4] == b"\x7fELF" else 0o644)
                 info.size, info.mode, info.uid, info.gid = len(item.content), item.mode, item.uid, item.gid
                 tar.addfile(info, io.BytesIO(item.content))
     return buffer.getvalue()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from imagekit.lint.image_lint import lint_image
 from image.archive import oci_from_docker_save
+from imagekit.lint.image_lint import lint_image
 
 pytestmark = pytest.mark.slow
 PROOF = {"IK501", "IK502", "IK503", "IK504"}

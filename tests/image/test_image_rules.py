@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from image.archive import BASE_LAYER, Dir, File, Link, docker_save, elf
 from imagekit.lint.config import LintConfig
 from imagekit.lint.core import load_rules
 from imagekit.lint.image_lint import lint_image
-from image.archive import BASE_LAYER, Dir, File, Link, docker_save, elf
 
 SERVE = b"#!/usr/bin/env python3\nprint('serving')\n"
 GOOD_CONFIG = {"Entrypoint": ["/usr/local/bin/serve"], "Cmd": None, "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"],
@@ -97,9 +97,11 @@ def test_every_image_rule_has_a_fixture_and_metadata() -> None:
 
 
 def test_entrypoint_resolution_follows_symlinks_across_layers_and_respects_whiteouts(tmp_path: Path) -> None:
-    layers = [BASE_LAYER, [("opt/app", Dir()), ("opt/app/serve-v1", SERVE), ("usr/local/bin/serve", Link("/opt/app/serve-v1"))],
+    layers = [BASE_LAYER,
+              [("opt/app", Dir()), ("opt/app/serve-v1", SERVE), ("usr/local/bin/serve", Link("/opt/app/serve-v1"))],
               [("opt/app/.wh.serve-v1", b"")]]
-    archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["serve"], "Env": ["PATH=/usr/local/bin:/usr/bin"]}, layers)
+    archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["serve"], "Env": ["PATH=/usr/local/bin:/usr/bin"]},
+                          layers)
     findings = lint_image(str(archive), profiles={"serve"})
     assert [f.rule for f in findings] == ["IK501"]
     assert "/opt/app/serve-v1" in findings[0].path

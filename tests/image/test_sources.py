@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from image.archive import BASE_LAYER, docker_save, layer_tar, oci_layout
 from imagekit.errors import ImagekitError
 from imagekit.image import open_image
 from imagekit.lint.image_lint import lint_image
-from image.archive import BASE_LAYER, docker_save, layer_tar, oci_layout
 
 SERVE = b"#!/usr/bin/env python3\nprint('serving')\n"
 CONFIG = {"Entrypoint": ["/usr/local/bin/serve"], "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"]}

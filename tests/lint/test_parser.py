@@ -56,7 +56,8 @@ def test_json_array_of_non_strings_is_an_error_like_buildkit() -> None:
 
 
 def test_flags_are_parsed_and_removed_from_the_arguments() -> None:
-    df = parse("FROM a:1 AS b\nRUN --mount=type=cache,target=/root/.cache --mount=type=secret,id=t --network=none make\n"
+    df = parse("FROM a:1 AS b\n"
+               "RUN --mount=type=cache,target=/root/.cache --mount=type=secret,id=t --network=none make\n"
                "COPY --from=b --chmod=755 --link src /dst\n")
     run, copy = df.stages[0].instructions
     assert run.flags == {"mount": ["type=cache,target=/root/.cache", "type=secret,id=t"], "network": ["none"]}

@@ -54,7 +54,8 @@ def test_pre_commit_try_repo_passes_clean_and_fails_bad_files(tmp_path: Path) ->
     hook_repo = snapshot_of_working_tree(tmp_path / "hook-repo")
     user_repo = tmp_path / "user-repo"
     user_repo.mkdir()
-    (user_repo / "Dockerfile").write_text('FROM python:3.11-slim\nCOPY app.py /app/app.py\nCMD ["python", "/app/app.py"]\n')
+    (user_repo / "Dockerfile").write_text('FROM python:3.11-slim\nCOPY app.py /app/app.py\n'
+                                          'CMD ["python", "/app/app.py"]\n')
     (user_repo / "gpu.Dockerfile").write_text("FROM python:latest\nRUN apt-get update\n")
     git("init", "-q", cwd=user_repo)
     git("add", "-A", cwd=user_repo)

@@ -11,7 +11,6 @@ import time
 import pytest
 
 from imagekit import contract
-
 from runtime.harness import FakeImage, RuntimeConfig, free_port, request, wait_ready
 
 DEFAULTS_ONLY = """import os, time

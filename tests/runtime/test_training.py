@@ -7,7 +7,6 @@ import signal
 import time
 
 from imagekit import contract
-
 from runtime.harness import FakeImage, RuntimeConfig, Train
 
 ECHO = """import json, os, sys
@@ -95,7 +94,8 @@ def test_sigterm_reaches_the_program(tmp_path):
 
 def test_module_entry_and_sagemaker_program_override(tmp_path):
     image = FakeImage(tmp_path, RuntimeConfig(train=Train("module", "pkg.train")),
-                      {"pkg/__init__.py": "", "pkg/train.py": ECHO, "other.py": ECHO.replace("seen.json", "other.json")})
+                      {"pkg/__init__.py": "", "pkg/train.py": ECHO,
+                       "other.py": ECHO.replace("seen.json", "other.json")})
     assert image.train({"epochs": "2"}).returncode == 0
     assert seen(image)["argv"] == ["--epochs", "2"]
     run = image.train({"epochs": "2"}, env={contract.ENV_PROGRAM: "other.py"})

@@ -146,6 +146,13 @@ def test_serve_failures_are_reported_as_exactly_that(image: str, mode: str, fail
     assert report.failed() == failed, report.to_json()
 
 
+def test_a_response_in_another_type_than_accept_asks_for_fails(image: str) -> None:
+    wrong = smoke.serve(image, accept="text/csv", startup_timeout=4, stop_grace=2)
+    assert wrong.failed() == ["serve.invocations"], wrong.to_json()
+    assert "Accept: text/csv" in next(c.detail for c in wrong.checks if c.name == "serve.invocations")
+    assert smoke.serve(image, accept="text/csv;q=0.9, application/*", startup_timeout=4, stop_grace=2).ok
+
+
 def test_cli_json_junit_exit_codes_and_sigint_cleanup(image: str, data: dict, tmp_path: Path) -> None:
     run = [sys.executable, "-m", "imagekit", "smoke"]
     ok = subprocess.run([*run, "train", image, "--data", f"train={data['train']}", "--json",

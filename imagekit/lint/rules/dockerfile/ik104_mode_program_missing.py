@@ -8,10 +8,10 @@ from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import (
-    copy_paths,
     SAGEMAKER_PROFILES,
     DockerfileContext,
     commands,
+    copy_paths,
     pip_install_args,
     pip_requirements,
 )
@@ -70,6 +70,7 @@ RULE = Rule(
     "the final FROM line, where an ignore pragma can accept the base's program.",
     fix="Add an exec-form ENTRYPOINT, or COPY an executable `train`/`serve` into a directory on PATH.",
     check=check,
-    example_bad='# imagekit profile=serve\nFROM python:3.11-slim\nCOPY app.py /opt/app/\nCMD ["python", "/opt/app/app.py"]\n',
+    example_bad='# imagekit profile=serve\nFROM python:3.11-slim\nCOPY app.py /opt/app/\n'
+    'CMD ["python", "/opt/app/app.py"]\n',
     example_good='# imagekit profile=serve\nFROM python:3.11-slim\nCOPY --chmod=755 serve /usr/local/bin/serve\n',
 )

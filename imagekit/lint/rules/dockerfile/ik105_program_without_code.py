@@ -7,7 +7,7 @@ from typing import Iterator
 
 from imagekit import contract
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import copy_paths, DockerfileContext
+from imagekit.lint.rules.dockerfile._common import DockerfileContext, copy_paths
 
 _CODE_DIR = str(contract.CODE_DIR)
 

@@ -7,7 +7,7 @@ from typing import Iterator
 
 from imagekit import contract
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import copy_paths, SAGEMAKER_PROFILES, DockerfileContext, own_instructions
+from imagekit.lint.rules.dockerfile._common import SAGEMAKER_PROFILES, DockerfileContext, copy_paths, own_instructions
 
 _MOUNTS = ", ".join(str(d) for d in contract.MOUNTED_DIRS)
 

@@ -8,9 +8,9 @@ from typing import Iterator
 from imagekit import contract
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import (
-    copy_paths,
     ALL_PROFILES,
     DockerfileContext,
+    copy_paths,
     own_instructions,
     package_manager_installs,
     runs,
@@ -22,7 +22,8 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins, cmds in runs(stages):
         for cmd in cmds:
             install = package_manager_installs(cmd)
-            drivers = [p for p in (install[1] if install else []) if p.startswith(contract.NVIDIA_DRIVER_PACKAGE_PREFIXES)]
+            drivers = [p for p in (install[1] if install else [])
+                       if p.startswith(contract.NVIDIA_DRIVER_PACKAGE_PREFIXES)]
             if drivers:
                 yield Problem(f"Installs the NVIDIA driver package(s) {', '.join(drivers)}; the host provides the "
                               "driver and a second copy breaks GPU access.", ins.line, ins.column)

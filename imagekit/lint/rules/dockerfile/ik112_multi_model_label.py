@@ -31,5 +31,6 @@ RULE = Rule(
     fix=f"Add LABEL {contract.LABEL_MULTI_MODELS}=true.",
     check=check,
     example_bad=f"FROM python:3.11-slim\nENV {contract.ENV_MULTI_MODEL}=true\n",
-    example_good=f"FROM python:3.11-slim\nENV {contract.ENV_MULTI_MODEL}=true\nLABEL {contract.LABEL_MULTI_MODELS}=true\n",
+    example_good=f"FROM python:3.11-slim\nENV {contract.ENV_MULTI_MODEL}=true\n"
+    f"LABEL {contract.LABEL_MULTI_MODELS}=true\n",
 )

@@ -26,7 +26,8 @@ RULE = Rule(
     summary="`apt-get update` without an install in the same RUN.",
     rationale="Docker caches the update layer. When a later RUN changes its package list, it reuses the old "
     "lists and fails with 404s or installs outdated versions.",
-    fix="Combine them: RUN apt-get update && apt-get install -y --no-install-recommends ... && rm -rf /var/lib/apt/lists/*",
+    fix="Combine them: RUN apt-get update && apt-get install -y --no-install-recommends ... "
+    "&& rm -rf /var/lib/apt/lists/*",
     check=check,
     example_bad="FROM debian:12\nRUN apt-get update\nRUN apt-get install -y --no-install-recommends curl\n",
     example_good="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl "

@@ -32,6 +32,7 @@ RULE = Rule(
     check=check,
     example_bad="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl "
     "&& rm -rf /var/lib/apt/lists/*\n",
-    example_good="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u8 "
+    example_good="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends "
+    "curl=7.88.1-10+deb12u8 "
     "&& rm -rf /var/lib/apt/lists/*\n",
 )

@@ -6,7 +6,13 @@ import re
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, pip_install_args, pip_requirements, runs
+from imagekit.lint.rules.dockerfile._common import (
+    ALL_PROFILES,
+    DockerfileContext,
+    pip_install_args,
+    pip_requirements,
+    runs,
+)
 
 _NOT_A_NAME = re.compile(r"[/\\$]|^\.|\.(whl|zip|tar\.gz|tgz)$|^[a-z+]+://|@", re.I)
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?$")

@@ -6,7 +6,7 @@ import re
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import copy_paths, ALL_PROFILES, DockerfileContext, own_instructions
+from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, copy_paths, own_instructions
 
 _REMOTE = re.compile(r"^([a-z+]+://|git@)", re.I)
 _ARCHIVE = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst|gz|bz2|xz|zst)$", re.I)

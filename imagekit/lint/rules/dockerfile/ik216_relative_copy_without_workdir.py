@@ -6,7 +6,7 @@ import re
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import copy_paths, ALL_PROFILES, DockerfileContext, own_instructions
+from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, copy_paths, own_instructions
 
 _ABSOLUTE = re.compile(r"^(/|\$|[A-Za-z]:[\\/]|\\)")
 

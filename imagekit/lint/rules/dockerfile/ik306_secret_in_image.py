@@ -25,7 +25,8 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins in df.instructions:
         if ins.keyword in ("ENV", "LABEL", "ARG"):
             if ins.keyword == "ARG":
-                raw_pairs = [(w.partition("=")[0], w.partition("=")[2]) for w in Expander(_KEEP_REFERENCES).words(ins.text)]
+                raw_pairs = [(w.partition("=")[0], w.partition("=")[2])
+                             for w in Expander(_KEEP_REFERENCES).words(ins.text)]
             else:
                 raw_pairs = key_values(ins.text, _KEEP_REFERENCES, df.escape)
             for key, raw in raw_pairs:

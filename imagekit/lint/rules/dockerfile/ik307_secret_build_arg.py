@@ -29,7 +29,8 @@ RULE = Rule(
     summary="An ARG with a credential-like name (HF_TOKEN, AWS_SECRET_ACCESS_KEY, ...).",
     rationale="Build args used by a RUN are stored in the image history, so a token passed with --build-arg "
     "leaks to everyone who can pull the image (BuildKit's SecretsUsedInArgOrEnv).",
-    fix="Use a BuildKit secret: RUN --mount=type=secret,id=hf_token ... and `docker build --secret id=hf_token,env=HF_TOKEN`.",
+    fix="Use a BuildKit secret: RUN --mount=type=secret,id=hf_token ... "
+    "and `docker build --secret id=hf_token,env=HF_TOKEN`.",
     check=check,
     example_bad="FROM python:3.11-slim\nARG HF_TOKEN\nRUN python download.py\n",
     example_good="FROM python:3.11-slim\nRUN --mount=type=secret,id=hf_token python download.py\n",

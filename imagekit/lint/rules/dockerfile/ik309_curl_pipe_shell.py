@@ -13,7 +13,7 @@ _INTERPRETERS = re.compile(r"^(sh|bash|zsh|dash|ash|ksh|python[\d.]*|perl|ruby|n
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins, cmds in runs(ctx.dockerfile.stages):
-        for first, second in zip(cmds, cmds[1:]):
+        for first, second in zip(cmds, cmds[1:], strict=False):
             if first.piped and first.program in ("curl", "wget") and _INTERPRETERS.match(second.program):
                 yield Problem(f"{first.program} output is piped into {second.program}: whatever the server sends "
                               "runs as root, unverified.", ins.line, ins.column)

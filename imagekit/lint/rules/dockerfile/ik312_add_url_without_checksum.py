@@ -6,7 +6,7 @@ import re
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import copy_paths, ALL_PROFILES, DockerfileContext, own_instructions
+from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, copy_paths, own_instructions
 
 _URL = re.compile(r"^https?://", re.I)
 
@@ -32,6 +32,7 @@ RULE = Rule(
     fix="ADD --checksum=sha256:<digest> <url> <dest> (BuildKit), or curl plus sha256sum -c in a RUN.",
     check=check,
     example_bad="FROM debian:12\nADD https://example.com/tool.tgz /opt/\n",
-    example_good="FROM debian:12\nADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d "
+    example_good="FROM debian:12\nADD "
+    "--checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d "
     "https://example.com/tool.tgz /opt/\n",
 )

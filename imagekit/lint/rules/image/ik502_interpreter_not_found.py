@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import (SAGEMAKER_PROFILES, ImageContext, interpreter, is_executable_by,
-                                               shebang, started_programs)
+from imagekit.lint.rules.image._common import (
+    SAGEMAKER_PROFILES,
+    ImageContext,
+    interpreter,
+    is_executable_by,
+    shebang,
+    started_programs,
+)
 
 
 def check(ctx: ImageContext) -> Iterator[Problem]:

@@ -13,7 +13,8 @@ def check(ctx) -> Iterator[Problem]:
         if not key.startswith(contract.CAPABILITY_LABEL_PREFIX):
             continue
         if key not in contract.CAPABILITY_LABELS:
-            yield Problem(f"Label {key} is not a SageMaker capability (known: {', '.join(contract.CAPABILITY_LABELS)}).")
+            yield Problem(f"Label {key} is not a SageMaker capability "
+                          f"(known: {', '.join(contract.CAPABILITY_LABELS)}).")
         elif value != contract.CAPABILITY_TRUE:
             yield Problem(f"Label {key}={value!r}: SageMaker only honours the value {contract.CAPABILITY_TRUE!r}.")
 

@@ -14,7 +14,7 @@ def _load():
     except (OSError, ValueError) as error:
         sys.stderr.write(f"imagekit runtime: cannot read {RUNTIME_JSON}: {error}; rebuild the image with "
                          "`imagekit build`.\n")
-        raise SystemExit(2)
+        raise SystemExit(2) from None
 
 
 CONFIG = _load()

@@ -18,7 +18,7 @@ import threading
 import time
 import traceback
 
-from imagekit_runtime.config import C, CONFIG, log
+from imagekit_runtime.config import CONFIG, C, log
 from imagekit_runtime.handlers import Handler, HandlerError, choose_accept
 
 LOAD_FAILED = 3  # worker exit code: the model or handler could not be loaded

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 
-from imagekit_runtime.config import C, CONFIG, log
+from imagekit_runtime.config import CONFIG, C, log
 
 STDERR_TAIL_LINES = 40
 
