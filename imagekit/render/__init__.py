@@ -59,10 +59,15 @@ def render_dockerfile(spec: Spec, resolution: Resolution, *, runtime_tree: str, 
     return environment().get_template(TEMPLATE).render(**context)
 
 
-def warnings_for(spec: Spec) -> tuple[str, ...]:
+def warnings_for(spec: Spec, resolution: Resolution) -> tuple[str, ...]:
+    """What the spec asked for but will not get, or gets with a risk, said at render and build time."""
     from imagekit import contract
 
     found = []
+    if resolution.python != spec.python:
+        found.append(f"python: {spec.python} is not used — CUDA {resolution.cuda_mode} mode builds on the "
+                     f"nvidia/cuda images, whose python3 is {resolution.python}. Set python: \"{resolution.python}\" "
+                     "to accept it, or cuda.mode: wheels to keep your Python on a python base image.")
     if not contract.is_root_user(spec.user):
         found.append(f"user: {spec.user} — SageMaker runs training and serving containers as root; the image "
                      f"chowns {contract.ML_ROOT} to {spec.user}, but volumes SageMaker mounts there may not be "
@@ -135,4 +140,4 @@ def render(spec_path: str | Path | None = None, out_dir: str | Path | None = Non
         data, mode = files[relative]
         _write(target / relative, data, mode)
     return RenderResult(spec=spec, resolution=resolution, out_dir=target, dockerfile=dockerfile,
-                        files=tuple(sorted(files)), warnings=warnings_for(spec))
+                        files=tuple(sorted(files)), warnings=warnings_for(spec, resolution))

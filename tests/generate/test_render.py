@@ -104,6 +104,19 @@ def test_labels_and_user_from_spec(tmp_path):
     assert final.user == "model"
 
 
+@pytest.mark.parametrize("python, warned", [("3.12", True), ("3.10", False)])
+def test_cuda_system_mode_warns_when_the_spec_python_is_replaced(tmp_path, python, warned):
+    spec_path = write_project(tmp_path / "project", {"name": "x", "python": python, "framework": {"name": "xgboost"},
+                                                     "accelerator": "cuda", **PRESET_ENTRIES},
+                              code={"train.py": "", "inference.py": ""})
+    result = render(spec_path, tmp_path / "ctx")
+    assert result.resolution.python == "3.10"
+    notes = [w for w in result.warnings if w.startswith("python:")]
+    assert bool(notes) == warned
+    if warned:
+        assert "python: 3.12 is not used" in notes[0] and "cuda.mode: wheels" in notes[0]
+
+
 def test_render_writes_context_and_warns_for_non_root(tmp_path):
     spec_path = write_project(tmp_path / "project", {**FULL_SPEC, "code": {"exclude": ["notebooks/"]}},
                               code={**{"train.py": "", "inference.py": "", "requirements.txt": "x==1\n"},
