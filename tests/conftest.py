@@ -126,13 +126,19 @@ def sklearn_scaffold(engine, base_image, tmp_path_factory) -> Iterator[tuple[str
 
 
 def _engine_objects() -> dict[str, dict[str, object]]:
-    """imagekit-owned containers/networks/volumes and test images, by id (empty without an engine)."""
+    """Every container, network and volume, and the test images, by id (empty without an engine).
+
+    Not only imagekit's own: a test that drives another client (the SageMaker SDK's local mode) must clean up too.
+    """
     from imagekit import engine as engine_mod
 
     if not engine_mod.available():
         return {}
-    found = {kind: {o.id: o for o in objs} for kind, objs in engine_mod.owned_objects().items()}
-    images = engine_mod.connect().images.list()
+    client = engine_mod.connect()
+    found = {"containers": {o.id: o for o in client.containers.list(all=True)},
+             "networks": {o.id: o for o in client.networks.list()},
+             "volumes": {o.id: o for o in client.volumes.list()}}
+    images = client.images.list()
     found["test images"] = {i.id: i for i in images if any(t.startswith("imagekit-test/") for t in i.tags)}
     return found
 

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 
 FAKE_ROLE = "arn:aws:iam::111111111111:role/imagekit-local"
+LOCAL_NETWORK = "sagemaker-local"  # the docker-compose network local mode puts every job on
+COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
 
 
 def offline_environment(home: Path) -> dict[str, str]:
@@ -36,16 +38,41 @@ def offline_environment(home: Path) -> dict[str, str]:
 def run(image: str, data: Path, payload: Path, content_type: str, hyperparameters: dict[str, str],
         channel: str = "train", timeout: float = 900) -> dict:
     """fit + deploy + predict in a child process; returns its JSON result (raises with its output on failure)."""
+    networks_before = {network.id for network in _client().networks.list(names=[LOCAL_NETWORK])}
     with tempfile.TemporaryDirectory(prefix="imagekit-sdk-") as home:
         argv = [sys.executable, __file__, image, "--data", str(data), "--payload", str(payload),
                 "--content-type", content_type, "--output", str(Path(home) / "out"), "--channel", channel,
                 *[arg for k, v in hyperparameters.items() for arg in ("--hp", f"{k}={v}")]]
-        done = subprocess.run(argv, env=offline_environment(Path(home)), capture_output=True, text=True,
-                              timeout=timeout, cwd=home)
+        try:
+            done = subprocess.run(argv, env=offline_environment(Path(home)), capture_output=True, text=True,
+                                  timeout=timeout, cwd=home)
+        finally:
+            _remove_local_mode_leftovers(image, networks_before)
         if done.returncode != 0:
             raise RuntimeError(f"SDK local mode failed ({done.returncode}):\n"
                                f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _client():
+    from imagekit import engine
+
+    return engine.connect()
+
+
+def _remove_local_mode_leftovers(image: str, networks_before: set[str]) -> None:
+    """Local mode stops its docker-compose containers but never removes them, nor the network it created."""
+    from docker.errors import APIError
+
+    client = _client()
+    for container in client.containers.list(all=True, filters={"ancestor": image, "label": COMPOSE_PROJECT_LABEL}):
+        container.remove(force=True, v=True)
+    for network in client.networks.list(names=[LOCAL_NETWORK]):
+        if network.id not in networks_before:
+            try:
+                network.remove()
+            except APIError:  # another local-mode job is still attached
+                pass
 
 
 def _child(args: argparse.Namespace) -> None:
