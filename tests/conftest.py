@@ -140,7 +140,13 @@ def _engine_objects() -> dict[str, dict[str, object]]:
              "volumes": {o.id: o for o in client.volumes.list()}}
     images = client.images.list()
     found["test images"] = {i.id: i for i in images if any(t.startswith("imagekit-test/") for t in i.tags)}
+    found[BUILDER_STAGE_IMAGES] = {i.id: i for i in client.images.list(filters={"dangling": True})}
     return found
+
+
+# The classic builder keeps each multi-stage build's earlier stages as untagged images. They are no test's fault,
+# but a suite run makes gigabytes of them, so new ones are removed at session end without failing the run.
+BUILDER_STAGE_IMAGES = "untagged images"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -153,12 +159,13 @@ def no_engine_leftovers() -> Iterator[None]:
     yield
     after = _engine_objects()
     new = {kind: [o for oid, o in objs.items() if oid not in before.get(kind, {})] for kind, objs in after.items()}
-    leftovers = {kind: [getattr(o, "name", None) or o.id for o in objs] for kind, objs in new.items() if objs}
+    leftovers = {kind: [getattr(o, "name", None) or o.id for o in objs] for kind, objs in new.items()
+                 if objs and kind != BUILDER_STAGE_IMAGES}
     from imagekit import engine as engine_mod
 
     for kind, objs in new.items():
         for obj in objs:
-            if kind == "test images":
+            if kind in ("test images", BUILDER_STAGE_IMAGES):
                 engine_mod.remove_image(obj.id)
             else:
                 try:
