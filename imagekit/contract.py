@@ -44,12 +44,15 @@ SERVING_PORT = 8080
 PING_ROUTE = "/ping"
 INVOCATIONS_ROUTE = "/invocations"
 EXECUTION_PARAMETERS_ROUTE = "/execution-parameters"
+MODELS_ROUTE = "/models"  # multi-model endpoints: load, list, unload, /models/<name>/invoke (§3.5)
 PING_TIMEOUT_S = 2.0
 STARTUP_HEALTH_TIMEOUT_S = 240.0  # 4 minutes unless ContainerStartupHealthCheckTimeoutInSeconds
 INVOCATION_TIMEOUT_S = 60.0
 CONNECT_ACCEPT_TIMEOUT_S = 0.25
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint BodyBlob max, 6291456 bytes
-MAX_HEADER_VALUE_CHARS = 1024
+MAX_HEADER_VALUE_CHARS = 1024  # Content-Type, Accept, Custom-Attributes
+MAX_INFERENCE_ID_CHARS = 64
+MODEL_ERROR_STATUS = 424  # InvokeEndpoint's ModelError: the container answered 4xx/5xx (§3.2)
 SERVE_STOP_GRACE_S = 30.0  # SIGTERM, then SIGKILL 30 s later (§3.1)
 TRAIN_STOP_GRACE_S = 120.0  # docker stop -t 120 (§1.7)
 FAILURE_REASON_MAX_CHARS = 1024  # DescribeTrainingJob.FailureReason (§1.7)
@@ -90,9 +93,13 @@ ENV_MODEL_SERVER_WORKERS = "SAGEMAKER_MODEL_SERVER_WORKERS"
 ENV_MODEL_SERVER_TIMEOUT = "SAGEMAKER_MODEL_SERVER_TIMEOUT"
 ENV_DEFAULT_INVOCATIONS_ACCEPT = "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT"
 ENV_REGION = "SAGEMAKER_REGION"
+ENV_JOB_NAME = "SAGEMAKER_JOB_NAME"  # set for the user's process by the training toolkit (§2.4)
+ENV_CURRENT_HOST = "CURRENT_HOST"
 ENV_PYTHONUNBUFFERED = "PYTHONUNBUFFERED"
 HP_PROGRAM = "sagemaker_program"
 HP_SUBMIT_DIRECTORY = "sagemaker_submit_directory"
+HP_REGION = "sagemaker_region"
+HP_JOB_NAME = "sagemaker_job_name"
 FRAMEWORK_HP_PREFIX = "sagemaker_"  # hyperparameters split off from the user's args (§2.3)
 SM_ENV_PREFIX = "SM_"
 SM_CHANNEL_PREFIX = "SM_CHANNEL_"
@@ -143,6 +150,11 @@ def channel_dir(channel: str) -> PurePosixPath:
     return INPUT_DATA_DIR / channel
 
 
+def multi_model_dir(name: str) -> PurePosixPath:
+    """Where a multi-model endpoint puts a model before POST /models names it (§3.5)."""
+    return MULTI_MODEL_DIR / name / "model"
+
+
 def host_name(index: int) -> str:
     """Platform host names are algo-1..algo-N (local mode adds a suffix; we follow the platform)."""
     return f"{HOST_PREFIX}{index}"
@@ -169,6 +181,7 @@ INSTANCE_TYPES: dict[str, tuple[int, int, int]] = {
 DEFAULT_CONTENT_TYPE = "application/json"
 TRAINING_INPUT_MODE_DEFAULT = "File"
 S3_DISTRIBUTION_DEFAULT = "FullyReplicated"
+RECORD_WRAPPER_DEFAULT = "None"
 MODEL_ARCHIVE_NAME = "model.tar.gz"  # what SageMaker uploads model/ as (§1.6)
 
 # --- Labels imagekit's generator writes into every image it builds (OCI image-spec annotations + ours) ----

@@ -9,6 +9,7 @@ from typing import List, Optional
 
 import typer
 
+from imagekit import contract
 from imagekit.cli import app
 from imagekit.errors import ImagekitError
 
@@ -52,7 +53,7 @@ def train_command(
                                                 "and memory limits."),
     env: Optional[List[str]] = ENV,
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the job is stopped (SIGTERM, "
-                                            "SIGKILL 120 s later)."),
+                                            f"SIGKILL {contract.TRAIN_STOP_GRACE_S:g} s later)."),
     network_isolation: bool = typer.Option(False, "--network-isolation", help="Run with no network at all."),
     output: Optional[Path] = typer.Option(None, "--output", help="Write model.tar.gz here."),
     as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS,
@@ -76,8 +77,8 @@ def serve_command(
     variant: Optional[List[str]] = VARIANT,
     model: Optional[Path] = MODEL, payload: Optional[List[Path]] = PAYLOAD, content_type: Optional[str] = CONTENT_TYPE,
     accept: Optional[str] = ACCEPT,
-    startup_timeout: float = typer.Option(240.0, "--startup-timeout", help="Seconds for /ping to answer 200 "
-                                          "(the platform's default is 240)."),
+    startup_timeout: float = typer.Option(contract.STARTUP_HEALTH_TIMEOUT_S, "--startup-timeout",
+                                          help="Seconds for /ping to answer 200 (the platform's default)."),
     requests: int = REQUESTS, concurrency: int = CONCURRENCY, env: Optional[List[str]] = ENV,
     as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS,
 ) -> None:
@@ -122,8 +123,9 @@ def all_command(
 def endpoint(
     variant: List[str] = typer.Option(..., "--variant", help="NAME=IMAGE:WEIGHT; repeatable."),
     model: Optional[Path] = MODEL, env: Optional[List[str]] = ENV,
-    port: int = typer.Option(8080, "--port", help="Port of the router on 127.0.0.1."),
-    startup_timeout: float = typer.Option(240.0, "--startup-timeout", help="Seconds for each variant's /ping."),
+    port: int = typer.Option(contract.SERVING_PORT, "--port", help="Port of the router on 127.0.0.1."),
+    startup_timeout: float = typer.Option(contract.STARTUP_HEALTH_TIMEOUT_S, "--startup-timeout",
+                                          help="Seconds for each variant's /ping."),
 ) -> None:
     """Run production variants behind one local router until Ctrl-C (weights update live)."""
     import time

@@ -14,8 +14,9 @@ def host_tree(root: Path, host: str, hosts: list[str], *, channels: dict[str, Pa
               instance_type: str, content_types: dict[str, str] | None = None) -> dict[str, dict]:
     """Write one host's config files and empty model/output/checkpoint dirs under *root*.
 
-    Returns the docker `volumes` mapping: the host tree's writable parts and each channel read-only (the
-    platform mounts File-mode data read-only too). Config files are mounted read-only, as on the platform.
+    Returns the docker `volumes` mapping: the host tree's writable parts and each channel read-only, the
+    strictest of the platform's modes (FastFile), so a program that writes into its input fails here first.
+    Config files are mounted read-only, as on the platform.
     """
     config_dir = root / "input" / "config"
     config_dir.mkdir(parents=True)
@@ -35,7 +36,8 @@ def host_tree(root: Path, host: str, hosts: list[str], *, channels: dict[str, Pa
     data_config = {}
     for channel in channels:
         entry = {"TrainingInputMode": contract.TRAINING_INPUT_MODE_DEFAULT,
-                 "S3DistributionType": contract.S3_DISTRIBUTION_DEFAULT, "RecordWrapperType": "None"}
+                 "S3DistributionType": contract.S3_DISTRIBUTION_DEFAULT,
+                 "RecordWrapperType": contract.RECORD_WRAPPER_DEFAULT}
         if content_types and channel in content_types:
             entry["ContentType"] = content_types[channel]
         data_config[channel] = entry

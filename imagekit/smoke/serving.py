@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import shutil
 import statistics
 import tempfile
@@ -19,6 +20,8 @@ from imagekit.smoke.report import Check, Report
 
 PING_INTERVAL_S = 0.25
 BIND_TO_PORT_PROBE = 8081  # any port but 8080 proves the image honours SAGEMAKER_BIND_TO_PORT
+SAFE_PORT_RANGE_PROBE = "9000-9099"  # given alongside, as multi-container endpoints do, for any second port
+MULTI_MODEL_PROBE = "smoke-model"  # the model name a multi-models image is asked to load
 DEFAULT_PAYLOAD = b"{}"
 
 
@@ -33,7 +36,8 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
     run_id = engine.new_run_id()
     work = Path(tempfile.mkdtemp(prefix="imagekit-serve-"))
     try:
-        container, host_port, port = start_serving(run_id, image, _model_dir(work, model), env, pass_aws_credentials)
+        model_dir = _model_dir(work, model)
+        container, host_port, port = start_serving(run_id, image, model_dir, env, pass_aws_credentials)
         if not _wait_ready(report, container, host_port, startup_timeout, port):
             return report
         _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept)
@@ -42,6 +46,9 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
         _oversized(report, host_port, content_type)
         _execution_parameters(report, host_port)
         _stop(report, container, stop_grace)
+        if _labels(image).get(contract.LABEL_MULTI_MODELS) == contract.CAPABILITY_TRUE:
+            _multi_model(report, run_id, image, model_dir, env, pass_aws_credentials, startup_timeout,
+                         bodies[0] if bodies else DEFAULT_PAYLOAD, content_type)
         return report
     finally:
         engine.cleanup(run_id)
@@ -58,22 +65,32 @@ def _model_dir(work: Path, model: str | Path | None) -> Path:
     return model_dir
 
 
+def _labels(image: str) -> dict[str, str]:
+    return (engine.require_image(image).get("Config") or {}).get("Labels") or {}
+
+
 def start_serving(run_id: str, image: str, model_dir: Path, env: dict[str, str] | None,
-                  pass_aws_credentials: bool = False, name: str = "serve") -> tuple[object, int, int]:
+                  pass_aws_credentials: bool = False, name: str = "serve",
+                  multi_model: str | None = None) -> tuple[object, int, int]:
     """Start `docker run IMAGE serve` with the model read-only; returns (container, host port, container port).
 
     An image with the bind-to-port label is told to listen on another port than 8080, proving it honours
-    SAGEMAKER_BIND_TO_PORT the way multi-container endpoints need.
+    SAGEMAKER_BIND_TO_PORT the way multi-container endpoints need. With *multi_model* (a model name) it runs
+    as a multi-model endpoint: SAGEMAKER_MULTI_MODEL=true and the model under the multi-model directory.
     """
-    info = engine.require_image(image)
-    labels = (info.get("Config") or {}).get("Labels") or {}
+    labels = _labels(image)
     port = BIND_TO_PORT_PROBE if labels.get(contract.LABEL_BIND_TO_PORT) == contract.CAPABILITY_TRUE else \
         contract.SERVING_PORT
-    platform = {contract.ENV_BIND_TO_PORT: str(port)} if port != contract.SERVING_PORT else {}
+    platform = {contract.ENV_BIND_TO_PORT: str(port), contract.ENV_SAFE_PORT_RANGE: SAFE_PORT_RANGE_PROBE} \
+        if port != contract.SERVING_PORT else {}
+    mount = contract.MODEL_DIR
+    if multi_model:
+        platform[contract.ENV_MULTI_MODEL] = contract.CAPABILITY_TRUE
+        mount = contract.multi_model_dir(multi_model)
     container = engine.create_container(
         run_id, image, [contract.SERVE_COMMAND], name=f"imagekit-{run_id}-{name}",
         environment=environment(platform, env, pass_aws_credentials),
-        volumes={str(model_dir): {"bind": str(contract.MODEL_DIR), "mode": "ro"}},
+        volumes={str(model_dir): {"bind": str(mount), "mode": "ro"}},
         ports={f"{port}/tcp": ("127.0.0.1", None)})
     container.start()
     return container, _host_port(container, port), port
@@ -163,6 +180,47 @@ def _invoke(report: Report, port: int, bodies: list[bytes], content_type: str | 
                                       "answer in the requested type, or 406 when it is not supported.")
         else:
             report.check(name, True, f"200, {headers['content-type']}, {len(answer)} bytes.")
+
+
+def _multi_model(report: Report, run_id: str, image: str, model_dir: Path, env: dict[str, str] | None,
+                 pass_aws_credentials: bool, startup_timeout: float, body: bytes, content_type: str | None) -> None:
+    """The image claims the multi-models capability: run it as a multi-model endpoint and walk the /models API."""
+    name = MULTI_MODEL_PROBE
+    container, port, inner = start_serving(run_id, image, model_dir, env, pass_aws_credentials, name="mme",
+                                           multi_model=name)
+    if not _wait_ready(report, container, port, startup_timeout, inner, check="serve.multi-model.ready"):
+        return
+    url, route = str(contract.multi_model_dir(name)), f"{contract.MODELS_ROUTE}/{name}"
+    load = json.dumps({"model_name": name, "url": url}).encode()
+    json_type = {"Content-Type": "application/json"}
+    steps = [  # (what SageMaker does, method, path, body, headers, the status the platform expects)
+        ("load", "POST", contract.MODELS_ROUTE, load, json_type, 200),
+        ("list", "GET", contract.MODELS_ROUTE, None, {}, 200),
+        ("describe", "GET", route, None, {}, 200),
+        ("invoke", "POST", f"{route}/invoke", body,
+         {**_headers(content_type, None), contract.HEADER_TARGET_MODEL: f"{name}.tar.gz"}, 200),
+        ("load again", "POST", contract.MODELS_ROUTE, load, json_type, 409),
+        ("unload", "DELETE", route, None, {}, 200),
+        ("describe unloaded", "GET", route, None, {}, 404),
+    ]
+    problems, listed = [], b""
+    for step, method, path, data, headers, expected in steps:
+        try:
+            status, _, answer = _request(port, method, path, data, headers)
+        except (OSError, http.client.HTTPException) as error:
+            status, answer = None, str(error).encode()
+        if step == "list":
+            listed = answer
+        if status != expected:
+            problems.append(f"{step} ({method} {path}) answered {status}, expected {expected}: "
+                            f"{answer[:200].decode('utf-8', 'replace')}")
+    if not problems and name.encode() not in listed:
+        problems.append(f"GET {contract.MODELS_ROUTE} did not list the loaded model: {listed[:200]!r}")
+    report.check("serve.multi-model", not problems,
+                 "; ".join(problems) + f". SageMaker would fail this multi-model endpoint. Log tail:\n"
+                 f"{log_tail(container)}" if problems else
+                 f"With {contract.ENV_MULTI_MODEL}=true the {contract.MODELS_ROUTE} API loaded, listed, invoked "
+                 "and unloaded the model, and refused a second load with 409.")
 
 
 def _acceptable(content_type: str, accept: str) -> bool:

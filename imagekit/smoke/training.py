@@ -25,10 +25,14 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
     The model of algo-1 is packed as model.tar.gz into *output* (kept) or a temp dir (removed), and its
     path is in report.data["model_archive"] when *output* is given.
     """
-    engine.require_image(image)
     channels = {name: _channel_dir(name, path) for name, path in (data or {}).items()}
     if instances < 1:
         raise ImagekitError(f"--instances must be at least 1, not {instances}.", "Use --instances 1 or more.")
+    if len(hyperparameters or {}) > contract.MAX_HYPERPARAMETERS:
+        raise ImagekitError(f"{len(hyperparameters)} hyperparameters were given; CreateTrainingJob accepts at most "
+                            f"{contract.MAX_HYPERPARAMETERS}.",
+                            "Group settings into one JSON-valued hyperparameter or a config file in a channel.")
+    engine.require_image(image)
     instance_type = instance_type or contract.DEFAULT_INSTANCE_TYPE
     report = Report(image, on_check=on_check)
     run_id = engine.new_run_id()

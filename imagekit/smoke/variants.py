@@ -33,6 +33,8 @@ WEIGHTS_ROUTE = "/_imagekit/weights"
 METRICS_ROUTE = "/_imagekit/metrics"
 FORWARDED_HEADERS = ("content-type", "accept", contract.HEADER_CUSTOM_ATTRIBUTES.lower(),
                      contract.HEADER_INFERENCE_ID.lower())
+LIMITED_HEADERS = ("Content-Type", "Accept", contract.HEADER_CUSTOM_ATTRIBUTES)
+OVERSIZED_DRAIN_FACTOR = 4
 SPLIT_SIGMAS = 4  # observed share may differ from weight ÷ sum by this many binomial standard deviations
 DEFAULT_REQUESTS = 200
 
@@ -106,6 +108,11 @@ class Router(ThreadingHTTPServer):
         return {name: variant.metrics() for name, variant in self.variants.items()}
 
 
+def _error(code: str, message: str, **fields: object) -> bytes:
+    """An error body shaped like the InvokeEndpoint API's."""
+    return json.dumps({"ErrorCode": code, "Message": message, **fields}).encode()
+
+
 class _RouterHandler(BaseHTTPRequestHandler):
     server: Router
 
@@ -129,7 +136,20 @@ class _RouterHandler(BaseHTTPRequestHandler):
             self._reply(404, b'{"error": "not found"}')
 
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        length = int(self.headers.get("Content-Length") or 0)
+        if self.path == contract.INVOCATIONS_ROUTE and length > contract.MAX_PAYLOAD_BYTES:
+            # InvokeEndpoint refuses it before any variant sees it. Read what is reasonable so the client gets
+            # the answer rather than a reset; hang up on anything bigger.
+            if length <= OVERSIZED_DRAIN_FACTOR * contract.MAX_PAYLOAD_BYTES:
+                while length > 0:
+                    chunk = self.rfile.read(min(length, 1 << 16))
+                    if not chunk:
+                        break
+                    length -= len(chunk)
+            self.close_connection = True
+            return self._reply(413, _error("ValidationError", "The request body is over the "
+                                           f"{contract.MAX_PAYLOAD_BYTES}-byte limit."), {"Connection": "close"})
+        body = self.rfile.read(length)
         if self.path == WEIGHTS_ROUTE:
             try:
                 self.server.set_weights(json.loads(body))
@@ -138,6 +158,13 @@ class _RouterHandler(BaseHTTPRequestHandler):
             return self._reply(200, json.dumps({n: v.weight for n, v in self.server.variants.items()}).encode())
         if self.path != contract.INVOCATIONS_ROUTE:
             return self._reply(404, b'{"error": "not found"}')
+        too_long = [name for name in LIMITED_HEADERS
+                    if len(self.headers.get(name) or "") > contract.MAX_HEADER_VALUE_CHARS]
+        if len(self.headers.get(contract.HEADER_INFERENCE_ID) or "") > contract.MAX_INFERENCE_ID_CHARS:
+            too_long.append(contract.HEADER_INFERENCE_ID)
+        if too_long:
+            return self._reply(400, _error("ValidationError", f"{', '.join(too_long)} is over InvokeEndpoint's "
+                                           "length limit."))
         started = time.perf_counter()
         target = self.headers.get(contract.HEADER_TARGET_VARIANT)
         variant = self.server.choose(target)
@@ -153,12 +180,23 @@ class _RouterHandler(BaseHTTPRequestHandler):
             answer = response.read()
             model_us = (time.perf_counter() - model_started) * 1e6
             status, content_type = response.status, response.getheader("Content-Type", "application/octet-stream")
+            attributes, answered = response.getheader(contract.HEADER_CUSTOM_ATTRIBUTES), True
         except (OSError, http.client.HTTPException) as error:
-            model_us, status, content_type = 0.0, 502, "application/json"
+            model_us, status, content_type, attributes, answered = 0.0, 502, "application/json", None, False
             answer = json.dumps({"error": f"variant {variant.name} did not answer: {error}"}).encode()
         finally:
             connection.close()
-        self._reply(status, answer, {"Content-Type": content_type, contract.HEADER_INVOKED_VARIANT: variant.name})
+        reply = {"Content-Type": content_type, contract.HEADER_INVOKED_VARIANT: variant.name}
+        if attributes:
+            reply[contract.HEADER_CUSTOM_ATTRIBUTES] = attributes
+        if answered and status >= 400:  # the caller sees the model's error as ModelError (424)
+            kind = "client" if status < 500 else "server"
+            self._reply(contract.MODEL_ERROR_STATUS,
+                        _error("ModelError", f"Received {kind} error ({status}) from primary",
+                               OriginalStatusCode=status, OriginalMessage=answer.decode("utf-8", "replace")),
+                        {**reply, "Content-Type": "application/json"})
+        else:
+            self._reply(status, answer, reply)
         with self.server.lock:
             variant.counts["invocations"] += 1
             variant.counts["4xx" if 400 <= status < 500 else "5xx" if status >= 500 else "ok"] += 1

@@ -26,5 +26,7 @@ def test_cpu_example_builds_and_passes_smoke(example: str, base_image: str) -> N
         report = run_all(tag, data={"training": project / "data" / "training"},
                          payloads=[project / "data" / "payload.csv"], content_type="text/csv")
         assert report.ok, report.failed()
+        # custom declares multi_models: its serve answers the /models API of a multi-model endpoint too
+        assert ("serve.multi-model" in [c.name for c in report.checks]) == (example == "custom")
     finally:
         engine.remove_image(tag)

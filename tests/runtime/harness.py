@@ -23,7 +23,8 @@ from imagekit.spec.model import Train
 class FakeImage:
     """An image filesystem under *root*: runtime tree, /opt/ml, code dir; helpers to start train/serve."""
 
-    def __init__(self, root: Path, config: RuntimeConfig, code: dict[str, str] | None = None) -> None:
+    def __init__(self, root: Path, config: RuntimeConfig, code: dict[str, str] | None = None,
+                 contract_overrides: dict[str, object] | None = None) -> None:
         self.root = root
         for relative, (data, mode) in build_context_files(config).items():
             target = root / relative.removeprefix(CONTEXT_TREE + "/")
@@ -35,6 +36,7 @@ class FakeImage:
         ml_root = str(contract.ML_ROOT)
         document["contract"] = {key: str(root) + value if isinstance(value, str) and value.startswith(ml_root)
                                 else value for key, value in document["contract"].items()}
+        document["contract"].update(contract_overrides or {})
         runtime_json.write_text(json.dumps(document))
         for name, text in (code or {}).items():
             self.write(contract.CODE_DIR / name, text)

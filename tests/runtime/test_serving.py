@@ -42,9 +42,10 @@ def transform_fn(model, body, content_type, accept):
 
 
 class Serving:
-    def __init__(self, tmp_path, source: str, env: dict[str, str] | None = None, workers: int | None = None):
+    def __init__(self, tmp_path, source: str, env: dict[str, str] | None = None, workers: int | None = None,
+                 code: dict[str, str] | None = None):
         self.image = FakeImage(tmp_path, RuntimeConfig(handler="inference", serve_workers=workers),
-                               {"inference.py": source})
+                               {"inference.py": source, **(code or {})})
         self.port = free_port()
         self.process = self.image.start("serve", {contract.ENV_BIND_TO_PORT: str(self.port), **(env or {})})
 
@@ -184,3 +185,62 @@ def test_handler_without_model_fn_is_refused(serving):
     server = serving("def predict_fn(data, model):\n    return data\n")
     assert server.process.wait(timeout=20) == 1
     assert "defines no model_fn" in server.process.stderr.read()
+
+
+def test_sagemaker_program_in_the_code_directory_replaces_the_handler(serving):
+    """Local mode mounts the submitted code at the code directory and names the module in SAGEMAKER_PROGRAM."""
+    server = serving(DEFAULTS_ONLY, env={contract.ENV_PROGRAM: "alt.py"}, code={"alt.py": TRANSFORM})
+    wait_ready(server.port, server.process)
+    assert server.post(b"abc", "text/plain")[2] == b"transformed:abc"
+
+
+PER_MODEL = """import json, os
+from pathlib import Path
+def model_fn(model_dir):
+    if (Path(model_dir) / "broken").exists():
+        raise ValueError("cannot read weights")
+    return json.loads((Path(model_dir) / "weights.json").read_text())
+def predict_fn(data, model):
+    return {"model": model["name"], "pid": os.getpid()}
+"""
+
+
+def test_multi_model_api_loads_lists_invokes_and_unloads(serving, tmp_path):
+    """SAGEMAKER_MULTI_MODEL=true: the /models API of multi-model endpoints, on one worker so loads are shared."""
+    urls = {}
+    for name in ("a", "b", "bad"):
+        urls[name] = tmp_path / "models" / name / "model"
+        urls[name].mkdir(parents=True)
+        (urls[name] / ("broken" if name == "bad" else "weights.json")).write_text(json.dumps({"name": name}))
+    server = serving(PER_MODEL, env={contract.ENV_MULTI_MODEL: contract.CAPABILITY_TRUE,
+                                     contract.ENV_MODEL_SERVER_WORKERS: "3"})
+    wait_ready(server.port, server.process)  # ready with no model: SageMaker loads them later
+
+    def call(method: str, path: str, document: dict | None = None, body: bytes | None = None):
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        data = json.dumps(document).encode() if document is not None else body
+        connection.request(method, path, body=data, headers={"Content-Type": "application/json"})
+        answer = connection.getresponse()
+        status, payload = answer.status, answer.read()
+        connection.close()
+        return status, json.loads(payload) if payload.startswith(b"{") else payload
+
+    models = contract.MODELS_ROUTE
+    for name in ("a", "b"):
+        assert call("POST", models, {"model_name": name, "url": str(urls[name])})[0] == 200
+    assert call("POST", models, {"model_name": "a", "url": str(urls["a"])})[0] == 409
+    status, error = call("POST", models, {"model_name": "bad", "url": str(urls["bad"])})
+    assert status == 500 and "cannot read weights" in error["message"]
+    assert call("POST", models, {"url": "x"})[0] == 400
+    assert call("GET", models) == (200, {"models": [{"modelName": "a", "modelUrl": str(urls["a"])},
+                                                    {"modelName": "b", "modelUrl": str(urls["b"])}]})
+    assert call("GET", f"{models}/b") == (200, {"modelName": "b", "modelUrl": str(urls["b"])})
+    answers = [call("POST", f"{models}/{name}/invoke", body=b"[1]")[1] for name in ("a", "b", "a")]
+    assert [a["model"] for a in answers] == ["a", "b", "a"]
+    assert len({a["pid"] for a in answers}) == 1  # one worker whatever SAGEMAKER_MODEL_SERVER_WORKERS says
+    assert call("DELETE", f"{models}/a")[0] == 200
+    assert call("DELETE", f"{models}/a")[0] == 404
+    assert call("GET", f"{models}/a")[0] == 404
+    assert call("POST", f"{models}/a/invoke", body=b"[1]")[0] == 404
+    assert call("POST", contract.INVOCATIONS_ROUTE, body=b"[1]")[0] == 404
+    assert server.stop() == 0

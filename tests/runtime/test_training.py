@@ -13,7 +13,8 @@ ECHO = """import json, os, sys
 from pathlib import Path
 Path(os.environ["SM_MODEL_DIR"]).mkdir(parents=True, exist_ok=True)
 seen = {"argv": sys.argv[1:], "cwd": os.getcwd(),
-        "env": {k: v for k, v in os.environ.items() if k.startswith("SM_") or k in ("CURRENT_HOST",)}}
+        "env": {k: v for k, v in os.environ.items()
+                if k.startswith("SM_") or k in ("CURRENT_HOST", "SAGEMAKER_JOB_NAME", "SAGEMAKER_REGION")}}
 (Path(os.environ["SM_MODEL_DIR"]) / "seen.json").write_text(json.dumps(seen))
 """
 
@@ -30,7 +31,9 @@ def test_hyperparameters_become_sorted_args_and_toolkit_env(tmp_path):
     image = script_image(tmp_path, ECHO, args=("--fixed", "1"))
     hps = {"lr": "0.1", "batch-size": "256", "b": "true", "name": "abc", "layers": "[1, 2]",
            "sagemaker_region": '"eu-west-1"'}
-    run = image.train(hps, channels=("training", "testing"), hosts=("algo-1", "algo-2"))
+    # Two hosts whose names resolve here: `train` waits for every peer's name before a multi-host run.
+    run = image.train(hps, channels=("training", "testing"), hosts=("localhost", "127.0.0.1"),
+                      env={contract.ENV_TRAINING_JOB_NAME: "job-1"})
     assert run.returncode == 0, run.stderr
     result = seen(image)
     assert result["argv"] == ["--fixed", "1", "-b", "True", "--batch-size", "256", "--layers", "[1, 2]",
@@ -43,14 +46,15 @@ def test_hyperparameters_become_sorted_args_and_toolkit_env(tmp_path):
     assert env["SM_FRAMEWORK_PARAMS"] == '{"sagemaker_region":"eu-west-1"}' and "SM_HP_SAGEMAKER_REGION" not in env
     assert env["SM_CHANNELS"] == '["testing","training"]'
     assert env["SM_CHANNEL_TRAINING"] == str(image.path(contract.channel_dir("training")))
-    assert env["SM_HOSTS"] == '["algo-1","algo-2"]' and env["SM_CURRENT_HOST"] == "algo-1"
-    assert env["CURRENT_HOST"] == "algo-1" and env["SM_NUM_GPUS"] == "0" and int(env["SM_NUM_CPUS"]) >= 1
+    assert env["SM_HOSTS"] == '["127.0.0.1","localhost"]' and env["SM_CURRENT_HOST"] == "localhost"
+    assert env["CURRENT_HOST"] == "localhost" and env["SM_NUM_GPUS"] == "0" and int(env["SM_NUM_CPUS"]) >= 1
+    assert env["SAGEMAKER_JOB_NAME"] == "job-1" and env["SAGEMAKER_REGION"] == "eu-west-1"
     assert env["SM_MODEL_DIR"] == str(image.path(contract.MODEL_DIR))
     assert env["SM_OUTPUT_DATA_DIR"] == str(image.path(contract.OUTPUT_DATA_DIR))
     assert env["SM_USER_ARGS"] == json.dumps(result["argv"][2:], separators=(",", ":"))
     assert env["SM_MODULE_NAME"] == "train" and env["SM_USER_ENTRY_POINT"] == "train.py"
     training_env = json.loads(env["SM_TRAINING_ENV"])
-    assert training_env["hosts"] == ["algo-1", "algo-2"] and training_env["hyperparameters"]["lr"] == 0.1
+    assert training_env["hosts"] == ["127.0.0.1", "localhost"] and training_env["hyperparameters"]["lr"] == 0.1
     assert result["cwd"] == str(image.path(contract.CODE_DIR))
     assert image.path(contract.SUCCESS_FILE).exists() and not image.path(contract.FAILURE_FILE).exists()
 
@@ -108,3 +112,38 @@ def test_no_training_entry_fails_clearly(tmp_path):
     run = image.train()
     assert run.returncode == 1
     assert "no training entry" in image.path(contract.FAILURE_FILE).read_text()
+
+
+def test_a_peer_that_never_resolves_fails_the_job_with_its_name(tmp_path):
+    image = FakeImage(tmp_path, RuntimeConfig(train=Train("script", "train.py", ())), {"train.py": ECHO},
+                      contract_overrides={"dns_wait_max_s": 1})
+    run = image.train(hosts=("localhost", "algo-9.invalid"))
+    assert run.returncode == 1
+    assert "algo-9.invalid did not resolve" in image.path(contract.FAILURE_FILE).read_text()
+    assert not image.path(contract.MODEL_DIR / "seen.json").exists()  # the program never started
+
+
+def test_a_program_that_cannot_start_still_writes_the_failure_file(tmp_path):
+    image = script_image(tmp_path, "#!/no/such/interpreter\n", name="run")
+    run = image.train()
+    assert run.returncode == 1
+    assert "FileNotFoundError" in image.path(contract.FAILURE_FILE).read_text()
+
+
+def test_a_non_executable_other_entry_is_made_executable_like_the_toolkit_does(tmp_path):
+    image = script_image(tmp_path, '#!/bin/sh\necho "$@" > "$SM_MODEL_DIR/ran"\n', name="run")
+    assert image.path(contract.CODE_DIR / "run").stat().st_mode & 0o111 == 0
+    run = image.train({"epochs": "2"})
+    assert run.returncode == 0, run.stderr
+    assert (image.path(contract.MODEL_DIR) / "ran").read_text() == "--epochs 2\n"
+
+
+def test_current_host_missing_from_hosts_is_a_clear_failure(tmp_path):
+    image = FakeImage(tmp_path, RuntimeConfig(train=Train("script", "train.py", ()), distribution="torchrun"),
+                      {"train.py": ECHO})
+    image.write(contract.HYPERPARAMETERS_FILE, "{}")
+    image.write(contract.RESOURCE_CONFIG_FILE, json.dumps({"current_host": "algo-3", "hosts": ["localhost"]}))
+    process = image.start("train")
+    process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "current_host 'algo-3' is not among the hosts" in image.path(contract.FAILURE_FILE).read_text()

@@ -66,3 +66,10 @@ def test_unknown_instance_type_is_a_usage_error(probe_image: str) -> None:
     with pytest.raises(ImagekitError, match="Unknown instance type") as error:
         train(probe_image, instance_type="ml.nope.large")
     assert error.value.exit_code == 2
+
+
+def test_more_hyperparameters_than_create_training_job_accepts_is_a_usage_error() -> None:
+    too_many = {f"hp{i}": "1" for i in range(contract.MAX_HYPERPARAMETERS + 1)}
+    with pytest.raises(ImagekitError, match=f"at most {contract.MAX_HYPERPARAMETERS}") as error:
+        train("any-image:never-looked-up", hyperparameters=too_many)  # refused before the engine is asked
+    assert error.value.exit_code == 2

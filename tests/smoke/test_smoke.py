@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from imagekit import engine, smoke
+from imagekit import contract, engine, smoke
 
 TRAIN = r'''#!/usr/bin/env python3
 import json, os, signal, socket, sys, time
@@ -144,6 +144,15 @@ def test_train_timeout_sigterm_honoured_and_ignored(image: str, data: dict) -> N
 def test_serve_failures_are_reported_as_exactly_that(image: str, mode: str, failed: list[str]) -> None:
     report = smoke.serve(image, env={"MODE": mode}, startup_timeout=4, stop_grace=2)
     assert report.failed() == failed, report.to_json()
+
+
+def test_an_image_claiming_multi_models_without_the_models_api_fails_that_check(module_image) -> None:
+    claims = module_image(f"FROM {{base}}\nCOPY train serve /usr/local/bin/\n"
+                          f"LABEL {contract.LABEL_MULTI_MODELS}={contract.CAPABILITY_TRUE}\n",
+                          {"train": TRAIN, "serve": SERVE})
+    report = smoke.serve(claims, startup_timeout=4, stop_grace=2)
+    assert report.failed() == ["serve.multi-model"], report.to_json()
+    assert f"GET {contract.MODELS_ROUTE}" in next(c.detail for c in report.checks if c.name == "serve.multi-model")
 
 
 def test_a_response_in_another_type_than_accept_asks_for_fails(image: str) -> None:

@@ -26,8 +26,9 @@ COPY imagekit-runtime/ /
 COPY code/ /opt/ml/code/
 WORKDIR /opt/ml/code
 LABEL "com.amazonaws.sagemaker.capabilities.accept-bind-to-port"="true" \
+      "com.amazonaws.sagemaker.capabilities.multi-models"="true" \
       "io.imagekit.generator"="imagekit 0.1.0" \
-      "io.imagekit.spec.sha256"="7100e97d01e97b56b76f9d6c60dc98ab05ac6deb44bde23ab9bdac1d17e78f2e" \
+      "io.imagekit.spec.sha256"="0a824fc6dad14eb6fa5dd171bb1114102e9e122047b3a5a172787e1eb1c3cb3b" \
       "org.opencontainers.image.authors"="ml-team@example.com" \
       "org.opencontainers.image.base.name"="python:3.11-slim-bookworm" \
       "org.opencontainers.image.title"="custom"

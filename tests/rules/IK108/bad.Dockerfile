@@ -4,3 +4,5 @@ FROM python:3.11-slim
 LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=yes
 # expect: IK108
 LABEL com.amazonaws.sagemaker.capabilities.multi-model=true
+# expect: IK108
+LABEL com.amazonaws.sagemaker.capabilities.multi-models=True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from imagekit import contract
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import SAGEMAKER_PROFILES, DockerfileContext
 
@@ -32,7 +33,8 @@ RULE = Rule(
     summary="The final ENTRYPOINT uses shell form, which drops `train`/`serve` and SIGTERM.",
     rationale="SageMaker starts the container as `docker run IMAGE train` (or `serve`). With a shell-form "
     "ENTRYPOINT Docker runs `/bin/sh -c '<your text>'` and the extra argument is lost; /bin/sh also becomes "
-    "PID 1 and does not forward SIGTERM, so the 120 s (training) or 30 s (serving) stop window ends in SIGKILL.",
+    f"PID 1 and does not forward SIGTERM, so the {contract.TRAIN_STOP_GRACE_S:g} s (training) or "
+    f"{contract.SERVE_STOP_GRACE_S:g} s (serving) stop window ends in SIGKILL.",
     fix='Write ENTRYPOINT as a JSON array, e.g. ENTRYPOINT ["python", "-m", "app"].',
     check=check,
     example_bad="FROM python:3.11-slim\nENTRYPOINT python -m app\n",

@@ -6,6 +6,7 @@ import posixpath
 import re
 from typing import Iterator
 
+from imagekit import contract
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import (
     SAGEMAKER_PROFILES,
@@ -19,7 +20,7 @@ from imagekit.lint.rules.dockerfile._common import (
 _STANDARD_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 _MANAGED_BASES = re.compile(r"\.dkr\.ecr\.|sagemaker|deep-learning-containers", re.I)
 # sagemaker-training and the framework toolkits built on it install a `train` console script.
-_TOOLKIT_PROVIDES = {"train": re.compile(r"^sagemaker[-_]([a-z0-9]+[-_])?training\b", re.I)}
+_TOOLKIT_PROVIDES = {contract.TRAIN_COMMAND: re.compile(r"^sagemaker[-_]([a-z0-9]+[-_])?training\b", re.I)}
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:

@@ -1,4 +1,4 @@
-"""IK105: SAGEMAKER_PROGRAM names a file nothing copies into /opt/ml/code."""
+"""IK105: the training entry-point variable names a file nothing copies into the toolkit's code directory."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
     if not final:
         return
     program = final.env.get(contract.ENV_PROGRAM, "").strip()
-    if not program or final.env.get(contract.ENV_SUBMIT_DIRECTORY):
-        return  # code downloaded from SAGEMAKER_SUBMIT_DIRECTORY at run time
+    if not program:
+        return
+    # No exception for an ENV of the submit-directory variable: the training toolkit overwrites it from the
+    # submit-directory hyperparameter (reference §2.1 #3), so the code directory is the only place that counts.
     instructions = final.all_instructions()
     target = posixpath.join(_CODE_DIR, program)
     for ins in instructions:
@@ -48,8 +50,10 @@ RULE = Rule(
     target="dockerfile",
     summary=f"{contract.ENV_PROGRAM} is set but no COPY/ADD into {_CODE_DIR} can provide it.",
     rationale=f"The sagemaker-training toolkit runs {_CODE_DIR}/${contract.ENV_PROGRAM}. If the image does not "
-    "contain it (and SAGEMAKER_SUBMIT_DIRECTORY does not point at code to download), the job fails with a "
-    "framework error after the instance has started.",
+    f"contain it (and no `{contract.HP_SUBMIT_DIRECTORY}` hyperparameter uploads code at run time), the job fails "
+    "with a framework error after the instance has started. An ENV "
+    f"{contract.ENV_SUBMIT_DIRECTORY} in the image does not help: the toolkit overwrites it from that "
+    "hyperparameter.",
     fix=f"COPY the script into {_CODE_DIR}, or point {contract.ENV_PROGRAM} at a file that is copied there.",
     check=check,
     example_bad=f"FROM python:3.11-slim\nENV {contract.ENV_PROGRAM}=train.py\nCOPY train.py /opt/app/\n",

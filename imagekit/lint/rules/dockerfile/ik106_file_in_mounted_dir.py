@@ -29,10 +29,11 @@ RULE = Rule(
     severity=Severity.WARNING,
     profiles=SAGEMAKER_PROFILES,
     target="dockerfile",
-    summary="COPY/ADD into a /opt/ml directory that SageMaker mounts at run time.",
+    summary=f"COPY/ADD into a {contract.ML_ROOT} directory that SageMaker mounts at run time.",
     rationale=f"SageMaker mounts {_MOUNTS} when a job or endpoint starts, hiding whatever the image put there. "
     "A model or config baked into those paths works in `docker run` and vanishes in production.",
-    fix="Put files elsewhere (e.g. /opt/program, or /opt/ml/code for toolkit code) and read the mounts at run time.",
+    fix=f"Put files elsewhere (e.g. /opt/program, or {contract.CODE_DIR} for toolkit code) and read the mounts at "
+    "run time.",
     check=check,
     example_bad=f"FROM python:3.11-slim\nCOPY model.pt {contract.MODEL_DIR}/model.pt\n",
     example_good="FROM python:3.11-slim\nCOPY model.pt /opt/program/model.pt\n",

@@ -14,7 +14,8 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
         for word in ins.expanded.split():
             port = word.split("/", 1)[0]
             if port.isdigit() and int(port) != contract.SERVING_PORT:
-                yield Problem(f"EXPOSE {word}: SageMaker sends /ping and /invocations to port "
+                yield Problem(f"EXPOSE {word}: SageMaker sends {contract.PING_ROUTE} and "
+                              f"{contract.INVOCATIONS_ROUTE} to port "
                               f"{contract.SERVING_PORT} only; is the server listening there?", ins.line, ins.column)
 
 

@@ -18,7 +18,7 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
             if key not in contract.CAPABILITY_LABELS:
                 yield Problem(f"Unknown SageMaker capability label {key}; known: "
                               f"{', '.join(contract.CAPABILITY_LABELS)}.", ins.line, ins.column)
-            elif value.strip().lower() != contract.CAPABILITY_TRUE:
+            elif value != contract.CAPABILITY_TRUE:
                 yield Problem(f"{key}={value!r}: SageMaker only recognises the value "
                               f"{contract.CAPABILITY_TRUE!r}; omit the label to leave the capability off.",
                               ins.line, ins.column)
@@ -30,12 +30,15 @@ RULE = Rule(
     severity=Severity.ERROR,
     profiles=(contract.SERVE_COMMAND,),
     target="dockerfile",
-    summary="A com.amazonaws.sagemaker.capabilities.* label has an unknown key or a value other than true.",
+    summary=f"A {contract.CAPABILITY_LABEL_PREFIX}* label has an unknown key or a value other than "
+    f"{contract.CAPABILITY_TRUE}.",
     rationale="Multi-container endpoints, inference pipelines and multi-model endpoints check these labels "
-    "literally. A misspelt key or a value like `True` or `yes` means the capability is off and endpoint "
+    f"literally. A misspelt key or any value other than the exact lower-case `{contract.CAPABILITY_TRUE}` "
+    "(`True`, `TRUE`, `yes`) means the capability is off and endpoint "
     "creation fails or the server is reached on the wrong port.",
-    fix=f"Use exactly {contract.LABEL_BIND_TO_PORT}=true or {contract.LABEL_MULTI_MODELS}=true.",
+    fix=f"Use exactly {contract.LABEL_BIND_TO_PORT}={contract.CAPABILITY_TRUE} or "
+    f"{contract.LABEL_MULTI_MODELS}={contract.CAPABILITY_TRUE}.",
     check=check,
     example_bad=f"FROM python:3.11-slim\nLABEL {contract.LABEL_BIND_TO_PORT}=yes\n",
-    example_good=f"FROM python:3.11-slim\nLABEL {contract.LABEL_BIND_TO_PORT}=true\n",
+    example_good=f"FROM python:3.11-slim\nLABEL {contract.LABEL_BIND_TO_PORT}={contract.CAPABILITY_TRUE}\n",
 )

@@ -14,7 +14,7 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
     if final and final.user_instruction and not contract.is_root_user(final.user):
         ins = final.user_instruction
         yield Problem(f"The image runs as USER {final.user}, but SageMaker expects containers to run as root: "
-                      "writes to /opt/ml/model and /opt/ml/output can fail.", ins.line, ins.column)
+                      f"writes to {contract.MODEL_DIR} and {contract.OUTPUT_DIR} can fail.", ins.line, ins.column)
 
 
 RULE = Rule(

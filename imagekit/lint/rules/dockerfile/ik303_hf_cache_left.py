@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from imagekit import contract
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, runs
 
@@ -34,7 +35,8 @@ RULE = Rule(
     summary="A RUN downloads from the Hugging Face Hub into the hub cache instead of a plain directory.",
     rationale="Baking weights is sometimes right, but the hub cache stores blobs, symlinks and lock files "
     "under the build user's home, so the model is hard to find, easy to download twice and partial downloads "
-    "stay in the layer. Download into an explicit directory instead (or fetch at run time into /opt/ml/model).",
+    f"stay in the layer. Download into an explicit directory instead (or fetch at run time into "
+    f"{contract.MODEL_DIR}).",
     fix="Use `hf download REPO --local-dir /opt/models/NAME` (or snapshot_download(local_dir=...)).",
     check=check,
     example_bad="FROM python:3.11-slim\nRUN huggingface-cli download org/model\n",

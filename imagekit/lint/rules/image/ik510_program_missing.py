@@ -1,4 +1,4 @@
-"""IK510: SAGEMAKER_PROGRAM names a script that is not in the image's code directory."""
+"""IK510: the training entry-point variable names a script that is not in the image's code directory."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
     program = env.get(contract.ENV_PROGRAM)
     if not program:
         return
-    submit = env.get(contract.ENV_SUBMIT_DIRECTORY, "")
-    code_dir = submit if submit.startswith("/") else str(contract.CODE_DIR)
-    path, entry, why = ctx.image.resolve(posixpath.join(code_dir, program))
+    # An ENV of the submit-directory variable does not move the code: the training toolkit overwrites it from the
+    # submit-directory hyperparameter (reference §2.1 #3), so only the code directory counts.
+    path, entry, why = ctx.image.resolve(posixpath.join(str(contract.CODE_DIR), program))
     if entry is None or entry.kind != "file":
         yield Problem(f"{contract.ENV_PROGRAM}={program} but {path} is not a file in the image"
                       f" ({why or 'not a regular file'}); the training toolkit will fail to start it.", path=path)
@@ -31,9 +31,11 @@ RULE = Rule(
     severity=Severity.ERROR,
     profiles=(contract.TRAIN_COMMAND,),
     target="image",
-    summary="SAGEMAKER_PROGRAM names a script that is not a readable file in /opt/ml/code (or the submit directory).",
-    rationale="The training toolkit runs SAGEMAKER_PROGRAM from /opt/ml/code unless a submit directory is given. "
-    "When the script is not baked in (and no source_dir is uploaded), the job fails at start.",
-    fix="COPY the script into /opt/ml/code, or fix the SAGEMAKER_PROGRAM value.",
+    summary=f"{contract.ENV_PROGRAM} names a script that is not a readable file in {contract.CODE_DIR}.",
+    rationale=f"The training toolkit runs {contract.ENV_PROGRAM} from {contract.CODE_DIR}. When the script is not "
+    f"baked in (and no source_dir is uploaded through the `{contract.HP_SUBMIT_DIRECTORY}` hyperparameter), the job "
+    f"fails at start. An ENV {contract.ENV_SUBMIT_DIRECTORY} in the image changes nothing: the toolkit overwrites "
+    "it from that hyperparameter.",
+    fix=f"COPY the script into {contract.CODE_DIR}, or fix the {contract.ENV_PROGRAM} value.",
     check=check,
 )

@@ -1,4 +1,4 @@
-"""IK511: files baked into an /opt/ml directory that SageMaker mounts over at run time."""
+"""IK511: files baked into a directory that SageMaker mounts over at run time."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from typing import Iterator
 from imagekit import contract
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES, files_under, human, listing
+
+# Written like /opt/ml/{input,model,...} when every mount sits directly under the ML root, as they do today.
+_MOUNTS = (f"{contract.ML_ROOT}/{{{','.join(d.name for d in contract.MOUNTED_DIRS)}}}"
+           if all(d.parent == contract.ML_ROOT for d in contract.MOUNTED_DIRS)
+           else ", ".join(str(d) for d in contract.MOUNTED_DIRS))
 
 
 def check(ctx) -> Iterator[Problem]:
@@ -24,9 +29,9 @@ RULE = Rule(
     severity=Severity.WARNING,
     profiles=SAGEMAKER_PROFILES,
     target="image",
-    summary="The image has files in /opt/ml/{input,model,output,checkpoints}, which are replaced at run time.",
+    summary=f"The image has files in {_MOUNTS}, which are replaced at run time.",
     rationale="SageMaker mounts the job's data, model and output over these directories; whatever the image put "
-    "there is hidden. A model baked into /opt/ml/model works locally and vanishes on an endpoint.",
-    fix="Put code in /opt/ml/code or /opt/program and model files elsewhere, loaded from the path you choose.",
+    f"there is hidden. A model baked into {contract.MODEL_DIR} works locally and vanishes on an endpoint.",
+    fix=f"Put code in {contract.CODE_DIR} or /opt/program and model files elsewhere, loaded from the path you choose.",
     check=check,
 )

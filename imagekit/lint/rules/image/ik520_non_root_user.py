@@ -12,7 +12,8 @@ from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES
 def check(ctx) -> Iterator[Problem]:
     user = ctx.image.user()
     if not contract.is_root_user(user):
-        yield Problem(f"The image runs as user {user!r}; SageMaker mounts /opt/ml owned by root and expects the "
+        yield Problem(f"The image runs as user {user!r}; SageMaker mounts {contract.ML_ROOT} owned by root and "
+                      "expects the "
                       "container to write there as root.")
 
 
@@ -23,8 +24,9 @@ RULE = Rule(
     profiles=SAGEMAKER_PROFILES,
     target="image",
     summary="The image config's User is not root, which SageMaker training and hosting expect.",
-    rationale="/opt/ml/model, /opt/ml/output and /opt/ml/checkpoints are mounted root-owned; a non-root process "
-    "cannot write the model or the failure file, and the job fails late.",
-    fix="Remove the final USER instruction, or make sure the user can write every /opt/ml directory it needs.",
+    rationale=f"{contract.MODEL_DIR}, {contract.OUTPUT_DIR} and {contract.CHECKPOINTS_DIR} are mounted root-owned; "
+    "a non-root process cannot write the model or the failure file, and the job fails late.",
+    fix="Remove the final USER instruction, or make sure the user can write every "
+    f"{contract.ML_ROOT} directory it needs.",
     check=check,
 )

@@ -1,4 +1,4 @@
-"""IK521: a SageMaker capability label the platform does not know, or with a value other than true."""
+"""IK521: a SageMaker capability label the platform does not know, or with a value other than the one it accepts."""
 
 from __future__ import annotations
 
@@ -25,10 +25,11 @@ RULE = Rule(
     severity=Severity.ERROR,
     profiles=(contract.SERVE_COMMAND,),
     target="image",
-    summary="A com.amazonaws.sagemaker.capabilities.* label has an unknown key or a value other than `true`.",
+    summary=f"A {contract.CAPABILITY_LABEL_PREFIX}* label has an unknown key or a value other than "
+    f"`{contract.CAPABILITY_TRUE}`.",
     rationale="A misspelt key or a value such as `True` is silently ignored: the endpoint then never gets "
-    "SAGEMAKER_BIND_TO_PORT or multi-model mode, and fails in ways that look unrelated.",
-    fix="Use exactly com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true or "
-    "com.amazonaws.sagemaker.capabilities.multi-models=true.",
+    f"{contract.ENV_BIND_TO_PORT} or multi-model mode, and fails in ways that look unrelated.",
+    fix=f"Use exactly {contract.LABEL_BIND_TO_PORT}={contract.CAPABILITY_TRUE} or "
+    f"{contract.LABEL_MULTI_MODELS}={contract.CAPABILITY_TRUE}.",
     check=check,
 )

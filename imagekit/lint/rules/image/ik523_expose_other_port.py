@@ -1,4 +1,4 @@
-"""IK523: a serving image exposes ports other than 8080."""
+"""IK523: a serving image exposes ports other than the serving port."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def check(ctx) -> Iterator[Problem]:
     others = [port for port in ports if port.split("/")[0] != str(contract.SERVING_PORT)]
     if others:
         yield Problem(f"The image exposes {', '.join(others)}; SageMaker only sends traffic to port "
-                      f"{contract.SERVING_PORT} (or SAGEMAKER_BIND_TO_PORT with the bind-to-port label).")
+                      f"{contract.SERVING_PORT} (or {contract.ENV_BIND_TO_PORT} with the bind-to-port label).")
 
 
 RULE = Rule(
@@ -22,8 +22,11 @@ RULE = Rule(
     severity=Severity.INFO,
     profiles=(contract.SERVE_COMMAND,),
     target="image",
-    summary="The image exposes a port other than 8080; SageMaker ignores EXPOSE and only uses 8080.",
-    rationale="EXPOSE is documentation; a server listening only on the exposed port never answers /ping.",
-    fix="Listen on 8080 (or on SAGEMAKER_BIND_TO_PORT when the image carries the bind-to-port label).",
+    summary=f"The image exposes a port other than {contract.SERVING_PORT}; SageMaker ignores EXPOSE and only uses "
+    f"{contract.SERVING_PORT}.",
+    rationale="EXPOSE is documentation; a server listening only on the exposed port never answers "
+    f"{contract.PING_ROUTE}.",
+    fix=f"Listen on {contract.SERVING_PORT} (or on {contract.ENV_BIND_TO_PORT} when the image carries the "
+    "bind-to-port label).",
     check=check,
 )

@@ -22,8 +22,9 @@ RULE = Rule(
     severity=Severity.INFO,
     profiles=SAGEMAKER_PROFILES,
     target="image",
-    summary="HEALTHCHECK is set, but SageMaker ignores it and health-checks with GET /ping.",
-    rationale="Readiness logic placed in HEALTHCHECK never runs on SageMaker; it belongs behind /ping.",
-    fix="Answer /ping with 200 only when the model is loaded; the HEALTHCHECK can go.",
+    summary=f"HEALTHCHECK is set, but SageMaker ignores it and health-checks with GET {contract.PING_ROUTE}.",
+    rationale="Readiness logic placed in HEALTHCHECK never runs on SageMaker; it belongs behind "
+    f"{contract.PING_ROUTE}.",
+    fix=f"Answer {contract.PING_ROUTE} with 200 only when the model is loaded; the HEALTHCHECK can go.",
     check=check,
 )

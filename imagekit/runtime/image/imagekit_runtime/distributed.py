@@ -1,8 +1,8 @@
 """`distribution: torchrun`: one torchrun agent per host, algo-1 (the first sorted host) as the master.
 
 nnodes, the node rank and the master address come from resourceconfig.json. Peers can start seconds apart and
-their names resolve only once their containers are up, so every host name is resolved with backoff (the
-toolkit waits up to 15 minutes) before torchrun starts.
+their names resolve only once their containers are up, so `train` resolves every host name with backoff (the
+toolkit waits up to 15 minutes) before any multi-host program starts.
 """
 
 import os
@@ -35,8 +35,8 @@ def wait_for_hosts(hosts, deadline_s):
 def torchrun_command(env, program, args):
     """argv running *program* ([script] or ["-m", module]) under torchrun on this host; exports the backend."""
     hosts, current = env["hosts"], env["current_host"]
-    if len(hosts) > 1:
-        wait_for_hosts(hosts, C["dns_wait_max_s"])
+    if current not in hosts:
+        raise RuntimeError(f"current_host {current!r} is not among the hosts {hosts} in resourceconfig.json")
     gpus = env["num_gpus"]
     os.environ[C["env_dist_backend"]] = "nccl" if gpus else "gloo"
     return [sys.executable, "-m", "torch.distributed.run",

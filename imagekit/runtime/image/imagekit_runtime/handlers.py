@@ -14,7 +14,7 @@ import json
 import os
 import sys
 
-from imagekit_runtime.config import C
+from imagekit_runtime.config import C, log
 
 JSON, CSV, NPY = "application/json", "text/csv", "application/x-npy"
 TEXT_TYPES = (JSON, CSV)
@@ -108,9 +108,16 @@ class Handler:
 
     def __init__(self, module_name):
         program = os.environ.get(C["env_program"], "")
-        if program and os.path.isfile(os.path.join(C["model_code_dir"], program)):
-            sys.path.insert(0, C["model_code_dir"])  # the toolkit's place for code shipped with the model
-            module_name = program[:-3] if program.endswith(".py") else program
+        if program:
+            # Code shipped with the model (the toolkit's place), else the image's or local mode's code directory.
+            where = next((d for d in (C["model_code_dir"], C["code_dir"]) if os.path.isfile(os.path.join(d, program))),
+                         None)
+            if where is None:
+                log(f"{C['env_program']}={program} is in neither {C['model_code_dir']} nor {C['code_dir']}; "
+                    f"using {module_name or 'no handler'}")
+            else:
+                sys.path.insert(0, where)
+                module_name = program[:-3] if program.endswith(".py") else program
         if not module_name:
             raise RuntimeError("this image has no serving handler: set `serve.handler` in imagekit.yaml")
         sys.path.insert(1, C["code_dir"])

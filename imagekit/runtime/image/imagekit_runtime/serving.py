@@ -2,7 +2,8 @@
 
 A pre-fork server: the master binds the port and forks SAGEMAKER_MODEL_SERVER_WORKERS workers (default
 `serve.workers` from the spec, else 1); each loads the model in the background and answers /ping with 200
-only once it has. /invocations runs the handler; bodies over SAGEMAKER_MAX_PAYLOAD_IN_MB (6 MB) get 413 and
+only once it has (with SAGEMAKER_MULTI_MODEL=true: one worker, and the multi-model API of /models instead of
+the model in /opt/ml/model). /invocations runs the handler; bodies over SAGEMAKER_MAX_PAYLOAD_IN_MB (6 MB) get 413 and
 are never handed to the handler; custom attributes are echoed; unknown headers are ignored. SIGTERM stops accepting,
 lets in-flight requests finish and exits well within the platform's 30 s grace. A worker that cannot load
 the model stops the container (exit 1) so the failure shows at once instead of as a ping timeout.
@@ -17,6 +18,7 @@ import sys
 import threading
 import time
 import traceback
+import urllib.parse
 
 from imagekit_runtime.config import CONFIG, C, log
 from imagekit_runtime.handlers import Handler, HandlerError, choose_accept
@@ -25,6 +27,7 @@ LOAD_FAILED = 3  # worker exit code: the model or handler could not be loaded
 IDLE_CONNECTION_S = 5.0  # keep-alive connections idle this long are closed, so a drain never waits on them
 DRAIN_MARGIN_S = 5.0
 DRAIN_LIMIT_FACTOR = 4  # bodies up to 4x the limit are read and dropped so the client gets its 413 cleanly
+LOADING = object()  # multi-model mode: a model whose model_fn is still running
 
 
 def _env_int(name, default):
@@ -36,13 +39,22 @@ def _env_int(name, default):
         return default
 
 
-class Worker:
-    """One worker's model and handler; *ready* is set once model_fn has returned."""
+def multi_model_mode():
+    """SageMaker sets SAGEMAKER_MULTI_MODEL=true on multi-model endpoints (images with the multi-models label)."""
+    return os.environ.get(C["env_multi_model"], "") == C["capability_true"]
 
-    def __init__(self):
+
+class Worker:
+    """One worker's handler and model(s); *ready* is set once model_fn has returned (or, for MME, once the
+    handler is imported: models then come and go through the /models API)."""
+
+    def __init__(self, multi_model=False):
         self.ready = threading.Event()
         self.handler = self.model = None
         self.stopping = False
+        self.multi_model = multi_model
+        self.models = {}  # multi-model mode: name -> (url, model)
+        self.models_lock = threading.Lock()
         self.max_payload = _env_int(C["env_max_payload_mb"], C["max_payload_mb"]) * 1024 * 1024
         self.default_accept = os.environ.get(C["env_default_accept"]) or C["default_accept"]
 
@@ -50,14 +62,18 @@ class Worker:
         try:
             self.handler = Handler(CONFIG.get("handler"))
             started = time.monotonic()
-            self.model = self.handler.load(C["model_dir"])
+            if not self.multi_model:
+                self.model = self.handler.load(C["model_dir"])
         except BaseException:
             traceback.print_exc()
             log(f"worker {os.getpid()} could not load the model; stopping the container")
             sys.stderr.flush()
             os._exit(LOAD_FAILED)
-        log(f"worker {os.getpid()} loaded the model with {self.handler.name}.model_fn in "
-            f"{time.monotonic() - started:.1f} s")
+        if self.multi_model:
+            log(f"multi-model mode: {self.handler.name} imported; models load through POST {C['models_route']}")
+        else:
+            log(f"worker {os.getpid()} loaded the model with {self.handler.name}.model_fn in "
+                f"{time.monotonic() - started:.1f} s")
         self.ready.set()
 
 
@@ -95,8 +111,31 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
                 break
             length -= len(chunk)
 
+    def _json(self, status, document):
+        self._answer(status, json.dumps(document), "application/json")
+
+    def _model_name(self, path, suffix=""):
+        """The <name> of /models/<name>[suffix], or None."""
+        prefix = C["models_route"] + "/"
+        if not (path.startswith(prefix) and path.endswith(suffix)):
+            return None
+        name = urllib.parse.unquote(path[len(prefix):len(path) - len(suffix)])
+        return name if name and "/" not in name else None
+
     def do_GET(self):
         path = self.path.split("?")[0]
+        if self.worker.multi_model and path == C["models_route"]:
+            with self.worker.models_lock:
+                listed = [{"modelName": n, "modelUrl": u} for n, (u, model) in sorted(self.worker.models.items())
+                          if model is not LOADING]
+            return self._json(200, {"models": listed})
+        name = self._model_name(path) if self.worker.multi_model else None
+        if name is not None:
+            with self.worker.models_lock:
+                entry = self.worker.models.get(name)
+            if entry is None or entry[1] is LOADING:
+                return self._json(404, {"message": f"model {name} is not loaded"})
+            return self._json(200, {"modelName": name, "modelUrl": entry[0]})
         if path == C["ping_route"]:
             self._answer(200 if self.worker.ready.is_set() else 503, b"" if self.worker.ready.is_set()
                          else b"loading the model\n")
@@ -124,16 +163,66 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
             self._discard(int(length))  # a client still sending its body would see a reset, not the 413
             return self._answer(413, message)
         body = self.rfile.read(int(length))
-        if path != C["invocations_route"]:
-            return self._answer(404, f"no route {path}\n")
         if not self.worker.ready.wait(timeout=C["invocation_timeout_s"]):  # another worker answered /ping first
             return self._answer(503, b"the model is still loading\n")
+        if self.worker.multi_model:
+            return self._multi_model_post(path, body)
+        if path != C["invocations_route"]:
+            return self._answer(404, f"no route {path}\n")
+        self._invoke(self.worker.model, body)
+
+    def do_DELETE(self):
+        name = self._model_name(self.path.split("?")[0]) if self.worker.multi_model else None
+        if name is None:
+            return self._answer(404, f"no route {self.path}\n")
+        with self.worker.models_lock:
+            entry = self.worker.models.pop(name, None)
+        if entry is None:
+            return self._json(404, {"message": f"model {name} is not loaded"})
+        log(f"unloaded model {name}")
+        self._json(200, {"status": f"Model {name} unloaded"})
+
+    def _multi_model_post(self, path, body):
+        """POST /models loads a model (409 if loaded, 507 out of memory); POST /models/<name>/invoke runs it."""
+        if path == C["models_route"]:
+            try:
+                request = json.loads(body)
+                name, url = request["model_name"], request["url"]
+            except (ValueError, TypeError, KeyError):
+                return self._json(400, {"message": 'expected {"model_name": ..., "url": ...}'})
+            with self.worker.models_lock:  # a placeholder claims the name while model_fn runs unlocked
+                if name in self.worker.models:
+                    return self._json(409, {"message": f"model {name} is already loaded"})
+                self.worker.models[name] = (url, LOADING)
+            try:
+                model = self.worker.handler.load(url)
+            except BaseException as error:  # the user's model_fn
+                with self.worker.models_lock:
+                    del self.worker.models[name]
+                if isinstance(error, MemoryError):
+                    return self._json(507, {"message": f"out of memory loading {name}"})
+                traceback.print_exc()
+                return self._json(500, {"message": f"{type(error).__name__}: {error}"})
+            with self.worker.models_lock:
+                self.worker.models[name] = (url, model)
+            log(f"loaded model {name} from {url}")
+            return self._json(200, {"status": f"Model {name} loaded"})
+        name = self._model_name(path, "/invoke")
+        if name is None:
+            return self._answer(404, f"no route {path} in multi-model mode; use {C['models_route']}/NAME/invoke\n")
+        with self.worker.models_lock:
+            entry = self.worker.models.get(name)
+        if entry is None or entry[1] is LOADING:
+            return self._json(404, {"message": f"model {name} is not loaded"})
+        self._invoke(entry[1], body)
+
+    def _invoke(self, model, body):
         content_type = self.headers.get("Content-Type") or C["default_accept"]
         accept = choose_accept(self.headers.get("Accept"), self.worker.default_accept)
         attributes = self.headers.get(C["header_custom_attributes"])
         extra = [(C["header_custom_attributes"], attributes)] if attributes else []
         try:
-            data, kind = self.worker.handler.invoke(self.worker.model, body, content_type, accept)
+            data, kind = self.worker.handler.invoke(model, body, content_type, accept)
         except HandlerError as error:
             return self._answer(error.status, f"{error}\n", extra=extra)
         except Exception as error:  # the user's code: answer 500 and keep serving, like the toolkit
@@ -154,7 +243,7 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 def run_worker(sock, workers):
-    worker = Worker()
+    worker = Worker(multi_model=multi_model_mode())
     server = Server(sock, worker, workers)
 
     def stop(_signum, _frame):
@@ -172,6 +261,9 @@ def run_worker(sock, workers):
 def main():
     port = _env_int(C["env_bind_to_port"], C["port"])
     workers = max(1, _env_int(C["env_workers"], CONFIG.get("serve_workers") or 1))
+    if multi_model_mode() and workers > 1:
+        log(f"multi-model mode: 1 worker instead of {workers}, so every request sees the models loaded")
+        workers = 1
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

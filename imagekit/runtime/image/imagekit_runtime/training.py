@@ -15,8 +15,10 @@ import signal
 import subprocess
 import sys
 import threading
+import traceback
 
 from imagekit_runtime.config import CONFIG, C, log
+from imagekit_runtime.distributed import torchrun_command, wait_for_hosts
 
 STDERR_TAIL_LINES = 40
 
@@ -143,13 +145,16 @@ def entry_command(env, framework):
             raise RuntimeError(f"training script {path} does not exist (check `train.script` or SAGEMAKER_PROGRAM)")
     program = ["-m", target] if kind == "module" else [path]
     if CONFIG.get("distribution") == "torchrun":
-        from imagekit_runtime.distributed import torchrun_command
-
         return torchrun_command(env, program, args), target
     if kind == "module" or target.endswith(".py"):
         return [sys.executable, *program, *args], target
     if target.endswith(".sh"):
         return ["/bin/sh", path, *args], target
+    if not os.access(path, os.X_OK):  # the toolkit chmods "other" entry points before running them
+        try:
+            os.chmod(path, 0o755)
+        except OSError:
+            return ["/bin/sh", path, *args], target
     return [path, *args], target
 
 
@@ -201,22 +206,22 @@ def run(command, env):
 
 
 def main():
+    """Run the job; any error of ours (bad config, a program that cannot start) still ends in the failure file."""
     try:
         env, user, framework = training_environment()
         command, target = entry_command(env, framework)
-    except RuntimeError as error:
-        log(str(error))
-        _write_once(C["failure_file"], f"imagekit runtime error: {error}"[: C["failure_max_chars"]])
+        if len(env["hosts"]) > 1:  # like the toolkit, before any multi-host program starts
+            wait_for_hosts(env["hosts"], C["dns_wait_max_s"])
+        child_env = _child_environment(env, framework, target)
+        for directory in (C["model_dir"], C["output_data_dir"]):
+            os.makedirs(directory, exist_ok=True)
+        log(f"running {' '.join(command)} on {env['current_host']} of {len(env['hosts'])} host(s)")
+        code, tail = run(command, child_env)
+    except Exception as error:  # the toolkit's "Framework Error" path (§2.5)
+        traceback.print_exc()
+        reason = error if isinstance(error, RuntimeError) else f"{type(error).__name__}: {error}"
+        _write_once(C["failure_file"], f"imagekit runtime error: {reason}"[: C["failure_max_chars"]])
         return 1
-    exported = environment_variables(env)
-    child_env = {**os.environ, **exported,
-                 "SM_MODULE_NAME": target.rsplit(".py", 1)[0], "SM_MODULE_DIR": C["code_dir"],
-                 "SM_USER_ENTRY_POINT": target, "CURRENT_HOST": env["current_host"],
-                 "PYTHONPATH": os.pathsep.join(filter(None, [C["code_dir"], os.environ.get("PYTHONPATH")]))}
-    for directory in (C["model_dir"], C["output_data_dir"]):
-        os.makedirs(directory, exist_ok=True)
-    log(f"running {' '.join(command)} on {env['current_host']} of {len(env['hosts'])} host(s)")
-    code, tail = run(command, child_env)
     if code == 0:
         _write_once(C["success_file"], "")
         return 0
@@ -225,3 +230,18 @@ def main():
     _write_once(C["failure_file"], failure_reason(code, tail, command))
     log(f"the training program failed with exit code {code}")
     return 1
+
+
+def _child_environment(env, framework, target):
+    """os.environ plus the SM_* variables and the few plain ones the toolkit sets for the user's process."""
+    prefix = C["sm_prefix"]
+    child = {**os.environ, **environment_variables(env),
+             prefix + "MODULE_NAME": target.rsplit(".py", 1)[0], prefix + "MODULE_DIR": C["code_dir"],
+             prefix + "USER_ENTRY_POINT": target, C["env_current_host"]: env["current_host"],
+             "PYTHONPATH": os.pathsep.join(filter(None, [C["code_dir"], os.environ.get("PYTHONPATH")]))}
+    job_name = framework.get(C["hp_job_name"]) or env["job_name"]
+    if job_name:
+        child[C["env_sagemaker_job_name"]] = str(job_name)
+    if framework.get(C["hp_region"]):
+        child[C["env_region"]] = str(framework[C["hp_region"]])
+    return child
