@@ -41,12 +41,15 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
     job = {contract.ENV_TRAINING_JOB_NAME: f"imagekit-smoke-{run_id}",
            contract.ENV_TRAINING_JOB_ARN: f"arn:aws:sagemaker:local:000000000000:training-job/imagekit-smoke-{run_id}"}
     try:
-        network = None if network_isolation else engine.create_network(run_id, f"imagekit-{run_id}")
+        # Network isolation: no network at all on one host; with several, an internal network (peers only, as
+        # the platform still lets a distributed job's hosts talk to each other) and no way out.
+        alone = network_isolation and instances == 1
+        network = None if alone else engine.create_network(run_id, f"imagekit-{run_id}", internal=network_isolation)
         containers = []
         for host in hosts:
             volumes = host_tree(work / host, host, hosts, channels=channels, hyperparameters=hyperparameters or {},
                                 instance_type=instance_type)
-            isolation = {"network_mode": "none"} if network_isolation else {}
+            isolation = {"network_mode": "none"} if alone else {}
             containers.append(engine.create_container(
                 run_id, image, [contract.TRAIN_COMMAND], network=network, aliases=[host],
                 name=f"imagekit-{run_id}-{host}", hostname=host, volumes=volumes,

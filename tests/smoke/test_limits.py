@@ -62,6 +62,40 @@ def test_network_isolation_leaves_only_loopback(probe_image: str, tmp_path: Path
     assert "eth0" in seen(tmp_path / "open")["interfaces"]
 
 
+PEERS = r'''#!/usr/bin/env python3
+import json, socket, sys, time
+hosts = json.load(open("/opt/ml/input/config/resourceconfig.json"))["hosts"]
+outside = json.load(open("/opt/ml/input/config/hyperparameters.json"))["outside"]
+resolved = {}
+for host in hosts:
+    for attempt in range(50):
+        try:
+            resolved[host] = socket.gethostbyname(host)
+            break
+        except OSError:
+            time.sleep(0.1)
+time.sleep(1)  # stay up until the peer has resolved us too
+try:
+    socket.create_connection((outside, 80), timeout=3).close()
+    reached = True
+except OSError:
+    reached = False
+open("/opt/ml/model/seen.json", "w").write(json.dumps({"resolved": sorted(resolved), "outside": reached}))
+'''
+
+
+def test_network_isolation_on_several_hosts_keeps_peers_and_nothing_else(module_image, tmp_path: Path) -> None:
+    import socket
+
+    image = module_image("FROM {base}\nCOPY train /usr/local/bin/train\n", {"train": PEERS})
+    outside = {"outside": socket.gethostbyname("deb.debian.org")}  # reachable from containers (apt works)
+    assert train(image, instances=2, hyperparameters=outside, output=tmp_path / "open").ok
+    assert seen(tmp_path / "open") == {"resolved": ["algo-1", "algo-2"], "outside": True}
+    report = train(image, instances=2, hyperparameters=outside, network_isolation=True, output=tmp_path / "isolated")
+    assert report.ok, report.failed()
+    assert seen(tmp_path / "isolated") == {"resolved": ["algo-1", "algo-2"], "outside": False}
+
+
 def test_unknown_instance_type_is_a_usage_error(probe_image: str) -> None:
     with pytest.raises(ImagekitError, match="Unknown instance type") as error:
         train(probe_image, instance_type="ml.nope.large")
