@@ -186,6 +186,12 @@ class _RouterHandler(BaseHTTPRequestHandler):
             answer = json.dumps({"error": f"variant {variant.name} did not answer: {error}"}).encode()
         finally:
             connection.close()
+        # Counted before the answer goes out, so a caller that reads the metrics next sees this call.
+        with self.server.lock:
+            variant.counts["invocations"] += 1
+            variant.counts["4xx" if 400 <= status < 500 else "5xx" if status >= 500 else "ok"] += 1
+            variant.model_us.append(model_us)
+            variant.overhead_us.append((time.perf_counter() - started) * 1e6 - model_us)
         reply = {"Content-Type": content_type, contract.HEADER_INVOKED_VARIANT: variant.name}
         if attributes:
             reply[contract.HEADER_CUSTOM_ATTRIBUTES] = attributes
@@ -197,11 +203,6 @@ class _RouterHandler(BaseHTTPRequestHandler):
                         {**reply, "Content-Type": "application/json"})
         else:
             self._reply(status, answer, reply)
-        with self.server.lock:
-            variant.counts["invocations"] += 1
-            variant.counts["4xx" if 400 <= status < 500 else "5xx" if status >= 500 else "ok"] += 1
-            variant.model_us.append(model_us)
-            variant.overhead_us.append((time.perf_counter() - started) * 1e6 - model_us)
 
 
 @contextmanager
