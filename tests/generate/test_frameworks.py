@@ -9,7 +9,7 @@ from generate.helpers import write_project
 from imagekit.cli import app
 from imagekit.errors import ImagekitError
 from imagekit.spec import load_spec
-from imagekit.spec.frameworks import resolve
+from imagekit.spec.frameworks import data, resolve
 
 
 def _resolve(tmp_path, **fields):
@@ -38,6 +38,21 @@ def test_system_mode_uses_nvidia_devel_builder_and_runtime_final(tmp_path):
     assert resolution.apt_python and resolution.python == "3.10"
 
 
+def test_newer_pytorch_defaults_to_its_own_build(tmp_path):
+    resolution = _resolve(tmp_path, framework={"name": "pytorch", "version": "2.9.1"}, accelerator="cuda")
+    assert (resolution.cuda, resolution.cudnn) == ("12.8", "9.10")
+    assert resolution.index_url == "https://download.pytorch.org/whl/cu128"
+    assert _choices(resolution)["min host driver"][0] == "570.124.06"
+
+
+def test_every_matrix_cuda_version_is_in_the_cuda_table():
+    table = data()["cuda"]
+    for framework, rows in data()["matrix"].items():
+        for minor, entry in rows.items():
+            assert entry["default"] in entry["cuda"], (framework, minor)
+            assert set(entry["cuda"]) <= set(table), (framework, minor, set(entry["cuda"]) - set(table))
+
+
 def test_unknown_framework_version_suggests_nearest(tmp_path):
     with pytest.raises(ImagekitError) as raised:
         _resolve(tmp_path, framework={"name": "pytorch", "version": "2.1.0"}, accelerator="cuda")
@@ -49,7 +64,7 @@ def test_cuda_not_built_for_version_lists_valid_ones(tmp_path):
         _resolve(tmp_path, framework={"name": "pytorch", "version": "2.5.1"}, accelerator="cuda",
                  cuda={"version": "12.6"})
     message = str(raised.value)
-    assert "12.4, 12.1, 11.8" in message and "built for CUDA 12.6: 2.6, 2.7" in message
+    assert "12.4, 12.1, 11.8" in message and "built for CUDA 12.6: 2.6, 2.7, 2.8, 2.9" in message
 
 
 def test_cpu_only_preset_refuses_cuda(tmp_path):
