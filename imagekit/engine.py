@@ -211,6 +211,32 @@ def create_container(run_id: str, image: str, command: list[str] | None = None, 
     return container
 
 
+class StartRefused(ImagekitError):
+    """The OCI runtime could not run the image's command (not found, not executable): the image's fault."""
+
+    def __init__(self, command: str, reason: str) -> None:
+        super().__init__(
+            f"The container could not start `{command}`: {reason}.",
+            f"SageMaker runs `docker run IMAGE {command}`: give the image an exec-form ENTRYPOINT that handles "
+            f"`{command}`, or an executable `{command}` on PATH (`imagekit lint --image` proves this without "
+            "running it).", exit_code=1)
+        self.reason = reason
+
+
+def start_container(container: "Container", command: str) -> None:
+    """Start *container*; raises StartRefused when the runtime cannot exec the image's command."""
+    from docker.errors import APIError
+
+    try:
+        container.start()
+    except APIError as error:
+        text = str(error.explanation or error)
+        if "OCI runtime" not in text and "container process" not in text:
+            raise
+        found = re.search(r"(exec: .*?|exec format error|permission denied)(?:: unknown)?[\")]*$", text)
+        raise StartRefused(command, found.group(1) if found else text) from None
+
+
 def owned_objects(run_id: str | None = None) -> dict[str, list[Any]]:
     """Containers, networks and volumes imagekit created (for one run, or any run)."""
     client = connect()

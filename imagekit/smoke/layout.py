@@ -8,6 +8,7 @@ import tarfile
 from pathlib import Path
 
 from imagekit import contract
+from imagekit.errors import ImagekitError
 
 
 def host_tree(root: Path, host: str, hosts: list[str], *, channels: dict[str, Path], hyperparameters: dict[str, str],
@@ -64,9 +65,18 @@ def pack_model(model_dir: Path, destination: Path) -> Path:
 
 def unpack_model(source: Path, destination: Path) -> None:
     """A model dir or model.tar.gz into *destination*, the way hosting extracts ModelDataUrl."""
+    hint = "Pass --model with a model directory or the model.tar.gz a training job wrote."
+    if not source.exists():
+        raise ImagekitError(f"Model {source} does not exist.", hint)
     destination.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
         shutil.copytree(source, destination, dirs_exist_ok=True)
         return
-    with tarfile.open(source, "r:*") as archive:
-        archive.extractall(destination, filter="data")
+    try:
+        with tarfile.open(source, "r:*") as archive:
+            archive.extractall(destination, filter="data")
+    except tarfile.FilterError as error:  # a member that would land outside the model directory
+        raise ImagekitError(f"Model {source} is refused: {error}.", hint) from None
+    except (tarfile.TarError, OSError, EOFError) as error:
+        reason = "not a tar archive (plain, gzip, bzip2 or xz)" if isinstance(error, tarfile.ReadError) else error
+        raise ImagekitError(f"Model {source} is not a readable model.tar.gz: {reason}.", hint) from None

@@ -31,13 +31,23 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
           env: dict[str, str] | None = None, stop_grace: float = contract.SERVE_STOP_GRACE_S,
           pass_aws_credentials: bool = False, on_check: Callable[[Check], None] | None = None) -> Report:
     """Start serve with the model read-only at /opt/ml/model; check /ping, /invocations, limits and SIGTERM."""
+    if startup_timeout <= 0:
+        raise ImagekitError(f"--startup-timeout must be a positive number of seconds, not {startup_timeout:g}.",
+                            f"Omit it for the platform's {contract.STARTUP_HEALTH_TIMEOUT_S:g} s.")
+    if requests < 0 or concurrency < 1:
+        raise ImagekitError(f"--requests {requests} --concurrency {concurrency}: requests must be 0 or more and "
+                            "concurrency at least 1.", "For a load test try --requests 200 --concurrency 4.")
     bodies = [_payload(p) for p in payloads or []]
     report = Report(image, on_check=on_check)
     run_id = engine.new_run_id()
     work = Path(tempfile.mkdtemp(prefix="imagekit-serve-"))
     try:
         model_dir = _model_dir(work, model)
-        container, host_port, port = start_serving(run_id, image, model_dir, env, pass_aws_credentials)
+        try:
+            container, host_port, port = start_serving(run_id, image, model_dir, env, pass_aws_credentials)
+        except engine.StartRefused as refused:
+            report.check("serve.start", False, f"{refused.message} {refused.hint}")
+            return report
         if not _wait_ready(report, container, host_port, startup_timeout, port):
             return report
         _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept)
@@ -92,7 +102,7 @@ def start_serving(run_id: str, image: str, model_dir: Path, env: dict[str, str] 
         environment=environment(platform, env, pass_aws_credentials),
         volumes={str(model_dir): {"bind": str(mount), "mode": "ro"}},
         ports={f"{port}/tcp": ("127.0.0.1", None)})
-    container.start()
+    engine.start_container(container, contract.SERVE_COMMAND)
     return container, _host_port(container, port), port
 
 

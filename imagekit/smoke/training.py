@@ -28,6 +28,12 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
     channels = {name: _channel_dir(name, path) for name, path in (data or {}).items()}
     if instances < 1:
         raise ImagekitError(f"--instances must be at least 1, not {instances}.", "Use --instances 1 or more.")
+    if timeout is not None and timeout <= 0:
+        raise ImagekitError(f"--timeout must be a positive number of seconds, not {timeout:g}.",
+                            "Omit it to wait for training to end, or give the job's MaxRuntimeInSeconds.")
+    if output is not None and Path(output).exists() and not Path(output).is_dir():
+        raise ImagekitError(f"--output {output} is a file; model.tar.gz is written into a directory.",
+                            "Pass a directory (it is created when missing).")
     if len(hyperparameters or {}) > contract.MAX_HYPERPARAMETERS:
         raise ImagekitError(f"{len(hyperparameters)} hyperparameters were given; CreateTrainingJob accepts at most "
                             f"{contract.MAX_HYPERPARAMETERS}.",
@@ -54,8 +60,12 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
                 run_id, image, [contract.TRAIN_COMMAND], network=network, aliases=[host],
                 name=f"imagekit-{run_id}-{host}", hostname=host, volumes=volumes,
                 environment=environment(job, env, pass_aws_credentials), **isolation, **_limits(instance_type)))
-        for container in containers:
-            container.start()
+        try:
+            for container in containers:
+                engine.start_container(container, contract.TRAIN_COMMAND)
+        except engine.StartRefused as refused:
+            report.check("train.start", False, f"{refused.message} {refused.hint}")
+            return report
         started = time.monotonic()
         results = [_wait(container, started, timeout, stop_grace) for container in containers]
         report.data["train_seconds"] = round(time.monotonic() - started, 2)

@@ -10,6 +10,7 @@ import pytest
 
 from imagekit import contract
 from imagekit.errors import ImagekitError
+from imagekit.smoke.serving import serve
 from imagekit.smoke.training import train
 
 pytestmark = pytest.mark.slow
@@ -106,4 +107,19 @@ def test_more_hyperparameters_than_create_training_job_accepts_is_a_usage_error(
     too_many = {f"hp{i}": "1" for i in range(contract.MAX_HYPERPARAMETERS + 1)}
     with pytest.raises(ImagekitError, match=f"at most {contract.MAX_HYPERPARAMETERS}") as error:
         train("any-image:never-looked-up", hyperparameters=too_many)  # refused before the engine is asked
+    assert error.value.exit_code == 2
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda tmp: train("any-image:never-looked-up", timeout=-5), "--timeout must be a positive"),
+    (lambda tmp: train("any-image:never-looked-up", output=tmp / "a-file"), "is a file"),
+    (lambda tmp: serve("any-image:never-looked-up", startup_timeout=0), "--startup-timeout must be a positive"),
+    (lambda tmp: serve("any-image:never-looked-up", requests=5, concurrency=0), "concurrency at least 1"),
+    (lambda tmp: serve("any-image:never-looked-up", requests=-1), "requests must be 0 or more"),
+], ids=["timeout", "output-file", "startup-timeout", "concurrency", "requests"])
+def test_impossible_option_values_are_usage_errors_before_the_engine_is_asked(tmp_path: Path, call,
+                                                                               message: str) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    with pytest.raises(ImagekitError, match=message) as error:
+        call(tmp_path)
     assert error.value.exit_code == 2

@@ -146,6 +146,21 @@ def test_serve_failures_are_reported_as_exactly_that(image: str, mode: str, fail
     assert report.failed() == failed, report.to_json()
 
 
+@pytest.mark.parametrize("dockerfile, reason", [
+    ("FROM {base}\n", 'exec: "train": executable file not found in $PATH'),
+    ('FROM {base}\nCOPY train.txt /opt/program/entry\nENTRYPOINT ["/opt/program/entry"]\n', "permission denied"),
+], ids=["no-train-on-path", "entrypoint-not-executable"])
+def test_an_image_the_runtime_cannot_start_fails_the_start_check(module_image, data: dict, dockerfile: str,
+                                                                 reason: str) -> None:
+    broken = module_image(dockerfile, {"train.txt": TRAIN})
+    trained = smoke.train(broken, data=data)
+    assert trained.failed() == ["train.start"], trained.to_json()
+    assert reason in trained.checks[0].detail
+    served = smoke.serve(broken, startup_timeout=4)
+    assert served.failed() == ["serve.start"], served.to_json()
+    assert "`docker run IMAGE serve`" in served.checks[0].detail
+
+
 def test_an_image_claiming_multi_models_without_the_models_api_fails_that_check(module_image) -> None:
     claims = module_image(f"FROM {{base}}\nCOPY train serve /usr/local/bin/\n"
                           f"LABEL {contract.LABEL_MULTI_MODELS}={contract.CAPABILITY_TRUE}\n",
