@@ -13,8 +13,10 @@ from pathlib import Path
 from imagekit import __version__
 from imagekit.errors import ImagekitError
 from imagekit.render.environment import environment
-from imagekit.spec import SCHEMA_URL, load_spec
+from imagekit.resources import schemas_dir
+from imagekit.spec import load_spec
 from imagekit.spec.frameworks import data as framework_data
+from imagekit.spec.loader import SCHEMA_FILE
 
 FRAMEWORKS = ("sklearn", "xgboost", "pytorch", "tensorflow", "custom")
 ACCELERATORS = ("cpu", "cuda")
@@ -32,6 +34,9 @@ FILES = {
 SAMPLE_DATA = "data/training/train.csv"
 SAMPLE_PAYLOAD = "data/payload.csv"  # a request body for `imagekit smoke serve --payload`: features, no label
 SIZE_BUDGETS = {"cpu": "2GB", "cuda": "12GB"}
+# The schema beside the spec, named by the modeline by relative path: editors complete and check the spec
+# offline, against the schema of the imagekit that wrote it (.dockerignore keeps .imagekit/ out of the image).
+SCHEMA_COPY = f".imagekit/{SCHEMA_FILE}"
 
 
 def sample_csv(rows_per_class: int = 50, seed: int = 7) -> str:
@@ -64,11 +69,12 @@ def new(name: str, framework: str, accelerator: str = "cpu", base: str | None = 
     context = {
         "name": name, "framework": framework, "accelerator": accelerator, "base": base,
         "version": preset["default_version"], "python": framework_data()["python_default"],
-        "schema_url": SCHEMA_URL, "size_budget": SIZE_BUDGETS[accelerator], "imagekit_version": __version__,
+        "schema_path": SCHEMA_COPY, "size_budget": SIZE_BUDGETS[accelerator], "imagekit_version": __version__,
     }
     env = environment()
     rendered = {dest: env.get_template(f"scaffold/{source}").render(**context) for source, dest in FILES.items()}
     rendered[SAMPLE_DATA] = sample_csv()
+    rendered[SCHEMA_COPY] = (schemas_dir() / SCHEMA_FILE).read_text()
     rendered[SAMPLE_PAYLOAD] = "".join(row.split(",", 1)[1] + "\n" for row in rendered[SAMPLE_DATA].splitlines()[:3])
     try:
         for relative, text in rendered.items():

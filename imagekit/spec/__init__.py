@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from imagekit.spec.loader import SCHEMA_URL, SPEC_FILE, find_spec, load_document, validate
+from imagekit.spec.loader import SPEC_FILE, find_spec, load_document, validate
 from imagekit.spec.model import Spec, Train, build_spec
 
-__all__ = ["SCHEMA_URL", "SPEC_FILE", "Spec", "Train", "load_spec"]
+__all__ = ["SPEC_FILE", "Spec", "Train", "load_spec"]
 
 
 def load_spec(path: str | Path | None = None, base: str | None = None) -> Spec:

@@ -188,9 +188,10 @@ def markdown(root: dict[str, Any], example: str) -> str:
            root["description"], "",
            "The spec is validated against `schemas/imagekit.schema.json` (JSON Schema 2020-12) before anything is "
            "rendered. Unknown keys are errors, with a suggestion when a key looks misspelt; every error names "
-           "`file:line:col` and the JSON path, and exits 2. With the `# yaml-language-server: $schema=...` "
-           "modeline that `imagekit new` writes, editors with the YAML language server complete and check the "
-           "file as you type. How the spec becomes an image is in [generate.md](generate.md).", "",
+           "`file:line:col` and the JSON path, and exits 2. `imagekit new` puts a copy of the schema in "
+           "`.imagekit/imagekit.schema.json` and names it in a `# yaml-language-server: $schema=...` modeline, so "
+           "editors with the YAML language server complete and check the file as you type, offline. "
+           "How the spec becomes an image is in [generate.md](generate.md).", "",
            "## Complete example", "",
            "`examples/sklearn-cpu/imagekit.yaml`, each key annotated with its description:", "",
            "```yaml", annotated_example(example, root).rstrip("\n"), "```", "",

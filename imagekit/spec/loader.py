@@ -16,7 +16,6 @@ from imagekit.errors import ImagekitError
 from imagekit.resources import schemas_dir
 
 SCHEMA_FILE = "imagekit.schema.json"
-SCHEMA_URL = "https://imagekit.dev/schemas/imagekit.schema.json"
 SPEC_FILE = "imagekit.yaml"
 
 

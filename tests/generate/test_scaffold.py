@@ -8,8 +8,9 @@ import pytest
 
 from generate.helpers import dockerfile_for
 from imagekit.errors import ImagekitError
-from imagekit.scaffold import FRAMEWORKS, new, sample_csv
-from imagekit.spec import SCHEMA_URL, load_spec
+from imagekit.resources import schemas_dir
+from imagekit.scaffold import FRAMEWORKS, SCHEMA_COPY, new, sample_csv
+from imagekit.spec import load_spec
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -20,7 +21,8 @@ def test_scaffold_is_complete_and_valid(framework, tmp_path):
     assert {"imagekit.yaml", "train.py", "inference.py", "requirements.txt", ".dockerignore",
             ".pre-commit-config.yaml", "README.md", "data/training/train.csv"} <= names
     spec_text = (project / "imagekit.yaml").read_text()
-    assert spec_text.startswith(f"# yaml-language-server: $schema={SCHEMA_URL}\n")
+    assert spec_text.startswith(f"# yaml-language-server: $schema={SCHEMA_COPY}\n")
+    assert (project / SCHEMA_COPY).read_text() == (schemas_dir() / "imagekit.schema.json").read_text()
     spec = load_spec(project)
     assert spec.framework == framework and spec.train.target == "train.py" and spec.handler == "inference"
     for module in ("train.py", "inference.py"):
