@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,11 @@ from imagekit.sizes import human_size
 Log = Callable[[str], None]
 GLIBC_MINOR_MAX = 35  # Debian bookworm / Ubuntu 22.04 ship glibc 2.36 / 2.35: manylinux_2_17 … 2_35 wheels fit
 ARCHES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
+# An image reference `docker tag` accepts: [registry[:port]/]path[:tag] (the distribution project's grammar).
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_REFERENCE = re.compile(
+    rf"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?/)?"
+    rf"{_COMPONENT}(?:/{_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?")
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,10 @@ def build(spec_path: str | Path | None = None, tag: str | None = None, wheelhous
     from imagekit.render import render
     from imagekit.spec import load_spec
 
+    if tag is not None and not IMAGE_REFERENCE.fullmatch(tag):
+        raise ImagekitError(f"-t {tag!r} is not an image reference `docker tag` accepts.",
+                            "Use lower-case name components, an optional registry and an optional :tag, e.g. "
+                            "-t registry.example.com/team/iris:1.0.")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="imagekit-context-") as temporary:
         context = Path(temporary) / "context"

@@ -19,7 +19,8 @@ FORMATS = ("text", "json", "sarif", "junit", "github")
 
 @app.command()
 def lint(
-    files: Optional[List[Path]] = typer.Argument(None, help="Dockerfiles to check (default: ./Dockerfile)."),
+    files: Optional[List[Path]] = typer.Argument(None, help="Dockerfiles to check (default: ./Dockerfile; - reads "
+                                                 "standard input)."),
     image: Optional[List[str]] = typer.Option(None, "--image", help="Check a built image (engine ref, docker-save "
                                               "archive or OCI layout); repeatable."),
     platform: Optional[str] = typer.Option(None, "--platform", help="Platform of a multi-platform --image."),
@@ -74,8 +75,9 @@ def lint(
     findings = sorted(findings + image_findings, key=sort_key)
     # Each Dockerfile is judged by the fail-on of its own (nearest) config, images by the one found from here.
     failed = result.failed or fails(image_findings, base_config.fail_on)
+    sources = {r.file: list(r.lines) for r in result.files}
     report = render(findings, fmt, files=len(paths) + len(image or []), fail_on=base_config.fail_on, failed=failed,
-                    quiet=quiet)
+                    quiet=quiet, source=sources.get)
     if output:
         output.write_text(report, encoding="utf-8")
     else:

@@ -13,6 +13,7 @@ import io
 import json
 import posixpath
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,9 +44,9 @@ _EXPANDED = frozenset({"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "U
 
 
 def load(path: str | Path, display_name: str | None = None) -> Dockerfile:
-    """Read and parse a Dockerfile; an unreadable file is an ImagekitError (exit 2)."""
+    """Read and parse a Dockerfile (``-`` is standard input); an unreadable file is an ImagekitError (exit 2)."""
     try:
-        data = Path(path).read_bytes()
+        data = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
     except OSError as error:
         raise ImagekitError(f"Cannot read Dockerfile {path}: {error.strerror or error}.",
                             "Check the path and its permissions.") from None

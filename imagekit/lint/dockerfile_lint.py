@@ -44,6 +44,7 @@ class FileResult:
     profiles: frozenset[str]
     unparseable: bool = False  # a syntax error: exit code 2
     fail_on: Severity | None = Severity.WARNING  # the threshold of this file's config
+    lines: tuple[str, ...] = ()  # the source as parsed, for the text report's caret (stdin cannot be re-read)
 
     @property
     def failed(self) -> bool:
@@ -108,7 +109,8 @@ def lint_dockerfile(df: Dockerfile, *, config: LintConfig | None = None, profile
         problem = Problem(df.error.message, df.error.line, df.error.column)
         findings = [Finding(SYNTAX_RULE, rules[SYNTAX_RULE].severity, problem.message, df.path, problem.line,
                             problem.column, fix=rules[SYNTAX_RULE].fix)]
-        return FileResult(df.path, findings, frozenset(), unparseable=True, fail_on=config.fail_on)
+        return FileResult(df.path, findings, frozenset(), unparseable=True, fail_on=config.fail_on,
+                          lines=tuple(df.lines))
     pragmas = read_pragmas(df)
     profiles = resolve_profiles(df, profile, config, pragmas.profile)
     findings: list[Finding] = []
@@ -122,7 +124,8 @@ def lint_dockerfile(df: Dockerfile, *, config: LintConfig | None = None, profile
     known = set(_all_codes()) if pragmas.pragmas else set()  # loading image rules costs start-up time
     kept, pragma_problems = apply_pragmas(findings, pragmas, known=known, ran=ran)
     kept.extend(to_findings(rules[PRAGMA_RULE], pragma_problems, file=df.path, config=config))
-    return FileResult(df.path, sorted(kept, key=sort_key), profiles, fail_on=config.fail_on)
+    return FileResult(df.path, sorted(kept, key=sort_key), profiles, fail_on=config.fail_on,
+                      lines=tuple(df.lines))
 
 
 def lint_text(text: str, path: str = "Dockerfile", *, config: LintConfig | None = None,

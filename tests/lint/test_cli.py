@@ -139,3 +139,10 @@ def test_lint_path_keeps_heavy_imports_out(project: Path, fmt: str) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=project, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("[]"), result.stdout + result.stderr
+
+
+def test_dash_reads_standard_input_with_the_source_line_under_each_finding(project: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "imagekit", "lint", "-"], capture_output=True, text=True,
+                            input="FROM debian:12\nRUN apt-get update\n", cwd=project, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "-:2:1: warning IK207" in result.stdout and "    2 | RUN apt-get update" in result.stdout
