@@ -186,6 +186,11 @@ def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: st
     if not isinstance(config, dict):
         raise ImagekitError(f"{ref}: the image config {config_name!r} is missing from the archive.",
                             "The archive is incomplete; save the image again.")
+    if wanted and not note:  # a single-platform image: say so rather than lint another platform than asked
+        actual = "/".join(filter(None, (config.get("os"), config.get("architecture"), config.get("variant"))))
+        if wanted != actual and not actual.startswith(wanted + "/"):
+            raise ImagekitError(f"{ref} is a {actual or 'platform-less'} image, not {wanted}.",
+                                "Drop --platform, or pass the image built for that platform.")
     image = ImageFS(ref, config.get("config") or {}, config.get("architecture", ""), config.get("os", ""), note)
     applied: set[int] = set()
     for name in layer_names:

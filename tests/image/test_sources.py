@@ -53,6 +53,14 @@ def test_multi_platform_index_picks_the_requested_platform(tmp_path: Path) -> No
         open_image(str(layout), platform="linux/riscv64")
 
 
+def test_a_single_platform_image_is_checked_against_the_asked_platform(tmp_path: Path) -> None:
+    saved = str(docker_save(tmp_path / "img.tar", CONFIG, LAYERS, architecture="arm64"))
+    assert open_image(saved, platform="linux/arm64").architecture == "arm64"
+    assert open_image(saved, platform="linux").architecture == "arm64"
+    with pytest.raises(ImagekitError, match="img.tar is a linux/arm64 image, not linux/amd64"):
+        open_image(saved, platform="linux/amd64")
+
+
 def _tar(path: Path, members: list[tuple[str, bytes]], **info_fields) -> Path:
     with tarfile.open(path, "w") as tar:
         for name, data in members:
