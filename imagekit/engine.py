@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
 import uuid
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -189,25 +192,45 @@ def buildkit_cli() -> str | None:
 # --- containers and networks -----------------------------------------------------------------------
 
 
+@contextmanager
+def hold_ctrl_c() -> Iterator[None]:
+    """Hold Ctrl-C until the engine has answered: a request cut short can create an object after the run's
+    cleanup has listed what to remove, leaving it behind. The interrupt is raised as soon as the call returns."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[bool] = []
+    previous = signal.signal(signal.SIGINT, lambda *_: pending.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if pending:
+            raise KeyboardInterrupt
+
+
 def create_network(run_id: str, name: str, internal: bool = False) -> "Network":
-    return connect().networks.create(name, driver="bridge", internal=internal, labels=labels_for(run_id))
+    with hold_ctrl_c():
+        return connect().networks.create(name, driver="bridge", internal=internal, labels=labels_for(run_id))
 
 
 def run_container(run_id: str, image: str, command: list[str] | None = None, **kwargs: Any) -> "Container":
     """Start a detached container labelled for *run_id* (kwargs go to ``containers.run``)."""
     labels = labels_for(run_id, **kwargs.pop("labels", {}))
-    return connect().containers.run(image, command=command, detach=True, labels=labels, **kwargs)
+    with hold_ctrl_c():
+        return connect().containers.run(image, command=command, detach=True, labels=labels, **kwargs)
 
 
 def create_container(run_id: str, image: str, command: list[str] | None = None, *, network: "Network | None" = None,
                      aliases: list[str] | None = None, **kwargs: Any) -> "Container":
     """Create (not start) a labelled container; on *network* it answers to *aliases* from its first instant."""
     labels = labels_for(run_id, **kwargs.pop("labels", {}))
-    container = connect().containers.create(image, command=command, labels=labels,
-                                            network=network.name if network else None, **kwargs)
-    if network is not None and aliases:
-        network.disconnect(container)
-        network.connect(container, aliases=aliases)
+    with hold_ctrl_c():
+        container = connect().containers.create(image, command=command, labels=labels,
+                                                network=network.name if network else None, **kwargs)
+        if network is not None and aliases:
+            network.disconnect(container)
+            network.connect(container, aliases=aliases)
     return container
 
 
@@ -228,7 +251,8 @@ def start_container(container: "Container", command: str) -> None:
     from docker.errors import APIError
 
     try:
-        container.start()
+        with hold_ctrl_c():
+            container.start()
     except APIError as error:
         text = str(error.explanation or error)
         if "OCI runtime" not in text and "container process" not in text:
