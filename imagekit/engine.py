@@ -196,7 +196,8 @@ def buildkit_cli() -> str | None:
 def hold_ctrl_c() -> Iterator[None]:
     """Hold Ctrl-C until the engine has answered: a request cut short can create an object after the run's
     cleanup has listed what to remove, leaving it behind. The interrupt is raised as soon as the call returns."""
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:  # ignored, or someone else's
         yield
         return
     pending: list[bool] = []

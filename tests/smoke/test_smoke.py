@@ -189,8 +189,10 @@ def test_cli_json_junit_exit_codes_and_sigint_cleanup(image: str, data: dict, tm
     usage = subprocess.run([*run, "train", image, "--data", "no-equals-sign"], capture_output=True, text=True)
     assert usage.returncode == 2 and "KEY=VALUE" in usage.stderr
     before = {kind: len(objs) for kind, objs in engine.owned_objects().items()}
+    # Ctrl-C as a terminal delivers it, even when this test runs in a background job that ignores SIGINT.
     process = subprocess.Popen([*run, "train", image, "--data", f"train={data['train']}", "--env", "MODE=sleep"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not engine.owned_objects()["containers"] and time.monotonic() < deadline:
         time.sleep(0.2)
