@@ -76,8 +76,8 @@ def lint(
     # Each Dockerfile is judged by the fail-on of its own (nearest) config, images by the one found from here.
     failed = result.failed or fails(image_findings, base_config.fail_on)
     sources = {r.file: list(r.lines) for r in result.files}
-    report = render(findings, fmt, files=len(paths) + len(image or []), fail_on=base_config.fail_on, failed=failed,
-                    quiet=quiet, source=sources.get)
+    report = render(findings, fmt, files=len(paths), images=len(image or []), fail_on=base_config.fail_on,
+                    failed=failed, quiet=quiet, source=sources.get)
     if output:
         output.write_text(report, encoding="utf-8")
     else:

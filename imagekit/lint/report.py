@@ -27,11 +27,12 @@ def help_uri(code: str) -> str:
 
 
 def summarize(findings: Sequence[Finding], *, files: int, fail_on: Severity | None,
-              failed: bool | None = None) -> dict:
+              failed: bool | None = None, images: int = 0) -> dict:
     """Counts per severity; *failed* (what the exit status says) defaults to "a finding reaches fail_on"."""
     counts = Counter(f.severity.label for f in findings)
     return {
         "files": files,
+        "images": images,
         "findings": len(findings),
         **{severity.label: counts.get(severity.label, 0) for severity in sorted(Severity, reverse=True)},
         "fail_on": fail_on.label if fail_on else "none",
@@ -42,10 +43,13 @@ def summarize(findings: Sequence[Finding], *, files: int, fail_on: Severity | No
 
 def render(findings: Sequence[Finding], fmt: str, *, files: int | None = None, fail_on: Severity | None = None,
            failed: bool | None = None, rules: Mapping[str, Rule] | None = None, quiet: bool = False,
-           source: Callable[[str], list[str] | None] | None = None) -> str:
-    """One report for all *findings*. *source(file)* returns a file's lines for the text format's caret."""
+           source: Callable[[str], list[str] | None] | None = None, images: int = 0) -> str:
+    """One report for all *findings* of *files* Dockerfiles and *images* images.
+
+    *source(file)* returns a file's lines for the text format's caret.
+    """
     files = files if files is not None else len({f.file for f in findings})
-    summary = summarize(findings, files=files, fail_on=fail_on, failed=failed)
+    summary = summarize(findings, files=files, fail_on=fail_on, failed=failed, images=images)
     if fmt == "text":
         return _text(findings, summary, quiet, source or _read_lines)
     if fmt == "json":
@@ -96,8 +100,9 @@ def _text(findings: Sequence[Finding], summary: dict, quiet: bool, source: Calla
             out.append(f"      = fix: {f.fix}")
     if not quiet:
         counts = ", ".join(_count(summary[s.label], s) for s in sorted(Severity, reverse=True) if summary[s.label])
-        plural = "s" if summary["files"] != 1 else ""
-        out.append(f"{summary['files']} file{plural} checked: " + (counts if counts else "no findings") + ".")
+        checked = " and ".join(f"{n} {noun}{'s' if n != 1 else ''}" for n, noun in
+                               ((summary["files"], "file"), (summary["images"], "image")) if n) or "0 files"
+        out.append(f"{checked} checked: " + (counts if counts else "no findings") + ".")
     return "\n".join(out) + ("\n" if out else "")
 
 

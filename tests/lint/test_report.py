@@ -36,6 +36,17 @@ def test_text_shows_the_source_line_and_a_caret(findings: list[Finding]) -> None
     assert lines[-1] == "1 file checked: 2 warnings."
 
 
+@pytest.mark.parametrize("files, images, line", [
+    (1, 0, "1 file checked: 1 error."),
+    (0, 1, "1 image checked: 1 error."),
+    (2, 3, "2 files and 3 images checked: 1 error."),
+])
+def test_the_summary_counts_files_and_images_apart(files: int, images: int, line: str) -> None:
+    assert render([IMAGE_FINDING], "text", files=files, images=images).splitlines()[-1] == line
+    summary = json.loads(render([IMAGE_FINDING], "json", files=files, images=images))["summary"]
+    assert (summary["files"], summary["images"]) == (files, images)
+
+
 def test_text_for_image_findings_has_no_caret() -> None:
     text = render([IMAGE_FINDING], "text", quiet=True)
     assert text == "team/img:1: /usr/local/bin/serve: error IK401: serve is not executable\n"
