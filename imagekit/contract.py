@@ -28,6 +28,7 @@ CHECKPOINTS_DIR = ML_ROOT / "checkpoints"
 CODE_DIR = ML_ROOT / "code"  # toolkit convention, not a platform mount (§1.1, §2.1)
 MODEL_CODE_DIR = MODEL_DIR / "code"  # inference toolkit's user-code dir (§3.6)
 MULTI_MODEL_DIR = ML_ROOT / "models"  # multi-model endpoints (§3.5)
+BYOC_PROGRAM_DIR = PurePosixPath("/opt/program")  # where AWS's bring-your-own-container samples put code
 
 # Directories SageMaker mounts over at run time: anything an image bakes there may vanish (§1.1, §6 #5).
 MOUNTED_DIRS: tuple[PurePosixPath, ...] = (INPUT_DIR, MODEL_DIR, OUTPUT_DIR, CHECKPOINTS_DIR)

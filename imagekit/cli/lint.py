@@ -52,6 +52,12 @@ def lint(
 
     if fmt not in FORMATS:
         raise ImagekitError(f"Unknown --format {fmt!r}.", f"Use one of: {', '.join(FORMATS)}.")
+    for flag, value in (("--platform", platform), ("--dockerfile", dockerfile)):
+        if value and not image:
+            raise ImagekitError(f"{flag} applies to --image, and no --image was given.",
+                                f"Add --image REF, or drop {flag}.")
+    if output and output.is_dir():
+        raise ImagekitError(f"--output {output} is a directory.", "Name the report file, e.g. -o lint.sarif.")
     overrides = {"ignore": tuple(ignore or ()), "severity": _severity_pairs(severity or []),
                  "profile": profile, "fail_on": fail_on}
     paths = list(files or [])
@@ -79,7 +85,7 @@ def lint(
     report = render(findings, fmt, files=len(paths), images=len(image or []), fail_on=base_config.fail_on,
                     failed=failed, quiet=quiet, source=sources.get)
     if output:
-        output.write_text(report, encoding="utf-8")
+        _write_report(output, report)
     else:
         sys.stdout.write(report)
     if result.unparseable:
@@ -104,6 +110,16 @@ def rules(
     if rule is None:
         raise ImagekitError(f"There is no rule {code!r}.", "Run `imagekit rules` to list them.")
     sys.stdout.write(explain(rule))
+
+
+def _write_report(output: Path, report: str) -> None:
+    """Write the report, creating its directory (CI jobs often name a fresh reports/ directory)."""
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report, encoding="utf-8")
+    except OSError as error:
+        raise ImagekitError(f"Cannot write the report to {output}: {error.strerror}.",
+                            "Check the --output path and its permissions.") from None
 
 
 def _severity_pairs(items: list[str]) -> dict[str, str]:

@@ -59,11 +59,15 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
     if lines and lines[-1] == "":
         lines.pop()
     directives = _directives(lines)
-    escape = directives.get("escape", "\\")
-    if escape not in ("\\", "`"):
+    escape = directives.get("escape") or "\\"
+    valid_escape = escape in ("\\", "`")
+    if not valid_escape:
         escape = "\\"
     scan = _prescan(lines, escape)
     builder = _Builder(path, lines, escape, directives, scan)
+    if not valid_escape:  # directives are the first lines of the file, one a line
+        builder.fail(f"Invalid escape token {directives['escape']!r}: the escape directive takes \\ or `.",
+                     list(directives).index("escape") + 1)
     return builder.build()
 
 

@@ -2,7 +2,8 @@
 
 This is no ShellCheck: it tokenises like POSIX sh (quotes, ``&&``, ``||``, ``|``, ``;``, newlines), drops
 redirections and leading ``VAR=value`` assignments, and never fails (unbalanced quotes fall back to
-whitespace splitting), which is what rules about apt, pip, curl and friends need.
+whitespace splitting), which is what rules about apt, pip, curl and friends need. It also knows what
+``sh -c SCRIPT [ARG0 ARG...]`` does with the words after the script (both linters judge such ENTRYPOINTs).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import re
 import shlex
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Sequence
 
 _SEPARATORS = frozenset({"&&", "||", "|", ";", "&", ";;", "(", ")", "|&"})
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _WRAPPERS = frozenset({"sudo", "exec", "time", "nohup", "env", "command", "xargs"})
+SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 
 
 @dataclass(frozen=True)
@@ -92,3 +95,38 @@ def _command(words: list[str], separator: str) -> Command:
             break
         i += 1
     return Command(tuple(words[i:]), separator, tuple(assignments), tuple(wrappers))
+
+
+def shell_c_drops_arguments(argv: Sequence[str]) -> bool:
+    """True when *argv* is ``sh -c SCRIPT ...`` whose script never sees a word appended to *argv*.
+
+    ``sh -c SCRIPT`` makes the first word after the script ``$0`` and the rest ``$1``...; so
+    ``["sh", "-c", "exec app \"$@\"", "--"]`` passes an appended ``train`` on (it is ``$1``), while
+    ``["sh", "-c", "python -m app"]`` loses it. A shell without ``-c`` runs a script file with the arguments.
+    """
+    script = _c_script_index(argv)
+    if script is None:
+        return False
+    position = len(argv) - script - 1  # the appended word becomes $position
+    text = argv[script]
+    if position and re.search(r"\$\{?[@*]", text):
+        return False
+    digit = rf"{position}|\{{{position}(?!\d)" if position < 10 else rf"\{{{position}(?!\d)"  # $10 is ${1}0
+    return not re.search(rf"\$({digit})", text)
+
+
+def _c_script_index(argv: Sequence[str]) -> int | None:
+    """Index of the command string of a shell started with ``-c``, else None."""
+    if not argv or argv[0].rsplit("/", 1)[-1] not in SHELLS:
+        return None
+    i, command = 1, False
+    while i < len(argv) and argv[i][:1] in ("-", "+") and argv[i] not in ("-", "--"):
+        word = argv[i]
+        if not word.startswith("--"):
+            command = command or "c" in word[1:]
+            if word[-1] in "oO":
+                i += 1  # -o pipefail, -euo pipefail: the option name follows
+        i += 1
+    if i < len(argv) and argv[i] == "--":
+        i += 1
+    return i if command and i < len(argv) else None

@@ -168,6 +168,22 @@ class ImageFS:
             gid = int(group) if group.isdigit() else int(named[2]) if named is not None else None
         return uid, gid
 
+    def group_ids(self) -> frozenset[int]:
+        """Every group the container runs in, as `docker run` sets them: the primary gid and, when USER names no
+        group, each /etc/group entry whose member list names the user (found by name or uid in /etc/passwd)."""
+        ids = self.user_ids()
+        if ids is None:
+            return frozenset()
+        gids = {ids[1]} if ids[1] is not None else set()
+        user, _, group = self.user().partition(":")
+        entry = self._account("etc/passwd", user, id_field=2) if user and not group else None
+        if entry is not None:
+            for line in self.small_files.get("etc/group", b"").decode("utf-8", "replace").splitlines():
+                fields = line.split(":")
+                if len(fields) > 3 and fields[2].isdigit() and entry[0] in fields[3].split(","):
+                    gids.add(int(fields[2]))
+        return frozenset(gids)
+
     def _account(self, path: str, name: str, id_field: int) -> list[str] | None:
         """The /etc/passwd or /etc/group line for *name* (a name or a numeric id), split on colons."""
         for line in self.small_files.get(path, b"").decode("utf-8", "replace").splitlines():
@@ -229,5 +245,9 @@ class ImageFS:
             if found[1] is not None and found[1].kind == FILE:
                 return found
             if dangling is None and candidate.strip("/") in self.entries:
-                dangling = (found[0], None, f"{candidate} is a symlink that does not resolve ({found[2]})")
+                entry = found[1]
+                why = (f"{candidate} is a symlink that does not resolve ({found[2]})" if entry is None
+                       else f"{candidate} is a directory, not a program" if entry.kind == DIR
+                       else f"{candidate} is not a regular file")
+                dangling = (found[0], None, why)
         return dangling or (program, None, "not on PATH (" + ":".join(self.search_path()) + ")")

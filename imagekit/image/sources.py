@@ -18,7 +18,7 @@ import tarfile
 import zlib
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 
 from imagekit.errors import ImagekitError
 from imagekit.image.fs import DIR, FILE, HEAD_BYTES, OTHER, SMALL_FILE_LIMIT, SMALL_FILES, SYMLINK, Entry, ImageFS
@@ -36,8 +36,11 @@ Member = tuple[str, Entry, str | None, bytes | None]
 
 
 def open_image(ref: str, *, platform: str | None = None) -> ImageFS:
-    """The image named by *ref*: an existing archive file or OCI layout directory, else an engine image."""
-    path = Path(ref)
+    """The image named by *ref*: an existing archive file or OCI layout directory, else an engine image.
+
+    `ARCHIVE:TAG` picks one image of an archive or layout that holds several (RepoTags, OCI ref names).
+    """
+    path, tag = _path_and_tag(ref)
     if path.is_dir():
         if not (path / "oci-layout").is_file():
             raise ImagekitError(f"{ref} is a directory but not an OCI image layout (no oci-layout file).",
@@ -45,18 +48,34 @@ def open_image(ref: str, *, platform: str | None = None) -> ImageFS:
         wanted = [path / "index.json", *sorted(path.glob("blobs/*/*"))]  # fixed depth: no walking into links
         blobs = ((str(p.relative_to(path)), p.stat().st_size, p.open("rb")) for p in wanted
                  if p.is_file() and not p.is_symlink())
-        return _assemble(ref, _read_blobs(ref, blobs, seekable=True), platform)
+        return _assemble(ref, _read_blobs(ref, blobs, seekable=True), platform, tag)
     if path.is_file():
         with path.open("rb") as stream:
             if stream.peek(2).startswith(_GZIP):
-                return _assemble(ref, _read_archive(ref, _decompressed(stream, path.stat().st_size, ref)), platform)
-            return _assemble(ref, _read_archive(ref, stream, seekable=True), platform)
+                read = _read_archive(ref, _decompressed(stream, path.stat().st_size, ref))
+                return _assemble(ref, read, platform, tag)
+            return _assemble(ref, _read_archive(ref, stream, seekable=True), platform, tag)
     if ref.endswith((".tar", ".tar.gz", ".tgz")) or "/" in ref and ref.startswith((".", "/")):
         raise ImagekitError(f"Image archive {ref} does not exist.", "Check the path, or create it with "
                             "`docker save IMAGE -o FILE`.")
     from imagekit import engine
 
     return _assemble(ref, _read_archive(ref, _ChunkReader(engine.export_image(ref))), platform)
+
+
+def _path_and_tag(ref: str) -> tuple[Path, str | None]:
+    """*ref* as a path, or as `ARCHIVE:TAG` when the part before a colon is an archive file or an OCI layout.
+
+    A path that exists as written always wins, and an engine ref (`name:tag`, `host:5000/name`) is split only when
+    its head is such an archive on disk.
+    """
+    if not Path(ref).exists():
+        for at in (i for i, char in enumerate(ref) if char == ":"):
+            head = Path(ref[:at])
+            if (head.is_file() and head.name.endswith((".tar", ".tar.gz", ".tgz"))
+                    or head.is_dir() and (head / "oci-layout").is_file()):
+                return head, ref[at + 1:]
+    return Path(ref), None
 
 
 # --- the outer container: a tar (maybe gzipped) or a directory -------------------------------------------
@@ -167,15 +186,16 @@ def _member_name(where: str, name: str) -> str:
 
 
 # --- manifests -> ordered layers -------------------------------------------------------------------------
-def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: str | None) -> ImageFS:
+def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: str | None,
+              tag: str | None = None) -> ImageFS:
     documents, layers = read
     manifest = documents.get("manifest.json")
     note = ""
     if isinstance(manifest, list) and manifest:
-        chosen = manifest[0]
+        chosen = _one_image(ref, tag, manifest, lambda entry: list(entry.get("RepoTags") or []), key=id)[0]
         config_name, layer_names = chosen.get("Config", ""), list(chosen.get("Layers") or [])
     elif "index.json" in documents:
-        descriptor, note = _pick_manifest(ref, documents, documents["index.json"], wanted)
+        descriptor, note = _pick_manifest(ref, documents, documents["index.json"], wanted, tag)
         image_manifest = _blob(ref, documents, descriptor["digest"])
         config_name = _blob_name(image_manifest.get("config", {}).get("digest", ""))
         layer_names = [_blob_name(layer["digest"]) for layer in image_manifest.get("layers", [])]
@@ -216,13 +236,51 @@ def _check_hardlinks(ref: str, layer: str, image: ImageFS, members: list[Member]
                                 "The archive is damaged or hand-made; save the image again.")
 
 
-def _pick_manifest(ref: str, documents: dict, index: dict, wanted: str | None) -> tuple[dict, str]:
-    """Walk an OCI index (possibly nested) to one image manifest for the wanted or host platform."""
+def _one_image(ref: str, tag: str | None, entries: list[dict], names: Callable[[dict], list[str]],
+               key: Callable[[dict], Any]) -> list[dict]:
+    """The entries of one image: those *tag* names (`ARCHIVE:TAG`), or all when *key* finds a single image.
+
+    An archive of several images is exit 2 listing their names, never a silent check of the first one.
+    """
+    archive = ref.removesuffix(f":{tag}") if tag is not None else ref
+
+    def listing(chosen: list[dict]) -> str:
+        images = {key(entry): names(entry) for entry in chosen}
+        return "; ".join(", ".join(found) or "untagged" for found in images.values())
+
+    hint = f"Pick one with `--image {archive}:TAG`, TAG being one of those names, or `docker save` only the image."
+    if tag is not None:
+        chosen = [entry for entry in entries if tag in names(entry) or f"{tag}:latest" in names(entry)]
+        if not chosen:
+            raise ImagekitError(f"{archive} has no image tagged {tag}; it holds: {listing(entries)}.", hint)
+        entries = chosen
+    count = len({key(entry) for entry in entries})
+    if count > 1:
+        raise ImagekitError(f"{archive} holds {count} images ({listing(entries)}); imagekit checks one image at a "
+                            "time and will not guess which.", hint)
+    return entries
+
+
+def _ref_names(descriptor: dict) -> list[str]:
+    annotations = descriptor.get("annotations") or {}
+    return list(dict.fromkeys(filter(None, (annotations.get("io.containerd.image.name"),
+                                            annotations.get("org.opencontainers.image.ref.name")))))
+
+
+def _pick_manifest(ref: str, documents: dict, index: dict, wanted: str | None,
+                   tag: str | None = None) -> tuple[dict, str]:
+    """Walk an OCI index (possibly nested) to one image manifest for the wanted or host platform.
+
+    Top-level entries with different ref names are different images (one is picked by *tag*); entries that share
+    a name (or have none) are platforms of one image.
+    """
     host = f"linux/{_ARCH.get(host_platform.machine(), host_platform.machine())}"
     target = wanted or host
     manifests = index.get("manifests") or []
     if not manifests:
         raise ImagekitError(f"{ref}: the OCI index lists no manifests.", "Save or copy the image again.")
+    if index is documents.get("index.json"):
+        manifests = _one_image(ref, tag, manifests, _ref_names, key=lambda m: tuple(_ref_names(m)))
     with_platform = [m for m in manifests if m.get("platform")]
     if len(manifests) == 1 and not wanted:
         chosen, note = manifests[0], ""

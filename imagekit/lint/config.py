@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from imagekit.errors import ImagekitError
 from imagekit.lint.core import PROFILES, Rule, Severity
+from imagekit.sizes import parse_size
 
 YAML_NAMES = (".imagekit.yaml", ".imagekit.yml")
 PROFILE_CHOICES = ("auto", *PROFILES)
@@ -40,12 +41,14 @@ class LintConfig:
     def options_for(self, rule: Rule) -> dict[str, Any]:
         """The rule's option defaults with the config's values on top; a misspelt option is an error."""
         given = self.options.get(rule.code, {})
+        where = f"{self.source or 'lint config'}: options.{rule.code}"
         unknown = sorted(set(given) - set(rule.options))
         if unknown:
             takes = ", ".join(rule.options) if rule.options else "no options"
-            raise ImagekitError(f"{self.source or 'lint config'}: options.{rule.code}: unknown option(s) "
-                                f"{', '.join(unknown)}.", f"{rule.code} takes: {takes} (see docs/rules.md).")
-        return {**rule.options, **given}
+            raise ImagekitError(f"{where}: unknown option(s) {', '.join(unknown)}.",
+                                f"{rule.code} takes: {takes} (see docs/rules.md).")
+        return {**rule.options, **{name: _option_value(value, rule.options[name], f"{where}.{name}")
+                                   for name, value in given.items()}}
 
     def with_overrides(self, *, ignore: tuple[str, ...] = (), severity: Mapping[str, str] | None = None,
                        profile: str | None = None, fail_on: str | None = None) -> "LintConfig":
@@ -53,9 +56,12 @@ class LintConfig:
         overrides = dict(self.severity)
         for code, level in (severity or {}).items():
             overrides[_code(code, "--severity")] = Severity.parse(level)
+        ignored = {_code(c, "--ignore") for c in ignore}
+        _require_rules(ignored, "--ignore")
+        _require_rules(set(overrides) - set(self.severity), "--severity")
         return replace(
             self,
-            ignored=self.ignored | {_code(c, "--ignore") for c in ignore},
+            ignored=self.ignored | ignored,
             severity=overrides,
             profile=_choice(profile, PROFILE_CHOICES, "--profile") if profile else self.profile,
             fail_on=parse_fail_on(fail_on) if fail_on else self.fail_on,
@@ -91,14 +97,21 @@ def load_config(start_dir: str | Path, explicit_path: str | Path | None = None) 
 def _read(path: Path) -> Mapping[str, Any] | None:
     """The lint section of *path*, or None when the file has none."""
     text = path.read_text(encoding="utf-8", errors="replace")
-    if path.name == "pyproject.toml":
+    if path.suffix == ".toml":
         if "imagekit" not in text:
             return None  # cheap: no TOML parse for unrelated pyproject files
-        document = _parse_toml(text, path)
-        section = document.get("tool", {}).get("imagekit", {}).get("lint")
+        document = _parse_toml(text, path).get("tool", {}).get("imagekit", {})
+        where = "[tool.imagekit]"
     else:
         document = _parse_yaml(text, path)
-        section = document.get("lint") if isinstance(document, dict) else None
+        where = "the top level"
+    if not isinstance(document, Mapping):
+        return None
+    misspelt = sorted(set(document) - {"lint"})
+    if misspelt:  # a typo such as `lnt:` would otherwise leave the file silently unused
+        raise ImagekitError(f"{path}: unknown key(s) {', '.join(map(str, misspelt))} in {where}.",
+                            "imagekit reads only `lint` there; see docs/lint.md.")
+    section = document.get("lint")
     if section is None:
         return None
     if not isinstance(section, Mapping):
@@ -133,7 +146,7 @@ def _parse_yaml(text: str, path: Path) -> Any:
 
 def _from_mapping(data: Mapping[str, Any], source: str) -> LintConfig:
     try:
-        return _validated(data, source)
+        return _with_known_rules(_validated(data, source))
     except ImagekitError as error:
         if error.message.startswith(source):
             raise
@@ -163,6 +176,49 @@ def _validated(data: Mapping[str, Any], source: str) -> LintConfig:
         options={_code(code, where + "options"): dict(value) for code, value in options.items()},
         source=source,
     )
+
+
+def _with_known_rules(config: LintConfig) -> LintConfig:
+    """*config* after checking every rule id and option it names: a typo would silently do nothing, and
+    a rule that does not run on this file would never look at its options."""
+    where = f"{config.source}: "
+    _require_rules(set(config.ignored), where + "ignore")
+    _require_rules(set(config.severity), where + "severity")
+    for rule in _require_rules(set(config.options), where + "options"):
+        config.options_for(rule)
+    return config
+
+
+def _require_rules(codes: set[str], what: str) -> list[Rule]:
+    """The rules with these ids; an id no rule has is an error. Image rules load only when an id is not a
+    Dockerfile rule (start-up time)."""
+    from imagekit.lint.core import all_rules, load_rules
+
+    catalogue = load_rules("dockerfile") if codes else {}
+    if codes - set(catalogue):
+        catalogue = all_rules()
+    unknown = codes - set(catalogue)
+    if unknown:
+        raise ImagekitError(f"{what}: there is no rule {', '.join(sorted(unknown))}.",
+                            "`imagekit rules` lists every rule id.")
+    return [catalogue[code] for code in sorted(codes)]
+
+
+def _option_value(value: Any, default: Any, what: str) -> Any:
+    """A configured option checked against the type of its default; byte counts may be written as 2GB."""
+    if isinstance(default, (tuple, list)):
+        return tuple(_list(list(value) if isinstance(value, tuple) else value, what))
+    if default is None or isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        if isinstance(value, str):
+            try:
+                return parse_size(value.strip())
+            except ImagekitError:
+                pass
+        raise ImagekitError(f"{what}: {value!r} is not a byte count.", "Write a whole number of bytes or a size "
+                            "such as 500MB or 2GiB.")
+    return value
 
 
 def _list(value: Any, what: str) -> list[str]:

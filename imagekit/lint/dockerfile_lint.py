@@ -24,7 +24,9 @@ from imagekit.lint.rules.dockerfile._common import DockerfileContext
 SYNTAX_RULE = "IK200"
 PRAGMA_RULE = "IK299"
 
-_SAGEMAKER = re.compile(r"sagemaker|" + re.escape(str(contract.ML_ROOT)) + r"\b|/opt/program\b", re.I)
+_SAGEMAKER = re.compile("|".join(["sagemaker", *(re.escape(str(directory)) + r"\b"
+                                                  for directory in (contract.ML_ROOT, contract.BYOC_PROGRAM_DIR))]),
+                        re.I)
 _TRAIN = re.compile("|".join([r"sagemaker[-_]training", contract.ENV_TRAINING_MODULE,
                               re.escape(str(contract.INPUT_DIR)), re.escape(str(contract.OUTPUT_DIR)),
                               re.escape(str(contract.CHECKPOINTS_DIR)),

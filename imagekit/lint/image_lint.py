@@ -26,7 +26,8 @@ def infer_profiles(image: ImageFS) -> frozenset[str]:
     env = image.env()
     evidence = (any(key.startswith(contract.CAPABILITY_LABEL_PREFIX) for key in labels)
                 or any(key.startswith("SAGEMAKER_") for key in env)
-                or str(contract.ML_ROOT).strip("/") in image.entries
+                or any(str(directory).strip("/") in image.entries
+                       for directory in (contract.ML_ROOT, contract.BYOC_PROGRAM_DIR))
                 or f"{contract.SERVING_PORT}/tcp" in (image.config.get("ExposedPorts") or {}))
     on_path = {mode for mode in contract.MODES if image.which(mode)[1] is not None}
     if image.config.get("Entrypoint") and (evidence or on_path):

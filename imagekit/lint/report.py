@@ -155,8 +155,12 @@ def _sarif(findings: Sequence[Finding], rules: Mapping[str, Rule]) -> dict:
 
 
 def _uri(file: str) -> str:
-    """Relative paths stay relative (GitHub code scanning resolves them against the checkout)."""
-    return Path(file).as_posix()
+    """A URI reference: relative paths stay relative (GitHub code scanning resolves them against the
+    checkout) and are percent-encoded; absolute ones become file:// URIs."""
+    from urllib.parse import quote  # lazy, as in _junit
+
+    path = Path(file)
+    return path.as_uri() if path.is_absolute() else quote(path.as_posix(), safe="/")
 
 
 def _junit(findings: Sequence[Finding]) -> str:

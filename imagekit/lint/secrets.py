@@ -18,6 +18,18 @@ SECRET_VALUE = re.compile(
     r"\b(AKIA|ASIA)[0-9A-Z]{16}\b|\bhf_[A-Za-z0-9]{30,}\b|\bgh[pousr]_[A-Za-z0-9]{36}\b|\bsk-[A-Za-z0-9_-]{20,}\b"
 )
 
+# A literal password in a URL (https://user:pass@host); a $VARIABLE in its place is not a literal.
+URL_PASSWORD = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@$]+@", re.I)
+
 
 def is_secret_name(name: str) -> bool:
     return bool(SECRET_NAME.match(name)) and not _NOT_SECRET_SUFFIX.search(name)
+
+
+def secret_value(text: str) -> str | None:
+    """What kind of literal credential *text* holds, worded for a finding, or None."""
+    if SECRET_VALUE.search(text):
+        return "what looks like an access token or AWS key"
+    if URL_PASSWORD.search(text):
+        return "a URL with a password in it"
+    return None

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from imagekit.errors import ImagekitError
-
-_SIZE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
+from imagekit.sizes import parse_size
 
 
 @dataclass(frozen=True)
@@ -62,13 +60,6 @@ class Spec:
     @property
     def root(self) -> Path:
         return self.path.parent
-
-
-def parse_size(text: str) -> int:
-    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?) ?([KMG]i?B|B)", text)
-    if not match:
-        raise ImagekitError(f"Size {text!r} is not understood.", "Write it like 2GB or 800MiB.")
-    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2)])
 
 
 def _env_text(value: object) -> str:

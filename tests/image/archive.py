@@ -85,11 +85,23 @@ def config_json(config: dict, architecture: str = "amd64", os: str = "linux") ->
 def docker_save(path: Path, config: dict, layers: list[list], *, architecture: str = "amd64",
                 compression: str = "none", gzip_outer: bool = False) -> Path:
     """Write a `docker save`-style archive: <n>/layer.tar, <sha>.json, manifest.json (last, as docker does)."""
-    blobs = [(f"{index}/layer.tar", compress(layer_tar(files), compression)) for index, files in enumerate(layers)]
-    config_bytes = config_json(config, architecture)
-    config_name = hashlib.sha256(config_bytes).hexdigest() + ".json"
-    manifest = json.dumps([{"Config": config_name, "RepoTags": ["test:latest"], "Layers": [n for n, _ in blobs]}])
-    entries = [*blobs, (config_name, config_bytes), ("manifest.json", manifest.encode())]
+    return docker_save_many(path, {"test:latest": (config, layers)}, architecture=architecture,
+                            compression=compression, gzip_outer=gzip_outer)
+
+
+def docker_save_many(path: Path, images: dict[str, tuple[dict, list[list]]], *, architecture: str = "amd64",
+                     compression: str = "none", gzip_outer: bool = False) -> Path:
+    """`docker save A B`: one manifest.json entry per image (tag -> (config, layers)), layers named apart."""
+    entries, manifest = [], []
+    for number, (tag, (config, layers)) in enumerate(images.items()):
+        prefix = f"{number}-" if number else ""
+        blobs = [(f"{prefix}{index}/layer.tar", compress(layer_tar(files), compression))
+                 for index, files in enumerate(layers)]
+        config_bytes = config_json(config, architecture)
+        config_name = hashlib.sha256(config_bytes).hexdigest() + ".json"
+        manifest.append({"Config": config_name, "RepoTags": [tag], "Layers": [n for n, _ in blobs]})
+        entries += [*blobs, (config_name, config_bytes)]
+    entries.append(("manifest.json", json.dumps(manifest).encode()))
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as tar:
         for name, data in entries:
@@ -100,8 +112,12 @@ def docker_save(path: Path, config: dict, layers: list[list], *, architecture: s
     return path
 
 
-def oci_layout(directory: Path, images: dict[str, tuple[dict, list[list]]], compression: str = "gzip") -> Path:
-    """Write an OCI image layout directory with one manifest per platform ("linux/amd64": (config, layers))."""
+def oci_layout(directory: Path, images: dict[str, tuple[dict, list[list]]], compression: str = "gzip", *,
+               by_name: bool = False) -> Path:
+    """Write an OCI image layout directory with one manifest per platform ("linux/amd64": (config, layers)).
+
+    *by_name*: the keys are ref names instead (linux/amd64 images, named as `skopeo copy ... oci:DIR:NAME` does).
+    """
     blobs = directory / "blobs" / "sha256"
     blobs.mkdir(parents=True)
 
@@ -111,7 +127,8 @@ def oci_layout(directory: Path, images: dict[str, tuple[dict, list[list]]], comp
         return {"digest": f"sha256:{digest}", "size": len(data)}
 
     manifests = []
-    for platform, (config, layers) in images.items():
+    for key, (config, layers) in images.items():
+        platform = "linux/amd64" if by_name else key
         os, architecture = platform.split("/")[:2]
         layer_descriptors = [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
                               **put(compress(layer_tar(files), compression))} for files in layers]
@@ -119,8 +136,10 @@ def oci_layout(directory: Path, images: dict[str, tuple[dict, list[list]]], comp
                     "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                                **put(config_json(config, architecture, os))},
                     "layers": layer_descriptors}
+        where = ({"annotations": {"org.opencontainers.image.ref.name": key}} if by_name
+                 else {"platform": {"os": os, "architecture": architecture}})
         manifests.append({"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                          **put(json.dumps(manifest).encode()), "platform": {"os": os, "architecture": architecture}})
+                          **put(json.dumps(manifest).encode()), **where})
     (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
     (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": manifests}))
     return directory

@@ -52,6 +52,14 @@ def test_serve_deleted_by_a_later_layer_and_broken_scripts(throwaway_image, tmp_
     assert {rule for rule, _ in rules(broken)} & PROOF == {"IK502", "IK503"}
 
 
+def test_a_program_executable_through_a_supplementary_group(throwaway_image) -> None:
+    tag = throwaway_image(
+        "FROM {base}\nRUN printf '#!/bin/sh\\necho hi\\n' > /usr/local/bin/serve && cp /usr/local/bin/serve "
+        "/usr/local/bin/train && chown root:staff /usr/local/bin/serve /usr/local/bin/train && chmod 750 "
+        "/usr/local/bin/serve /usr/local/bin/train && useradd -G staff app\nUSER app\nEXPOSE 8080\n")
+    assert not PROOF & {rule for rule, _ in rules(tag)}, rules(tag)  # `docker run IMAGE serve` prints hi
+
+
 def test_missing_engine_image_is_exit_2_with_a_hint(engine) -> None:
     result = subprocess.run([sys.executable, "-m", "imagekit", "lint", "--image", "imagekit-test/absent:nope"],
                             capture_output=True, text=True)

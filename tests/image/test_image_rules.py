@@ -160,7 +160,49 @@ def test_executable_bits_follow_the_users_passwd_entry(tmp_path: Path, user: str
     assert ("IK501" not in rules) is executable, rules
 
 
+@pytest.mark.parametrize("user, executable", [
+    ("model", True),  # staff (the file's group) lists model as a member, as `useradd -G staff model` writes it
+    ("1000", True),  # a uid in /etc/passwd gets that name's supplementary groups too, as `docker run` does
+    ("model:model", False),  # an explicit group replaces the supplementary groups
+    ("1000:50", True),  # an explicit numeric group
+    ("other", False),  # in no group of the file
+])
+def test_supplementary_groups_from_etc_group_count(tmp_path: Path, user: str, executable: bool) -> None:
+    passwd = b"root:x:0:0:root:/root:/bin/sh\nmodel:x:1000:1000::/home/model:/bin/sh\nother:x:1001:1001::/:/bin/sh\n"
+    group = b"root:x:0:\nstaff:x:50:other2,model\nmodel:x:1000:\nother:x:1001:\n"
+    serve = File(SERVE, 0o750, uid=0, gid=50)
+    layers = [BASE_LAYER, [("etc/passwd", passwd), ("etc/group", group), ("usr/local/bin/serve", serve)]]
+    archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["/usr/local/bin/serve"], "User": user}, layers)
+    rules = [f.rule for f in lint_image(str(archive), profiles={"serve"})]
+    assert ("IK501" not in rules) is executable, rules
+
+
+def test_a_directory_where_the_program_should_be(tmp_path: Path) -> None:
+    layers = [BASE_LAYER, [("usr/local/bin/serve", Dir()), ("opt/program", Dir())]]
+    on_path = docker_save(tmp_path / "path.tar", {"Env": ["PATH=/usr/local/bin:/usr/bin"]}, layers)
+    messages = [f.message for f in lint_image(str(on_path), profiles={"serve"}) if f.rule == "IK501"]
+    assert messages == ["`docker run IMAGE serve` runs 'serve', which does not resolve in the image: "
+                        "/usr/local/bin/serve is a directory, not a program."]
+    absolute = docker_save(tmp_path / "abs.tar", {"Entrypoint": ["/opt/program"]}, layers)
+    messages = [f.message for f in lint_image(str(absolute), profiles={"serve"}) if f.rule == "IK501"]
+    assert messages == ["`docker run IMAGE serve` runs /opt/program, which is a directory, not a program."]
+
+
 def test_user_missing_from_passwd(tmp_path: Path) -> None:
     archive = docker_save(tmp_path / "img.tar", {**GOOD_CONFIG, "User": "ghost"}, GOOD_LAYERS)
     findings = [f for f in lint_image(str(archive), profiles={"serve"}) if f.rule == "IK501"]
     assert [f.path for f in findings] == ["/etc/passwd"] and "ghost" in findings[0].message
+
+
+def test_ik522_finds_a_password_in_an_env_url(tmp_path: Path) -> None:
+    leaky = image({"Env": ["PIP_INDEX_URL=https://ci:s3cr3tpass@pypi.example.com/simple"]})
+    assert "IK522" in findings_for(tmp_path, leaky, "IK522", {}, "leaky")
+    safe = image({"Env": ["PIP_INDEX_URL=https://pypi.example.com/simple"]})
+    assert "IK522" not in findings_for(tmp_path, safe, "IK522", {}, "safe")
+
+
+def test_an_opt_program_entrypoint_counts_as_sagemaker_evidence(tmp_path: Path) -> None:
+    """The Dockerfile linter treats /opt/program as SageMaker evidence; inferring an image's profile agrees."""
+    config = {"Entrypoint": ["/opt/program/entry"], "Cmd": None, "Env": ["PATH=/usr/bin:/bin"]}
+    archive = docker_save(tmp_path / "byoc.tar", config, [BASE_LAYER, [("opt/program/README", b"gone\n")]])
+    assert "IK501" in [f.rule for f in lint_image(str(archive))]

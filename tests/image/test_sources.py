@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from image.archive import BASE_LAYER, docker_save, layer_tar, oci_layout
+from image.archive import BASE_LAYER, docker_save, docker_save_many, layer_tar, oci_layout
 from imagekit.errors import ImagekitError
 from imagekit.image import open_image
 from imagekit.lint.image_lint import lint_image
@@ -51,6 +52,27 @@ def test_multi_platform_index_picks_the_requested_platform(tmp_path: Path) -> No
     assert "IK526" in [f.rule for f in lint_image(str(layout), platform="linux/amd64")]
     with pytest.raises(ImagekitError, match="no image for platform linux/riscv64.*linux/amd64, linux/arm64"):
         open_image(str(layout), platform="linux/riscv64")
+
+
+def test_an_archive_of_several_images_is_refused_unless_one_is_named(tmp_path: Path) -> None:
+    other = [BASE_LAYER, [("usr/local/bin/serve", SERVE), ("b-only", b"b")]]
+    two = docker_save_many(tmp_path / "two.tar", {"app:a": (CONFIG, LAYERS), "app:b": (CONFIG, other)})
+    layout = oci_layout(tmp_path / "oci", {"a": (CONFIG, LAYERS), "b": (CONFIG, other)}, by_name=True)
+    for archive, a, b in ((two, "app:a", "app:b"), (layout, "a", "b")):
+        with pytest.raises(ImagekitError, match=re.escape(f"{archive} holds 2 images ({a}; {b})")):
+            open_image(str(archive))
+        with pytest.raises(ImagekitError, match=re.escape(f"Pick one with `--image {archive}:TAG`")):
+            open_image(str(archive))
+        assert "b-only" in open_image(f"{archive}:{b}").entries
+        assert "b-only" not in open_image(f"{archive}:{a}").entries
+        with pytest.raises(ImagekitError, match=re.escape(f"{archive} has no image tagged c; it holds: {a}; {b}.")):
+            open_image(f"{archive}:c")
+    assert "b-only" in open_image(f"{two}:app:b", platform="linux/amd64").entries
+    one = docker_save(tmp_path / "one.tar", CONFIG, LAYERS)  # tagged test:latest
+    assert summary(f"{one}:test") == summary(f"{one}:test:latest") == summary(str(one))
+    run = subprocess.run([sys.executable, "-m", "imagekit", "lint", "--image", str(two)], capture_output=True,
+                         text=True)
+    assert run.returncode == 2 and "Traceback" not in run.stderr and "app:a; app:b" in run.stderr
 
 
 def test_a_single_platform_image_is_checked_against_the_asked_platform(tmp_path: Path) -> None:
@@ -174,6 +196,20 @@ def test_dockerfile_cross_check(tmp_path: Path) -> None:
     assert len(messages) == 3
     assert any("ENTRYPOINT" in m for m in messages) and any("USER" in m for m in messages)
     assert any("/opt/app/" in m for m in messages)
+    assert any('ENTRYPOINT ["/opt/app/run"] but the image has ["/usr/local/bin/serve"]' in m for m in messages)
+    assert any("USER 1000 but the image runs as root (no USER)" in m for m in messages)
+
+
+def test_dockerfile_cross_check_words_a_missing_entrypoint_or_cmd_without_python_reprs(tmp_path: Path) -> None:
+    archive = docker_save(tmp_path / "img.tar", {"Env": CONFIG["Env"]}, LAYERS)
+    other = tmp_path / "other.Dockerfile"
+    other.write_text('FROM base\nENTRYPOINT ["python", "-m", "app"]\nCMD ["--port", "8080"]\n')
+    messages = sorted(f.message for f in lint_image(str(archive), dockerfile=str(other)) if f.rule == "IK550")
+    assert messages == [
+        f'{other}:2: ENTRYPOINT ["python", "-m", "app"] but the image has no ENTRYPOINT; the image was built from '
+        "another version of the file.",
+        f'{other}:3: CMD ["--port", "8080"] but the image has no CMD; the image was built from another version of '
+        "the file."]
 
 
 @pytest.mark.slow

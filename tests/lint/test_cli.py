@@ -70,7 +70,9 @@ def test_ignore_severity_and_profile_flags(project: Path) -> None:
 
 
 @pytest.mark.parametrize("args", [["--format", "yaml"], ["--fail-on", "sometimes"], ["--profile", "batch"],
-                                  ["--severity", "IK202"], ["--ignore", "DL3008"]])
+                                  ["--severity", "IK202"], ["--ignore", "DL3008"], ["--ignore", "IK999"],
+                                  ["--severity", "IK999=error"], ["--platform", "linux/amd64"],
+                                  ["--dockerfile", "Dockerfile"], ["-o", "."]])
 def test_bad_flags_exit_2_with_a_message(project: Path, args: list[str]) -> None:
     result = imagekit("lint", "Dockerfile", *args, cwd=project)
     assert result.returncode == 2 and result.stderr.startswith("imagekit: error:")
@@ -84,6 +86,15 @@ def test_config_file_and_output_file(project: Path) -> None:
     assert [r["ruleId"] for r in results] == ["IK207"]
     explicit = imagekit("lint", "bad.Dockerfile", "--config", str(project / "missing.yaml"), cwd=project)
     assert explicit.returncode == 2
+
+
+def test_output_creates_its_directory_and_an_unwritable_one_is_exit_2(project: Path) -> None:
+    result = imagekit("lint", "Dockerfile", "-f", "json", "-o", "reports/lint/out.json", cwd=project)
+    assert result.returncode == 0 and json.loads((project / "reports/lint/out.json").read_text())["findings"] == []
+    (project / "blocker").write_text("")
+    blocked = imagekit("lint", "Dockerfile", "-o", "blocker/out.json", cwd=project)
+    assert blocked.returncode == 2 and blocked.stderr.startswith("imagekit: error: Cannot write the report to")
+    assert "Traceback" not in blocked.stderr
 
 
 def test_each_file_fails_by_its_own_configs_threshold(project: Path) -> None:

@@ -100,3 +100,48 @@ def test_each_file_uses_its_nearest_config(tmp_path: Path) -> None:
         (tmp_path / d / "Dockerfile").write_text("FROM python:latest\n")
     result = lint_files([tmp_path / "a" / "Dockerfile", tmp_path / "b" / "Dockerfile"])
     assert [(Path(f.file).parent.name, f.rule) for f in result.findings] == [("b", "IK202")]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("lint:\n  ignore: [IK999]\n", r"ignore: there is no rule IK999"),
+    ("lint:\n  severity: {IK998: error}\n", r"severity: there is no rule IK998"),
+    ("lint:\n  options: {IK997: {x: 1}}\n", r"options: there is no rule IK997"),
+    # IK101 does not run on a generic file, yet its misspelt option is still reported.
+    ("lint:\n  options: {IK101: {foo: 1}}\n", r"options.IK101: unknown option\(s\) foo"),
+    ("lint:\n  options: {IK209: {ignore-packages: 5}}\n", r"options.IK209.ignore-packages must be a list"),
+    ("lint:\n  options: {IK531: {min_bytes: big}}\n", r"options.IK531.min_bytes: 'big' is not a byte count"),
+    ("lnt:\n  ignore: [IK209]\n", r"unknown key\(s\) lnt in the top level"),
+])
+def test_what_a_config_names_must_exist_and_fit(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / ".imagekit.yaml").write_text(text)
+    with pytest.raises(ImagekitError, match=rf"^{tmp_path / '.imagekit.yaml'}: {message}"):
+        load_config(tmp_path)
+
+
+def test_a_misspelt_table_next_to_lint_in_pyproject_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.imagekit.lnt]\nignore = ["IK209"]\n')
+    with pytest.raises(ImagekitError, match=r"unknown key\(s\) lnt in \[tool.imagekit\]"):
+        load_config(tmp_path)
+
+
+def test_an_image_rule_may_be_configured_and_byte_options_take_sizes(tmp_path: Path) -> None:
+    (tmp_path / ".imagekit.yaml").write_text("lint:\n  ignore: [IK541]\n  options: {IK540: {size_budget: 2GB}}\n")
+    config = load_config(tmp_path)
+    from imagekit.lint.core import all_rules
+
+    assert config.ignored == {"IK541"}
+    assert config.options_for(all_rules()["IK540"]) == {"size_budget": 2_000_000_000}
+
+
+def test_an_explicit_toml_config_that_is_not_pyproject_is_read_as_toml(tmp_path: Path) -> None:
+    (tmp_path / "lint.toml").write_text('[tool.imagekit.lint]\nignore = ["IK209"]\n')
+    assert load_config(tmp_path, tmp_path / "lint.toml").ignored == {"IK209"}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"ignore": ("IK999",)}, r"^--ignore: there is no rule IK999"),
+    ({"severity": {"IK999": "error"}}, r"^--severity: there is no rule IK999"),
+])
+def test_command_line_rule_ids_must_exist(overrides: dict, message: str) -> None:
+    with pytest.raises(ImagekitError, match=message):
+        LintConfig().with_overrides(**overrides)

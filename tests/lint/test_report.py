@@ -92,3 +92,11 @@ def test_github_annotations_escape_their_properties(findings: list[Finding]) -> 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_renders_no_findings(fmt: str) -> None:
     assert render([], fmt, files=1) is not None
+
+
+def test_sarif_locations_are_uri_references() -> None:
+    finding = Finding("IK202", Severity.WARNING, "m", "we ird/a%b.Dockerfile", 1, 1)
+    absolute = Finding("IK202", Severity.WARNING, "m", "/srv/app/Dockerfile", 1, 1)
+    results = json.loads(render([finding, absolute], "sarif"))["runs"][0]["results"]
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results]
+    assert uris == ["we%20ird/a%25b.Dockerfile", "file:///srv/app/Dockerfile"]

@@ -55,3 +55,80 @@ def test_ik204_copy_from_a_stage_name_that_only_resembles_one() -> None:
     # docker/compose's Dockerfile has this bug: `set` is not `license-set`, so BuildKit pulls an image `set`.
     text = "FROM alpine:3.20 AS license-set\nRUN mkdir /out\nFROM scratch\nCOPY --from=set /out /\n"
     assert_flags("IK204", text, [4])
+
+
+def test_shell_c_drops_arguments_unless_the_script_passes_them_on() -> None:
+    from imagekit.dockerfile.shell import shell_c_drops_arguments
+
+    for argv in (["/bin/sh", "-c", "python -m app"], ["bash", "-c", "exec app \"$@\""], ["bash", "-lc", "app"],
+                 ["sh", "-eu", "-o", "pipefail", "-c", "app \"$@\""], ["sh", "-c", "app \"$1\"", "--", "x"]):
+        assert shell_c_drops_arguments(argv), argv
+    for argv in (["/bin/sh", "-c", "exec /usr/local/bin/entry \"$@\"", "--"], ["bash", "-c", "app $*", "x"],
+                 ["sh", "-c", "app \"$1\"", "sh"], ["sh", "-c", "app \"${1:-serve}\"", "sh"], ["sh", "-c", "app $0"],
+                 ["sh", "-c", "exec app \"$@\"", "--", "x"], ["/bin/sh", "-c"], ["sh", "/entry.sh"],
+                 ["python", "-c", "x"], []):
+        assert not shell_c_drops_arguments(argv), argv
+
+
+def test_ik101_exec_form_shell_c_entrypoint() -> None:
+    head = "FROM python:3.11-slim\n"
+    for entrypoint in ('["/bin/sh", "-c", "python -m app"]', '["bash", "-c", "python -m app"]'):
+        assert_flags("IK101", head + f"ENTRYPOINT {entrypoint}\n", [2], profile="serve")
+    assert_clean("IK101", head + 'ENTRYPOINT ["/bin/sh", "-c", "exec /usr/local/bin/entry \\"$@\\"", "--"]\n',
+                 profile="serve")
+
+
+def test_ik505_agrees_with_ik101_on_shell_c_entrypoints(tmp_path) -> None:
+    from image.test_image_rules import findings_for, image
+
+    bad = image({"Entrypoint": ["/bin/sh", "-c", "python -m app"]})
+    good = image({"Entrypoint": ["/bin/sh", "-c", "exec /usr/local/bin/serve \"$@\"", "--"]})
+    assert "IK505" in findings_for(tmp_path, bad, "IK505", {}, "bad")
+    assert "IK505" not in findings_for(tmp_path, good, "IK505", {}, "good")
+
+
+def test_ik102_init_followed_by_a_program_passes_the_mode_on() -> None:
+    head = "FROM python:3.11-slim\n"
+    for entrypoint in ('["tini", "--"]', '["dumb-init"]', '["/usr/bin/tini", "-s", "-e", "143", "--"]',
+                       '["dumb-init", "--rewrite", "15:2"]'):
+        assert_flags("IK102", head + f"ENTRYPOINT {entrypoint}\n", [2], profile="serve")
+    for entrypoint in ('["/usr/local/bin/dumb-init", "--", "/usr/local/bin/entry"]', '["tini", "-g", "--", "serve"]',
+                       '["dumb-init", "-c", "python", "-m", "app"]', '["tini", "-p", "SIGKILL", "--", "app"]'):
+        assert_clean("IK102", head + f"ENTRYPOINT {entrypoint}\n", profile="serve")
+
+
+def test_pip_general_options_before_install() -> None:
+    head = "FROM python:3.11-slim\n"
+    assert_flags("IK209", head + "RUN pip -q install flask\n", [2])
+    assert_flags("IK209", head + "RUN pip --no-cache-dir install flask\n", [2])
+    assert_flags("IK209", head + "RUN python3 -m pip -q --proxy http://proxy:3128 install flask\n", [2])
+    assert_flags("IK302", head + "RUN pip -q install flask==3.0.3\n", [2])
+    assert_flags("IK302", head + "RUN python -m pip --timeout 60 install flask==3.0.3\n", [2])
+    assert_clean("IK302", head + "RUN pip --no-cache-dir install flask==3.0.3\n")
+    text = "# imagekit profile=train\n" + head + "RUN pip --no-cache-dir install sagemaker-training==4.7.0\n"
+    assert_clean("IK104", text)
+    assert_flags("IK104", text.replace("sagemaker-training", "pandas"), [2])
+
+
+def test_ik200_invalid_escape_directive() -> None:
+    assert_flags("IK200", "# escape=x\nFROM python:3.11-slim\nRUN echo hi\n", [1])
+    assert_flags("IK200", "# syntax=docker/dockerfile:1\n# escape=x\nFROM python:3.11-slim\n", [2])
+    assert_clean("IK200", "# escape=`\nFROM python:3.11-slim\nRUN echo hi `\n    there\n")
+
+
+def test_ik106_destination_with_a_leading_double_slash() -> None:
+    head = "# imagekit profile=train\nFROM python:3.11-slim\n"
+    assert_flags("IK106", head + "COPY model.bin //opt/ml/model/\n", [3])
+    assert_flags("IK106", head + "WORKDIR //opt/ml\nCOPY model.bin model/\n", [4])
+
+
+def test_ik306_password_in_a_url() -> None:
+    head = "FROM python:3.11-slim\n"
+    url = "https://user:s3cr3tpass@pypi.example.com/simple"
+    for line in (f"ARG PIP_INDEX_URL={url}", f"ENV PIP_INDEX_URL={url}", f"LABEL index={url}",
+                 f"RUN pip install --index-url {url} flask==3.0.3"):
+        assert_flags("IK306", head + line + "\n", [2])
+    for line in ("ARG PIP_INDEX_URL=https://pypi.example.com/simple", "ARG PIP_INDEX_URL=https://user@example.com/s",
+                 "ARG PIP_INDEX_URL=https://${USER}:${PASSWORD}@pypi.example.com/simple",
+                 "RUN git clone ssh://git@github.com:22/org/repo.git"):
+        assert_clean("IK306", head + line + "\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 import re
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Iterator, Mapping
@@ -59,6 +60,17 @@ def copy_paths(ins: Instruction) -> list[str]:
     return Expander(ins.variables).words(ins.text) if ins.text else []
 
 
+def copy_destination(ins: Instruction) -> str | None:
+    """The absolute, normalised destination of a COPY/ADD (None when it has no words).
+
+    posixpath keeps a leading ``//`` (POSIX leaves it implementation-defined); Docker treats it as ``/``.
+    """
+    parts = copy_paths(ins)
+    if not parts:
+        return None
+    return "/" + posixpath.normpath(posixpath.join(ins.workdir or "/", parts[-1])).lstrip("/")
+
+
 def runs(stages: Iterable[Stage]) -> Iterator[tuple[Instruction, list[Command]]]:
     for stage in stages:
         for ins in stage.instructions:
@@ -94,7 +106,11 @@ def package_manager_installs(cmd: Command) -> tuple[str, list[str]] | None:
 
 
 def pip_install_args(cmd: Command) -> list[str] | None:
-    """The words after ``install`` of ``pip install``/``python -m pip install``/``uv pip install``, else None."""
+    """The arguments of ``pip install``/``python -m pip install``/``uv pip install``, else None.
+
+    pip's general options may come before ``install`` (``pip -q --no-cache-dir install x``); they apply to the
+    install as they would after it, so they are returned with the words after ``install``.
+    """
     argv = list(cmd.argv)
     program = cmd.program
     if re.fullmatch(r"python[\d.]*", program) and argv[1:3] == ["-m", "pip"]:
@@ -103,17 +119,23 @@ def pip_install_args(cmd: Command) -> list[str] | None:
         argv = argv[1:]
     elif not re.fullmatch(r"pip[\d.]*", program):
         return None
-    if len(argv) < 2 or argv[1] != "install":
+    i = 1
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i] in _PIP_GENERAL_VALUE_OPTIONS else 1
+    if i >= len(argv) or argv[i] != "install":
         return None
-    return argv[2:]
+    return argv[1:i] + argv[i + 1:]
 
 
-_VALUE_OPTIONS = {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
-                  "--extra-index-url", "-f", "--find-links", "--target", "-t", "--prefix", "--root",
-                  "--trusted-host", "--platform", "--python-version", "--implementation", "--abi", "--cache-dir",
-                  "--src", "--upgrade-strategy", "--progress-bar", "--python", "--config-settings", "-C",
-                  "--only-binary", "--no-binary", "--log", "--timeout", "--retries", "--cert", "--client-cert",
-                  "--proxy", "--index-strategy", "--extra"}
+# pip's general options that take a value (`pip --help`); pip accepts them before or after the command.
+_PIP_GENERAL_VALUE_OPTIONS = {"--python", "--log", "--log-file", "--local-log", "--keyring-provider", "--proxy",
+                              "--retries", "--timeout", "--exists-action", "--trusted-host", "--cert", "--client-cert",
+                              "--cache-dir", "--use-feature", "--use-deprecated", "--resume-retries"}
+_VALUE_OPTIONS = _PIP_GENERAL_VALUE_OPTIONS | {
+    "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url", "--extra-index-url", "-f",
+    "--find-links", "--target", "-t", "--prefix", "--root", "--platform", "--python-version", "--implementation",
+    "--abi", "--src", "--upgrade-strategy", "--progress-bar", "--config-settings", "-C", "--only-binary",
+    "--no-binary", "--index-strategy", "--extra"}
 
 
 def pip_requirements(args: list[str]) -> list[str]:

@@ -1,27 +1,31 @@
-"""IK101: the final ENTRYPOINT is in shell form."""
+"""IK101: the final ENTRYPOINT is in shell form (or an exec-form `sh -c` that drops its arguments)."""
 
 from __future__ import annotations
 
+import json
 from typing import Iterator
 
 from imagekit import contract
+from imagekit.dockerfile.shell import shell_c_drops_arguments
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import SAGEMAKER_PROFILES, DockerfileContext
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     final = ctx.dockerfile.final_stage
-    if final and final.entrypoint and not final.entrypoint.is_exec_form:
-        ins = final.entrypoint
+    if not final or not final.entrypoint:
+        return
+    ins = final.entrypoint
+    if not ins.is_exec_form:
         yield Problem(f"ENTRYPOINT {ins.text} is in shell form: /bin/sh -c drops the `train`/`serve` argument "
                       "SageMaker passes and keeps SIGTERM from reaching your program.", ins.line, ins.column,
-                      fix=f"Use the exec form: ENTRYPOINT {_exec_hint(ins.text)}")
-
-
-def _exec_hint(text: str) -> str:
-    import json
-
-    return json.dumps(text.split())
+                      fix=f"Use the exec form: ENTRYPOINT {json.dumps(ins.text.split())}")
+    elif shell_c_drops_arguments(ins.exec_form):
+        yield Problem(f"ENTRYPOINT {ins.text} runs a shell whose -c script never uses the `train`/`serve` "
+                      "argument SageMaker appends: sh -c makes the first word after the script $0.",
+                      ins.line, ins.column,
+                      fix='Make the program the ENTRYPOINT, or pass the arguments on: ENTRYPOINT ["/bin/sh", "-c", '
+                      '"exec /usr/local/bin/entry \\"$@\\"", "--"].')
 
 
 RULE = Rule(
@@ -30,11 +34,13 @@ RULE = Rule(
     severity=Severity.ERROR,
     profiles=SAGEMAKER_PROFILES,
     target="dockerfile",
-    summary="The final ENTRYPOINT uses shell form, which drops `train`/`serve` and SIGTERM.",
+    summary="The final ENTRYPOINT uses shell form (or runs `sh -c` in exec form), which drops `train`/`serve`.",
     rationale="SageMaker starts the container as `docker run IMAGE train` (or `serve`). With a shell-form "
     "ENTRYPOINT Docker runs `/bin/sh -c '<your text>'` and the extra argument is lost; /bin/sh also becomes "
     f"PID 1 and does not forward SIGTERM, so the {contract.TRAIN_STOP_GRACE_S:g} s (training) or "
-    f"{contract.SERVE_STOP_GRACE_S:g} s (serving) stop window ends in SIGKILL.",
+    f"{contract.SERVE_STOP_GRACE_S:g} s (serving) stop window ends in SIGKILL. The exec form "
+    "`[\"/bin/sh\", \"-c\", \"python -m app\"]` loses the argument the same way (it becomes $0); a script that "
+    "uses `\"$@\"` and is followed by one more word (`..., \"--\"]`, which becomes $0) passes it on.",
     fix='Write ENTRYPOINT as a JSON array, e.g. ENTRYPOINT ["python", "-m", "app"].',
     check=check,
     example_bad="FROM python:3.11-slim\nENTRYPOINT python -m app\n",

@@ -12,6 +12,7 @@ from imagekit.lint.rules.dockerfile._common import (
     SAGEMAKER_PROFILES,
     DockerfileContext,
     commands,
+    copy_destination,
     copy_paths,
     pip_install_args,
     pip_requirements,
@@ -44,7 +45,7 @@ def _provides(instructions: list, mode: str, path_dirs: set[str]) -> bool:
     for ins in instructions:
         if ins.keyword in ("COPY", "ADD"):
             parts = copy_paths(ins)
-            dest = posixpath.normpath(posixpath.join(ins.workdir or "/", parts[-1])) if parts else ""
+            dest = copy_destination(ins)
             if any(posixpath.basename(p.rstrip("/")) == mode for p in parts) or dest in path_dirs:
                 return True
         elif ins.keyword == "RUN":

@@ -7,7 +7,7 @@ from typing import Iterator
 
 from imagekit import contract
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import DockerfileContext, copy_paths
+from imagekit.lint.rules.dockerfile._common import DockerfileContext, copy_destination, copy_paths
 
 _CODE_DIR = str(contract.CODE_DIR)
 
@@ -29,7 +29,7 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
         parts = copy_paths(ins)
         if len(parts) < 2 and not ins.heredocs:
             continue
-        dest = posixpath.normpath(posixpath.join(ins.workdir or "/", parts[-1]))
+        dest = copy_destination(ins) or ""
         sources = parts[:-1]
         if dest == target or (dest == _CODE_DIR or dest.startswith(_CODE_DIR + "/")) and (
             any(posixpath.basename(s.rstrip("/")) in (program, ".", "") or "." not in posixpath.basename(s)

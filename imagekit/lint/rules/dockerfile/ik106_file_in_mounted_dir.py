@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import posixpath
 from typing import Iterator
 
 from imagekit import contract
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import SAGEMAKER_PROFILES, DockerfileContext, copy_paths, own_instructions
+from imagekit.lint.rules.dockerfile._common import (
+    SAGEMAKER_PROFILES,
+    DockerfileContext,
+    copy_destination,
+    own_instructions,
+)
 
 _MOUNTS = ", ".join(str(d) for d in contract.MOUNTED_DIRS)
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins in own_instructions(ctx.dockerfile.final_image_stages(), "COPY", "ADD"):
-        parts = copy_paths(ins)
-        if not parts:
-            continue
-        dest = posixpath.normpath(posixpath.join(ins.workdir or "/", parts[-1]))
-        if contract.is_under_mounted_dir(dest):
+        dest = copy_destination(ins)
+        if dest and contract.is_under_mounted_dir(dest):
             yield Problem(f"{ins.keyword} writes to {dest}, which SageMaker mounts over at run time: the files "
                           "will not be there when the job or endpoint starts.", ins.line, ins.column)
 

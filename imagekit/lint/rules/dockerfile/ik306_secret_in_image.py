@@ -7,7 +7,7 @@ from typing import Iterator
 from imagekit.dockerfile.expand import Expander, key_values
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext
-from imagekit.lint.secrets import SECRET_VALUE, is_secret_name
+from imagekit.lint.secrets import is_secret_name, secret_value
 
 
 class _References(dict):
@@ -36,12 +36,10 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
                                   "pull the image can read it.", ins.line, ins.column)
                     break
             else:
-                if SECRET_VALUE.search(ins.text):
-                    yield Problem(f"{ins.keyword} contains what looks like an access token or AWS key.",
-                                  ins.line, ins.column)
-        elif ins.keyword == "RUN" and SECRET_VALUE.search(ins.source):
-            yield Problem("RUN contains what looks like an access token or AWS key; it stays in the image "
-                          "history.", ins.line, ins.column)
+                if what := secret_value(ins.text):
+                    yield Problem(f"{ins.keyword} contains {what}.", ins.line, ins.column)
+        elif ins.keyword == "RUN" and (what := secret_value(ins.source)):
+            yield Problem(f"RUN contains {what}; it stays in the image history.", ins.line, ins.column)
 
 
 RULE = Rule(
@@ -50,7 +48,8 @@ RULE = Rule(
     severity=Severity.ERROR,
     profiles=ALL_PROFILES,
     target="dockerfile",
-    summary="A credential (AWS key, HF_TOKEN, API key...) is baked into ENV, LABEL, an ARG default or a RUN.",
+    summary="A credential (AWS key, HF_TOKEN, API key, a URL's password...) is baked into ENV, LABEL, an ARG default "
+    "or a RUN.",
     rationale="ENV and LABEL values live in the image config, ARG values and RUN lines in its history: "
     "`docker inspect`/`docker history` shows them to anyone who can pull from the ECR repository. On "
     "SageMaker, credentials come from the execution role; tokens belong in secrets.",

@@ -36,18 +36,20 @@ class ImageContext:
 
 
 def is_executable_by(entry: Entry, image: ImageFS) -> bool:
-    """Like the kernel: root needs any x bit; others the owner, group or other bit that applies to them.
+    """Like the kernel: root needs any x bit; others the owner, group or other bit that applies to them (the
+    group bit when the file's group is the user's primary or a supplementary group).
 
     An unknown user (IK501 reports it) is judged by the other bit.
     """
     if entry.kind != FILE:
         return False
-    uid, gid = image.user_ids() or (None, None)
+    ids = image.user_ids()
+    uid = ids[0] if ids else None
     if uid == 0:
         return bool(entry.mode & 0o111)
     if uid == entry.uid:
         return bool(entry.mode & 0o100)
-    if gid is not None and gid == entry.gid:
+    if entry.gid in image.group_ids():
         return bool(entry.mode & 0o010)
     return bool(entry.mode & 0o001)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from imagekit.image.fs import DIR, FILE
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES, ImageContext, is_executable_by
 
@@ -23,11 +24,14 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
             reported.add(program)
             yield Problem(f"`docker run IMAGE {mode}` runs {program!r}, which does not resolve in the image: {why}.",
                           path=path)
+        elif entry.kind != FILE:
+            reported.add(program)
+            kind = "a directory, not a program" if entry.kind == DIR else "not a regular file"
+            yield Problem(f"`docker run IMAGE {mode}` runs {path}, which is {kind}.", path=path)
         elif not is_executable_by(entry, image):
             reported.add(program)
-            kind = "not a regular file" if entry.kind != "file" else f"mode {entry.mode & 0o7777:o}, not executable"
-            yield Problem(f"`docker run IMAGE {mode}` runs {path}, which is {kind} for user "
-                          f"{image.user() or 'root'!r}.", path=path,
+            yield Problem(f"`docker run IMAGE {mode}` runs {path}, which is mode {entry.mode & 0o7777:o}, not "
+                          f"executable for user {image.user() or 'root'!r}.", path=path,
                           fix=f"chmod +x it in the Dockerfile (COPY --chmod=0755 or RUN chmod 0755 {path}).")
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from imagekit.dockerfile.shell import shell_c_drops_arguments
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES, SHELLS, ImageContext
+from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES, ImageContext
 
 
 def check(ctx: ImageContext) -> Iterator[Problem]:
     entrypoint = ctx.image.config.get("Entrypoint") or []
-    if len(entrypoint) >= 2 and entrypoint[0].rsplit("/", 1)[-1] in SHELLS and entrypoint[1] == "-c":
-        yield Problem(f"ENTRYPOINT is {entrypoint!r}: the shell ignores the `train`/`serve` argument SageMaker "
-                      "appends (it becomes $0) and does not forward SIGTERM to the program.")
+    if shell_c_drops_arguments(entrypoint):
+        yield Problem(f"ENTRYPOINT is {entrypoint!r}: the -c script never uses the `train`/`serve` argument "
+                      "SageMaker appends (sh -c makes the first word after the script $0) and the shell does not "
+                      "forward SIGTERM to the program.")
 
 
 RULE = Rule(
@@ -24,7 +26,9 @@ RULE = Rule(
     summary="ENTRYPOINT is `/bin/sh -c '...'` (shell form), which drops `train`/`serve` and SIGTERM.",
     rationale="With a shell-form ENTRYPOINT, `docker run IMAGE train` passes `train` to `sh -c` as $0, where the "
     "command string never sees it; and the shell, not the program, is PID 1, so SIGTERM at job stop or endpoint "
-    "update does not reach the program.",
+    "update does not reach the program. A script that uses `\"$@\"` and is followed by one more word "
+    "(`[\"/bin/sh\", \"-c\", \"exec prog \\\"$@\\\"\", \"--\"]`: `--` becomes $0) passes the argument on and "
+    "is not reported.",
     fix="Use exec form: ENTRYPOINT [\"/usr/local/bin/entrypoint\"], a program that dispatches on its argument.",
     check=check,
 )

@@ -6,12 +6,12 @@ from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import ALL_PROFILES
-from imagekit.lint.secrets import SECRET_VALUE, is_secret_name
+from imagekit.lint.secrets import is_secret_name, secret_value
 
 
 def check(ctx) -> Iterator[Problem]:
     for key, value in sorted(ctx.image.env().items()):
-        if value and (is_secret_name(key) or SECRET_VALUE.search(value)):
+        if value and (is_secret_name(key) or secret_value(value)):
             yield Problem(f"ENV {key} holds a credential in the image config; anyone who can pull the image can "
                           "read it with `docker inspect`.")
 
@@ -22,7 +22,7 @@ RULE = Rule(
     severity=Severity.ERROR,
     profiles=ALL_PROFILES,
     target="image",
-    summary="The image config's Env contains a credential (AWS key, HF_TOKEN, API key...).",
+    summary="The image config's Env contains a credential (AWS key, HF_TOKEN, API key, a URL's password...).",
     rationale="Image configs are readable by everyone with pull access to the repository, and are copied into "
     "every registry and cache the image passes through.",
     fix="Remove it from the image and rotate it; on SageMaker use the execution role or Secrets Manager.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 from typing import Iterator
 
@@ -27,11 +28,13 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
                                        ("CMD", stage.cmd, config.get("Cmd"))):
         expected = _argv(instruction)
         if expected is not None and expected != (actual or []):
-            yield Problem(f"{df.path}:{instruction.line}: {label} {expected!r} but the image has {actual!r}; the image "
-                          "was built from another version of the file.", line=None)
+            has = json.dumps(actual) if actual else f"no {label}"
+            yield Problem(f"{df.path}:{instruction.line}: {label} {json.dumps(expected)} but the image has {has}; the "
+                          "image was built from another version of the file.", line=None)
     if stage.user is not None and not (contract.is_root_user(stage.user) and contract.is_root_user(ctx.image.user())) \
             and stage.user != ctx.image.user():
-        yield Problem(f"{df.path}: USER {stage.user!r} but the image runs as {ctx.image.user()!r}.")
+        yield Problem(f"{df.path}: USER {stage.user} but the image runs as "
+                      f"{ctx.image.user() or 'root (no USER)'}.")
     for candidate in df.final_image_stages():
         for instruction in candidate.instructions:
             if instruction.keyword not in ("COPY", "ADD") or not instruction.exec_form and not instruction.expanded:
