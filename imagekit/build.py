@@ -18,19 +18,19 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
+from imagekit.engine import IMAGE_REFERENCE  # shared with the smoke runner's image checks
 from imagekit.errors import ImagekitError
 from imagekit.sizes import human_size
+
+if TYPE_CHECKING:
+    from imagekit.spec import Spec
+    from imagekit.spec.frameworks import Resolution
 
 Log = Callable[[str], None]
 GLIBC_MINOR_MAX = 35  # Debian bookworm / Ubuntu 22.04 ship glibc 2.36 / 2.35: manylinux_2_17 … 2_35 wheels fit
 ARCHES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
-# An image reference `docker tag` accepts: [registry[:port]/]path[:tag] (the distribution project's grammar).
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-IMAGE_REFERENCE = re.compile(
-    rf"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?/)?"
-    rf"{_COMPONENT}(?:/{_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?")
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,9 @@ def _cache_root() -> Path:
 
 def fill_wheelhouse(deps_dir: Path, python: str, arch: str, index_urls: tuple[str, ...], log: Log) -> Path:
     """Download wheels for the target into deps_dir/wheelhouse (reusing the cache for identical inputs)."""
-    requirement_files = sorted(p for p in deps_dir.glob("*.txt"))
-    key_source = b"".join(p.name.encode() + p.read_bytes() for p in requirement_files)
+    requirement_files = sorted(p for p in deps_dir.rglob("*") if p.is_file()
+                               and p.relative_to(deps_dir).parts[0] != "wheelhouse")  # deps/user/ included
+    key_source = b"".join(p.relative_to(deps_dir).as_posix().encode() + p.read_bytes() for p in requirement_files)
     key = hashlib.sha256(key_source + f"{python}|{arch}|{index_urls}".encode()).hexdigest()[:24]
     cached = _cache_root() / key
     target = deps_dir / "wheelhouse"
@@ -95,7 +96,7 @@ def fill_wheelhouse(deps_dir: Path, python: str, arch: str, index_urls: tuple[st
             tail = "\n".join(run.stderr.strip().splitlines()[-6:])
             raise ImagekitError(f"pip could not download wheels for CPython {python} on {arch}: {tail}",
                                 "Some requirement has no binary wheel for that platform: pin a version that does, "
-                                "or build without --wheelhouse and add compilers to build_packages.")
+                                "or build without --wheelhouse and add compilers to build_packages.", exit_code=1)
         (partial / ".complete").write_text("ok\n")
         shutil.rmtree(cached, ignore_errors=True)
         partial.rename(cached)
@@ -103,6 +104,51 @@ def fill_wheelhouse(deps_dir: Path, python: str, arch: str, index_urls: tuple[st
         log(f"wheelhouse: reusing {cached}")
     shutil.copytree(cached, target, ignore=shutil.ignore_patterns(".complete"))
     return target
+
+
+_NO_VERSION = re.compile(r"(?:No matching distribution found for|Could not find a version that satisfies the "
+                         r"requirement) ([^\s()]+)")
+
+
+def _explained(error: ImagekitError, spec: Spec, resolution: Resolution) -> ImagekitError:
+    """A failed build (wheel download or engine build) with a hint for the two causes users hit most:
+    a base image that cannot be pulled, and a pinned version pip cannot find."""
+    from imagekit import engine
+    from imagekit.base import DEFAULT_TAG
+
+    text = f"{error.message}\n{error.hint}"
+    missing = [b for b in dict.fromkeys((resolution.builder_base, resolution.runtime_base))
+               if b in text and engine.inspect_image(b) is None]
+    if missing and "failed" in error.message:
+        hint = (f"The base image {missing[0]} could not be pulled (is a registry reachable?) and is not in the "
+                "engine.")
+        if missing[0] != DEFAULT_TAG and engine.inspect_image(DEFAULT_TAG) is not None:
+            hint += (f" The local base image {DEFAULT_TAG} is there: build on it with `imagekit build --base "
+                     f"{DEFAULT_TAG}`, set `base: {DEFAULT_TAG}` in {spec.path}, or create projects with "
+                     f"`imagekit new NAME --framework {spec.framework} --base {DEFAULT_TAG}`.")
+        else:
+            hint += (" Pull or `docker load` it where a registry is reachable, or build a local base with "
+                     f"`imagekit base` and use it with `--base {DEFAULT_TAG}` (or `base:` in the spec).")
+        return ImagekitError(error.message, hint, exit_code=1)
+    found = _NO_VERSION.search(text)
+    if not found:
+        return error
+    requirement = found.group(1)
+    name = re.split(r"[\[<>=!~;@ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+    if "(from versions: none)" in text:
+        hint = (f"pip found no release of {name} at all: the package index may be unreachable (build with "
+                "--wheelhouse so the host's pip and its configuration download), or the name is wrong.")
+    else:
+        hint = (f"pip found no release matching {requirement}: that version may not exist (or has no wheel "
+                f"for CPython {resolution.python} on this platform).")
+    preset = {re.split(r"[\[<>=!~;@ ]", p, maxsplit=1)[0].lower().replace("_", "-") for p in resolution.packages}
+    if spec.framework_version and name in preset:
+        hint += (f" {requirement} comes from framework.version: \"{spec.framework_version}\" in {spec.path}: "
+                 f"set a {spec.framework} version that exists, or remove framework.version for the preset's pin.")
+    elif "(from versions: none)" not in text:
+        hint += f" Check its pin in the requirements (`pip index versions {name}` lists the releases)."
+    output = f" {error.hint}" if error.hint.startswith("Last build output") else ""  # not the wheelhouse's hint
+    return ImagekitError(error.message, hint + output, exit_code=1)
 
 
 def _buildkit_build(cli: str, context: Path, tag: str, ca_bundle: bool, log: Log) -> None:
@@ -142,19 +188,24 @@ def build(spec_path: str | Path | None = None, tag: str | None = None, wheelhous
         for warning in result.warnings:
             log(f"warning: {warning}")
         final_tag = tag or f"{spec.name}:{spec.tag}"
-        if use_wheelhouse:
-            arch = (spec.platform or f"linux/{engine_arch()}").split("/")[1]
-            fill_wheelhouse(context / "deps", result.resolution.python, arch,
-                            tuple(filter(None, (result.resolution.index_url, *spec.extra_index_urls))), log)
-        engine.connect()
-        if buildkit:
-            cli = engine.buildkit_cli()
-            if cli is None:
-                raise ImagekitError("--buildkit needs a docker CLI with BuildKit (docker build --secret).",
-                                    "Install docker-buildx or Debian's docker.io, or build without --buildkit.")
-            _buildkit_build(cli, context, final_tag, spec.ca_bundle_secret, log)
-        else:
-            engine.build_image(str(context), final_tag, on_progress=log)
+        try:
+            if use_wheelhouse:
+                arch = (spec.platform or f"linux/{engine_arch()}").split("/")[1]
+                fill_wheelhouse(context / "deps", result.resolution.python, arch,
+                                tuple(filter(None, (result.resolution.index_url, *spec.extra_index_urls))), log)
+            engine.connect()
+            if buildkit:
+                cli = engine.buildkit_cli()
+                if cli is None:
+                    raise ImagekitError("--buildkit needs a docker CLI with BuildKit (docker build --secret).",
+                                        "Install docker-buildx or Debian's docker.io, or build without --buildkit.")
+                _buildkit_build(cli, context, final_tag, spec.ca_bundle_secret, log)
+            else:
+                engine.build_image(str(context), final_tag, on_progress=log)
+        except ImagekitError as error:
+            if error.exit_code != 1:  # bad input or no engine: nothing to explain
+                raise
+            raise _explained(error, spec, result.resolution) from None
     image = engine.require_image(final_tag)
     size = int(image.get("Size", 0))
     log(f"built {final_tag} ({image['Id'][7:19]}): {human_size(size)} in {time.monotonic() - started:.1f} s")

@@ -2,7 +2,8 @@
 
 Everything imagekit creates on the engine (containers, networks, volumes, throwaway images) carries
 ``OWNER_LABEL`` and a per-run ``RUN_LABEL``, so ``cleanup()`` can always find and remove it, whatever
-path (success, failure, timeout, Ctrl-C, a killed process) the run took.
+path (success, failure, timeout, Ctrl-C, a killed process) the run took. ``PID_LABEL`` and ``HOST_LABEL``
+name the process that owns it, so a sweep of leftovers never touches a run that is still going.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import threading
 import uuid
 from contextlib import contextmanager
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 OWNER_LABEL = "io.imagekit.owner"
 OWNER_VALUE = "imagekit"
 RUN_LABEL = "io.imagekit.run"
+PID_LABEL = "io.imagekit.pid"
+HOST_LABEL = "io.imagekit.host"
 DEFAULT_SOCKET = "/var/run/docker.sock"
 ENGINE_HINT = ("Start one with `imagekit engine up` (as root on Debian/Ubuntu), "
                "or point DOCKER_HOST at a running engine.")
@@ -36,7 +40,18 @@ def new_run_id() -> str:
 
 
 def labels_for(run_id: str, **extra: str) -> dict[str, str]:
-    return {OWNER_LABEL: OWNER_VALUE, RUN_LABEL: run_id, **extra}
+    return {OWNER_LABEL: OWNER_VALUE, RUN_LABEL: run_id, PID_LABEL: str(os.getpid()),
+            HOST_LABEL: socket.gethostname(), **extra}
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 @lru_cache(maxsize=1)
@@ -80,10 +95,30 @@ def _reason(error: BaseException) -> str:
 # --- images ---------------------------------------------------------------------------------------
 
 
+# An image reference `docker tag` accepts: [registry[:port]/]path[:tag] (the distribution project's grammar).
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_REFERENCE = re.compile(
+    rf"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?/)?"
+    rf"{_COMPONENT}(?:/{_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?")
+_DIGEST = re.compile(r"@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
+
+
+def check_reference(ref: str) -> str:
+    """*ref* if it names an image the engine could hold (a reference, optionally @digest, or an image id);
+    else ImagekitError, so a typo is reported as one rather than as the engine's URL error."""
+    name, at, digest = ref.partition("@")
+    if not IMAGE_REFERENCE.fullmatch(name) or (at and not _DIGEST.fullmatch(at + digest)):
+        raise ImagekitError(f"{ref!r} is not a valid image reference.",
+                            "Use lower-case name components, an optional registry and an optional :tag or @digest, "
+                            "e.g. registry.example.com/team/iris:1.0 (`docker images` lists what the engine has).")
+    return ref
+
+
 def inspect_image(ref: str) -> dict[str, Any] | None:
     """The engine's inspect document for *ref*, or None when no such image exists locally."""
     from docker.errors import ImageNotFound, NotFound
 
+    check_reference(ref)
     try:
         return connect().api.inspect_image(ref)
     except (ImageNotFound, NotFound):
@@ -273,11 +308,38 @@ def owned_objects(run_id: str | None = None) -> dict[str, list[Any]]:
     }
 
 
-def cleanup(run_id: str | None = None) -> int:
-    """Remove what a run (or every run) left on the engine; returns how many objects were removed."""
+def cleanup(run_id: str) -> int:
+    """Remove what one run left on the engine; returns how many objects were removed."""
+    return _remove(owned_objects(run_id))
+
+
+def cleanup_leftovers() -> tuple[int, dict[str, set[str]]]:
+    """Remove what runs whose process is gone left on the engine (`smoke --cleanup`).
+
+    Returns the number removed and, for objects kept, why: runs still in progress on this host (by pid) and
+    runs from other hosts sharing the engine, whose processes cannot be checked from here.
+    """
+    here = socket.gethostname()
+    kept: dict[str, set[str]] = {"running": set(), "hosts": set()}
+
+    def owner_gone(obj: Any) -> bool:
+        labels = obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels") or {}
+        pid, host = labels.get(PID_LABEL, ""), labels.get(HOST_LABEL)
+        if host is not None and host != here:
+            kept["hosts"].add(host)
+            return False
+        if pid.isdigit() and process_alive(int(pid)):
+            kept["running"].add(pid)
+            return False
+        return True  # dead, or made by an imagekit that did not record its process
+
+    objects = owned_objects()
+    return _remove({kind: [obj for obj in found if owner_gone(obj)] for kind, found in objects.items()}), kept
+
+
+def _remove(objects: dict[str, list[Any]]) -> int:
     from docker.errors import NotFound
 
-    objects = owned_objects(run_id)
     removed = 0
     for container in objects["containers"]:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -35,12 +36,19 @@ CONCURRENCY = typer.Option(1, "--concurrency", help="Concurrent requests in load
 
 
 @smoke_app.callback(invoke_without_command=True)
-def _smoke(cleanup: bool = typer.Option(False, "--cleanup", help="Remove containers and networks left by a killed "
-                                        "imagekit run, then exit.")) -> None:
+def _smoke(cleanup: bool = typer.Option(False, "--cleanup", help="Remove containers, networks and work dirs "
+                                        "left by killed imagekit runs (never one still running), then exit.")) -> None:
     if cleanup:
         from imagekit import engine
+        from imagekit.smoke.common import remove_leftover_workdirs
 
-        typer.echo(f"removed {engine.cleanup()} leftover engine object(s)")
+        removed, kept = engine.cleanup_leftovers()
+        typer.echo(f"removed {removed} leftover engine object(s) and {remove_leftover_workdirs()} work dir(s)")
+        if kept["running"]:
+            typer.echo(f"kept the objects of runs still in progress (pid {', '.join(sorted(kept['running']))})")
+        if kept["hosts"]:
+            typer.echo(f"kept the objects of runs from other hosts ({', '.join(sorted(kept['hosts']))}); run "
+                       "`imagekit smoke --cleanup` there, or remove them with `docker rm -f`")
         raise typer.Exit()
 
 
@@ -61,6 +69,7 @@ def train_command(
     """Run `docker run IMAGE train` with the /opt/ml tree, config files and channels of a training job."""
     from imagekit import smoke
 
+    _check_inputs(image, junit)
     _finish(smoke.train(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
                         instances=instances, instance_type=instance_type, env=_pairs(env, "--env"), timeout=timeout,
                         network_isolation=network_isolation, output=output,
@@ -85,12 +94,19 @@ def serve_command(
     """Run `docker run IMAGE serve` and check /ping, /invocations, the payload limit and SIGTERM."""
     from imagekit import smoke
 
+    _check_inputs(image, junit)
     if variant:
-        from imagekit.smoke.variants import parse_variant, serve_variants
+        from imagekit.smoke.variants import DEFAULT_REQUESTS, parse_variant, serve_variants
 
+        if image is not None:
+            raise ImagekitError(f"smoke serve got both an IMAGE ({image}) and --variant; with --variant every image "
+                                "is named in its NAME=IMAGE:WEIGHT.",
+                                f"Drop {image}, or add it as a variant: --variant NAME={image}:1.")
         _finish(serve_variants([parse_variant(v) for v in variant], model=model, payloads=payload,
-                               content_type=content_type, requests=requests or 200, env=_pairs(env, "--env"),
-                               startup_timeout=startup_timeout, on_check=_progress(as_json)), as_json, junit)
+                               content_type=content_type, accept=accept, requests=requests or DEFAULT_REQUESTS,
+                               concurrency=concurrency, env=_pairs(env, "--env"), startup_timeout=startup_timeout,
+                               pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json)),
+                as_json, junit)
     if image is None:
         raise ImagekitError("smoke serve needs an IMAGE or at least one --variant.",
                             "For example: imagekit smoke serve my-model:latest --model model.tar.gz")
@@ -113,6 +129,7 @@ def all_command(
     """Train, then serve the model that training produced: one report."""
     from imagekit import smoke
 
+    _check_inputs(image, junit)
     _finish(smoke.run_all(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
                           payloads=payload, content_type=content_type, accept=accept, env=_pairs(env, "--env"),
                           output=output, requests=requests, concurrency=concurrency,
@@ -147,12 +164,15 @@ def endpoint(
             typer.echo("stopping")
 
 
+EXAMPLES = {"--data": "train=data/train", "--hp": "epochs=3", "--env": "KEY=VALUE"}  # one that fits each option
+
+
 def _pairs(items: Optional[List[str]], flag: str) -> dict[str, str]:
     pairs = {}
     for item in items or []:
         key, eq, value = item.partition("=")
         if not eq or not key:
-            raise ImagekitError(f"{flag} {item!r} is not KEY=VALUE.", f"For example: {flag} train=data/train.")
+            raise ImagekitError(f"{flag} {item!r} is not KEY=VALUE.", f"For example: {flag} {EXAMPLES[flag]}.")
         pairs[key] = value
     return pairs
 
@@ -160,10 +180,19 @@ def _pairs(items: Optional[List[str]], flag: str) -> dict[str, str]:
 def _hyperparameters(items: Optional[List[str]], file: Optional[Path]) -> dict[str, str]:
     values: dict[str, str] = {}
     if file is not None:
+        example = "Pass a JSON object such as {\"epochs\": 3}."
+        if not file.exists():
+            raise ImagekitError(f"Hyperparameter file {file} does not exist.", f"Check the --hp-file path. {example}")
         try:
-            loaded = json.loads(file.read_text())
-        except (OSError, ValueError) as error:
-            raise ImagekitError(f"--hp-file {file}: {error}.", "Pass a JSON object such as {\"epochs\": 3}.") from None
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or error
+            raise ImagekitError(f"Cannot read hyperparameter file {file}: {reason}.",
+                                f"Check the --hp-file path. {example}") from None
+        try:
+            loaded = json.loads(text)
+        except ValueError as error:
+            raise ImagekitError(f"Hyperparameter file {file} is not valid JSON: {error}.", example) from None
         if not isinstance(loaded, dict):
             raise ImagekitError(f"--hp-file {file} is not a JSON object.",
                                 "Pass a JSON object such as {\"epochs\": 3}.")
@@ -183,13 +212,35 @@ def _progress(as_json: bool):
     return show
 
 
+def _check_inputs(image: Optional[str], junit: Optional[Path]) -> None:
+    """Refuse a malformed image reference and a --junit path that cannot be written before the engine is asked,
+    not after the run (the --junit directory is created)."""
+    if image is not None:
+        from imagekit.engine import check_reference
+
+        check_reference(image)
+    if junit is None:
+        return
+    hint = "Name a file in a directory you can write to, e.g. --junit reports/smoke.xml."
+    if junit.is_dir():
+        raise ImagekitError(f"--junit {junit} is a directory.", hint)
+    try:
+        junit.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ImagekitError(f"--junit {junit}: cannot create its directory {junit.parent}: "
+                            f"{error.strerror or error}.", hint) from None
+    if not os.access(junit if junit.exists() else junit.parent, os.W_OK):
+        raise ImagekitError(f"--junit {junit} cannot be written: permission denied.", hint)
+
+
 def _finish(report, as_json: bool, junit: Optional[Path]) -> None:
-    if junit:
-        report.write_junit(junit)
     if as_json:
         sys.stdout.write(report.to_json())
     else:
         failed = report.failed()
         sys.stdout.write(f"{report.image}: " + ("every contract check passed.\n" if not failed else
                                                  f"{len(failed)} check(s) failed: {', '.join(failed)}.\n"))
+    sys.stdout.flush()
+    if junit:
+        report.write_junit(junit)  # after the report is out: a write error (ImagekitError) does not hide it
     raise typer.Exit(0 if report.ok else 1)

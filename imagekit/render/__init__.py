@@ -23,6 +23,7 @@ from imagekit.render.context import (
     requirements_text,
     template_context,
 )
+from imagekit.render.deps import USER_DEPS, requirement_files
 from imagekit.render.environment import environment
 from imagekit.spec import Spec, load_spec
 from imagekit.spec.frameworks import Resolution, resolve
@@ -120,6 +121,7 @@ def render(spec_path: str | Path | None = None, out_dir: str | Path | None = Non
                                    wheelhouse=spec.wheelhouse if wheelhouse is None else wheelhouse,
                                    provenance=provenance or git_provenance(spec.root))
     code = plan_code(spec, skip=(target,))
+    requirements = requirement_files(spec)
     _prepare(target)
     files: dict[str, tuple[bytes, int]] = {
         "Dockerfile": (dockerfile.encode(), 0o644),
@@ -128,8 +130,8 @@ def render(spec_path: str | Path | None = None, out_dir: str | Path | None = Non
         f"{DEPS_DIR}/requirements.txt": (requirements_text(spec, resolution).encode(), 0o644),
         **runtime,
     }
-    if spec.requirements_file:
-        files[f"{DEPS_DIR}/user-requirements.txt"] = (spec.requirements_file.read_bytes(), 0o644)
+    for relative, source in requirements.items():
+        files[f"{DEPS_DIR}/{USER_DEPS}/{relative}"] = (source.read_bytes(), 0o644)
     if spec.lock_file:
         files[f"{DEPS_DIR}/constraints.txt"] = (spec.lock_file.read_bytes(), 0o644)
     for relative, source in code.items():

@@ -17,24 +17,47 @@ DEFAULT_EXCLUDES = (".git", ".hg", ".imagekit", "__pycache__", "*.pyc", ".venv",
                     ".pytest_cache", ".ipynb_checkpoints", ".DS_Store", ".dockerignore", ".pre-commit-config.yaml")
 
 
-def _patterns(spec: Spec) -> list[str]:
+def _sourced_patterns(spec: Spec) -> list[tuple[str, str]]:
+    """(pattern, where it comes from), in the order they apply."""
     ignore_file = spec.code_dir / ".dockerignore"
     project = ignore_file.read_text().splitlines() if ignore_file.is_file() else []
-    found = [*DEFAULT_EXCLUDES, *project, *spec.code_exclude]
-    return [p.strip().strip("/") for p in found if p.strip() and not p.lstrip().startswith(("#", "!"))]
+    found = [*((p, "the built-in excludes") for p in DEFAULT_EXCLUDES),
+             *((p, f"{ignore_file}") for p in project), *((p, "code.exclude") for p in spec.code_exclude)]
+    return [(p.strip().strip("/"), source) for p, source in found
+            if p.strip() and not p.lstrip().startswith(("#", "!"))]
+
+
+def _patterns(spec: Spec) -> list[str]:
+    return [pattern for pattern, _source in _sourced_patterns(spec)]
+
+
+def _matches(relative: str, pattern: str) -> bool:
+    parts = relative.split("/")
+    pattern = pattern.removeprefix("./")
+    if "/" in pattern:
+        return any(fnmatchcase("/".join(parts[: i + 1]), pattern) for i in range(len(parts)))
+    return any(fnmatchcase(part, pattern) for part in parts)
 
 
 def _excluded(relative: str, patterns: list[str]) -> bool:
-    parts = relative.split("/")
-    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    for pattern in patterns:
-        pattern = pattern.removeprefix("./")
-        if "/" in pattern:
-            if any(fnmatchcase(prefix, pattern) for prefix in prefixes):
-                return True
-        elif any(fnmatchcase(part, pattern) for part in parts):
-            return True
-    return False
+    return any(_matches(relative, pattern) for pattern in patterns)
+
+
+def left_out(spec: Spec, relative: str) -> str:
+    """Why plan_code leaves the file *relative* (to the code dir) out of the image, in words."""
+    path = spec.code_dir / relative
+    for pattern, source in _sourced_patterns(spec):
+        if _matches(relative, pattern):
+            return f"the pattern {pattern!r} of {source} excludes it"
+    parents = [path, *path.parents]
+    link = next((p for p in parents if p.is_symlink() and spec.code_dir in p.parents), None)
+    if link is not None:
+        return f"{link} is a symbolic link, and imagekit copies no symbolic links"
+    if path == spec.path:
+        return "it is the spec itself"
+    rendered = next((p for p in path.parents if (p / CONTEXT_MARKER).exists() and spec.code_dir in [p, *p.parents]),
+                    None)
+    return f"it is inside {rendered}, a context imagekit rendered" if rendered else "it is not a regular file"
 
 
 def plan_code(spec: Spec, skip: tuple[Path, ...] = ()) -> dict[str, Path]:

@@ -3,7 +3,8 @@
 The layout of a rendered build context (``imagekit render -o DIR``):
 
     Dockerfile, .dockerignore
-    deps/requirements.txt        preset pins + spec packages (+ ``-r user-requirements.txt``)
+    deps/requirements.txt        preset pins + spec packages (+ ``-r user/<requirements.file>``)
+    deps/user/                   requirements.file and the files it names with -r/-c, at their project paths
     deps/constraints.txt         the spec's lock file, applied as constraints
     deps/wheelhouse/             host-downloaded wheels (``--wheelhouse``; added by imagekit.build)
     imagekit-runtime/            the in-image train/serve tree, mirroring absolute paths (COPY … /)
@@ -43,7 +44,8 @@ def requirements_text(spec: Spec, resolution: Resolution) -> str:
     if spec.packages:
         lines += ["# requirements.packages", *spec.packages]
     if spec.requirements_file:
-        lines += ["# requirements.file", "-r user-requirements.txt"]
+        relative = spec.requirements_file.relative_to(spec.root).as_posix()
+        lines += ["# requirements.file", f"-r user/{relative}"]
     return "\n".join(lines) + "\n"
 
 

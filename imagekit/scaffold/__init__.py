@@ -15,6 +15,7 @@ from imagekit.errors import ImagekitError
 from imagekit.render.environment import environment
 from imagekit.resources import schemas_dir
 from imagekit.spec import load_spec
+from imagekit.spec.frameworks import SYSTEM_CUDA_PYTHON
 from imagekit.spec.frameworks import data as framework_data
 from imagekit.spec.loader import SCHEMA_FILE
 
@@ -63,12 +64,21 @@ def new(name: str, framework: str, accelerator: str = "cpu", base: str | None = 
     if accelerator not in preset["accelerators"]:
         raise ImagekitError(f"The {framework} preset has no {accelerator} build.",
                             f"Use --accelerator {' or '.join(preset['accelerators'])}.")
-    target = Path(directory or Path.cwd()) / name
+    parent = Path(directory or Path.cwd())
+    target = parent / name
+    if parent.exists() and not parent.is_dir():
+        raise ImagekitError(f"--dir {parent} is not a directory.",
+                            "Pass the directory to create the project in (it is made if missing), e.g. --dir .")
+    if target.exists() and not target.is_dir():
+        raise ImagekitError(f"{target} already exists and is not a directory.", "Choose another name or directory.")
     if target.exists() and any(target.iterdir()):
         raise ImagekitError(f"{target} already exists and is not empty.", "Choose another name or directory.")
+    python = framework_data()["python_default"]
+    if accelerator == "cuda" and not base and preset.get("default_cuda_mode", "system") == "system":
+        python = SYSTEM_CUDA_PYTHON  # CUDA system mode runs the nvidia/cuda images' python3, whatever the spec says
     context = {
         "name": name, "framework": framework, "accelerator": accelerator, "base": base,
-        "version": preset["default_version"], "python": framework_data()["python_default"],
+        "version": preset["default_version"], "python": python,
         "schema_path": SCHEMA_COPY, "size_budget": SIZE_BUDGETS[accelerator], "imagekit_version": __version__,
     }
     env = environment()
@@ -82,9 +92,12 @@ def new(name: str, framework: str, accelerator: str = "cpu", base: str | None = 
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
         load_spec(target / "imagekit.yaml")
-    except Exception:
+    except Exception as error:
         import shutil
 
         shutil.rmtree(target, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise ImagekitError(f"Cannot create the project in {target}: {error.strerror or error}.",
+                                "Choose a directory you can write to with --dir.") from None
         raise
     return target

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from imagekit.errors import ImagekitError
+
 
 @dataclass
 class Check:
@@ -50,6 +52,7 @@ class Report:
         return json.dumps(self.to_dict(), indent=2, default=str) + "\n"
 
     def write_junit(self, path: Path) -> None:
+        """One test case per check; the directory is created when missing, OSError becomes ImagekitError."""
         from xml.sax.saxutils import quoteattr
 
         failures = len(self.failed())
@@ -64,7 +67,12 @@ class Report:
                 lines.append(f"    <system-out>{_escape(check.detail)}</system-out>")
             lines.append("  </testcase>")
         lines.append("</testsuite>")
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        except OSError as error:
+            raise ImagekitError(f"Cannot write the JUnit report to {path}: {error.strerror or error}.",
+                                "Check the --junit path and its permissions.") from None
 
 
 def _escape(text: str) -> str:

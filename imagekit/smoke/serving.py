@@ -6,7 +6,6 @@ import http.client
 import json
 import shutil
 import statistics
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
-from imagekit.smoke.common import environment, log_tail
+from imagekit.smoke.common import environment, log_tail, run_workdir
 from imagekit.smoke.layout import unpack_model
 from imagekit.smoke.report import Check, Report
 
@@ -23,6 +22,10 @@ BIND_TO_PORT_PROBE = 8081  # any port but 8080 proves the image honours SAGEMAKE
 SAFE_PORT_RANGE_PROBE = "9000-9099"  # given alongside, as multi-container endpoints do, for any second port
 MULTI_MODEL_PROBE = "smoke-model"  # the model name a multi-models image is asked to load
 DEFAULT_PAYLOAD = b"{}"
+# After the oversized request, how long /ping may take to answer 200 again (a worker replaced by then may still be
+# loading the model). The runtime holds a request that reaches a loading worker up to the invocation time limit,
+# so a server back within it has lost no request that the platform would not have timed out anyway.
+RECOVERY_S = contract.INVOCATION_TIMEOUT_S
 
 
 def serve(image: str, *, model: str | Path | None = None, payloads: list[str | Path] | None = None,
@@ -40,7 +43,7 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
     bodies = [_payload(p) for p in payloads or []]
     report = Report(image, on_check=on_check)
     run_id = engine.new_run_id()
-    work = Path(tempfile.mkdtemp(prefix="imagekit-serve-"))
+    work = run_workdir("serve")
     try:
         model_dir = _model_dir(work, model)
         try:
@@ -50,10 +53,10 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
             return report
         if not _wait_ready(report, container, host_port, startup_timeout, port):
             return report
-        _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept)
+        _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept, container)
         if requests:
             _load(report, host_port, bodies[0] if bodies else DEFAULT_PAYLOAD, content_type, requests, concurrency)
-        _oversized(report, host_port, content_type)
+        _oversized(report, container, host_port, content_type)
         _execution_parameters(report, host_port)
         _stop(report, container, stop_grace)
         if _labels(image).get(contract.LABEL_MULTI_MODELS) == contract.CAPABILITY_TRUE:
@@ -171,18 +174,31 @@ def _headers(content_type: str | None, accept: str | None) -> dict[str, str]:
     return headers
 
 
-def _invoke(report: Report, port: int, bodies: list[bytes], content_type: str | None, accept: str | None) -> None:
+def _invoke(report: Report, port: int, bodies: list[bytes], content_type: str | None, accept: str | None,
+            container=None) -> None:
+    def logs() -> str:
+        return f" Log tail:\n{log_tail(container)}" if container is not None else ""
+
     for index, body in enumerate(bodies, 1):
         name = "serve.invocations" if len(bodies) == 1 else f"serve.invocations.{index}"
         try:
             status, headers, answer = _request(port, "POST", contract.INVOCATIONS_ROUTE, body,
-                                               _headers(content_type, accept))
+                                               _headers(content_type, accept), timeout=contract.INVOCATION_TIMEOUT_S)
+        except TimeoutError:
+            limit = contract.INVOCATION_TIMEOUT_S
+            report.check(name, False, f"POST {contract.INVOCATIONS_ROUTE} got no response within {limit:g} s, "
+                                      f"SageMaker's invocation time limit: InvokeEndpoint would fail with a "
+                                      "ModelError. Make the handler answer within it (e.g. fewer rows per request), "
+                                      "or use Asynchronous Inference or Batch Transform for long-running requests."
+                                      f"{logs()}")
+            continue
         except (OSError, http.client.HTTPException) as error:
-            report.check(name, False, f"POST {contract.INVOCATIONS_ROUTE} failed: {error}.")
+            report.check(name, False, f"POST {contract.INVOCATIONS_ROUTE} failed: {error}.{logs()}")
             continue
         if status != 200:
-            report.check(name, False, f"POST {contract.INVOCATIONS_ROUTE} answered {status}: "
-                                      f"{answer[:300].decode('utf-8', 'replace')}")
+            text = answer[:300].decode("utf-8", "replace").strip()
+            stop = "" if text.endswith((".", "!", "?")) else "."
+            report.check(name, False, f"POST {contract.INVOCATIONS_ROUTE} answered {status}: {text}{stop}{logs()}")
         elif not headers.get("content-type"):
             report.check(name, False, "The response has no Content-Type; callers cannot decode it.")
         elif accept and not _acceptable(headers["content-type"], accept):
@@ -268,21 +284,41 @@ def _load(report: Report, port: int, body: bytes, content_type: str | None, requ
                                             f"p99 {load['p99_ms']} ms, {errors} errors.")
 
 
-def _oversized(report: Report, port: int, content_type: str | None) -> None:
-    """Above 6 MB SageMaker refuses the request itself; a container must at least survive one cleanly."""
+def _oversized(report: Report, container, port: int, content_type: str | None) -> None:
+    """Above 6 MB SageMaker refuses the request itself; a container must at least survive one cleanly.
+
+    /ping gets up to RECOVERY_S to answer 200 again: a worker replaced after an earlier crash may still be loading.
+    """
     body = b"0" * (contract.MAX_PAYLOAD_BYTES + 1)
     try:
         status, _, _ = _request(port, "POST", contract.INVOCATIONS_ROUTE, body, _headers(content_type, None))
         outcome = f"answered {status}"
     except (OSError, http.client.HTTPException) as error:
         outcome = f"closed the connection ({type(error).__name__})"
-    try:
-        alive = _request(port, "GET", contract.PING_ROUTE, timeout=contract.PING_TIMEOUT_S)[0] == 200
-    except (OSError, http.client.HTTPException):
-        alive = False
-    report.check("serve.oversized-payload", alive,
-                 f"A {contract.MAX_PAYLOAD_BYTES + 1}-byte request {outcome}; /ping afterwards: "
-                 f"{'200' if alive else 'no longer 200 — the server did not survive it'}.")
+    started, last = time.monotonic(), "no answer"
+    while True:
+        try:
+            ping = _request(port, "GET", contract.PING_ROUTE, timeout=contract.PING_TIMEOUT_S)[0]
+            if ping == 200:
+                waited = time.monotonic() - started
+                report.check("serve.oversized-payload", True,
+                             f"A {contract.MAX_PAYLOAD_BYTES + 1}-byte request {outcome}; /ping afterwards: 200"
+                             + (f" (after {waited:.1f} s)." if waited >= PING_INTERVAL_S else "."))
+                return
+            last = f"/ping answered {ping}"
+        except (OSError, http.client.HTTPException) as error:
+            last = f"/ping got no answer ({type(error).__name__})"
+        container.reload()
+        if container.status in ("exited", "dead"):
+            last = f"serve exited with code {container.attrs['State']['ExitCode']}"
+            break
+        if time.monotonic() - started >= RECOVERY_S:
+            last = f"{last}, still after {RECOVERY_S:g} s"
+            break
+        time.sleep(PING_INTERVAL_S)
+    report.check("serve.oversized-payload", False,
+                 f"A {contract.MAX_PAYLOAD_BYTES + 1}-byte request {outcome}; afterwards {last} — the server did not "
+                 f"survive it. Log tail:\n{log_tail(container)}")
 
 
 def _execution_parameters(report: Report, port: int) -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
-from imagekit.smoke.common import environment, log_tail
+from imagekit.smoke.common import environment, log_tail, run_workdir
 from imagekit.smoke.layout import host_tree, pack_model
 from imagekit.smoke.report import Check, Report
 
@@ -38,11 +37,17 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
         raise ImagekitError(f"{len(hyperparameters)} hyperparameters were given; CreateTrainingJob accepts at most "
                             f"{contract.MAX_HYPERPARAMETERS}.",
                             "Group settings into one JSON-valued hyperparameter or a config file in a channel.")
+    if output is not None:
+        try:  # now rather than after the job has run
+            Path(output).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ImagekitError(f"--output {output} cannot be created: {error.strerror or error}.",
+                                "Pass a directory you can write to.") from None
     engine.require_image(image)
     instance_type = instance_type or contract.DEFAULT_INSTANCE_TYPE
     report = Report(image, on_check=on_check)
     run_id = engine.new_run_id()
-    work = Path(tempfile.mkdtemp(prefix="imagekit-train-"))
+    work = run_workdir("train")
     hosts = [contract.host_name(i + 1) for i in range(instances)]
     job = {contract.ENV_TRAINING_JOB_NAME: f"imagekit-smoke-{run_id}",
            contract.ENV_TRAINING_JOB_ARN: f"arn:aws:sagemaker:local:000000000000:training-job/imagekit-smoke-{run_id}"}
@@ -73,7 +78,12 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
             _judge_host(report, host, work / host, container, exit_code, stopped_by, stop_grace, multi=instances > 1)
         model_dir = work / hosts[0] / "model"
         if output is not None and report.ok and any(model_dir.iterdir()):
-            archive = pack_model(model_dir, Path(output) / contract.MODEL_ARCHIVE_NAME)
+            try:
+                archive = pack_model(model_dir, Path(output) / contract.MODEL_ARCHIVE_NAME)
+            except OSError as error:
+                raise ImagekitError(f"Cannot write {Path(output) / contract.MODEL_ARCHIVE_NAME}: "
+                                    f"{error.strerror or error}.", "Check the --output path and its permissions.") \
+                    from None
             report.data["model_archive"] = str(archive)
         return report
     finally:
@@ -89,7 +99,7 @@ def run_all(image: str, *, data: dict[str, str | Path] | None = None,
     """Train, then serve the model that training produced: one report for both."""
     from imagekit.smoke.serving import serve
 
-    keep = Path(output) if output else Path(tempfile.mkdtemp(prefix="imagekit-all-"))
+    keep = Path(output) if output else run_workdir("all")
     try:
         report = train(image, data=data, hyperparameters=hyperparameters, env=env, output=keep,
                        pass_aws_credentials=pass_aws_credentials, on_check=on_check)

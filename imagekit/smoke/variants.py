@@ -14,20 +14,30 @@ import math
 import random
 import shutil
 import statistics
-import tempfile
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
+from imagekit.smoke.common import run_workdir
 from imagekit.smoke.report import Check, Report
-from imagekit.smoke.serving import DEFAULT_PAYLOAD, _model_dir, _payload, _wait_ready, start_serving
+from imagekit.smoke.serving import (
+    DEFAULT_PAYLOAD,
+    _headers,
+    _invoke,
+    _model_dir,
+    _payload,
+    _stop,
+    _wait_ready,
+    start_serving,
+)
 
 WEIGHTS_ROUTE = "/_imagekit/weights"
 METRICS_ROUTE = "/_imagekit/metrics"
@@ -45,6 +55,7 @@ class Variant:
     image: str
     weight: float
     port: int = 0  # host port of its container, once started
+    container: object = field(default=None, repr=False, compare=False)  # its serve container, once started
     counts: Counter = field(default_factory=Counter)
     model_us: list[float] = field(default_factory=list)
     overhead_us: list[float] = field(default_factory=list)
@@ -70,10 +81,27 @@ def parse_variant(text: str) -> Variant:
         value = float(weight)
     except ValueError:
         value = -1
-    if not eq or not name or not colon or not image or value < 0:
-        raise ImagekitError(f"--variant {text!r} is not NAME=IMAGE:WEIGHT.", "For example: --variant "
-                            "blue=my-model:v1:0.9 --variant green=my-model:v2:0.1")
+    if not eq or not name or not colon or not image or not math.isfinite(value) or value < 0:
+        raise ImagekitError(f"--variant {text!r} is not NAME=IMAGE:WEIGHT (a weight of 0 or more).",
+                            "For example: --variant blue=my-model:v1:0.9 --variant green=my-model:v2:0.1")
+    try:
+        engine.check_reference(image)
+    except ImagekitError as error:
+        raise ImagekitError(f"--variant {text!r}: {error.message}", error.hint) from None
     return Variant(name, image, value)
+
+
+def check_variants(variants: list[Variant]) -> None:
+    """What CreateEndpointConfig refuses, refused before the engine is asked."""
+    if not variants:
+        raise ImagekitError("No --variant was given.", "For example: --variant blue=my-model:v1:1")
+    if len({v.name for v in variants}) != len(variants):
+        raise ImagekitError("Two --variant options use the same name.", "Give every variant its own NAME.")
+    if not any(v.weight > 0 for v in variants):
+        given = " ".join(f"{v.name}={v.image}:{v.weight:g}" for v in variants)
+        raise ImagekitError(f"Every variant has weight 0 ({given}), so the endpoint would route no request.",
+                            "Give at least one variant a weight above 0, e.g. "
+                            f"--variant {variants[0].name}={variants[0].image}:1.")
 
 
 class Router(ThreadingHTTPServer):
@@ -208,19 +236,21 @@ class _RouterHandler(BaseHTTPRequestHandler):
 @contextmanager
 def running_endpoint(variants: list[Variant], *, model: str | Path | None = None, env: dict[str, str] | None = None,
                      startup_timeout: float = contract.STARTUP_HEALTH_TIMEOUT_S, port: int = 0,
-                     report: Report | None = None) -> Iterator[Router]:
+                     report: Report | None = None, pass_aws_credentials: bool = False) -> Iterator[Router]:
     """Start every variant and the router; everything is removed when the block ends (also on Ctrl-C)."""
-    if len({v.name for v in variants}) != len(variants):
-        raise ImagekitError("Two --variant options use the same name.", "Give every variant its own NAME.")
+    check_variants(variants)
     report = report or Report(",".join(v.image for v in variants))
     run_id = engine.new_run_id()
-    work = Path(tempfile.mkdtemp(prefix="imagekit-endpoint-"))
+    work = run_workdir("endpoint")
     router = None
     try:
         model_dir = _model_dir(work, model)
         for variant in variants:
-            container, variant.port, inner = start_serving(run_id, variant.image, model_dir, env, name=variant.name)
-            if not _wait_ready(report, container, variant.port, startup_timeout, inner, f"{variant.name}.ready"):
+            container, variant.port, inner = start_serving(run_id, variant.image, model_dir, env, pass_aws_credentials,
+                                                           name=variant.name)
+            variant.container = container
+            if not _wait_ready(report, container, variant.port, startup_timeout, inner,
+                               f"variants.{variant.name}.ready"):
                 raise ImagekitError(f"Variant {variant.name} ({variant.image}) never became ready: "
                                     f"{report.checks[-1].detail}", "Run `imagekit smoke serve` on that image alone.")
         router = Router(variants, port)
@@ -236,41 +266,117 @@ def running_endpoint(variants: list[Variant], *, model: str | Path | None = None
 
 def serve_variants(variants: list[Variant], *, model: str | Path | None = None,
                    payloads: list[str | Path] | None = None, content_type: str | None = None,
-                   requests: int = DEFAULT_REQUESTS, env: dict[str, str] | None = None,
-                   startup_timeout: float = contract.STARTUP_HEALTH_TIMEOUT_S,
+                   accept: str | None = None, requests: int = DEFAULT_REQUESTS, concurrency: int = 1,
+                   env: dict[str, str] | None = None, startup_timeout: float = contract.STARTUP_HEALTH_TIMEOUT_S,
+                   stop_grace: float = contract.SERVE_STOP_GRACE_S, pass_aws_credentials: bool = False,
                    on_check: Callable[[Check], None] | None = None) -> Report:
-    """`imagekit smoke serve --variant ...`: the split, the target header, the response header, live weights."""
-    body = _payload(payloads[0]) if payloads else DEFAULT_PAYLOAD
-    headers = {"Content-Type": content_type or contract.DEFAULT_CONTENT_TYPE}
+    """`imagekit smoke serve --variant ...`: each variant's invocations and SIGTERM as `smoke serve IMAGE` checks
+    them, then through the router the split, the target header, live weights and that every request succeeded."""
+    check_variants(variants)
+    if startup_timeout <= 0:
+        raise ImagekitError(f"--startup-timeout must be a positive number of seconds, not {startup_timeout:g}.",
+                            f"Omit it for the platform's {contract.STARTUP_HEALTH_TIMEOUT_S:g} s.")
+    if requests < 1 or concurrency < 1:
+        raise ImagekitError(f"--requests {requests} --concurrency {concurrency}: with --variant, requests must be at "
+                            "least 1 (the split needs them) and concurrency at least 1.",
+                            f"Omit --requests for {DEFAULT_REQUESTS}.")
+    bodies = [_payload(p) for p in payloads or []] or [DEFAULT_PAYLOAD]
+    headers = _headers(content_type, accept)
     report = Report(",".join(f"{v.name}={v.image}" for v in variants), on_check=on_check)
-    with running_endpoint(variants, model=model, env=env, startup_timeout=startup_timeout, report=report) as router:
+    with running_endpoint(variants, model=model, env=env, startup_timeout=startup_timeout, report=report,
+                          pass_aws_credentials=pass_aws_credentials) as router:
         port = router.server_address[1]
-        seen = Counter(_call(port, body, headers)[0] for _ in range(requests))
-        total = sum(v.weight for v in variants) or 1
+        for variant in variants:  # the container itself, exactly as `smoke serve IMAGE` checks it
+            _as_variant(report, variant, lambda scratch, v=variant: _invoke(scratch, v.port, bodies, content_type,
+                                                                             accept, v.container))
+        answers: list[_Answer] = []
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            split = list(pool.map(lambda _: _call(port, bodies[0], headers), range(requests)))
+        answers += split
+        seen = Counter(answer.variant for answer in split)
+        total = sum(v.weight for v in variants)
         worst = max(abs(seen[v.name] / requests - v.weight / total) for v in variants)
         tolerance = max(SPLIT_SIGMAS * math.sqrt(0.25 / requests), 0.02)  # p(1-p) is at most 1/4
         report.check("variants.split", worst <= tolerance and None not in seen,
                      f"{requests} requests went {dict(seen)} for weights "
                      f"{ {v.name: v.weight for v in variants} } (largest deviation {worst:.2f}).")
         target = variants[-1].name
-        answered = {_call(port, body, {**headers, contract.HEADER_TARGET_VARIANT: target})[0] for _ in range(10)}
+        targeted = [_call(port, bodies[0], {**headers, contract.HEADER_TARGET_VARIANT: target}) for _ in range(10)]
+        answers += targeted
+        answered = {answer.variant for answer in targeted}
         report.check("variants.target-header", answered == {target},
                      f"{contract.HEADER_TARGET_VARIANT}: {target} was answered by {sorted(map(str, answered))}.")
         router.set_weights({v.name: (1.0 if v.name == target else 0.0) for v in variants})
-        after = {_call(port, body, headers)[0] for _ in range(10)}
+        updated = [_call(port, bodies[0], headers) for _ in range(10)]
+        answers += updated
+        after = {answer.variant for answer in updated}
         report.check("variants.weight-update", after == {target},
                      f"After setting all weight on {target}, requests went to {sorted(map(str, after))}.")
+        _judge_answers(report, answers)
         report.data["variants"] = router.metrics()
+        # SIGTERM last, all variants at once: the wait is the slowest one's, not the sum.
+        with ThreadPoolExecutor(max_workers=len(variants)) as pool:
+            stopped = list(pool.map(lambda v: _scratch(report, lambda scratch: _stop(scratch, v.container,
+                                                                                      stop_grace)), variants))
+        for variant, scratch in zip(variants, stopped, strict=True):
+            _file_as_variant(report, variant, scratch)
     return report
 
 
-def _call(port: int, body: bytes, headers: dict[str, str]) -> tuple[str | None, int]:
-    """(the variant that answered, per x-Amzn-Invoked-Production-Variant; the status)."""
+def _scratch(report: Report, run: Callable[[Report], None]) -> Report:
+    scratch = Report(report.image)
+    run(scratch)
+    return scratch
+
+
+def _file_as_variant(report: Report, variant: Variant, scratch: Report) -> None:
+    """A single-image serve check's results, filed under the variant: serve.X becomes variants.NAME.X."""
+    for check in scratch.checks:
+        report.check(f"variants.{variant.name}.{check.name.removeprefix('serve.')}", check.ok, check.detail)
+
+
+def _as_variant(report: Report, variant: Variant, run: Callable[[Report], None]) -> None:
+    _file_as_variant(report, variant, _scratch(report, run))
+
+
+def _judge_answers(report: Report, answers: list["_Answer"]) -> None:
+    """Every request through the router must have succeeded: a variant answering 4xx/5xx fails the run."""
+    failed = [answer for answer in answers if not 200 <= answer.status < 300]
+    if not failed:
+        report.check("variants.errors", True, f"All {len(answers)} requests through the router answered 2xx.")
+        return
+    parts = []
+    for name in dict.fromkeys(answer.variant for answer in failed):
+        mine = [answer for answer in failed if answer.variant == name]
+        sent = sum(1 for answer in answers if answer.variant == name)
+        parts.append(f"{name or 'no variant'}: {len(mine)} of {sent} failed, e.g. {_describe(mine[0])}")
+    report.check("variants.errors", False, f"{len(failed)} of {len(answers)} requests through the router did not "
+                 f"answer 2xx — {'; '.join(parts)}. InvokeEndpoint callers would get these errors.")
+
+
+def _describe(answer: "_Answer") -> str:
+    """The router's answer in the caller's terms: a ModelError names the container's own status and message."""
+    try:
+        error = json.loads(answer.body)
+    except ValueError:
+        error = None
+    if isinstance(error, dict) and error.get("ErrorCode") == "ModelError":
+        return (f"{answer.status} ModelError: the container answered {error.get('OriginalStatusCode')}: "
+                f"{str(error.get('OriginalMessage', ''))[:200].strip()}")
+    return f"{answer.status}: {answer.body[:200].decode('utf-8', 'replace').strip()}"
+
+
+class _Answer(NamedTuple):
+    variant: str | None  # per x-Amzn-Invoked-Production-Variant
+    status: int
+    body: bytes
+
+
+def _call(port: int, body: bytes, headers: dict[str, str]) -> _Answer:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=contract.INVOCATION_TIMEOUT_S)
     try:
         connection.request("POST", contract.INVOCATIONS_ROUTE, body=body, headers=headers)
         response = connection.getresponse()
-        response.read()
-        return response.getheader(contract.HEADER_INVOKED_VARIANT), response.status
+        return _Answer(response.getheader(contract.HEADER_INVOKED_VARIANT), response.status, response.read())
     finally:
         connection.close()

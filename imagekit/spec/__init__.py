@@ -20,4 +20,4 @@ def load_spec(path: str | Path | None = None, base: str | None = None) -> Spec:
     if base is not None:
         document["base"] = base
     data = validate(document, spec_path)
-    return build_spec(data, spec_path)
+    return build_spec(data, spec_path, document)

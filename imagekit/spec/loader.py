@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ def plain(node: Any) -> Any:
     return str(node)
 
 
-def _position(document: Any, path: list[Any], key: str | None = None) -> tuple[int, int]:
+def position(document: Any, path: list[Any], key: str | None = None) -> tuple[int, int]:
     """1-based line/column of the value at *path* (or of *key* inside it) in the YAML document."""
     node, line, col = document, 0, 0
     steps = [*path, key] if key is not None else list(path)
@@ -120,6 +121,32 @@ def _describe(error: Any) -> tuple[str, str | None]:
     return error.message, None
 
 
+def _number_for_text(error: Any, document: Any, path: Path) -> str | None:
+    """A YAML number where the schema wants a string (python: 3.10 → 3.1): say how to quote it, as written."""
+    instance, node = error.instance, error.schema
+    if isinstance(instance, bool) or not isinstance(instance, (int, float)):
+        return None
+    wants_text = (error.validator == "type" and node.get("type") == "string") or (
+        error.validator == "enum" and all(isinstance(value, str) for value in node["enum"]))
+    if not wants_text:
+        return None
+    json_path = list(error.absolute_path)
+    line, col = position(document, json_path)
+    written = str(instance)
+    try:
+        match = re.match(r"[^\s,#\]}]+", path.read_text(encoding="utf-8").splitlines()[line - 1][col - 1:])
+        if match and float(match.group()) == instance:
+            written = match.group()
+    except (OSError, UnicodeDecodeError, IndexError, ValueError):
+        pass
+    key = json_path[-1] if json_path and isinstance(json_path[-1], str) else "-"
+    expected = ""
+    if error.validator == "enum" and written not in node["enum"]:
+        expected = " (expected one of " + ", ".join(repr(v) for v in node["enum"]) + ")"
+    return (f"YAML reads {written} as the number {instance!r}, not the text {written!r}; write it quoted: "
+            f'{key}: "{written}"{expected}')
+
+
 def validate(document: Any, path: Path) -> dict[str, Any]:
     """Validate against the schema; all problems in one ImagekitError, else the plain data."""
     from jsonschema import Draft202012Validator
@@ -129,13 +156,19 @@ def validate(document: Any, path: Path) -> dict[str, Any]:
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     if not errors:
         return data
-    lines = []
-    for error in errors[:8]:
+    lines, quoted = [], set()
+    for error in errors:
         json_path = list(error.absolute_path)
-        expected, key = _describe(error)
-        line, col = _position(document, json_path, key)
+        if tuple(json_path) in quoted:
+            continue  # one message per number-for-text value (enum and type both fail on python: 3.10)
+        number = _number_for_text(error, document, path)
+        if number:
+            quoted.add(tuple(json_path))
+        expected, key = (number, None) if number else _describe(error)
+        line, col = position(document, json_path, key)
         lines.append(f"{path}:{line}:{col}: {_json_path(json_path + ([key] if key else []))}: {expected}")
-    more = f" (and {len(errors) - 8} more)" if len(errors) > 8 else ""
+    more = f" (and {len(lines) - 8} more)" if len(lines) > 8 else ""
+    lines = lines[:8]
     text = "; ".join(lines) + more
     raise ImagekitError("Invalid spec: " + text + ("" if text.endswith(("?", ".")) else "."),
                         "Fix the listed keys; docs/spec.md documents every field, and editors complete it from the "

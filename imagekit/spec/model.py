@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from imagekit.errors import ImagekitError
 from imagekit.sizes import parse_size
+from imagekit.spec.loader import position
 
 
 @dataclass(frozen=True)
@@ -67,19 +70,90 @@ def _env_text(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _existing_file(root: Path, relative: str | None, what: str) -> Path | None:
+def _existing_file(root: Path, relative: str | None, what: str, where: str) -> Path | None:
     if relative is None:
         return None
-    path = (root / relative).resolve()
+    path = root / os.path.normpath(relative)  # not resolved: pip reads -r/-c paths relative to this path
     if not path.is_file():
-        raise ImagekitError(f"{root / 'imagekit.yaml'}: {what} {relative!r} does not exist.",
-                            f"Create it next to the spec or fix the path (relative to {root}).")
+        state = "is a directory, not a file" if path.is_dir() else "does not exist"
+        raise ImagekitError(f"{where}: {what} {relative!r} {state}.",
+                            f"Create it or fix the path (relative to {root}).")
     return path
 
 
-def build_spec(data: dict[str, Any], path: Path) -> Spec:
-    """Schema-valid plain data → Spec, checking the files it names exist."""
+def _located(path: Path, document: Any) -> Callable[..., str]:
+    """file:line:col of a JSON path in the spec (just the file when there is no document to point into)."""
+    def where(*json_path: str) -> str:
+        if document is None:
+            return str(path)
+        line, col = position(document, list(json_path))
+        return f"{path}:{line}:{col}"
+    return where
+
+
+def _modules(plan: dict[str, Path], package_file: str) -> list[str]:
+    """Module names the plan offers: NAME.py, or a package through *package_file* (__init__.py, __main__.py)."""
+    names = (rel[:-3].replace("/", ".") for rel in plan if rel.endswith(".py"))
+    package = "." + package_file.removesuffix(".py")
+    return sorted({name.removesuffix(package) for name in names if not name.endswith((".__init__", ".__main__"))
+                   or name.endswith(package)})
+
+
+def _check_entries(spec: Spec, where: Callable[..., str]) -> None:
+    """The train script/module and the serve handler must be files the code plan puts into /opt/ml/code,
+    in the form the in-image runtime loads them (a path for the script, importable module names otherwise)."""
+    if spec.train is None and spec.handler is None:
+        return
+    from imagekit.render.codeplan import left_out, plan_code  # imagekit.render imports this module
+
+    plan = plan_code(spec)
+    fix = f"Fix it, or make sure it is in {spec.code_dir} and not excluded (code.exclude, .dockerignore)."
+
+    def must_be_in_plan(relative: str, what: str, at: str) -> None:
+        if relative not in plan:
+            raise ImagekitError(f"{at}: {what} {relative!r} exists but is not copied into the image: "
+                                f"{left_out(spec, relative)}.", fix)
+
+    if spec.train is not None and spec.train.kind == "script":
+        at, script = where("train", "script"), spec.train.target
+        path = spec.code_dir / script
+        if path.is_dir():
+            raise ImagekitError(f"{at}: train script {script!r} is a directory, not a script.",
+                                f"Name the file to run (e.g. train.script: {script.rstrip('/')}/train.py), or use "
+                                "train.module for a package with a __main__.py.")
+        if not path.is_file():
+            raise ImagekitError(f"{at}: train script {script!r} does not exist.",
+                                f"Create it in the code dir or fix the path (relative to {spec.code_dir}).")
+        must_be_in_plan(Path(os.path.normpath(script)).as_posix(), "train script", at)
+    entries = []
+    if spec.train is not None and spec.train.kind == "module":  # python -m NAME: NAME.py or NAME/__main__.py
+        entries.append(("train", "module", "train module", spec.train.target, "__main__.py"))
+    if spec.handler is not None:  # importlib.import_module(NAME): NAME.py or NAME/__init__.py
+        entries.append(("serve", "handler", "serve handler", spec.handler, "__init__.py"))
+    for section, key, what, name, package_file in entries:
+        at, stem = where(section, key), name.replace(".", "/")
+        candidates = [f"{stem}.py", f"{stem}/{package_file}"]
+        found = [c for c in candidates if c in plan]
+        if found:
+            continue
+        existing = [c for c in candidates if (spec.code_dir / c).is_file()]
+        if existing:
+            must_be_in_plan(existing[0], what, at)
+        if name.endswith(".py"):
+            raise ImagekitError(f"{at}: {what} {name!r} is a file name; {section}.{key} takes a module name.",
+                                f"Write {key}: {name[:-3]}" + (" (or train.script: " + name + ")"
+                                                                if section == "train" else "") + ".")
+        close = difflib.get_close_matches(name, _modules(plan, package_file), n=1, cutoff=0.6)
+        raise ImagekitError(f"{at}: {what} {name!r} is not a module of the code in {spec.code_dir}: no "
+                            f"{' or '.join(candidates)}" + (f"; did you mean {close[0]!r}?" if close else "."),
+                            "Fix the module name (dotted, relative to the code dir, without .py) or add the file.")
+
+
+def build_spec(data: dict[str, Any], path: Path, document: Any = None) -> Spec:
+    """Schema-valid plain data → Spec, checking the files it names exist and that the train entry and serve
+    handler will be in the image's code; *document* (the YAML with positions) locates the problems."""
     root = path.parent.resolve()
+    where = _located(path, document)
     requirements = data.get("requirements", {})
     code = data.get("code", {})
     train = data.get("train")
@@ -89,27 +163,27 @@ def build_spec(data: dict[str, Any], path: Path) -> Spec:
     capabilities = data.get("capabilities", {})
     accelerator = data.get("accelerator", "cpu")
     if cuda and accelerator != "cuda":
-        raise ImagekitError(f"{path}: `cuda:` is set but accelerator is {accelerator!r}.",
+        raise ImagekitError(f"{where('cuda')}: `cuda:` is set but accelerator is {accelerator!r}.",
                             "Set `accelerator: cuda` or remove the `cuda:` section.")
     code_dir = (root / code.get("dir", ".")).resolve()
     if not code_dir.is_dir():
-        raise ImagekitError(f"{path}: code dir {code.get('dir')!r} does not exist.", "Fix `code.dir`.")
+        state = "is not a directory" if code_dir.exists() else "does not exist"
+        raise ImagekitError(f"{where('code', 'dir')}: code dir {code.get('dir')!r} {state}.", "Fix `code.dir`.")
     train_entry = None
     if train:
         kind = "script" if "script" in train else "module"
         train_entry = Train(kind, train[kind], tuple(train.get("args", ())))
-        if kind == "script":
-            _existing_file(code_dir, train["script"], "train script")
     size = data.get("size_budget")
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
-    return Spec(
+    spec = Spec(
         path=path.resolve(), name=data["name"], tag=data.get("tag", "latest"), python=data.get("python", "3.11"),
         accelerator=accelerator, framework=data["framework"]["name"],
         framework_version=data["framework"].get("version"), cuda_version=cuda.get("version"),
         cuda_mode=cuda.get("mode"), base=data.get("base"),
-        requirements_file=_existing_file(root, requirements.get("file"), "requirements file"),
+        requirements_file=_existing_file(root, requirements.get("file"), "requirements file",
+                                         where("requirements", "file")),
         packages=tuple(requirements.get("packages", ())),
-        lock_file=_existing_file(root, requirements.get("lock"), "lock file"),
+        lock_file=_existing_file(root, requirements.get("lock"), "lock file", where("requirements", "lock")),
         system_packages=tuple(data.get("system_packages", ())), build_packages=tuple(data.get("build_packages", ())),
         code_dir=code_dir, code_exclude=tuple(code.get("exclude", ())), train=train_entry,
         handler=serve.get("handler"), serve_workers=serve.get("workers"),
@@ -123,3 +197,5 @@ def build_spec(data: dict[str, Any], path: Path) -> Spec:
         size_budget=parse_size(size) if size else None,
         digest=hashlib.sha256(canonical).hexdigest(),
     )
+    _check_entries(spec, where)
+    return spec

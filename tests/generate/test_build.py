@@ -146,3 +146,48 @@ def test_buildkit_build_with_cache_mounts_and_ca_secret(sklearn_scaffold, tmp_pa
     finally:
         spec.write_text(original)
         engine.remove_image(tag)
+
+
+def test_a_framework_version_pip_cannot_find_names_framework_version_exit_1(tmp_path: Path) -> None:
+    """The wheelhouse download fails (a failed build: exit 1) with a hint naming the requirement and the spec
+    field, not "no binary wheel". build.platform is set, so no engine is needed."""
+    project = tmp_path / "v99"
+    project.mkdir()
+    (project / "imagekit.yaml").write_text('name: work-e/v99\nframework: {name: sklearn, version: "9.9"}\n'
+                                           "build: {platform: linux/amd64}\n")
+    with pytest.raises(ImagekitError) as failed:
+        build(project, wheelhouse=True, log=lambda line: None)
+    assert failed.value.exit_code == 1
+    assert "scikit-learn==9.9" in failed.value.hint and 'framework.version: "9.9"' in failed.value.hint
+    assert "binary wheel" not in failed.value.hint
+
+
+def test_a_base_that_cannot_be_pulled_suggests_the_local_base(base_image, tmp_path: Path) -> None:
+    project = tmp_path / "nobase"
+    project.mkdir()
+    missing = f"work-e/no-such-base-{uuid.uuid4().hex[:8]}:1"
+    (project / "imagekit.yaml").write_text(f"name: work-e/nobase\nframework: {{name: custom}}\nbase: {missing}\n")
+    with pytest.raises(ImagekitError) as failed:
+        build(project, tag=f"work-e/nobase-{uuid.uuid4().hex[:8]}:latest", log=lambda line: None)
+    assert failed.value.exit_code == 1
+    assert f"The base image {missing} could not be pulled" in failed.value.hint
+    assert f"--base {base_image}" in failed.value.hint and f"base: {base_image}" in failed.value.hint
+
+
+def test_a_pip_failure_in_the_builder_names_the_requirement(tmp_path: Path, monkeypatch) -> None:
+    from imagekit import build as build_module
+    from imagekit import engine
+    from imagekit.spec import load_spec
+    from imagekit.spec.frameworks import resolve
+
+    (tmp_path / "imagekit.yaml").write_text('name: m\nframework: {name: sklearn, version: "9.9"}\n')
+    spec = load_spec(tmp_path)
+    monkeypatch.setattr(engine, "inspect_image", lambda ref: {"Id": "sha256:x"})  # the bases are there
+    failed = ImagekitError("Build of 'm:latest' failed at Step 6/14 : RUN /opt/venv/bin/pip install ...: The "
+                           "command returned a non-zero code: 1",
+                           "Last build output:\nStep 1/14 : FROM python:3.11-slim-bookworm AS builder\nERROR: No "
+                           "matching distribution found for scikit-learn==9.9", exit_code=1)
+    explained = build_module._explained(failed, spec, resolve(spec))
+    assert explained.exit_code == 1 and explained.message == failed.message
+    assert explained.hint.startswith("pip found no release matching scikit-learn==9.9: that version may not exist")
+    assert 'framework.version: "9.9"' in explained.hint and explained.hint.endswith("scikit-learn==9.9")

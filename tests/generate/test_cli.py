@@ -63,3 +63,9 @@ def test_build_refuses_a_tag_docker_would_refuse_before_rendering(tmp_path: Path
         result = invoke("build", str(tmp_path / "demo"), "-t", tag)
         assert result.exit_code == 2, result.output
         assert f"-t {tag!r} is not an image reference" in result.output and "Traceback" not in result.output
+
+
+def test_new_with_a_file_as_dir_is_one_paragraph_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text("")
+    result = invoke("new", "x6", "--framework", "sklearn", "--dir", str(tmp_path / "train.py"))
+    assert result.exit_code == 2 and "is not a directory" in result.output and "Traceback" not in result.output

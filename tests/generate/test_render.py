@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generate.helpers import EXAMPLES, FULL_SPEC, GENERATOR_EXAMPLES, dockerfile_for, write_project
+from generate.helpers import CODE, EXAMPLES, FULL_SPEC, GENERATOR_EXAMPLES, dockerfile_for, write_project
 from imagekit import contract
 from imagekit.dockerfile import parser
 from imagekit.errors import ImagekitError
@@ -123,18 +123,47 @@ def test_render_writes_context_and_warns_for_non_root(tmp_path):
                                     "notebooks/n.ipynb": "{}", "pkg/util.py": ""})
     result = render(spec_path, tmp_path / "ctx")
     files = set(result.files)
-    assert {"Dockerfile", ".dockerignore", "deps/requirements.txt", "deps/user-requirements.txt",
+    assert {"Dockerfile", ".dockerignore", "deps/requirements.txt", "deps/user/requirements.txt",
             "code/train.py", "code/inference.py"} <= files
     assert not any(f.startswith("code/notebooks") for f in files) and "code/imagekit.yaml" not in files
     assert any(f.endswith("/train") for f in files) and any(f.endswith("/serve") for f in files)
     assert result.warnings and "root" in result.warnings[0]
     requirements = (tmp_path / "ctx" / "deps" / "requirements.txt").read_text()
-    assert "joblib==1.4.2" in requirements and "-r user-requirements.txt" in requirements
+    assert "joblib==1.4.2" in requirements and "-r user/requirements.txt" in requirements
     render(spec_path, tmp_path / "ctx")  # re-rendering replaces its own context
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "keep.txt").write_text("x")
     with pytest.raises(ImagekitError, match="not rendered by imagekit"):
         render(spec_path, tmp_path / "mine")
+
+
+def test_nested_requirement_files_are_copied_into_the_context(tmp_path):
+    """-r/-c/--requirement/--constraint in the requirements file (recursively, relative to the file that names
+    them) are copied to deps/user/ at their project paths, so pip finds them in the builder and on the host."""
+    code = {**CODE, "reqs/requirements.txt": "joblib==1.4.2\n-r base-req.txt  # shared\n--constraint=../c.txt\n",
+            "reqs/base-req.txt": "-c ../c.txt\n--requirement \\\n  more/extra.txt\n-r https://example.com/r.txt\n",
+            "reqs/more/extra.txt": "-r ../base-req.txt\nnumpy\n", "c.txt": "joblib<2\n"}
+    spec_path = write_project(tmp_path / "p", {"name": "m", "framework": {"name": "custom"},
+                                               "requirements": {"file": "reqs/requirements.txt"}}, code=code)
+    result = render(spec_path, tmp_path / "ctx")
+    deps = {f for f in result.files if f.startswith("deps/")}
+    assert deps == {"deps/requirements.txt", "deps/user/reqs/requirements.txt", "deps/user/reqs/base-req.txt",
+                    "deps/user/reqs/more/extra.txt", "deps/user/c.txt"}
+    assert "-r user/reqs/requirements.txt" in (tmp_path / "ctx" / "deps" / "requirements.txt").read_text()
+    assert (tmp_path / "ctx" / "deps" / "user" / "c.txt").read_text() == "joblib<2\n"
+
+
+@pytest.mark.parametrize("line,problem", [("-r missing.txt", "no such file"), ("-c ../outside.txt", "outside"),
+                                          ("--requirement=/etc/passwd", "outside")])
+def test_nested_requirement_file_missing_or_outside_is_located(tmp_path, line, problem):
+    (tmp_path / "outside.txt").write_text("x\n")
+    spec_path = write_project(tmp_path / "p", {"name": "m", "framework": {"name": "custom"},
+                                               "requirements": {"file": "requirements.txt"}},
+                              code={**CODE, "requirements.txt": f"joblib==1.4.2\n\n{line}\n"})
+    with pytest.raises(ImagekitError) as raised:
+        render(spec_path, tmp_path / "ctx")
+    assert f"{tmp_path / 'p' / 'requirements.txt'}:3:" in str(raised.value) and problem in str(raised.value)
+    assert raised.value.exit_code == 2 and not (tmp_path / "ctx").exists()
 
 
 def test_wheelhouse_installs_offline(tmp_path):

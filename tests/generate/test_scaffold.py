@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
 from generate.helpers import dockerfile_for
 from imagekit.errors import ImagekitError
+from imagekit.render import render
 from imagekit.resources import schemas_dir
 from imagekit.scaffold import FRAMEWORKS, SCHEMA_COPY, new, sample_csv
 from imagekit.spec import load_spec
+from imagekit.spec.frameworks import data as framework_data
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -61,3 +64,36 @@ def test_sample_data_is_deterministic_iris_like():
     assert text == sample_csv()
     rows = [line.split(",") for line in text.splitlines()]
     assert len(rows) == 150 and {r[0] for r in rows} == {"0", "1", "2"} and all(len(r) == 5 for r in rows)
+
+
+COMBINATIONS = [(f, a) for f in FRAMEWORKS for a in framework_data()["presets"][f]["accelerators"]]
+
+
+@pytest.mark.parametrize("framework,accelerator", COMBINATIONS)
+@pytest.mark.parametrize("base", [None, "imagekit/base:bookworm"])
+def test_every_scaffold_renders_without_warnings(framework, accelerator, base, tmp_path):
+    """The scaffold writes the python its mode really uses (3.10 in CUDA system mode), so render never warns."""
+    project = new("demo", framework, accelerator=accelerator, base=base, directory=tmp_path)
+    result = render(project, tmp_path / "ctx")
+    assert result.warnings == ()
+    assert load_spec(project).python == result.resolution.python
+
+
+def test_new_explains_a_dir_that_cannot_hold_the_project(tmp_path, monkeypatch):
+    (tmp_path / "train.py").write_text("")
+    for directory, expected in ((tmp_path / "train.py", "is not a directory"),
+                                (tmp_path / "train.py" / "sub", "Not a directory")):
+        with pytest.raises(ImagekitError, match=expected) as raised:
+            new("x6", "sklearn", directory=directory)
+        assert raised.value.exit_code == 2
+    (tmp_path / "x7").write_text("")
+    with pytest.raises(ImagekitError, match="not a directory"):
+        new("x7", "sklearn", directory=tmp_path)
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "write_text", refuse)  # an unwritable parent (the tests may run as root)
+    with pytest.raises(ImagekitError, match="Permission denied") as raised:
+        new("x8", "sklearn", directory=tmp_path / "ro")
+    assert raised.value.exit_code == 2 and not (tmp_path / "ro" / "x8").exists()

@@ -87,3 +87,69 @@ def test_cli_reports_error_without_traceback(tmp_path):
     run = subprocess.run([sys.executable, "-m", "imagekit", "explain", str(tmp_path)], capture_output=True, text=True)
     assert run.returncode == 2
     assert "did you mean 'framework'" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("text,located", [
+    ("python: 3.10\n", 'imagekit.yaml:3:9: $.python: YAML reads 3.10 as the number 3.1'),
+    ("framework: {name: sklearn, version: 1.6}\n", '$.framework.version: YAML reads 1.6 as the number 1.6'),
+    ("accelerator: cuda\nframework: {name: pytorch}\ncuda:\n  version: 12.4  # pinned\n",
+     'imagekit.yaml:5:12: $.cuda.version: YAML reads 12.4 as the number 12.4'),
+])
+def test_a_number_where_a_version_string_belongs_says_quote_it(tmp_path, text, located):
+    body = text if "framework" in text else "framework: {name: custom}\n" + text
+    message = _error(tmp_path, "name: m\n" + body)
+    assert located in message and "write it quoted:" in message
+    assert message.count("$.") == 1  # one message, not the enum and the type error both
+    written = located.split("YAML reads ")[1].split(" ")[0]
+    assert f'"{written}"' in message and "did you mean" not in message
+
+
+SERVE = "name: m\nframework: {name: custom}\n"
+
+
+def _entry_error(tmp_path, spec: str, files: dict[str, str]) -> str:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return _error(tmp_path, SERVE + spec)
+
+
+@pytest.mark.parametrize("spec,files,expected", [
+    ("serve: {handler: infrence}\n", {"inference.py": ""},
+     ["imagekit.yaml:3:18: serve handler 'infrence' is not a module", "did you mean 'inference'?"]),
+    ("serve:\n  handler: inference.py\n", {"inference.py": ""}, ["imagekit.yaml:4:12:", "Write handler: inference"]),
+    ("serve: {handler: pkg.inference}\n", {"pkg/other.py": ""}, ["pkg/inference.py or pkg/inference/__init__.py"]),
+    ("train: {module: trainer}\n", {}, ["imagekit.yaml:3:17: train module 'trainer' is not a module",
+                                        "did you mean 'train'?"]),
+    ("train: {module: pkg}\n", {"pkg/__init__.py": ""}, ["pkg.py or pkg/__main__.py"]),
+    ("train: {script: data}\n", {"data/x.csv": ""}, ["imagekit.yaml:3:17: train script 'data' is a directory, "
+                                                     "not a script"]),
+    ("train: {script: nope.py}\n", {}, ["imagekit.yaml:3:17: train script 'nope.py' does not exist"]),
+    ("train: {script: train.py}\ncode: {exclude: [train.py]}\n", {},
+     ["imagekit.yaml:3:17: train script 'train.py' exists but is not copied into the image",
+      "'train.py' of code.exclude"]),
+    ("train: {script: data/train.py}\n", {"data/train.py": "", ".dockerignore": "data/\n"},
+     ["is not copied into the image", "'data' of "]),
+    ("serve: {handler: inference}\n", {"inference.py": "", ".dockerignore": "*.py\n"},
+     ["serve handler 'inference.py' exists but is not copied into the image"]),
+])
+def test_train_and_serve_entries_must_be_in_the_image_code(tmp_path, spec, files, expected):
+    message = _entry_error(tmp_path, spec, files)
+    for part in expected:
+        assert part in message, message
+
+
+@pytest.mark.parametrize("spec,files", [
+    ("serve: {handler: pkg.inference}\n", {"pkg/inference.py": ""}),  # namespace package
+    ("serve: {handler: pkg}\n", {"pkg/__init__.py": ""}),
+    ("train: {module: pkg.sub}\n", {"pkg/__init__.py": "", "pkg/sub/__main__.py": ""}),
+    ("train: {module: train}\nserve: {handler: inference}\n", {"inference.py": ""}),
+    ("train: {script: bin/run.sh}\ncode: {dir: src}\n", {"src/bin/run.sh": ""}),
+])
+def test_entries_the_runtime_can_load_are_accepted(tmp_path, spec, files):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "train.py").write_text("")
+    (tmp_path / "imagekit.yaml").write_text(SERVE + spec)
+    load_spec(tmp_path)

@@ -244,3 +244,73 @@ def test_multi_model_api_loads_lists_invokes_and_unloads(serving, tmp_path):
     assert call("POST", f"{models}/a/invoke", body=b"[1]")[0] == 404
     assert call("POST", contract.INVOCATIONS_ROUTE, body=b"[1]")[0] == 404
     assert server.stop() == 0
+
+
+CRASHING = """import os, time
+def model_fn(model_dir):
+    if os.environ.get("LOAD_EXIT"):
+        os._exit(int(os.environ["LOAD_EXIT"]))
+    return "m"
+def predict_fn(data, model):
+    if data == "crash":
+        os._exit(int(os.environ.get("PREDICT_EXIT", "1")))
+    return data
+def output_fn(prediction, accept):
+    return prediction, "text/plain"
+"""
+
+
+@pytest.mark.parametrize("code", [1, 3], ids=["exit-1", "exit-3-the-old-load-failed-status"])
+def test_a_worker_that_dies_during_a_request_is_replaced_whatever_its_exit_code(serving, code):
+    """The user's os._exit(N) is a crash of that worker, never the runtime's "could not load" (it once was for 3)."""
+    server = serving(CRASHING, env={"PREDICT_EXIT": str(code)})
+    wait_ready(server.port, server.process)
+    with pytest.raises((ConnectionError, http.client.HTTPException)):
+        server.post(b'"crash"')
+    wait_ready(server.port, server.process)  # the replacement loads the model and answers /ping again
+    assert server.post(b'"fine"')[2] == b"fine"
+    assert server.stop() == 0
+    log = server.process.stderr.read()
+    assert f"exited with code {code} during 1 request(s), which got no response; starting a new worker" in log
+    assert "could not load" not in log and "received" not in log.split("starting a new worker")[0]
+
+
+def test_a_worker_that_dies_inside_model_fn_stops_the_container_instead_of_looping(serving):
+    server = serving(CRASHING, env={"LOAD_EXIT": "3"})
+    assert server.process.wait(timeout=20) == 1
+    log = server.process.stderr.read()
+    assert "exited with code 3 while loading the model; stopping the container" in log
+    assert "received" not in log
+
+
+def test_a_model_load_failure_says_so_and_nothing_misleading(serving):
+    server = serving("def model_fn(model_dir):\n    raise FileNotFoundError('model.joblib is missing')\n")
+    assert server.process.wait(timeout=20) == 1
+    log = server.process.stderr.read()
+    assert "could not load the model; stopping the container" in log
+    assert "received" not in log and "starting a new worker" not in log
+
+
+IDENTITY = "def model_fn(model_dir):\n    return 'm'\ndef predict_fn(data, model):\n    return data\n"
+
+
+@pytest.mark.parametrize("returned, said", [
+    ("{'label': 1}", "output_fn returned dict as the response body: output_fn must return the response body as "
+                     "bytes or str, or a (body, content_type) tuple"),
+    ("('a', 'b', 'c')", "output_fn returned a tuple of 3 item(s) (str, str, str)"),
+    ("(b'x', 200)", "output_fn returned a tuple of 2 item(s) (bytes, int)"),
+], ids=["dict", "three-tuple", "status-not-type"])
+def test_output_fn_returning_the_wrong_shape_says_what_it_must_return(serving, returned, said):
+    server = serving(f"{IDENTITY}def output_fn(prediction, accept):\n    return {returned}\n")
+    wait_ready(server.port, server.process)
+    status, _, body = server.post(b"[1]")
+    assert status == 500 and said in body.decode(), body
+    assert server.stop() == 0
+    assert said in server.process.stderr.read()  # logged too, not only answered
+
+
+def test_bytes_like_bodies_are_accepted(serving):
+    server = serving(f"{IDENTITY}def output_fn(prediction, accept):\n"
+                     "    return bytearray(b'ab') + bytes(memoryview(b'c')), 'text/plain'\n")
+    wait_ready(server.port, server.process)
+    assert server.post(b"[1]")[2] == b"abc"

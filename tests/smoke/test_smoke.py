@@ -6,6 +6,7 @@ One small image (FROM the local base) whose train/serve misbehave as the env var
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -48,13 +49,14 @@ SERVE = r'''#!/usr/bin/env python3
 import os, signal, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 mode = os.environ.get("MODE", "ok")
+unready_until = 0.0  # crash-then-recover: /ping is 503 while the "replacement worker" loads
 class Handler(BaseHTTPRequestHandler):
     def reply(self, status, body=b"{}"):
         self.send_response(status); self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
     def do_GET(self):
         if self.path == "/ping":
-            self.reply(503 if mode == "never-ready" else 200)
+            self.reply(503 if mode == "never-ready" or time.monotonic() < unready_until else 200)
         else:
             self.reply(404)
     def do_POST(self):
@@ -62,7 +64,15 @@ class Handler(BaseHTTPRequestHandler):
         if length > 6 * 1024 * 1024:
             return self.reply(413)
         self.rfile.read(length)
-        self.reply(500, b'{"error": "boom"}') if mode == "invocations-500" else self.reply(200, b'{"ok": true}')
+        if mode == "crash-then-recover":  # as the imagekit runtime does when a worker dies mid-request
+            global unready_until
+            unready_until = time.monotonic() + float(os.environ.get("RECOVER_S", "1.5"))
+            print("imagekit runtime: worker 7 exited with code 1 during 1 request(s)", file=sys.stderr, flush=True)
+            self.close_connection = True
+            return  # no response at all
+        if mode == "slow":
+            time.sleep(5)
+        self.reply(500, b'{"error": "boom"}\n') if mode == "invocations-500" else self.reply(200, b'{"ok": true}')
 port = 9090 if mode == "wrong-port" else int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080"))
 server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
 if mode == "ignore-sigterm":
@@ -146,6 +156,42 @@ def test_serve_failures_are_reported_as_exactly_that(image: str, mode: str, fail
     assert report.failed() == failed, report.to_json()
 
 
+def test_an_invocation_500_is_reported_with_its_message_and_the_log_tail(image: str) -> None:
+    report = smoke.serve(image, env={"MODE": "invocations-500"}, startup_timeout=4, stop_grace=2)
+    detail = next(c.detail for c in report.checks if c.name == "serve.invocations")
+    assert detail.startswith('POST /invocations answered 500: {"error": "boom"}. Log tail:\n'), detail  # no blank line
+
+
+def test_a_crash_during_an_invocation_shows_the_log_and_the_server_gets_time_to_recover(image: str) -> None:
+    report = smoke.serve(image, env={"MODE": "crash-then-recover"}, startup_timeout=4, stop_grace=2)
+    assert report.failed() == ["serve.invocations"], report.to_json()
+    invocations, oversized = (next(c.detail for c in report.checks if c.name == name)
+                              for name in ("serve.invocations", "serve.oversized-payload"))
+    assert "Log tail:" in invocations and "worker 7 exited with code 1" in invocations
+    assert "; /ping afterwards: 200 (after" in oversized  # 503 while the replacement loaded
+
+
+def test_a_server_that_does_not_recover_within_the_grace_fails_the_oversized_check(image: str,
+                                                                                   monkeypatch) -> None:
+    from imagekit.smoke import serving
+
+    monkeypatch.setattr(serving, "RECOVERY_S", 1.0)
+    report = smoke.serve(image, env={"MODE": "crash-then-recover", "RECOVER_S": "600"}, startup_timeout=4,
+                         stop_grace=2)
+    assert report.failed() == ["serve.invocations", "serve.oversized-payload"], report.to_json()
+    oversized = next(c.detail for c in report.checks if c.name == "serve.oversized-payload")
+    assert "/ping answered 503, still after 1 s — the server did not survive it. Log tail:" in oversized
+
+
+def test_an_invocation_over_the_time_limit_says_so(image: str, monkeypatch) -> None:
+    monkeypatch.setattr(contract, "INVOCATION_TIMEOUT_S", 1.0)  # the real limit is 60 s; the handler takes 5
+    report = smoke.serve(image, env={"MODE": "slow"}, startup_timeout=4, stop_grace=2)
+    assert report.failed() == ["serve.invocations"], report.to_json()
+    detail = next(c.detail for c in report.checks if c.name == "serve.invocations")
+    assert "got no response within 1 s, SageMaker's invocation time limit" in detail
+    assert "Asynchronous Inference or Batch Transform" in detail
+
+
 @pytest.mark.parametrize("dockerfile, reason", [
     ("FROM {base}\n", 'exec: "train": executable file not found in $PATH'),
     ('FROM {base}\nCOPY train.txt /opt/program/entry\nENTRYPOINT ["/opt/program/entry"]\n', "permission denied"),
@@ -217,9 +263,25 @@ def test_variants_split_target_header_and_live_weights(image: str) -> None:
         parse_variant("no-weight")
 
 
-def test_cleanup_removes_leftovers_of_a_killed_run(image: str) -> None:
-    run_id = engine.new_run_id()
-    engine.run_container(run_id, image, ["sleep", "60"])
-    done = subprocess.run([sys.executable, "-m", "imagekit", "smoke", "--cleanup"], capture_output=True, text=True)
-    assert done.returncode == 0 and "removed 1" in done.stdout
-    assert not engine.owned_objects(run_id)["containers"]
+def test_cleanup_removes_leftovers_of_a_killed_run_and_spares_a_live_one(image: str) -> None:
+    # A process that starts a container and a work dir, then dies by kill -9 (no chance to clean up).
+    killed_run = engine.new_run_id()
+    owner = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from imagekit import engine; from imagekit.smoke.common import run_workdir\n"
+        f"engine.run_container({killed_run!r}, {image!r}, ['sleep', '60'])\n"
+        "print(run_workdir('train'), flush=True); time.sleep(600)")], stdout=subprocess.PIPE, text=True)
+    workdir = Path(owner.stdout.readline().strip())
+    owner.kill()
+    owner.wait()
+    live_run = engine.new_run_id()  # this test process is alive: its run is in progress
+    engine.run_container(live_run, image, ["sleep", "60"])
+    try:
+        done = subprocess.run([sys.executable, "-m", "imagekit", "smoke", "--cleanup"], capture_output=True,
+                              text=True)
+        assert done.returncode == 0 and re.search(r"removed [1-9]\d* leftover engine object\(s\) and [1-9]\d* work "
+                                                  r"dir\(s\)", done.stdout), done.stdout
+        assert "kept the objects of runs still in progress" in done.stdout
+        assert not engine.owned_objects(killed_run)["containers"] and not workdir.exists()
+        assert engine.owned_objects(live_run)["containers"]
+    finally:
+        engine.cleanup(live_run)

@@ -156,5 +156,27 @@ class Handler:
             result = self.transform_fn(model, body, content_type, accept)
         else:
             result = self.output_fn(self.predict_fn(self.input_fn(body, content_type), model), accept)
-        data, kind = result if isinstance(result, tuple) else (result, accept)
-        return (data.encode("utf-8") if isinstance(data, str) else bytes(data)), kind
+        return self._response(result, accept)
+
+    def _response(self, result, accept):
+        """The body as bytes and its content type, from what output_fn / transform_fn returned.
+
+        Accepted: the body alone (str, sent as UTF-8, or bytes and other bytes-like objects), answered with the
+        Accept type; or a (body, content_type) tuple.
+        """
+        function = "transform_fn" if self.transform_fn else "output_fn"
+        shape = f"{function} must return the response body as bytes or str, or a (body, content_type) tuple"
+        if isinstance(result, tuple):
+            if len(result) != 2 or not isinstance(result[1], str):
+                raise HandlerError(f"{function} returned a tuple of {len(result)} item(s) "
+                                   f"({', '.join(type(item).__name__ for item in result)}): {shape}")
+            data, kind = result
+        else:
+            data, kind = result, accept
+        if isinstance(data, str):
+            return data.encode("utf-8"), kind
+        try:
+            return memoryview(data).tobytes(), kind
+        except TypeError:
+            raise HandlerError(f"{function} returned {type(data).__name__} as the response body: {shape}, "
+                               f'e.g. `return json.dumps(prediction), "application/json"`') from None

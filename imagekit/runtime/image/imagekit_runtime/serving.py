@@ -6,14 +6,21 @@ only once it has (with SAGEMAKER_MULTI_MODEL=true: one worker, and the multi-mod
 the model in /opt/ml/model). /invocations runs the handler; bodies over SAGEMAKER_MAX_PAYLOAD_IN_MB (6 MB) get 413 and
 are never handed to the handler; custom attributes are echoed; unknown headers are ignored. SIGTERM stops accepting,
 lets in-flight requests finish and exits well within the platform's 30 s grace. A worker that cannot load
-the model stops the container (exit 1) so the failure shows at once instead of as a ping timeout.
+the model stops the container (exit 1) so the failure shows at once instead of as a ping timeout; a worker that
+dies once it has loaded (a crash in the user's code, os._exit, a signal) is replaced.
+
+How a worker ended is never read from its exit status, which the user's code can choose too (os._exit(3)): each
+worker publishes its state (loading, ready, could not load) and its requests in flight on a shared-memory board
+the master reads after reaping it.
 """
 
 import http.server
 import json
+import mmap
 import os
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -23,7 +30,7 @@ import urllib.parse
 from imagekit_runtime.config import CONFIG, C, log
 from imagekit_runtime.handlers import Handler, HandlerError, choose_accept
 
-LOAD_FAILED = 3  # worker exit code: the model or handler could not be loaded
+STATE_LOADING, STATE_READY, STATE_LOAD_FAILED = 0, 1, 2  # a worker's state on the board
 IDLE_CONNECTION_S = 5.0  # keep-alive connections idle this long are closed, so a drain never waits on them
 DRAIN_MARGIN_S = 5.0
 DRAIN_LIMIT_FACTOR = 4  # bodies up to 4x the limit are read and dropped so the client gets its 413 cleanly
@@ -44,12 +51,33 @@ def multi_model_mode():
     return os.environ.get(C["env_multi_model"], "") == C["capability_true"]
 
 
+class Board:
+    """Shared memory, inherited by the forked workers: per slot, a worker's state and its requests in flight.
+
+    Only the worker in a slot writes it (under its lock); the master reads it once that worker has exited.
+    """
+
+    SLOT = struct.Struct("=ii")
+
+    def __init__(self, slots):
+        self.memory = mmap.mmap(-1, self.SLOT.size * slots)  # anonymous and MAP_SHARED: the children share it
+
+    def write(self, slot, state, in_flight=0):
+        self.SLOT.pack_into(self.memory, slot * self.SLOT.size, state, in_flight)
+
+    def read(self, slot):
+        return self.SLOT.unpack_from(self.memory, slot * self.SLOT.size)
+
+
 class Worker:
     """One worker's handler and model(s); *ready* is set once model_fn has returned (or, for MME, once the
     handler is imported: models then come and go through the /models API)."""
 
-    def __init__(self, multi_model=False):
+    def __init__(self, multi_model=False, board=None, slot=0):
         self.ready = threading.Event()
+        self.board, self.slot = board or Board(1), slot
+        self.state, self.in_flight = STATE_LOADING, 0
+        self.state_lock = threading.Lock()
         self.handler = self.model = None
         self.stopping = False
         self.multi_model = multi_model
@@ -57,6 +85,16 @@ class Worker:
         self.models_lock = threading.Lock()
         self.max_payload = _env_int(C["env_max_payload_mb"], C["max_payload_mb"]) * 1024 * 1024
         self.default_accept = os.environ.get(C["env_default_accept"]) or C["default_accept"]
+
+    def _publish(self, state=None, busy=0):
+        with self.state_lock:
+            self.state = self.state if state is None else state
+            self.in_flight += busy
+            self.board.write(self.slot, self.state, self.in_flight)
+
+    def busy(self, delta):
+        """Count a request in (+1) or out (-1), so the master can tell a crash mid-request from one between them."""
+        self._publish(busy=delta)
 
     def load(self):
         try:
@@ -67,8 +105,10 @@ class Worker:
         except BaseException:
             traceback.print_exc()
             log(f"worker {os.getpid()} could not load the model; stopping the container")
+            self._publish(STATE_LOAD_FAILED)
             sys.stderr.flush()
-            os._exit(LOAD_FAILED)
+            os._exit(1)  # the status is not what tells the master: the board says STATE_LOAD_FAILED
+        self._publish(STATE_READY)
         if self.multi_model:
             log(f"multi-model mode: {self.handler.name} imported; models load through POST {C['models_route']}")
         else:
@@ -150,6 +190,13 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
             self._answer(404, f"no route {path}\n")
 
     def do_POST(self):
+        self.worker.busy(+1)
+        try:
+            self._post()
+        finally:
+            self.worker.busy(-1)
+
+    def _post(self):
         path = self.path.split("?")[0]
         length = self.headers.get("Content-Length")
         if length is None or not length.isdigit():
@@ -224,6 +271,8 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         try:
             data, kind = self.worker.handler.invoke(model, body, content_type, accept)
         except HandlerError as error:
+            if error.status >= 500:
+                log(f"POST {self.path} answered {error.status}: {error}")
             return self._answer(error.status, f"{error}\n", extra=extra)
         except Exception as error:  # the user's code: answer 500 and keep serving, like the toolkit
             traceback.print_exc()
@@ -242,8 +291,8 @@ class Server(http.server.ThreadingHTTPServer):
         self.socket, self.worker, self.workers = sock, worker, workers
 
 
-def run_worker(sock, workers):
-    worker = Worker(multi_model=multi_model_mode())
+def run_worker(sock, workers, board=None, slot=0):
+    worker = Worker(multi_model=multi_model_mode(), board=board, slot=slot)
     server = Server(sock, worker, workers)
 
     def stop(_signum, _frame):
@@ -256,6 +305,17 @@ def run_worker(sock, workers):
     server.serve_forever(poll_interval=0.2)
     server.server_close()  # joins in-flight request threads
     return 0
+
+
+def _ended(code):
+    """How a worker's exit status reads in the log: "exited with code 1", "was killed by SIGKILL"."""
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    return f"was killed by {name}" + (" (out of memory?)" if -code == signal.SIGKILL else "")
 
 
 def main():
@@ -273,25 +333,26 @@ def main():
         return 1
     sock.listen(128)
     log(f"serving on port {port} with {workers} worker(s)")
-    children, state = set(), {"stopping": False, "failed": False}
+    board = Board(workers)
+    children, free_slots, state = {}, list(range(workers)), {"stopping": False, "failed": False}  # pid -> slot
 
     def spawn():
+        slot = free_slots.pop()
+        board.write(slot, STATE_LOADING)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
-                code = run_worker(sock, workers)
+                code = run_worker(sock, workers, board, slot)
             finally:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
-        children.add(pid)
+        children[pid] = slot
 
-    def stop(signum, _frame):
-        if not state["stopping"]:
-            log(f"received signal {signum}; draining in-flight requests")
+    def shutdown():
         state["stopping"] = True
         for pid in list(children):
             try:
@@ -299,6 +360,11 @@ def main():
             except ProcessLookupError:
                 pass
         signal.alarm(int(C["serve_stop_grace_s"] - DRAIN_MARGIN_S))
+
+    def stop(signum, _frame):
+        if not state["stopping"]:
+            log(f"received {signal.Signals(signum).name}; draining in-flight requests")
+        shutdown()
 
     def overdue(_signum, _frame):
         log("workers did not drain in time; killing them")
@@ -320,15 +386,22 @@ def main():
             break
         if pid not in children:
             continue  # an orphan re-parented to us as PID 1: reaped, nothing else to do
-        children.discard(pid)
-        code = os.waitstatus_to_exitcode(status)
+        slot = children.pop(pid)
+        free_slots.append(slot)
+        worker_state, in_flight = board.read(slot)
         if state["stopping"]:
             continue
-        if code == LOAD_FAILED:
+        ended = _ended(os.waitstatus_to_exitcode(status))
+        if worker_state == STATE_LOAD_FAILED:  # the worker logged the traceback and why
             state["failed"] = True
-            stop(signal.SIGTERM, None)
+            shutdown()
+        elif worker_state == STATE_LOADING:  # died inside model_fn (or a hook) without raising: retrying would loop
+            log(f"worker {pid} {ended} while loading the model; stopping the container")
+            state["failed"] = True
+            shutdown()
         else:
-            log(f"worker {pid} exited with code {code}; starting a new one")
+            during = f"during {in_flight} request(s), which got no response" if in_flight else "between requests"
+            log(f"worker {pid} {ended} {during}; starting a new worker to replace it")
             spawn()
     sock.close()
     return 1 if state["failed"] else 0
