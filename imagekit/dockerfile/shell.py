@@ -17,7 +17,7 @@ from typing import Sequence
 _SEPARATORS = frozenset({"&&", "||", "|", ";", "&", ";;", "(", ")", "|&"})
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _WRAPPERS = frozenset({"sudo", "exec", "time", "nohup", "env", "command", "xargs"})
-SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
+SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh"})
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,16 @@ def shell_c_drops_arguments(argv: Sequence[str]) -> bool:
         return False
     digit = rf"{position}|\{{{position}(?!\d)" if position < 10 else rf"\{{{position}(?!\d)"  # $10 is ${1}0
     return not re.search(rf"\$({digit})", text)
+
+
+def shell_c_stays_pid1(argv: Sequence[str]) -> bool:
+    """True when *argv* is ``sh -c SCRIPT ...`` whose last command is not ``exec``-ed: the shell stays PID 1
+    and SIGTERM never reaches the program. (dash, Debian's sh, does not exec a lone last command by itself.)"""
+    script = _c_script_index(argv)
+    if script is None:
+        return False
+    commands = split_commands(argv[script])
+    return not commands or "exec" not in commands[-1].wrappers
 
 
 def _c_script_index(argv: Sequence[str]) -> int | None:

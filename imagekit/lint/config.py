@@ -209,8 +209,12 @@ def _option_value(value: Any, default: Any, what: str) -> Any:
     if isinstance(default, (tuple, list)):
         return tuple(_list(list(value) if isinstance(value, tuple) else value, what))
     if default is None or isinstance(default, int):
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return value
+        if value is None and default is None:  # the rule's own "not set" (e.g. no size budget)
+            return None
+        whole = (isinstance(value, int) and not isinstance(value, bool)
+                 or isinstance(value, float) and value.is_integer())
+        if whole and value >= 0:
+            return int(value)  # TOML and YAML read 1e9 as a float
         if isinstance(value, str):
             try:
                 return parse_size(value.strip())

@@ -176,7 +176,7 @@ def build_spec(data: dict[str, Any], path: Path, document: Any = None) -> Spec:
     size = data.get("size_budget")
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
     spec = Spec(
-        path=path.resolve(), name=data["name"], tag=data.get("tag", "latest"), python=data.get("python", "3.11"),
+        path=root / path.name, name=data["name"], tag=data.get("tag", "latest"), python=data.get("python", "3.11"),
         accelerator=accelerator, framework=data["framework"]["name"],
         framework_version=data["framework"].get("version"), cuda_version=cuda.get("version"),
         cuda_mode=cuda.get("mode"), base=data.get("base"),

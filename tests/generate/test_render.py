@@ -153,6 +153,19 @@ def test_nested_requirement_files_are_copied_into_the_context(tmp_path):
     assert (tmp_path / "ctx" / "deps" / "user" / "c.txt").read_text() == "joblib<2\n"
 
 
+def test_a_spec_that_is_a_symlink_reads_its_project_from_the_link_s_directory(tmp_path):
+    """A shared imagekit.yaml linked into several project directories: each project is where the link is."""
+    shared = write_project(tmp_path / "shared", {"name": "m", "framework": {"name": "custom"},
+                                                 "requirements": {"file": "requirements.txt"}},
+                           code={**CODE, "requirements.txt": "joblib==1.4.2\n"})
+    project = write_project(tmp_path / "p", {"name": "m", "framework": {"name": "custom"}},
+                            code={**CODE, "requirements.txt": "joblib==1.4.1\n"})
+    project.unlink()
+    project.symlink_to(shared)
+    render(project, tmp_path / "ctx")
+    assert (tmp_path / "ctx" / "deps" / "user" / "requirements.txt").read_text() == "joblib==1.4.1\n"
+
+
 @pytest.mark.parametrize("line,problem", [("-r missing.txt", "no such file"), ("-c ../outside.txt", "outside"),
                                           ("--requirement=/etc/passwd", "outside")])
 def test_nested_requirement_file_missing_or_outside_is_located(tmp_path, line, problem):

@@ -131,6 +131,9 @@ def test_an_image_rule_may_be_configured_and_byte_options_take_sizes(tmp_path: P
 
     assert config.ignored == {"IK541"}
     assert config.options_for(all_rules()["IK540"]) == {"size_budget": 2_000_000_000}
+    for written, meant in (("null", None), ("1e9", 1_000_000_000), ("500MB", 500_000_000)):
+        (tmp_path / ".imagekit.yaml").write_text(f"lint:\n  options: {{IK540: {{size_budget: {written}}}}}\n")
+        assert load_config(tmp_path).options_for(all_rules()["IK540"]) == {"size_budget": meant}
 
 
 def test_an_explicit_toml_config_that_is_not_pyproject_is_read_as_toml(tmp_path: Path) -> None:

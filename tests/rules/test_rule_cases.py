@@ -78,13 +78,23 @@ def test_ik101_exec_form_shell_c_entrypoint() -> None:
                  profile="serve")
 
 
+def test_ik101_a_shell_c_script_that_keeps_the_shell_as_pid1() -> None:
+    """Passing "$@" on is not enough: without exec the shell stays PID 1 and swallows SIGTERM."""
+    head = "FROM python:3.11-slim\n"
+    assert_flags("IK101", head + 'ENTRYPOINT ["sh", "-c", "cd /app && python serve.py \\"$@\\"", "--"]\n', [2],
+                 profile="serve")
+    assert_clean("IK101", head + 'ENTRYPOINT ["sh", "-c", "cd /app && exec python serve.py \\"$@\\"", "--"]\n',
+                 profile="serve")
+
+
 def test_ik505_agrees_with_ik101_on_shell_c_entrypoints(tmp_path) -> None:
     from image.test_image_rules import findings_for, image
 
-    bad = image({"Entrypoint": ["/bin/sh", "-c", "python -m app"]})
     good = image({"Entrypoint": ["/bin/sh", "-c", "exec /usr/local/bin/serve \"$@\"", "--"]})
-    assert "IK505" in findings_for(tmp_path, bad, "IK505", {}, "bad")
     assert "IK505" not in findings_for(tmp_path, good, "IK505", {}, "good")
+    for name, entrypoint in (("drops", ["/bin/sh", "-c", "python -m app"]),
+                             ("pid1", ["sh", "-c", "cd /app && python serve.py \"$@\"", "--"])):
+        assert "IK505" in findings_for(tmp_path, image({"Entrypoint": entrypoint}), "IK505", {}, name), name
 
 
 def test_ik102_init_followed_by_a_program_passes_the_mode_on() -> None:

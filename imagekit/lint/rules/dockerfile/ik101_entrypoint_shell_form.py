@@ -6,7 +6,7 @@ import json
 from typing import Iterator
 
 from imagekit import contract
-from imagekit.dockerfile.shell import shell_c_drops_arguments
+from imagekit.dockerfile.shell import shell_c_drops_arguments, shell_c_stays_pid1
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import SAGEMAKER_PROFILES, DockerfileContext
 
@@ -26,6 +26,10 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
                       ins.line, ins.column,
                       fix='Make the program the ENTRYPOINT, or pass the arguments on: ENTRYPOINT ["/bin/sh", "-c", '
                       '"exec /usr/local/bin/entry \\"$@\\"", "--"].')
+    elif shell_c_stays_pid1(ins.exec_form):
+        yield Problem(f"ENTRYPOINT {ins.text} runs a shell whose -c script does not `exec` its last command: the "
+                      "shell stays PID 1 and SIGTERM never reaches the program.", ins.line, ins.column,
+                      fix="Start the last command with exec, e.g. \"cd /app && exec python serve.py \\\"$@\\\"\".")
 
 
 RULE = Rule(
@@ -40,7 +44,8 @@ RULE = Rule(
     f"PID 1 and does not forward SIGTERM, so the {contract.TRAIN_STOP_GRACE_S:g} s (training) or "
     f"{contract.SERVE_STOP_GRACE_S:g} s (serving) stop window ends in SIGKILL. The exec form "
     "`[\"/bin/sh\", \"-c\", \"python -m app\"]` loses the argument the same way (it becomes $0); a script that "
-    "uses `\"$@\"` and is followed by one more word (`..., \"--\"]`, which becomes $0) passes it on.",
+    "uses `\"$@\"`, is followed by one more word (`..., \"--\"]`, which becomes $0) and `exec`s its last "
+    "command passes it on and gives the program PID 1.",
     fix='Write ENTRYPOINT as a JSON array, e.g. ENTRYPOINT ["python", "-m", "app"].',
     check=check,
     example_bad="FROM python:3.11-slim\nENTRYPOINT python -m app\n",

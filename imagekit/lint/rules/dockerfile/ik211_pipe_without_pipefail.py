@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from imagekit.dockerfile.shell import SHELLS
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, commands, own_instructions
 
-_POSIX_SHELLS = ("sh", "bash", "ash", "dash", "zsh", "ksh")
 _SET_PIPEFAIL = re.compile(r"\bset\s+(-[a-z]*o\s+pipefail|-o\s+pipefail|.*-o\s*pipefail)")
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins in own_instructions(ctx.dockerfile.stages, "RUN"):
         shell = ins.shell
-        if ins.exec_form is not None or not shell or shell[0].rsplit("/", 1)[-1] not in _POSIX_SHELLS:
+        if ins.exec_form is not None or not shell or shell[0].rsplit("/", 1)[-1] not in SHELLS:
             continue
         if "pipefail" in " ".join(shell) or any(_SET_PIPEFAIL.search(s) for s in ins.shell_scripts()):
             continue

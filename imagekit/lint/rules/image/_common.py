@@ -11,7 +11,6 @@ from imagekit.sizes import human_size as human  # the rules word sizes the same 
 
 SAGEMAKER_PROFILES = (contract.TRAIN_COMMAND, contract.SERVE_COMMAND)
 ALL_PROFILES = (*SAGEMAKER_PROFILES, "generic")
-SHELLS = ("sh", "bash", "dash", "ash", "zsh")
 
 
 @dataclass(frozen=True)
