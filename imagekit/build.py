@@ -134,21 +134,25 @@ def _explained(error: ImagekitError, spec: Spec, resolution: Resolution) -> Imag
     if not found:
         return error
     requirement = found.group(1)
-    name = re.split(r"[\[<>=!~;@ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+    name = _project_name(requirement)
     if "(from versions: none)" in text:
         hint = (f"pip found no release of {name} at all: the package index may be unreachable (build with "
                 "--wheelhouse so the host's pip and its configuration download), or the name is wrong.")
     else:
         hint = (f"pip found no release matching {requirement}: that version may not exist (or has no wheel "
                 f"for CPython {resolution.python} on this platform).")
-    preset = {re.split(r"[\[<>=!~;@ ]", p, maxsplit=1)[0].lower().replace("_", "-") for p in resolution.packages}
-    if spec.framework_version and name in preset:
+    if spec.framework_version and name in {_project_name(p) for p in resolution.packages}:
         hint += (f" {requirement} comes from framework.version: \"{spec.framework_version}\" in {spec.path}: "
                  f"set a {spec.framework} version that exists, or remove framework.version for the preset's pin.")
     elif "(from versions: none)" not in text:
         hint += f" Check its pin in the requirements (`pip index versions {name}` lists the releases)."
     output = f" {error.hint}" if error.hint.startswith("Last build output") else ""  # not the wheelhouse's hint
     return ImagekitError(error.message, hint + output, exit_code=1)
+
+
+def _project_name(requirement: str) -> str:
+    """The project a requirement names, as pip compares them: `Scikit_Learn[extra]==1.6` → scikit-learn."""
+    return re.split(r"[\[<>=!~;@ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
 
 def _buildkit_build(cli: str, context: Path, tag: str, ca_bundle: bool, log: Log) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class ImagekitError(Exception):
     """A problem with the user's input or environment, explained so they can fix it.
@@ -21,3 +23,14 @@ class ImagekitError(Exception):
 
 class EngineUnavailable(ImagekitError):
     """No Docker engine answers; raised by imagekit.engine.connect()."""
+
+
+def write_report_file(path: Path, text: str, what: str, flag: str) -> None:
+    """Write a report to the file the user named, creating its directory (CI jobs often name a fresh reports/
+    directory); an OSError becomes one paragraph and exit 2, after the run rather than as a traceback."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise ImagekitError(f"Cannot write {what} to {path}: {error.strerror or error}.",
+                            f"Check the {flag} path and its permissions.") from None

@@ -12,7 +12,7 @@ from typing import List, Optional
 import typer
 
 from imagekit.cli import app
-from imagekit.errors import ImagekitError
+from imagekit.errors import ImagekitError, write_report_file
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 
@@ -85,7 +85,7 @@ def lint(
     report = render(findings, fmt, files=len(paths), images=len(image or []), fail_on=base_config.fail_on,
                     failed=failed, quiet=quiet, source=sources.get)
     if output:
-        _write_report(output, report)
+        write_report_file(output, report, "the report", "--output")
     else:
         sys.stdout.write(report)
     if result.unparseable:
@@ -110,16 +110,6 @@ def rules(
     if rule is None:
         raise ImagekitError(f"There is no rule {code!r}.", "Run `imagekit rules` to list them.")
     sys.stdout.write(explain(rule))
-
-
-def _write_report(output: Path, report: str) -> None:
-    """Write the report, creating its directory (CI jobs often name a fresh reports/ directory)."""
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(report, encoding="utf-8")
-    except OSError as error:
-        raise ImagekitError(f"Cannot write the report to {output}: {error.strerror}.",
-                            "Check the --output path and its permissions.") from None
 
 
 def _severity_pairs(items: list[str]) -> dict[str, str]:

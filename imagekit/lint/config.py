@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from imagekit.errors import ImagekitError
-from imagekit.lint.core import PROFILES, Rule, Severity
+from imagekit.lint.core import PROFILES, Rule, Severity, rules_named
 from imagekit.sizes import parse_size
 
 YAML_NAMES = (".imagekit.yaml", ".imagekit.yml")
@@ -190,18 +190,13 @@ def _with_known_rules(config: LintConfig) -> LintConfig:
 
 
 def _require_rules(codes: set[str], what: str) -> list[Rule]:
-    """The rules with these ids; an id no rule has is an error. Image rules load only when an id is not a
-    Dockerfile rule (start-up time)."""
-    from imagekit.lint.core import all_rules, load_rules
-
-    catalogue = load_rules("dockerfile") if codes else {}
-    if codes - set(catalogue):
-        catalogue = all_rules()
-    unknown = codes - set(catalogue)
+    """The rules with these ids; an id no rule has is an error."""
+    found = rules_named(codes)
+    unknown = codes - set(found)
     if unknown:
         raise ImagekitError(f"{what}: there is no rule {', '.join(sorted(unknown))}.",
                             "`imagekit rules` lists every rule id.")
-    return [catalogue[code] for code in sorted(codes)]
+    return list(found.values())
 
 
 def _option_value(value: Any, default: Any, what: str) -> Any:

@@ -16,7 +16,7 @@ from imagekit import contract
 from imagekit.dockerfile import Dockerfile, load, parse
 from imagekit.errors import ImagekitError
 from imagekit.lint.config import LintConfig, load_config
-from imagekit.lint.core import PROFILES, Finding, Problem, Severity, load_rules
+from imagekit.lint.core import PROFILES, Finding, Problem, Severity, load_rules, rules_named
 from imagekit.lint.findings import fails, sort_key, to_findings
 from imagekit.lint.pragmas import apply_pragmas, read_pragmas
 from imagekit.lint.rules.dockerfile._common import DockerfileContext
@@ -123,7 +123,7 @@ def lint_dockerfile(df: Dockerfile, *, config: LintConfig | None = None, profile
         ran.add(rule.code)
         ctx = DockerfileContext(df, profiles, config.options_for(rule), config.trusted_registries)
         findings.extend(to_findings(rule, rule.check(ctx), file=df.path, config=config))
-    known = set(_all_codes()) if pragmas.pragmas else set()  # loading image rules costs start-up time
+    known = set(rules_named(code for pragma in pragmas.pragmas for code in pragma.codes))
     kept, pragma_problems = apply_pragmas(findings, pragmas, known=known, ran=ran)
     kept.extend(to_findings(rules[PRAGMA_RULE], pragma_problems, file=df.path, config=config))
     return FileResult(df.path, sorted(kept, key=sort_key), profiles, fail_on=config.fail_on,
@@ -157,13 +157,3 @@ def lint_files(paths: Iterable[str | Path], *, config: LintConfig | None = None,
         result.files.append(lint_dockerfile(load(path, str(raw)), config=file_config, profile=profile,
                                             target=target))
     return result
-
-
-def _all_codes() -> list[str]:
-    """Rule ids of both linters, for validating pragmas (image rules may not be installed yet)."""
-    from imagekit.lint.core import all_rules
-
-    try:
-        return list(all_rules())
-    except (ImportError, RuntimeError):
-        return list(load_rules("dockerfile"))

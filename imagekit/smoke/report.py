@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from imagekit.errors import ImagekitError
+from imagekit.errors import write_report_file
 
 
 @dataclass
@@ -67,12 +67,7 @@ class Report:
                 lines.append(f"    <system-out>{_escape(check.detail)}</system-out>")
             lines.append("  </testcase>")
         lines.append("</testsuite>")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        except OSError as error:
-            raise ImagekitError(f"Cannot write the JUnit report to {path}: {error.strerror or error}.",
-                                "Check the --junit path and its permissions.") from None
+        write_report_file(path, "\n".join(lines) + "\n", "the JUnit report", "--junit")
 
 
 def _escape(text: str) -> str:

@@ -28,15 +28,20 @@ DEFAULT_PAYLOAD = b"{}"
 RECOVERY_S = contract.INVOCATION_TIMEOUT_S
 
 
+def check_startup_timeout(startup_timeout: float) -> None:
+    """--startup-timeout, refused before the engine is asked (serve and serve --variant)."""
+    if startup_timeout <= 0:
+        raise ImagekitError(f"--startup-timeout must be a positive number of seconds, not {startup_timeout:g}.",
+                            f"Omit it for the platform's {contract.STARTUP_HEALTH_TIMEOUT_S:g} s.")
+
+
 def serve(image: str, *, model: str | Path | None = None, payloads: list[str | Path] | None = None,
           content_type: str | None = None, accept: str | None = None,
           startup_timeout: float = contract.STARTUP_HEALTH_TIMEOUT_S, requests: int = 0, concurrency: int = 1,
           env: dict[str, str] | None = None, stop_grace: float = contract.SERVE_STOP_GRACE_S,
           pass_aws_credentials: bool = False, on_check: Callable[[Check], None] | None = None) -> Report:
     """Start serve with the model read-only at /opt/ml/model; check /ping, /invocations, limits and SIGTERM."""
-    if startup_timeout <= 0:
-        raise ImagekitError(f"--startup-timeout must be a positive number of seconds, not {startup_timeout:g}.",
-                            f"Omit it for the platform's {contract.STARTUP_HEALTH_TIMEOUT_S:g} s.")
+    check_startup_timeout(startup_timeout)
     if requests < 0 or concurrency < 1:
         raise ImagekitError(f"--requests {requests} --concurrency {concurrency}: requests must be 0 or more and "
                             "concurrency at least 1.", "For a load test try --requests 200 --concurrency 4.")

@@ -36,6 +36,7 @@ from imagekit.smoke.serving import (
     _payload,
     _stop,
     _wait_ready,
+    check_startup_timeout,
     start_serving,
 )
 
@@ -272,10 +273,7 @@ def serve_variants(variants: list[Variant], *, model: str | Path | None = None,
                    on_check: Callable[[Check], None] | None = None) -> Report:
     """`imagekit smoke serve --variant ...`: each variant's invocations and SIGTERM as `smoke serve IMAGE` checks
     them, then through the router the split, the target header, live weights and that every request succeeded."""
-    check_variants(variants)
-    if startup_timeout <= 0:
-        raise ImagekitError(f"--startup-timeout must be a positive number of seconds, not {startup_timeout:g}.",
-                            f"Omit it for the platform's {contract.STARTUP_HEALTH_TIMEOUT_S:g} s.")
+    check_startup_timeout(startup_timeout)
     if requests < 1 or concurrency < 1:
         raise ImagekitError(f"--requests {requests} --concurrency {concurrency}: with --variant, requests must be at "
                             "least 1 (the split needs them) and concurrency at least 1.",
