@@ -3,17 +3,20 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${IMAGEKIT_VENV:-$ROOT/.venv}"
+# The distribution's own Python when there is one (Debian 12: 3.11.2, no tarfile extraction filters), even where a
+# newer one comes first on PATH: that is the interpreter a fresh machine has, so it is the one CI must cover.
+PYTHON="${IMAGEKIT_PYTHON:-$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || command -v python3 )}"
 
-if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+if ! "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip >/dev/null
   else
     echo "setup: python3 with the venv module is required (Debian: apt-get install python3-venv)" >&2; exit 2
   fi
 fi
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 stamp="$VENV/.imagekit-installed"
-want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)"
+want="$( (cat "$ROOT/pyproject.toml"; "$VENV/bin/python" --version) | sha256sum | cut -c1-16)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
   "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"

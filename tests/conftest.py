@@ -154,7 +154,12 @@ def no_engine_leftovers() -> Iterator[None]:
     """At session end, nothing created during the session by imagekit or the tests may remain.
 
     Objects that existed before the session (another developer's run on the same engine) are left alone.
+    IMAGEKIT_TEST_SHARED_ENGINE=1 turns the check off for test runs that share one engine at the same time, since
+    each would see, and remove, the others' objects; CI never sets it.
     """
+    if os.environ.get("IMAGEKIT_TEST_SHARED_ENGINE") == "1" and not IN_CI:
+        yield
+        return
     before = _engine_objects()
     yield
     after = _engine_objects()

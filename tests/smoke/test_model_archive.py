@@ -62,3 +62,43 @@ def test_cli_reports_a_missing_model_before_touching_the_engine(tmp_path: Path) 
                              str(tmp_path / "nope")], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def _archive_of(path: Path, members: list[tuple[str, str, str]]) -> Path:
+    """(name, kind, link-or-content) members: kind is file, sym, hard or fifo."""
+    kinds = {"file": tarfile.REGTYPE, "sym": tarfile.SYMTYPE, "hard": tarfile.LNKTYPE, "fifo": tarfile.FIFOTYPE}
+    with tarfile.open(path, "w:gz") as archive:
+        for name, kind, value in members:
+            info = tarfile.TarInfo(name)
+            info.type = kinds[kind]
+            if kind == "file":
+                info.size = len(value)
+                archive.addfile(info, io.BytesIO(value.encode()))
+            else:
+                info.linkname = value
+                archive.addfile(info)
+    return path
+
+
+@pytest.mark.parametrize("members", [
+    [("up", "sym", "/etc"), ("up/passwd", "file", "x")],                      # absolute link, then write through it
+    [("here", "sym", "."), ("here/out", "sym", "../escaped.txt")],            # lexically inside, really outside
+    [("hl", "hard", "../escaped.txt")],
+    [("/abs.txt", "file", "x")],
+    [("pipe", "fifo", "")],
+], ids=["absolute-symlink", "symlink-through-symlink", "hardlink-out", "absolute-name", "fifo"])
+def test_links_and_special_files_cannot_escape_without_tarfile_filters(tmp_path: Path, members) -> None:
+    """Debian 12's Python 3.11.2 has no extraction filters: imagekit's own checks must refuse these."""
+    destination = tmp_path / "work" / "model"
+    with pytest.raises(ImagekitError, match="refused"):
+        unpack_model(_archive_of(tmp_path / "evil.tar.gz", members), destination)
+    assert not (tmp_path / "work" / "escaped.txt").exists()
+    assert not list((tmp_path / "work").glob("**/passwd"))
+
+
+def test_links_inside_the_model_are_kept(tmp_path: Path) -> None:
+    archive = _archive_of(tmp_path / "ok.tar.gz", [("weights.bin", "file", "w"), ("latest", "sym", "weights.bin"),
+                                                   ("copy", "hard", "weights.bin"), ("code/inference.py", "file", "")])
+    unpack_model(archive, tmp_path / "model")
+    assert (tmp_path / "model" / "latest").read_text() == "w" and (tmp_path / "model" / "copy").read_text() == "w"
+    assert (tmp_path / "model" / "code" / "inference.py").exists()
