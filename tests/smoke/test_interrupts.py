@@ -29,12 +29,21 @@ from imagekit import engine, interrupts
 from imagekit.interrupts import Interrupted, deferred, handled
 
 
+def _default_signals() -> None:
+    """A terminal's defaults, whatever the test runner inherited (a background CI job ignores SIGINT, nohup SIGHUP)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 @pytest.fixture()
 def default_ctrl_c():
-    """Python's own Ctrl-C handling, whatever the test runner inherited (a background CI job ignores SIGINT)."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    """Python's own Ctrl-C handling and default SIGTERM/SIGHUP, put back afterwards."""
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    _default_signals()
     yield
-    signal.signal(signal.SIGINT, previous)
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
 
 
 def test_ctrl_c_during_an_engine_call_is_raised_when_the_call_returns(default_ctrl_c) -> None:
@@ -99,7 +108,7 @@ def test_a_signal_during_an_engine_call_or_a_cleanup_waits_for_it(default_ctrl_c
     assert done == ["inner", "outer"]
 
 
-def test_inherited_ignored_sigint_stays_ignored_while_sigterm_still_stops() -> None:
+def test_inherited_ignored_sigint_stays_ignored_while_sigterm_still_stops(default_ctrl_c) -> None:
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         with pytest.raises(Interrupted), handled():
@@ -111,6 +120,25 @@ def test_inherited_ignored_sigint_stays_ignored_while_sigterm_still_stops() -> N
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_concurrent_requests_stop_promptly_when_interrupted(default_ctrl_c) -> None:
+    from imagekit.smoke.common import repeat_concurrently
+
+    assert sorted(repeat_concurrently(lambda: 7, 50, 4)) == [7] * 50
+    with pytest.raises(ZeroDivisionError):
+        repeat_concurrently(lambda: 1 / 0, 5, 2)
+    calls: list[int] = []
+
+    def slow_request() -> None:
+        calls.append(1)
+        time.sleep(0.05)
+
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()  # caught by whichever thread the kernel picks
+    started = time.monotonic()
+    with pytest.raises(Interrupted), handled():
+        repeat_concurrently(slow_request, 10**6, 4)
+    assert time.monotonic() - started < 3 and len(calls) < 200  # the queued million never ran
 
 
 # --- the stress test: real commands, real engine ------------------------------------------------------------------
@@ -166,9 +194,13 @@ class Run:
 
     def __post_init__(self) -> None:
         ignore = self.ignore_sigint
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "imagekit", *self.args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN if ignore else signal.SIG_DFL))
+
+        def as_a_shell_starts_it() -> None:
+            _default_signals()
+            signal.signal(signal.SIGINT, signal.SIG_IGN if ignore else signal.SIG_DFL)
+
+        self.process = subprocess.Popen([sys.executable, "-m", "imagekit", *self.args], stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True, preexec_fn=as_a_shell_starts_it)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -295,7 +327,10 @@ def _interrupt(image: str, seed: int, data: Path) -> dict:
         engine._remove(_objects_of(run.process.pid))  # never leak from a test, even a failing one
     return {"name": name, "signal": signal.Signals(signum).name, "seed": seed, "interrupted": still_running,
             "hurried": hurried, "sent": sent, "background": background,
-            "code": code, "expected": 128 + signum, "left": left, "dirs": dirs, "output": "".join(run.lines)}
+            "code": code, "expected": 128 + signum,
+            # -signum: ended by the signal itself while Python was still starting, before imagekit had made anything
+            # (a shell reports that as 128 + signum too)
+            "accepted": (128 + signum, -signum), "left": left, "dirs": dirs, "output": "".join(run.lines)}
 
 
 def test_random_stop_signals_at_random_points_leave_nothing_behind(image: str, tmp_path: Path) -> None:
@@ -306,12 +341,18 @@ def test_random_stop_signals_at_random_points_leave_nothing_behind(image: str, t
         results = list(pool.map(lambda i: _interrupt(image, seed + i, tmp_path), range(runs)))
     problems = [f"{r['name']} / {r['sent']} (IMAGEKIT_STRESS_SEED={r['seed']}): exit {r['code']} (expected "
                 f"{r['expected']}), left {r['left']} {r['dirs']}\n{r['output'][-2000:]}"
-                for r in results if r["left"] or r["dirs"] or (r["interrupted"] and r["code"] != r["expected"])]
+                for r in results if r["left"] or r["dirs"] or (r["interrupted"] and r["code"] not in r["accepted"])]
     assert not problems, "\n\n".join(problems)
     interrupted = [r for r in results if r["interrupted"]]
     assert len(interrupted) >= runs * 0.9, [(r["name"], r["code"], r["output"][-500:]) for r in results
                                             if not r["interrupted"]]
-    assert all(f"stopped by {r['signal']}" in r["output"] for r in interrupted)
+    assert all(f"stopped by {r['signal']}" in r["output"] for r in interrupted if r["code"] == r["expected"])
+    print(f"\n{len(results)} runs (IMAGEKIT_STRESS_SEED={seed}), {len(interrupted)} interrupted, "
+          f"{sum(r['hurried'] for r in results)} needed a second signal, "
+          f"{sum(r['background'] for r in results)} with SIGINT ignored:")
+    for name in sorted({r["name"] for r in results}):
+        mine = [r for r in results if r["name"] == name]
+        print(f"  {name}: {', '.join(sorted(r['signal'] + '=' + str(r['code']) for r in mine))}")
 
 
 def test_a_second_signal_kills_containers_that_ignore_sigterm_instead_of_waiting(image: str, tmp_path: Path) -> None:
