@@ -327,7 +327,7 @@ def _stop(run_id: str, containers: list["Container"], grace: float) -> None:
     deadline = time.monotonic() + grace
     still_running = {"label": f"{RUN_LABEL}={run_id}", "status": "running"}
     while time.monotonic() < deadline and not interrupts.hurried() and \
-            connect().containers.list(filters=still_running):
+            connect().containers.list(sparse=True, filters=still_running):
         time.sleep(STOP_POLL_S)
 
 

@@ -348,11 +348,11 @@ def test_random_stop_signals_at_random_points_leave_nothing_behind(image: str, t
                                             if not r["interrupted"]]
     assert all(f"stopped by {r['signal']}" in r["output"] for r in interrupted if r["code"] == r["expected"])
     print(f"\n{len(results)} runs (IMAGEKIT_STRESS_SEED={seed}), {len(interrupted)} interrupted, "
-          f"{sum(r['hurried'] for r in results)} needed a second signal, "
+          f"{sum(r['hurried'] for r in results)} needed a second signal (*), "
           f"{sum(r['background'] for r in results)} with SIGINT ignored:")
     for name in sorted({r["name"] for r in results}):
         mine = [r for r in results if r["name"] == name]
-        print(f"  {name}: {', '.join(sorted(r['signal'] + '=' + str(r['code']) for r in mine))}")
+        print(f"  {name}: {', '.join(sorted(r['signal'] + '=' + str(r['code']) + '*' * r['hurried'] for r in mine))}")
 
 
 def test_a_second_signal_kills_containers_that_ignore_sigterm_instead_of_waiting(image: str, tmp_path: Path) -> None:
