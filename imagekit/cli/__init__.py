@@ -6,6 +6,7 @@ inside the command body, so ``imagekit lint`` never pays for docker, jinja2 or j
 
 from __future__ import annotations
 
+import itertools
 import signal
 import sys
 import textwrap
@@ -87,7 +88,7 @@ def _finish_interrupted(signum: int) -> None:
         if engine.connected():
             engine.cleanup_this_process()
         interrupts.count_removed("work dirs", remove_leftover_workdirs(this_process=True))
-    words = [word for word in sys.argv[1:4] if not word.startswith("-")]
+    words = list(itertools.takewhile(lambda word: not word.startswith("-"), sys.argv[1:4]))  # command [IMAGE]
     name = signal.Signals(signum).name
     sys.stderr.write(f"imagekit: `{' '.join(['imagekit', *words])}` stopped by {name}; removed "
                      f"{interrupts.summary()}.\n")
