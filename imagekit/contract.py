@@ -228,6 +228,6 @@ class Limits:
     EXPANSION_NESTING = 100  # ${A:-${B:-...}} depth
     FINDINGS_PER_FILE = 1_000  # past this, one summary finding replaces the rest
     # Specs and configs.
-    YAML_ALIASES = 100  # alias references in imagekit.yaml / .imagekit.yaml (a "billion laughs" needs many)
+    YAML_NODES = 100_000  # values of imagekit.yaml / .imagekit.yaml once aliases are expanded ("billion laughs")
     YAML_BYTES = 1 << 20
-    YAML_DEPTH = 64
+    YAML_DEPTH = 64  # nesting of YAML, TOML and JSON configs

@@ -35,6 +35,7 @@ from imagekit.dockerfile.model import (
 )
 from imagekit.dockerfile.source import decode
 from imagekit.errors import ImagekitError, LimitExceeded
+from imagekit.safe_io import read_regular
 
 _DIRECTIVE = re.compile(r"^\s*#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
 _DIRECTIVE_NAMES = frozenset({"syntax", "escape", "check"})
@@ -52,38 +53,17 @@ def load(path: str | Path, display_name: str | None = None) -> Dockerfile:
     try:
         if str(path) == "-":
             data = sys.stdin.buffer.read(Limits.DOCKERFILE_BYTES + 1)
+            if len(data) > Limits.DOCKERFILE_BYTES:
+                raise LimitExceeded(name, "the size of the Dockerfile", "DOCKERFILE_BYTES", Limits.DOCKERFILE_BYTES)
         else:
-            with open_regular(Path(path), "Dockerfile") as stream:
-                data = stream.read(Limits.DOCKERFILE_BYTES + 1)
+            data = read_regular(Path(path), "Dockerfile", "DOCKERFILE_BYTES")
     except OSError as error:
         raise ImagekitError(f"Cannot read Dockerfile {path}: {error.strerror or error}.",
                             "Check the path and its permissions.") from None
-    except ValueError:  # sys.stdin closed
+    except (ValueError, AttributeError):  # standard input closed (or None when Python started without it)
         raise ImagekitError("Cannot read the Dockerfile from standard input: it is closed.",
                             "Pass a file name, or pipe the Dockerfile in.") from None
-    if len(data) > Limits.DOCKERFILE_BYTES:
-        raise LimitExceeded(name, "the size of the Dockerfile", "DOCKERFILE_BYTES", Limits.DOCKERFILE_BYTES)
     return parse(decode(data), name)
-
-
-def open_regular(path: Path, what: str) -> "io.BufferedReader":
-    """Open *path* for reading only if it is a regular file: `/dev/zero` never ends and a FIFO can block forever.
-
-    Opened non-blocking first so even a FIFO with no writer cannot hang the open itself.
-    """
-    import os
-    import stat
-
-    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise ImagekitError(f"{path} is not a regular file (a device, FIFO or socket); imagekit reads a {what} "
-                                "only from a regular file.", "Pass the path of the file itself.")
-        os.set_blocking(descriptor, True)
-        return os.fdopen(descriptor, "rb")
-    except BaseException:
-        os.close(descriptor)
-        raise
 
 
 def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
