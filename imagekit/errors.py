@@ -30,7 +30,7 @@ def write_report_file(path: Path, text: str, what: str, flag: str) -> None:
     directory); an OSError becomes one paragraph and exit 2, after the run rather than as a traceback."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        path.write_text(text, encoding="utf-8", errors="backslashreplace")  # non-UTF-8 file names
     except OSError as error:
         raise ImagekitError(f"Cannot write {what} to {path}: {error.strerror or error}.",
                             f"Check the {flag} path and its permissions.") from None
