@@ -204,12 +204,13 @@ class Limits:
     """Namespaced so readers say `Limits.IMAGE_ENTRIES`, and docs/limits.md can be checked against one class."""
 
     # Images: per archive / OCI layout and per image.
-    ARCHIVE_ENTRIES = 4_000_000  # tar members over all layers of one archive
+    ARCHIVE_ENTRIES = 500_000  # tar members over all layers of one archive (~400 bytes of index each)
     IMAGE_LAYERS = 512  # layers listed by one manifest (Docker's own overlay limit is 127 for running)
     LAYER_REPEATS = 4  # how often one manifest may list the same layer blob
     PATH_CHARS = 4096  # one member path (PATH_MAX)
     PATH_DEPTH = 256  # components in one member path
-    JSON_BYTES = 8 << 20  # one manifest, index or config document
+    JSON_BYTES = 4 << 20  # one manifest, index or config document (real ones are kilobytes)
+    JSON_TOTAL_BYTES = 8 << 20  # all JSON documents of one archive together (parsed JSON takes ~10x its text)
     JSON_DEPTH = 64  # nesting of one JSON document
     JSON_DOCUMENTS = 10_000  # JSON documents kept from one archive
     INDEX_MANIFESTS = 10_000  # entries of one OCI index / manifest.json

@@ -99,9 +99,12 @@ def _check_size(path: str, lines: list[str]) -> None:
         if len(line) > Limits.DOCKERFILE_LINE_CHARS:
             raise LimitExceeded(f"{path}:{number}", "the length of this line", "DOCKERFILE_LINE_CHARS",
                                 Limits.DOCKERFILE_LINE_CHARS)
-        if len(line) > Limits.DOCKERFILE_WORD_CHARS and max(map(len, line.split())) > Limits.DOCKERFILE_WORD_CHARS:
-            raise LimitExceeded(f"{path}:{number}", "the length of one word on this line", "DOCKERFILE_WORD_CHARS",
-                                Limits.DOCKERFILE_WORD_CHARS)
+        _check_words(line, f"{path}:{number}")
+
+
+def _check_words(text: str, where: str) -> None:
+    if len(text) > Limits.DOCKERFILE_WORD_CHARS and max(map(len, text.split())) > Limits.DOCKERFILE_WORD_CHARS:
+        raise LimitExceeded(where, "the length of one word", "DOCKERFILE_WORD_CHARS", Limits.DOCKERFILE_WORD_CHARS)
 
 
 def _directives(lines: list[str]) -> tuple[dict[str, str], int | None]:
@@ -245,6 +248,7 @@ class _Builder:
         docs, end = self.scan.heredocs.get(start, ([], min(entry["endline"] + 1, len(self.df.lines))))
         keyword = entry["instruction"].upper()
         text = entry["value"]
+        _check_words(text, f"{self.df.path}:{start + 1}")  # continuation lines join words across lines
         flags: dict[str, list[str]] = {}
         if keyword in _FLAG_INSTRUCTIONS:
             text = text.lstrip()

@@ -159,6 +159,7 @@ def _read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]],
                 if len(documents) >= Limits.JSON_DOCUMENTS:
                     raise LimitExceeded(ref, "the number of JSON documents", "JSON_DOCUMENTS", Limits.JSON_DOCUMENTS)
                 data = peek + body.read()
+                budget.json_bytes(len(data))
                 if digest:
                     _verify(ref, name, digest.group(1), hashlib.sha256(data))
                 documents[name] = _json(ref, name, data)
@@ -194,10 +195,15 @@ def _verify(ref: str, name: str, expected: str, hash_: Any) -> None:
 
 
 class _Budget:
-    """Counts the members of every layer of one archive against Limits.ARCHIVE_ENTRIES."""
+    """What one archive has used of Limits.ARCHIVE_ENTRIES and Limits.JSON_TOTAL_BYTES."""
 
     def __init__(self, ref: str) -> None:
-        self.ref, self.entries = ref, 0
+        self.ref, self.entries, self.json = ref, 0, 0
+
+    def json_bytes(self, size: int) -> None:
+        self.json += size
+        if self.json > Limits.JSON_TOTAL_BYTES:
+            raise LimitExceeded(self.ref, "the JSON documents together", "JSON_TOTAL_BYTES", Limits.JSON_TOTAL_BYTES)
 
     def entry(self) -> None:
         self.entries += 1

@@ -1,0 +1,90 @@
+"""Run imagekit on hostile input in a child process and judge the outcome.
+
+A run passes when it ends (no hang), exits 0, 1 or 2 without a traceback, stays under the memory budget
+(peak RSS of the child, measured by the child itself) and writes nothing outside its temporary directory
+(HOME, TMPDIR and the working directory all point into it; the repository must be left as it was).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PEAK_RSS_MB = 150
+SECONDS = 10.0  # the budget for any input within the limits
+HANG_SECONDS = 60.0  # past this the run is killed and counted as a hang (CI has two busy cores)
+SOAK = os.environ.get("IMAGEKIT_SOAK", "") not in ("", "0")  # longer fuzzing for local runs
+REPO = Path(__file__).resolve().parents[2]
+
+_CHILD = """
+import os, resource, sys
+sys.argv = ["imagekit", *sys.argv[1:]]
+from imagekit.cli import main
+try:
+    main()
+finally:
+    with open(os.environ["HOSTILE_RSS_FILE"], "w") as out:
+        out.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+"""
+
+
+@dataclass
+class Outcome:
+    args: tuple[str, ...]
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_mb: float
+
+    def check(self, *codes: int) -> "Outcome":
+        """Assert the run was clean (and, if given, ended with one of *codes*)."""
+        what = f"imagekit {' '.join(a[:60] for a in self.args)}"
+        assert "Traceback" not in self.stderr, f"{what}: traceback\n{self.stderr[-3000:]}"
+        assert self.code in (0, 1, 2), f"{what}: exit {self.code}\n{self.stderr[-2000:]}"
+        assert not codes or self.code in codes, f"{what}: exit {self.code}, wanted {codes}\n{self.stderr[-2000:]}"
+        assert self.peak_mb <= PEAK_RSS_MB, f"{what}: peak RSS {self.peak_mb:.0f} MB > {PEAK_RSS_MB} MB"
+        assert self.seconds <= SECONDS * (3 if os.environ.get("CI") else 1), f"{what}: took {self.seconds:.1f} s"
+        if self.code == 2 and self.stderr.strip():  # (a syntax error is exit 2 through a finding, stderr empty)
+            message = self.stderr.strip()
+            assert message.startswith("imagekit: error:") and message.count("imagekit: error:") == 1, message
+        return self
+
+
+def _limit_child(closed: tuple[int, ...]) -> None:
+    """Keep a runaway child from taking the machine down with it (2 GiB of address space at most) and close the
+    standard streams a case asks to be closed."""
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+    for descriptor in closed:
+        os.close(descriptor)
+
+
+def run(tmp: Path, *args: str, stdin: bytes = b"", closed: tuple[int, ...] = ()) -> Outcome:
+    """`imagekit ARGS` in a child whose HOME, TMPDIR and working directory are *tmp*; *closed*: file descriptors
+    (0 stdin, 1 stdout) the child starts without."""
+    rss_file = tmp / ".hostile-rss"
+    env = {**os.environ, "HOME": str(tmp), "TMPDIR": str(tmp), "HOSTILE_RSS_FILE": str(rss_file),
+           "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    env.pop("DOCKER_HOST", None)
+    before = _repo_state()
+    started = time.monotonic()
+    try:
+        done = subprocess.run([sys.executable, "-c", _CHILD, *args], cwd=tmp, env=env, input=stdin,
+                              capture_output=True, timeout=HANG_SECONDS, preexec_fn=lambda: _limit_child(closed))
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"imagekit {' '.join(a[:60] for a in args)}: no answer in {HANG_SECONDS:.0f} s") from None
+    seconds = time.monotonic() - started
+    peak = int(rss_file.read_text()) / 1024 if rss_file.exists() else 0.0
+    rss_file.unlink(missing_ok=True)
+    assert _repo_state() == before, f"imagekit {' '.join(args)} wrote into the repository"
+    return Outcome(args, done.returncode, done.stdout.decode("utf-8", "replace"),
+                   done.stderr.decode("utf-8", "replace"), seconds, peak)
+
+
+def _repo_state() -> list[str]:
+    return sorted(os.listdir(REPO))
