@@ -124,7 +124,6 @@ def render(spec_path: str | Path | None = None, out_dir: str | Path | None = Non
     check_inside(spec.root, spec.code_dir, "code directory")
     code = plan_code(spec, skip=(target,))
     requirements = requirement_files(spec)
-    _prepare(target)
     files: dict[str, tuple[bytes, int]] = {
         "Dockerfile": (dockerfile.encode(), 0o644),
         ".dockerignore": (CONTEXT_DOCKERIGNORE.encode(), 0o644),
@@ -141,6 +140,7 @@ def render(spec_path: str | Path | None = None, out_dir: str | Path | None = Non
         files[f"{CODE_TREE}/{relative}"] = (data, 0o755 if mode & 0o111 else 0o644)
     if not code:
         files[f"{CODE_TREE}/.keep"] = (b"", 0o644)
+    _prepare(target)  # only once every input was read: a refused input leaves no half-written context
     for relative in sorted(files):
         data, mode = files[relative]
         _write(target / relative, data, mode)

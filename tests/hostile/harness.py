@@ -42,6 +42,11 @@ class Outcome:
     seconds: float
     peak_mb: float
 
+    @property
+    def message(self) -> str:
+        """stderr with the paragraph's line wrapping undone."""
+        return " ".join(self.stderr.split())
+
     def check(self, *codes: int) -> "Outcome":
         """Assert the run was clean (and, if given, ended with one of *codes*)."""
         what = f"imagekit {' '.join(a[:60] for a in self.args)}"

@@ -81,13 +81,13 @@ def test_empty_continuation_lines_give_a_capped_report(tmp_path):
 def test_special_files_are_refused_up_front(tmp_path, special):
     if special == "fifo":
         os.mkfifo(tmp_path / "fifo")
-    assert "not a regular file" in run(tmp_path, "lint", special).check(2).stderr
+    assert "not a regular file" in run(tmp_path, "lint", special).check(2).message
 
 
 def test_closed_stdin_and_stdout(tmp_path):
-    assert "standard input" in run(tmp_path, "lint", "-", closed=(0,)).check(2).stderr
+    assert "standard input" in run(tmp_path, "lint", "-", closed=(0,)).check(2).message
     (tmp_path / "Dockerfile").write_text("FROM a\n")
-    assert "Standard output is closed" in run(tmp_path, "lint", "Dockerfile", closed=(1,)).check(2).stderr
+    assert "Standard output is closed" in run(tmp_path, "lint", "Dockerfile", closed=(1,)).check(2).message
     run(tmp_path, "lint", "Dockerfile", "--output", "report.txt", closed=(1,)).check(1)
 
 
@@ -107,4 +107,4 @@ def test_over_long_and_unwritable_paths(tmp_path):
 
 def test_empty_fail_on_flag_is_refused(tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM a\n")
-    assert "fail-on" in run(tmp_path, "lint", "Dockerfile", "--fail-on", "").check(2).stderr
+    assert "fail-on" in run(tmp_path, "lint", "Dockerfile", "--fail-on", "").check(2).message
