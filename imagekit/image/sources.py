@@ -166,7 +166,8 @@ def _read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]],
             elif _LAYER_NAME.search(name) and size:
                 if seekable:
                     body.seek(0)
-                    digest = None  # random access reads headers only; hashing would read every byte
+                    if not peek.startswith((_GZIP, _ZSTD)):
+                        digest = None  # a plain tar is read by seeking from header to header, not hashed
                 raw: IO[bytes] = body if seekable else _Prefixed(peek, body)
                 hashing = _Hashing(raw) if digest else None
                 layers[name] = _index_layer(ref, name, size, hashing or raw, peek, seekable, budget)
