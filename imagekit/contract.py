@@ -204,16 +204,16 @@ class Limits:
     """Namespaced so readers say `Limits.IMAGE_ENTRIES`, and docs/limits.md can be checked against one class."""
 
     # Images: per archive / OCI layout and per image.
-    ARCHIVE_ENTRIES = 500_000  # tar members over all layers of one archive (~400 bytes of index each)
+    ARCHIVE_ENTRIES = 250_000  # tar members over all layers of one archive (~400 bytes of index each)
+    HEAD_BYTES_TOTAL = 16 << 20  # first bytes kept of executables and key-like files (256 each)
     IMAGE_LAYERS = 512  # layers listed by one manifest (Docker's own overlay limit is 127 for running)
     LAYER_REPEATS = 4  # how often one manifest may list the same layer blob
     PATH_CHARS = 4096  # one member path (PATH_MAX)
     PATH_DEPTH = 256  # components in one member path
     JSON_BYTES = 4 << 20  # one manifest, index or config document (real ones are kilobytes)
     JSON_TOTAL_BYTES = 8 << 20  # all JSON documents of one archive together (parsed JSON takes ~10x its text)
-    JSON_DEPTH = 64  # nesting of one JSON document
     JSON_DOCUMENTS = 10_000  # JSON documents kept from one archive
-    INDEX_MANIFESTS = 10_000  # entries of one OCI index / manifest.json
+    INDEX_MANIFESTS = 1_000  # entries of one OCI index / manifest.json
     INDEX_NESTING = 8  # indexes inside indexes
     SYMLINK_HOPS = 40  # what Linux allows before ELOOP
     BOMB_FLOOR = 256 << 20  # a compressed layer may always expand to this much...
@@ -228,7 +228,7 @@ class Limits:
     EXPANSION_CHARS = 16 << 20  # characters variable expansion may produce over a whole file
     EXPANSION_NESTING = 100  # ${A:-${B:-...}} depth
     FINDINGS_PER_FILE = 1_000  # past this, one summary finding replaces the rest
-    # Specs and configs.
-    YAML_NODES = 100_000  # values of imagekit.yaml / .imagekit.yaml once aliases are expanded ("billion laughs")
-    YAML_BYTES = 1 << 20
-    YAML_DEPTH = 64  # nesting of YAML, TOML and JSON configs
+    # Structured documents: specs, lint configs and the JSON documents of images.
+    YAML_BYTES = 1 << 20  # imagekit.yaml, .imagekit.yaml, pyproject.toml
+    DOCUMENT_DEPTH = 64  # nesting of one YAML, TOML or JSON document
+    DOCUMENT_NODES = 100_000  # values of one document, YAML aliases expanded ("billion laughs")

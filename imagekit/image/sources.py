@@ -18,11 +18,13 @@ import posixpath
 import re
 import tarfile
 import zlib
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
 from imagekit.contract import Limits
+from imagekit.documents import check_document
 from imagekit.errors import ImagekitError, LimitExceeded
 from imagekit.image.fs import DIR, FILE, HEAD_BYTES, OTHER, SMALL_FILE_LIMIT, SMALL_FILES, SYMLINK, Entry, ImageFS
 
@@ -179,13 +181,15 @@ def _read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]],
 
 def _json(ref: str, name: str, data: bytes) -> Any:
     try:
-        return json.loads(data)
+        document = json.loads(data)
     except RecursionError:
-        raise LimitExceeded(f"{ref}: {name}", "the nesting of this JSON document", "JSON_DEPTH",
-                            Limits.JSON_DEPTH) from None
+        raise LimitExceeded(f"{ref}: {name}", "the nesting of this JSON document", "DOCUMENT_DEPTH",
+                            Limits.DOCUMENT_DEPTH) from None
     except ValueError:
         raise ImagekitError(f"{ref}: {name} is neither JSON nor a layer.",
                             "The archive is damaged; save the image again.") from None
+    check_document(document, f"{ref}: {name}")
+    return document
 
 
 def _verify(ref: str, name: str, expected: str, hash_: Any) -> None:
@@ -196,10 +200,16 @@ def _verify(ref: str, name: str, expected: str, hash_: Any) -> None:
 
 
 class _Budget:
-    """What one archive has used of Limits.ARCHIVE_ENTRIES and Limits.JSON_TOTAL_BYTES."""
+    """What one archive has used of Limits.ARCHIVE_ENTRIES, JSON_TOTAL_BYTES and HEAD_BYTES_TOTAL."""
 
     def __init__(self, ref: str) -> None:
-        self.ref, self.entries, self.json = ref, 0, 0
+        self.ref, self.entries, self.json, self.heads = ref, 0, 0, 0
+
+    def head(self, size: int) -> None:
+        self.heads += size
+        if self.heads > Limits.HEAD_BYTES_TOTAL:
+            raise LimitExceeded(self.ref, "the first bytes kept of its executable files", "HEAD_BYTES_TOTAL",
+                                Limits.HEAD_BYTES_TOTAL)
 
     def json_bytes(self, size: int) -> None:
         self.json += size
@@ -236,7 +246,7 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, s
                 if not path:
                     continue
                 budget.entry()
-                members.append(_member(layer, info, path))
+                members.append(_member(layer, info, path, budget))
                 layer.members.clear()  # tarfile keeps every TarInfo it has read; we keep our own compact Entry
     except ImagekitError:
         raise
@@ -254,7 +264,7 @@ def _zstd_errors() -> tuple[type[Exception], ...]:
     return (module.ZstdError,) if module is not None else ()
 
 
-def _member(layer: tarfile.TarFile, info: tarfile.TarInfo, path: str) -> Member:
+def _member(layer: tarfile.TarFile, info: tarfile.TarInfo, path: str, budget: _Budget) -> Member:
     kind = FILE if info.isfile() else DIR if info.isdir() else SYMLINK if info.issym() else OTHER
     entry = Entry(kind, info.mode, info.uid, info.gid, info.size if info.isfile() else 0, -1, info.linkname)
     hardlink = None
@@ -267,6 +277,7 @@ def _member(layer: tarfile.TarFile, info: tarfile.TarInfo, path: str) -> Member:
         if wants_body or info.mode & 0o111 or any(marker in path.rsplit("/", 1)[-1] for marker in _HEAD_NAMES):
             data = layer.extractfile(info).read(info.size if wants_body else HEAD_BYTES)
             entry.head = data[:HEAD_BYTES]
+            budget.head(len(entry.head))
             body = data if wants_body else None
     return path, entry, hardlink, body
 
@@ -319,6 +330,7 @@ def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: st
                                 "Drop --platform, or pass the image built for that platform.")
     image = ImageFS(ref, config.get("config") or {}, config.get("architecture", ""), config.get("os", ""), note)
     applied: set[int] = set()
+    uses = Counter(id(layers[name]) for name in layer_names if name in layers)
     for name in layer_names:
         if name not in layers:
             raise ImagekitError(f"{ref}: layer {name} named by the manifest is missing from the archive.",
@@ -331,6 +343,9 @@ def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: st
         for _, entry, _, _ in members:
             entry.layer = len(image.layers)
         image.apply_layer(name, members)
+        uses[id(layers[name])] -= 1
+        if not uses[id(layers[name])]:
+            layers[name].clear()  # the index has what it needs; free the member tuples before the next layer
     return image
 
 

@@ -158,12 +158,13 @@ def _parse_toml(text: str, path: Path) -> dict[str, Any]:
         except ImportError:
             raise ImagekitError(f"Reading {path} on Python 3.10 needs the tomli package.",
                                 "pip install tomli, or move the settings to .imagekit.yaml.") from None
-    from imagekit.yaml_budget import check_document
+    from imagekit.documents import check_document
 
     try:
         document = tomllib.loads(text)
     except RecursionError:
-        raise LimitExceeded(str(path), "the nesting of this TOML file", "YAML_DEPTH", Limits.YAML_DEPTH) from None
+        raise LimitExceeded(str(path), "the nesting of this TOML file", "DOCUMENT_DEPTH",
+                            Limits.DOCUMENT_DEPTH) from None
     except (tomllib.TOMLDecodeError, ValueError) as error:  # ValueError: an integer of thousands of digits
         raise ImagekitError(f"{path} is not valid TOML: {error}.", "Fix the file or pass --config.") from None
     check_document(document, str(path))
@@ -173,7 +174,7 @@ def _parse_toml(text: str, path: Path) -> dict[str, Any]:
 def _parse_yaml(text: str, path: Path) -> Any:
     from ruamel.yaml.error import YAMLError
 
-    from imagekit.yaml_budget import load_yaml
+    from imagekit.documents import load_yaml
 
     try:
         return load_yaml(text, path, "safe")

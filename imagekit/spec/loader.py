@@ -40,8 +40,8 @@ def load_document(path: Path) -> Any:
     """Parse YAML into ruamel's position-carrying containers; syntax errors name line and column."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    from imagekit.documents import load_yaml
     from imagekit.safe_io import read_regular
-    from imagekit.yaml_budget import load_yaml
 
     try:
         text = read_regular(path, "spec", "YAML_BYTES").decode("utf-8")

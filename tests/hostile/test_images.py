@@ -48,11 +48,13 @@ def _lint(tmp_path: Path, image: Path, *extra: str):
     return run(tmp_path, "lint", "--image", str(image), *extra)
 
 
-def test_json_bomb_is_refused_within_memory(tmp_path):
-    documents = [(f"doc{i}.json", b"[" + b"0," * (1 << 20) + b"0]") for i in range(40)]
+@pytest.mark.parametrize("document, limit", [(b"[" + b"0," * (1 << 20) + b"0]", "DOCUMENT_NODES"),
+                                             (b'{"a": "' + b"x" * (3 << 20) + b'"}', "JSON_TOTAL_BYTES")])
+def test_json_bomb_is_refused_within_memory(tmp_path, document, limit):
+    documents = [(f"doc{i}.json", document) for i in range(40)]
     archive = _tar(tmp_path / "bomb.tar.gz", [*documents, ("manifest.json", json.dumps(_manifest()).encode())],
                    gz=True)
-    assert "JSON_TOTAL_BYTES" in _lint(tmp_path, archive).check(2).message
+    assert limit in _lint(tmp_path, archive).check(2).message
 
 
 @pytest.mark.parametrize("name, limit", [("d/" * 20_000 + "f", "PATH_CHARS"), ("d/" * 1_000 + "f", "PATH_DEPTH")])

@@ -36,9 +36,9 @@ def _render(tmp_path: Path, project: Path):
 
 
 @pytest.mark.parametrize("text, expected", [
-    (BOMB, "YAML_NODES"),
+    (BOMB, "DOCUMENT_NODES"),
     ("a: &a [1, *a]\n", ""),
-    ("a: " + "[" * 5000 + "]" * 5000 + "\n", "YAML_DEPTH"),
+    ("a: " + "[" * 5000 + "]" * 5000 + "\n", "DOCUMENT_DEPTH"),
     ("name: " + "9" * 5000 + "\n", ""),
     ("- a\n- b\n", "mapping"),
     ("x" * (2 << 20) + ": 1\n", "YAML_BYTES"),
@@ -50,9 +50,9 @@ def test_hostile_spec_yaml(tmp_path, text, expected):
 
 
 @pytest.mark.parametrize("text, expected", [
-    (BOMB, "YAML_NODES"),
+    (BOMB, "DOCUMENT_NODES"),
     ("lint: &a [1, *a]\n", ""),
-    ("lint: " + "[" * 5000 + "]" * 5000 + "\n", "YAML_DEPTH"),
+    ("lint: " + "[" * 5000 + "]" * 5000 + "\n", "DOCUMENT_DEPTH"),
     ("- lint\n", "mapping"),
     ("lint:\n  fail-on:\n", "fail-on"),
     ("lint:\n  fail-on: " + "9" * 5000 + "\n", ""),

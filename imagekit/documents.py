@@ -1,10 +1,10 @@
-"""Load imagekit.yaml and .imagekit.yaml within budget: size, nesting, and aliases.
+"""Structured documents within budget: size, nesting and (for YAML) aliases.
 
 YAML aliases share one node, so a 600-byte "billion laughs" file parses instantly and explodes only when
-something walks it (schema validation, `plain()`). We walk it once ourselves, counting each shared node
-once per reference with memoisation, and refuse documents whose expansion exceeds Limits.YAML_NODES or that
-refer to themselves. Used by the spec loader and the lint config; nothing here is imported on the lint path
-unless a YAML config exists.
+something walks it (schema validation, `plain()`). We walk every parsed document once ourselves, counting each
+shared node once per reference with memoisation, and refuse documents whose expansion exceeds
+Limits.DOCUMENT_NODES, that nest deeper than Limits.DOCUMENT_DEPTH, or that contain themselves. Used for specs,
+lint configs and the JSON documents of images; ruamel is imported only when YAML is loaded.
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ def load_yaml(text: str, path: Path, typ: str) -> Any:
     try:
         document = YAML(typ=typ, pure=True).load(text) if typ == "safe" else YAML(typ=typ).load(text)
     except RecursionError:
-        raise LimitExceeded(str(path), "the nesting of this YAML file", "YAML_DEPTH", Limits.YAML_DEPTH) from None
+        raise LimitExceeded(str(path), "the nesting of this YAML file", "DOCUMENT_DEPTH",
+                            Limits.DOCUMENT_DEPTH) from None
     check_document(document, str(path))
     return document
 
 
 def check_document(document: Any, where: str) -> None:
-    """Refuse a parsed YAML/TOML/JSON document nested deeper than YAML_DEPTH, expanding to more than YAML_NODES
+    """Refuse a parsed YAML/TOML/JSON document nested deeper than DOCUMENT_DEPTH, expanding to more than DOCUMENT_NODES
     values, or containing itself (an alias inside its own anchor). Iterative: deep input cannot recurse."""
     sizes: dict[int, int] = {}  # id(container) -> expanded value count, once finished
     open_now: set[int] = set()
@@ -56,12 +57,12 @@ def check_document(document: Any, where: str) -> None:
         if key in sizes:
             total += sizes[key]
         else:
-            if depth > Limits.YAML_DEPTH:
-                raise LimitExceeded(where, "the nesting of this document", "YAML_DEPTH", Limits.YAML_DEPTH)
+            if depth > Limits.DOCUMENT_DEPTH:
+                raise LimitExceeded(where, "the nesting of this document", "DOCUMENT_DEPTH", Limits.DOCUMENT_DEPTH)
             open_now.add(key)
             stack.append((node, depth, True))
             stack.extend((child, depth + 1, False) for child in (node.values() if isinstance(node, dict) else node))
             total += len(node) + 1
-        if total > Limits.YAML_NODES:
-            raise LimitExceeded(where, "the number of values once YAML aliases are expanded", "YAML_NODES",
-                                Limits.YAML_NODES)
+        if total > Limits.DOCUMENT_NODES:
+            raise LimitExceeded(where, "the number of values once YAML aliases are expanded", "DOCUMENT_NODES",
+                                Limits.DOCUMENT_NODES)
