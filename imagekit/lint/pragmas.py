@@ -11,7 +11,6 @@ silences them. A pragma that silences nothing, names an unknown rule or cannot b
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 
@@ -85,6 +84,8 @@ def _problem(text: str, match: re.Match[str] | None) -> str:
     shown = repr(text if len(text) <= 80 else text[:77] + "...")
     if match is None:
         return f"Cannot read the pragma {shown}: {_USAGE}."
+    import difflib  # only for a pragma that is wrong: not on every lint's import path
+
     scope, key, value = match.group(1), match.group(2).lower(), match.group(3)
     if key not in _KEYS:
         near = difflib.get_close_matches(key, _KEYS, n=1)
