@@ -198,10 +198,11 @@ LABEL_GENERATOR = "io.imagekit.generator"  # "imagekit <version>"
 # Linters run in CI on images and Dockerfiles nobody reviewed, and `render` on projects cloned from anywhere, so
 # every reader stops at a budget instead of at the machine's memory. Each budget is far above what real inputs
 # use (the 422-file corpus tops out at 137 KB, 2,208 lines, 368 instructions, 49 stages, lines of 2,622 and words
-# of 303 characters; the largest public images have ~130 layers and ~600,000 files) and, when hit, is one
-# paragraph naming it and exit 2. Change a number here and docs/limits.md together.
+# of 303 characters) and, when hit, is one paragraph naming it and exit 2. ARCHIVE_ENTRIES and HEAD_BYTES_TOTAL
+# are what keeps an image's index under the 150 MB peak-memory goal. Change a number here and docs/limits.md
+# together (a test checks the page lists every name).
 class Limits:
-    """Namespaced so readers say `Limits.IMAGE_ENTRIES`, and docs/limits.md can be checked against one class."""
+    """Namespaced so readers say `Limits.ARCHIVE_ENTRIES`, and docs/limits.md can be checked against one class."""
 
     # Images: per archive / OCI layout and per image.
     ARCHIVE_ENTRIES = 250_000  # tar members over all layers of one archive (~400 bytes of index each)
