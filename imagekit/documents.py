@@ -25,8 +25,16 @@ def load_yaml(text: str, path: Path, typ: str) -> Any:
 
     if len(text) > Limits.YAML_BYTES:
         raise LimitExceeded(str(path), "the size of this YAML file", "YAML_BYTES", Limits.YAML_BYTES)
+    yaml = YAML(typ=typ, pure=True) if typ == "safe" else YAML(typ=typ)
+    depth = 0
+    for event in yaml.parse(text):  # the parser is a loop, the composer recursion: check nesting before it
+        kind = type(event).__name__
+        depth += kind in ("MappingStartEvent", "SequenceStartEvent")
+        depth -= kind in ("MappingEndEvent", "SequenceEndEvent")
+        if depth > Limits.DOCUMENT_DEPTH:
+            raise LimitExceeded(str(path), "the nesting of this YAML file", "DOCUMENT_DEPTH", Limits.DOCUMENT_DEPTH)
     try:
-        document = YAML(typ=typ, pure=True).load(text) if typ == "safe" else YAML(typ=typ).load(text)
+        document = yaml.load(text)
     except RecursionError:
         raise LimitExceeded(str(path), "the nesting of this YAML file", "DOCUMENT_DEPTH",
                             Limits.DOCUMENT_DEPTH) from None
