@@ -64,26 +64,34 @@ class Outcome:
         return self
 
 
-def _limit_child(closed: tuple[int, ...]) -> None:
-    """Keep a runaway child from taking the machine down with it (2 GiB of address space at most) and close the
-    standard streams a case asks to be closed."""
+def _limit_child(closed: tuple[int, ...], as_nobody: bool) -> None:
+    """Keep a runaway child from taking the machine down with it (2 GiB of address space at most), close the
+    standard streams a case asks to be closed, and drop root when a case needs permissions to apply."""
     resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
     for descriptor in closed:
         os.close(descriptor)
+    if as_nobody:
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
 
 
-def run(tmp: Path, *args: str, stdin: bytes = b"", closed: tuple[int, ...] = ()) -> Outcome:
+NOBODY = 65534
+
+
+def command(*args: str) -> list[str]:
+    """The child's command line (for cases that drive the process themselves, e.g. closing its output pipe)."""
+    return [sys.executable, "-c", _CHILD, *args]
+
+
+def run(tmp: Path, *args: str, stdin: bytes = b"", closed: tuple[int, ...] = (), as_nobody: bool = False) -> Outcome:
     """`imagekit ARGS` in a child whose HOME, TMPDIR and working directory are *tmp*; *closed*: file descriptors
-    (0 stdin, 1 stdout) the child starts without."""
+    (0 stdin, 1 stdout) the child starts without; *as_nobody*: run as user nobody (the caller being root)."""
     rss_file = tmp / ".hostile-rss"
-    env = {**os.environ, "HOME": str(tmp), "TMPDIR": str(tmp), "HOSTILE_RSS_FILE": str(rss_file),
-           "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
-    env.pop("DOCKER_HOST", None)
     before = _repo_state()
     started = time.monotonic()
     try:
-        done = subprocess.run([sys.executable, "-c", _CHILD, *args], cwd=tmp, env=env, input=stdin,
-                              capture_output=True, timeout=HANG_SECONDS, preexec_fn=lambda: _limit_child(closed))
+        done = subprocess.run(command(*args), cwd=tmp, env=env(tmp), input=stdin, capture_output=True,
+                              timeout=HANG_SECONDS, preexec_fn=lambda: _limit_child(closed, as_nobody))
     except subprocess.TimeoutExpired:
         raise AssertionError(f"imagekit {' '.join(a[:60] for a in args)}: no answer in {HANG_SECONDS:.0f} s") from None
     seconds = time.monotonic() - started
@@ -92,6 +100,14 @@ def run(tmp: Path, *args: str, stdin: bytes = b"", closed: tuple[int, ...] = ())
     assert _repo_state() == before, f"imagekit {' '.join(args)} wrote into the repository"
     return Outcome(args, done.returncode, done.stdout.decode("utf-8", "replace"),
                    done.stderr.decode("utf-8", "replace"), seconds, peak)
+
+
+def env(tmp: Path) -> dict[str, str]:
+    """The child's environment: everything it may write points into *tmp*, and it never talks to an engine."""
+    found = {**os.environ, "HOME": str(tmp), "TMPDIR": str(tmp), "HOSTILE_RSS_FILE": str(tmp / ".hostile-rss"),
+             "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    found.pop("DOCKER_HOST", None)
+    return found
 
 
 def _repo_state() -> list[str]:

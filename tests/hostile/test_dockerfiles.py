@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from hostile.harness import run
+from hostile.harness import command, env, run
 
 
 def _lint(tmp_path, text: str, *extra: str):
@@ -108,3 +111,33 @@ def test_over_long_and_unwritable_paths(tmp_path):
 def test_empty_fail_on_flag_is_refused(tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM a\n")
     assert "fail-on" in run(tmp_path, "lint", "Dockerfile", "--fail-on", "").check(2).message
+
+
+def test_full_disk_is_one_paragraph(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM a\n")
+    assert "No space left" in run(tmp_path, "lint", "Dockerfile", "--output", "/dev/full").check(2).message
+
+
+def test_output_pipe_closed_early_is_not_a_traceback(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM a\n" + "RUN apt-get install x && pip install y\n" * 900)
+    child = subprocess.Popen(command("lint", "Dockerfile"), cwd=tmp_path, env=env(tmp_path), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    child.stdout.read(100)
+    child.stdout.close()
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=60) in (1, 2) and "Traceback" not in stderr, stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a case as user nobody")
+def test_unreadable_input_and_unwritable_output_as_a_non_root_user():
+    with tempfile.TemporaryDirectory() as directory:  # pytest's own tmp_path is private to root
+        tmp = Path(directory)
+        tmp.chmod(0o777)
+        (tmp / "Dockerfile").write_text("FROM a\n")
+        (tmp / "Dockerfile").chmod(0o000)
+        unreadable = run(tmp, "lint", "Dockerfile", as_nobody=True)  # refused by the CLI's argument check
+        assert unreadable.code == 2 and "not readable" in unreadable.message and "Traceback" not in unreadable.stderr
+        (tmp / "readable").write_text("FROM a\n")
+        (tmp / "locked").mkdir(mode=0o555)
+        outcome = run(tmp, "lint", "readable", "--output", "locked/report.txt", as_nobody=True).check(2)
+        assert "Permission denied" in outcome.message
