@@ -16,6 +16,8 @@ from imagekit.lint.core import PROFILES
 
 ALL_PROFILES = PROFILES
 SAGEMAKER_PROFILES = (contract.TRAIN_COMMAND, contract.SERVE_COMMAND)
+APT_PROGRAMS = ("apt-get", "apt", "aptitude")
+RPM_PROGRAMS = ("yum", "dnf", "microdnf", "tdnf")
 
 
 @dataclass(frozen=True)
@@ -53,11 +55,51 @@ def _expand_program(cmd: Command, ins: Instruction) -> Command:
     return replace(cmd, argv=(*words, *cmd.argv[1:])) if words else cmd
 
 
+class _KeepUnknown(Expander):
+    """BuildKit's expansion, except that a variable with no value stays as written (``$APP_DIR``): a path
+    that depends on a build-time value must not be judged as the empty string."""
+
+    def _lookup(self, name: str) -> str:
+        value = self.variables.get(name)
+        return "${" + name + "}" if value is None else value
+
+
 def copy_paths(ins: Instruction) -> list[str]:
     """Sources then destination of a COPY/ADD, unquoted and expanded (heredoc markers included)."""
     if ins.exec_form is not None:
-        return list(ins.exec_form)
-    return Expander(ins.variables).words(ins.text) if ins.text else []
+        return [_KeepUnknown(ins.variables).expand(word) for word in ins.exec_form]
+    return _KeepUnknown(ins.variables).words(ins.text) if ins.text else []
+
+
+def mounts(ins: Instruction) -> list[dict[str, str]]:
+    """The ``RUN --mount`` options as dicts (``type=cache,target=/root/.cache/pip`` -> {"type": "cache", ...});
+    a bare key (``readonly``) maps to "true", and a mount without a type is a bind mount, as in BuildKit."""
+    found = []
+    for value in ins.flags.get("mount", []):
+        options: dict[str, str] = {"type": "bind"}
+        for item in value.split(","):
+            key, eq, option = item.partition("=")
+            options[key.strip().lower()] = option.strip() if eq else "true"
+        if "dst" in options or "destination" in options:
+            options.setdefault("target", options.get("dst") or options.get("destination", ""))
+        found.append(options)
+    return found
+
+
+def environment(ins: Instruction, cmds: list[Command], index: int) -> dict[str, str]:
+    """The variables the command ``cmds[index]`` of a RUN sees: ARG/ENV values, then what ``export NAME=value``
+    earlier in the same RUN set, then its own ``NAME=value`` prefix."""
+    env = dict(ins.variables)
+    for cmd in cmds[:index]:
+        if cmd.program == "export":
+            env.update(word.split("=", 1) for word in cmd.argv[1:] if "=" in word)
+    env.update(word.split("=", 1) for word in cmds[index].assignments)
+    return env
+
+
+def truthy(value: str | None) -> bool:
+    """How pip and uv read a boolean environment variable."""
+    return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def copy_destination(ins: Instruction) -> str | None:
@@ -71,24 +113,31 @@ def copy_destination(ins: Instruction) -> str | None:
     return "/" + posixpath.normpath(posixpath.join(ins.workdir or "/", parts[-1])).lstrip("/")
 
 
+def with_triggers(stage: Stage) -> Iterator[Instruction]:
+    """The stage's instructions, each ONBUILD followed by the instruction it registers (judged like any other:
+    it runs in every image built FROM this one)."""
+    for ins in stage.instructions:
+        yield ins
+        if ins.trigger is not None:
+            yield ins.trigger
+
+
 def runs(stages: Iterable[Stage]) -> Iterator[tuple[Instruction, list[Command]]]:
-    for stage in stages:
-        for ins in stage.instructions:
-            if ins.keyword == "RUN":
-                yield ins, commands(ins)
+    for ins in own_instructions(stages, "RUN"):
+        yield ins, commands(ins)
 
 
 def own_instructions(stages: Iterable[Stage], *keywords: str) -> Iterator[Instruction]:
     for stage in stages:
-        for ins in stage.instructions:
+        for ins in with_triggers(stage):
             if ins.keyword in keywords:
                 yield ins
 
 
 def package_manager_installs(cmd: Command) -> tuple[str, list[str]] | None:
-    """(manager, package words) for apt-get/apt/yum/dnf/microdnf install and apk add; options dropped."""
+    """(manager, package words) for apt-get/apt/aptitude/yum/dnf/microdnf install and apk add; options dropped."""
     program, argv = cmd.program, cmd.argv
-    if program in ("apt-get", "apt", "yum", "dnf", "microdnf", "tdnf") and "install" in argv:
+    if program in APT_PROGRAMS + RPM_PROGRAMS and "install" in argv:
         args = argv[argv.index("install") + 1:]
     elif program == "apk" and "add" in argv:
         args = argv[argv.index("add") + 1:]
@@ -106,7 +155,7 @@ def package_manager_installs(cmd: Command) -> tuple[str, list[str]] | None:
 
 
 def pip_install_args(cmd: Command) -> list[str] | None:
-    """The arguments of ``pip install``/``python -m pip install``/``uv pip install``, else None.
+    """The arguments of ``pip install``/``python -m pip install``/``uv pip install``/``pipx install``, else None.
 
     pip's general options may come before ``install`` (``pip -q --no-cache-dir install x``); they apply to the
     install as they would after it, so they are returned with the words after ``install``.
@@ -117,7 +166,7 @@ def pip_install_args(cmd: Command) -> list[str] | None:
         argv = argv[2:]
     elif program == "uv" and argv[1:2] == ["pip"]:
         argv = argv[1:]
-    elif not re.fullmatch(r"pip[\d.]*", program):
+    elif not re.fullmatch(r"pip[\d.]*|pipx", program):
         return None
     i = 1
     while i < len(argv) and argv[i].startswith("-"):
@@ -127,15 +176,23 @@ def pip_install_args(cmd: Command) -> list[str] | None:
     return argv[1:i] + argv[i + 1:]
 
 
-# pip's general options that take a value (`pip --help`); pip accepts them before or after the command.
+# pip's general options that take a value (pip 26's cmdoptions.general_group); pip accepts them before or after
+# the command.
 _PIP_GENERAL_VALUE_OPTIONS = {"--python", "--log", "--log-file", "--local-log", "--keyring-provider", "--proxy",
-                              "--retries", "--timeout", "--exists-action", "--trusted-host", "--cert", "--client-cert",
-                              "--cache-dir", "--use-feature", "--use-deprecated", "--resume-retries"}
+                              "--retries", "--timeout", "--default-timeout", "--exists-action", "--trusted-host",
+                              "--cert", "--client-cert", "--cache-dir", "--use-feature", "--use-deprecated",
+                              "--resume-retries"}
+# Every option of `pip install` that takes a value (read from pip 26's InstallCommand parser), plus uv pip's and
+# pipx install's own: their values are not requirements.
 _VALUE_OPTIONS = _PIP_GENERAL_VALUE_OPTIONS | {
-    "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url", "--extra-index-url", "-f",
-    "--find-links", "--target", "-t", "--prefix", "--root", "--platform", "--python-version", "--implementation",
-    "--abi", "--src", "--upgrade-strategy", "--progress-bar", "--config-settings", "-C", "--only-binary",
-    "--no-binary", "--index-strategy", "--extra"}
+    "-r", "--requirement", "-c", "--constraint", "--build-constraint", "-e", "--editable", "-i", "--index-url",
+    "--extra-index-url", "--pypi-url", "-f", "--find-links", "--target", "-t", "--prefix", "--root", "--platform",
+    "--python-version", "--implementation", "--abi", "--src", "--source", "--source-dir", "--source-directory",
+    "--upgrade-strategy", "--progress-bar", "--config-settings", "-C", "--only-binary", "--no-binary",
+    "--root-user-action", "--report", "--group", "--requirements-from-script", "--all-releases", "--only-final",
+    "--refresh-package", "--uploaded-prior-to",
+    "--index-strategy", "--extra", "-p",  # uv pip
+    "--suffix", "--pip-args", "--preinstall"}  # pipx install
 
 
 def pip_requirements(args: list[str]) -> list[str]:
