@@ -64,6 +64,23 @@ class _KeepUnknown(Expander):
         return "${" + name + "}" if value is None else value
 
 
+class _Verbatim(Expander):
+    """BuildKit's word splitting and quote removal with every variable reference left as written."""
+
+    def _variable(self, text: str, start: int) -> tuple[str, int]:
+        _value, end = super()._variable(text, start)
+        return text[start:end], end
+
+
+def env_pairs(ins: Instruction) -> list[tuple[str, str]]:
+    """``(name, value)`` of an ``ENV a=1 b=$a`` instruction in order, values unexpanded (the legacy one-pair
+    ``ENV NAME value`` form too)."""
+    words = _Verbatim({}).words(ins.text)
+    if words and "=" not in words[0]:
+        return [(words[0], " ".join(words[1:]))]
+    return [tuple(word.split("=", 1)) for word in words if "=" in word]  # type: ignore[misc]
+
+
 def copy_paths(ins: Instruction) -> list[str]:
     """Sources then destination of a COPY/ADD, unquoted and expanded (heredoc markers included)."""
     if ins.exec_form is not None:
@@ -113,6 +130,24 @@ def copy_destination(ins: Instruction) -> str | None:
     return "/" + posixpath.normpath(posixpath.join(ins.workdir or "/", parts[-1])).lstrip("/")
 
 
+_MANAGED_BASES = re.compile(r"\.dkr\.ecr\.|sagemaker|deep-learning-containers", re.I)
+
+
+def base_may_differ(stage: Stage) -> bool:
+    """The image at the root of the stage is unknown (an ARG without default) or one we cannot reason about
+    (an ECR or SageMaker-managed base may ship its own programs and PATH)."""
+    return not stage.lineage()[-1].base_known or bool(_MANAGED_BASES.search(stage.external_base))
+
+
+STANDARD_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+
+def path_directories(stage: Stage) -> set[str]:
+    """Directories a program name is looked up in when the image runs: the standard PATH plus the stage's ENV
+    PATH (the base image's own PATH entries are not known here)."""
+    return set(STANDARD_PATH) | {d.rstrip("/") or "/" for d in stage.env.get("PATH", "").split(":") if d}
+
+
 def with_triggers(stage: Stage) -> Iterator[Instruction]:
     """The stage's instructions, each ONBUILD followed by the instruction it registers (judged like any other:
     it runs in every image built FROM this one)."""
@@ -134,6 +169,13 @@ def own_instructions(stages: Iterable[Stage], *keywords: str) -> Iterator[Instru
                 yield ins
 
 
+# Options of apt-get/yum/dnf/apk that take the next word as their value.
+_INSTALLER_VALUE_OPTIONS = frozenset({"-t", "--target-release", "-o", "--option", "-c", "--config", "--virtual",
+                                      "--setopt", "--releasever", "--installroot", "--repo", "--repoid",
+                                      "--enablerepo", "--disablerepo", "-x", "--exclude", "--forcearch",
+                                      "--repofrompath", "--downloaddir", "--destdir", "--repository", "-X"})
+
+
 def package_manager_installs(cmd: Command) -> tuple[str, list[str]] | None:
     """(manager, package words) for apt-get/apt/aptitude/yum/dnf/microdnf install and apk add; options dropped."""
     program, argv = cmd.program, cmd.argv
@@ -148,7 +190,7 @@ def package_manager_installs(cmd: Command) -> tuple[str, list[str]] | None:
         if skip:
             skip = False
         elif word.startswith("-"):
-            skip = word in ("-t", "--target-release", "-o", "--option", "--virtual", "--setopt") and "=" not in word
+            skip = word in _INSTALLER_VALUE_OPTIONS
         else:
             packages.append(word)
     return program, packages

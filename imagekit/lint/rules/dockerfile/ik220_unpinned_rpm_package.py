@@ -1,0 +1,47 @@
+"""IK220: yum/dnf/microdnf packages installed without a version."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from imagekit.lint.core import Problem, Rule, Severity
+from imagekit.lint.rules.dockerfile._common import (
+    ALL_PROFILES,
+    RPM_PROGRAMS,
+    DockerfileContext,
+    package_manager_installs,
+    runs,
+)
+
+# name-version[-release][.arch]: a dash followed by a digit starts the version (python3-devel has none).
+_VERSIONED = re.compile(r"-\d|[<>=]")
+_NOT_A_NAME = re.compile(r"^@|[/$*]|\.rpm$", re.I)
+
+
+def check(ctx: DockerfileContext) -> Iterator[Problem]:
+    for ins, cmds in runs(ctx.dockerfile.final_image_stages()):
+        for cmd in cmds:
+            install = package_manager_installs(cmd)
+            if not install or install[0] not in RPM_PROGRAMS:
+                continue
+            loose = [p for p in install[1] if not _VERSIONED.search(p) and not _NOT_A_NAME.search(p)]
+            if loose:
+                yield Problem(f"{install[0]} packages without a version: {', '.join(loose)}.", ins.line, ins.column)
+
+
+RULE = Rule(
+    code="IK220",
+    name="unpinned-rpm-package",
+    severity=Severity.INFO,
+    profiles=ALL_PROFILES,
+    target="dockerfile",
+    summary="yum/dnf/microdnf packages in the final image are installed without `-version`.",
+    rationale="Amazon Linux and RHEL repositories move; an unpinned install makes two builds of one "
+    "Dockerfile differ. Like apt pinning (IK208) this is a trade-off, hence info. Groups (@...), local .rpm "
+    "files, URLs and variables are not judged, nor are builder stages.",
+    fix="Pin the packages that matter (tar-1.34), or use a dated repository snapshot / releasever lock.",
+    check=check,
+    example_bad="FROM amazonlinux:2023\nRUN dnf install -y tar && dnf clean all\n",
+    example_good="FROM amazonlinux:2023\nRUN dnf install -y tar-1.34 && dnf clean all\n",
+)
