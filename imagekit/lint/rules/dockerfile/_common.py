@@ -6,7 +6,7 @@ import fnmatch
 import posixpath
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from imagekit import contract
 from imagekit.dockerfile.expand import Expander
@@ -114,6 +114,26 @@ def environment(ins: Instruction, cmds: list[Command], index: int) -> dict[str, 
     return env
 
 
+_HOME = re.compile(r"^(~|\$HOME|\$\{HOME\})(?=/|$)")
+
+
+def removes(cmds: Iterable[Command], directory: str) -> bool:
+    """Some command deletes *directory* or files in it: ``rm`` of it, a parent or its contents (``~`` and $HOME
+    read as /root), or ``find DIR ... -delete``."""
+    for cmd in cmds:
+        if cmd.program == "rm":
+            targets = [word for word in cmd.argv[1:] if not word.startswith("-")]
+        elif cmd.program == "find" and cmd.has("-delete"):
+            targets = cmd.argv[1:2]
+        else:
+            continue
+        for target in targets:
+            path = _HOME.sub("/root", target).rstrip("*").rstrip("/")
+            if path and (directory == path or directory.startswith(path + "/") or path.startswith(directory)):
+                return True
+    return False
+
+
 def truthy(value: str | None) -> bool:
     """How pip and uv read a boolean environment variable."""
     return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
@@ -194,6 +214,18 @@ def package_manager_installs(cmd: Command) -> tuple[str, list[str]] | None:
         else:
             packages.append(word)
     return program, packages
+
+
+def unpinned_installs(stages: Iterable[Stage], programs: tuple[str, ...],
+                      pinned: Callable[[str], bool]) -> Iterator[tuple[Instruction, str, list[str]]]:
+    """(RUN, package manager, packages not *pinned*) for every install by one of *programs* in *stages*."""
+    for ins, cmds in runs(stages):
+        for cmd in cmds:
+            install = package_manager_installs(cmd)
+            if install and install[0] in programs:
+                loose = [package for package in install[1] if not pinned(package)]
+                if loose:
+                    yield ins, install[0], loose
 
 
 def pip_install_args(cmd: Command) -> list[str] | None:

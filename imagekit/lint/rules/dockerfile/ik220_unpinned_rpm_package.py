@@ -6,13 +6,7 @@ import re
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import (
-    ALL_PROFILES,
-    RPM_PROGRAMS,
-    DockerfileContext,
-    package_manager_installs,
-    runs,
-)
+from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, RPM_PROGRAMS, DockerfileContext, unpinned_installs
 
 # name-version[-release][.arch]: a dash followed by a digit starts the version (python3-devel has none).
 _VERSIONED = re.compile(r"-\d|[<>=]")
@@ -20,14 +14,13 @@ _NOT_A_NAME = re.compile(r"^@|[/$*]|\.rpm$", re.I)
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
-    for ins, cmds in runs(ctx.dockerfile.final_image_stages()):
-        for cmd in cmds:
-            install = package_manager_installs(cmd)
-            if not install or install[0] not in RPM_PROGRAMS:
-                continue
-            loose = [p for p in install[1] if not _VERSIONED.search(p) and not _NOT_A_NAME.search(p)]
-            if loose:
-                yield Problem(f"{install[0]} packages without a version: {', '.join(loose)}.", ins.line, ins.column)
+    for ins, manager, loose in unpinned_installs(ctx.dockerfile.final_image_stages(), RPM_PROGRAMS, _pinned):
+        yield Problem(f"{manager} packages without a version: {', '.join(loose)}.", ins.line, ins.column)
+
+
+def _pinned(package: str) -> bool:
+    """tar-1.34 is pinned; groups (@...), local .rpm files, URLs and variables are not judged."""
+    return bool(_VERSIONED.search(package) or _NOT_A_NAME.search(package))
 
 
 RULE = Rule(

@@ -11,6 +11,7 @@ from imagekit.lint.rules.dockerfile._common import (
     DockerfileContext,
     mounts,
     package_manager_installs,
+    removes,
     runs,
 )
 
@@ -21,7 +22,7 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins, cmds in runs(ctx.dockerfile.final_image_stages()):
         if not any((i := package_manager_installs(c)) and i[0] in APT_PROGRAMS for c in cmds):
             continue
-        if _LISTS in " ".join(ins.shell_scripts()) or any(
+        if removes(cmds, _LISTS) or any(
                 m.get("target", "").startswith("/var/lib/apt") for m in mounts(ins) if m["type"] in ("cache", "tmpfs")):
             continue
         yield Problem(f"apt-get install leaves {_LISTS} (tens of MB) in this layer.", ins.line, ins.column,

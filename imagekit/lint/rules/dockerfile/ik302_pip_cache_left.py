@@ -11,6 +11,7 @@ from imagekit.lint.rules.dockerfile._common import (
     environment,
     mounts,
     pip_install_args,
+    removes,
     runs,
     truthy,
 )
@@ -21,8 +22,7 @@ _TOOLS = {"pip": ("--no-cache-dir", "PIP_NO_CACHE_DIR", "pip"), "uv": ("--no-cac
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins, cmds in runs(ctx.dockerfile.final_image_stages()):
-        scripts = " ".join(ins.shell_scripts())
-        if "rm -rf /root/.cache" in scripts or "cache purge" in scripts:
+        if any(c.program in ("pip", "pip3", "uv") and c.has("cache") and c.has("purge", "clean") for c in cmds):
             continue
         for index, cmd in enumerate(cmds):
             args = pip_install_args(cmd)
@@ -31,7 +31,8 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
             tool = "uv" if cmd.program == "uv" else "pip"
             option, variable, directory = _TOOLS[tool]
             env = environment(ins, cmds, index)
-            if _disabled(args, option) or truthy(env.get(variable)) or _cache_mounted(ins, directory, env):
+            if _disabled(args, option) or truthy(env.get(variable)) or _cache_mounted(ins, directory, env) \
+                    or removes(cmds, f"/root/.cache/{directory}"):
                 continue
             yield Problem(f"{tool} install keeps its download cache in this layer (gigabytes for torch wheels).",
                           ins.line, ins.column, fix=f"Add {option}, set ENV {variable}=1, or mount the cache: "

@@ -11,6 +11,7 @@ from imagekit.lint.rules.dockerfile._common import (
     DockerfileContext,
     mounts,
     package_manager_installs,
+    removes,
     runs,
 )
 
@@ -23,9 +24,8 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
         installer = next((i[0] for c in cmds if (i := package_manager_installs(c)) and i[0] in RPM_PROGRAMS), None)
         if installer is None:
             continue
-        cleaned = any(c.program in RPM_PROGRAMS and c.has("clean") and c.has("all") for c in cmds) or any(
-            c.program == "rm" and any(w.rstrip("/*").startswith(_CACHES) or w.rstrip("/*") == "/var/cache"
-                                      for w in c.argv[1:]) for c in cmds)
+        cleaned = any(c.program in RPM_PROGRAMS and c.has("clean") and c.has("all") for c in cmds) \
+            or removes(cmds, _CACHE_OF[installer])
         mounted = any(m.get("target", "").rstrip("/").startswith(_CACHES) for m in mounts(ins)
                       if m["type"] in ("cache", "tmpfs"))
         if not cleaned and not mounted:
