@@ -180,3 +180,14 @@ def test_rpm_value_options_are_not_packages() -> None:
     text = "FROM amazonlinux:2023\nRUN dnf install -y --releasever latest --setopt install_weak_deps=False " \
            "tar-1.34 && dnf clean all\n"
     assert_clean("IK220", text)
+
+
+def test_cache_removal_is_read_from_commands() -> None:
+    head = "FROM python:3.11-slim\n"
+    for tail in ("&& uv cache clean", "&& pip cache purge", "&& rm -rf ~/.cache/pip/*", "&& rm -rf $HOME/.cache"):
+        tool = "uv pip" if "uv" in tail else "pip"
+        assert_clean("IK302", head + f"RUN {tool} install flask==3.0.3 {tail}\n")
+    assert_flags("IK302", head + "RUN pip install flask==3.0.3 && echo rm -rf /root/.cache\n", [2])
+    apt = "RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10"
+    assert_clean("IK301", head + apt + " && find /var/lib/apt/lists -type f -delete\n")
+    assert_flags("IK301", head + apt + " && rm -rf /var/cache/apt\n", [2])
