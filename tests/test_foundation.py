@@ -135,6 +135,7 @@ def test_wheel_ships_templates_and_schemas(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.startswith("imagekit/_data/templates/") for n in names)
     assert "imagekit/_data/schemas/imagekit.schema.json" in names
+    assert "imagekit/lint/data/eol.json" in names
     env_dir = tmp_path / "venv"
     venv.create(env_dir, system_site_packages=True, with_pip=False)
     python = env_dir / "bin" / "python"
@@ -155,6 +156,7 @@ def test_wheel_ships_templates_and_schemas(tmp_path: Path) -> None:
     assert result.stdout.startswith("ok")
 
 
+@pytest.mark.slow
 def test_images_built_on_the_base_keep_no_apt_package_cache(engine, throwaway_image) -> None:
     """apt is configured like Debian's official images (docker-clean), so `apt-get install` leaves no .debs."""
     from imagekit.base import build_base
