@@ -222,3 +222,60 @@ CASES: list[Case] = [
             "RUN curl -fsSLo x.tgz https://x\n",
             "SHELL [\"pwsh\", \"-command\"]\nRUN Get-Item x | Remove-Item\n"),
 ]
+
+# More shapes of the same meanings: stages, mounts, shells, chained installs.
+CASES += [
+    *_cases("DL3008", True, "RUN apt-get update && apt-get install -y --no-install-recommends -t bookworm-backports "
+            "git && rm -rf /var/lib/apt/lists/*\n", "ONBUILD RUN apt-get install -y --no-install-recommends git\n"),
+    *_cases("DL3008", False, "RUN apt-get install -y --no-install-recommends -t bookworm-backports git=1:2.43.0-1\n",
+            "RUN apt-get install -y --no-install-recommends python3=3.11.2-1 && apt-get install -y "
+            "--no-install-recommends git=1:2.39.2-1\n", "RUN apt-get install -y --no-install-recommends 'curl=7.*'\n"),
+    *_cases("DL3009", True, "FROM debian:12.5 AS base\nRUN apt-get update && apt-get install -y git=1:2.39\n"
+            "FROM base\nRUN true\n", "ONBUILD RUN apt-get update && apt-get install -y git=1:2.39\n",
+            "RUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y git=1:2.39\n"),
+    *_cases("DL3009", False, "RUN --mount=type=tmpfs,target=/var/lib/apt/lists --mount=type=tmpfs,"
+            "target=/var/cache/apt apt-get update && apt-get install -y git=1:2.39\n",
+            "RUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,"
+            "target=/var/lib/apt,sharing=locked apt-get update && apt-get install -y git=1:2.39\n",
+            "RUN apt-get update && apt-get install -y git=1:2.39 && apt-get clean && rm -rf /var/lib/apt/lists/*\n"),
+    *_cases("DL3013", True, "RUN pip install --no-cache-dir --upgrade requests\n",
+            "RUN pip install --no-cache-dir -U 'requests[socks]'\n",
+            "RUN pip install --no-cache-dir --user requests\n",
+            "RUN pip install --no-cache-dir --no-deps --ignore-installed requests\n",
+            "RUN pip3 install --no-cache-dir --break-system-packages requests\n",
+            "RUN pip install --no-cache-dir --index-url=https://pypi.org/simple requests\n",
+            "RUN pip install --no-cache-dir --extra-index-url https://download.pytorch.org/whl/cpu torch\n"),
+    *_cases("DL3013", False, "RUN pip install --no-cache-dir --upgrade requests==2.32.3\n",
+            "RUN pip install --no-cache-dir 'requests!=2.31.0'\n", "RUN pip install --no-cache-dir 'requests<3'\n",
+            "RUN pip install --no-cache-dir 'requests===2.32.3'\n",
+            "RUN pip install --no-cache-dir --find-links /wheels --no-index requests==2.32.3\n",
+            "RUN pip install --no-cache-dir -e .\n", "RUN pip install --no-cache-dir /tmp/pkg.tar.gz\n"),
+    *_cases("DL3042", True, "RUN pip install --user flask==3.0.3\n", "RUN pip install -U pip==24.0\n",
+            "RUN pip3 install --upgrade flask==3.0.3 && pip3 install gunicorn==22.0.0\n"),
+    *_cases("DL3042", False, "RUN pip3 install --no-cache-dir -r requirements.txt\n",
+            "RUN --mount=type=cache,id=pip,target=/root/.cache/pip pip install -r requirements.txt\n",
+            "ENV PIP_NO_CACHE_DIR=yes\nRUN pip3 install flask==3.0.3\n", "RUN pip freeze > /requirements.txt\n"),
+    *_cases("DL3004", True, "RUN sudo -u app make install\n", "RUN sudo -E pip install --no-cache-dir x==1\n"),
+    *_cases("DL3000", True, "WORKDIR ../app\n"),
+    *_cases("DL3000", False, "WORKDIR /\n", "WORKDIR /usr/src/app\n", "ARG DIR=/srv\nWORKDIR $DIR\n"),
+    *_cases("DL3020", True, "ADD . /app\n", "ADD ./config.yaml /etc/app/config.yaml\n"),
+    *_cases("DL3020", False, "ADD --chown=app:app release.tar.xz /opt/\n", "ADD https://example.com/x.zip /tmp/\n"),
+    *_cases("DL3025", True, "CMD [\"python\", \"app.py\"]\nCMD python app.py\n"),
+    *_cases("DL3025", True, "FROM debian:12.5 AS build\nCMD make\nFROM debian:12.5\nCMD [\"app\"]\n",
+            differs="IK218: only the final stage's ENTRYPOINT and CMD are judged"),
+    *_cases("DL4006", True, "SHELL [\"/bin/sh\", \"-c\"]\nRUN curl -fsSL https://x | tar -xz\n",
+            "FROM debian:12.5 AS one\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN true\n"
+            "FROM debian:12.5\nRUN curl -fsSL https://x | tar -xz\n",
+            "SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nSHELL [\"/bin/bash\", \"-c\"]\n"
+            "RUN curl -fsSL https://x | tar -xz\n"),
+    *_cases("DL4006", False, "SHELL [\"/bin/zsh\", \"-o\", \"pipefail\", \"-c\"]\nRUN a | b\n",
+            "SHELL [\"cmd\", \"/S\", \"/C\"]\nRUN type a | more\n", "RUN a || b\n"),
+    *_cases("DL3015", True, "RUN apt-get update && apt-get install -y curl=7.88.1-10 && rm -rf /var/lib/apt/lists/*\n"),
+    *_cases("DL3015", False, "RUN apt-get install -y --no-install-recommends=true curl=7.88.1-10\n"),
+    *_cases("DL4006", True, "SHELL [\"/usr/local/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nRUN a | b\n",
+            differs="IK211: a SHELL with combined flags such as -eo pipefail sets pipefail too"),
+    *_cases("DL3022", False, "FROM debian:12.5 AS deps\nFROM debian:12.5 AS build\nCOPY --from=deps /a /a\n"
+            "FROM debian:12.5\nCOPY --from=build /a /a\n"),
+    *_cases("DL3026", True, "FROM ghcr.io/org/base:1 AS build\nFROM trusted.example.com/app:1\n"),
+    *_cases("DL3006", False, "FROM debian:12.5 AS build\nFROM build AS test\nFROM test\n"),
+]

@@ -48,7 +48,8 @@ RULE = Rule(
     rationale="`curl -fsSL $URL | tar -xz` succeeds even when the download fails, leaving a broken or empty "
     "model directory in the image. Debian's /bin/sh (dash) has no pipefail, so switch to bash. Unlike hadolint "
     "(DL4006), a RUN that runs `set -o pipefail` itself is not reported: under bash it works, and under dash the "
-    "`set` fails the build loudly; nor is an exec-form `RUN [\"bash\", \"-o\", \"pipefail\", \"-c\", ...]`.",
+    "`set` fails the build loudly; nor is an exec-form `RUN [\"bash\", \"-o\", \"pipefail\", \"-c\", ...]` "
+    "or a SHELL with combined flags such as `-eo pipefail`.",
     fix='Add SHELL ["/bin/bash", "-o", "pipefail", "-c"] before the RUN (or `set -o pipefail` in a bash RUN).',
     check=check,
     example_bad="FROM debian:12\nRUN curl -fsSL https://example.com/m.tgz | tar -xz -C /opt\n",

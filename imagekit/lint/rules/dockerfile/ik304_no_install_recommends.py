@@ -21,7 +21,7 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
             if not install or install[0] not in APT_PROGRAMS or not install[1]:
                 continue
             words = " ".join(cmd.argv)
-            if not {"--no-install-recommends", "--without-recommends", "-R"} & set(cmd.argv) \
+            if not {"--no-install-recommends", "--without-recommends", "-R"} & {w.split("=")[0] for w in cmd.argv} \
                     and "Install-Recommends" not in words:
                 yield Problem("apt-get install without --no-install-recommends pulls in recommended packages "
                               "you did not ask for.", ins.line, ins.column)
