@@ -16,7 +16,8 @@ SHARED = {
     "DL3008": ("IK208",), "DL3009": ("IK301",), "DL3013": ("IK209",), "DL3015": ("IK304",), "DL3020": ("IK210",),
     "DL3022": ("IK204",), "DL3024": ("IK215",), "DL3025": ("IK218",), "DL3026": ("IK203",), "DL3042": ("IK302",),
     "DL3043": ("IK200",), "DL3045": ("IK216",), "DL3061": ("IK200",), "DL4000": ("IK217",), "DL4003": ("IK205",),
-    "DL4004": ("IK205",), "DL4006": ("IK211",),
+    "DL4004": ("IK205",), "DL4006": ("IK211",), "DL3044": ("IK219",), "DL3032": ("IK314",), "DL3040": ("IK314",),
+    "DL3033": ("IK220",), "DL3041": ("IK220",),
 }
 TRUSTED = ("trusted.example.com", "docker.io")  # the allow-list every case runs with (hadolint --trusted-registry)
 
@@ -278,4 +279,38 @@ CASES += [
             "FROM debian:12.5\nCOPY --from=build /a /a\n"),
     *_cases("DL3026", True, "FROM ghcr.io/org/base:1 AS build\nFROM trusted.example.com/app:1\n"),
     *_cases("DL3006", False, "FROM debian:12.5 AS build\nFROM build AS test\nFROM test\n"),
+]
+
+# The meanings of imagekit's newer rules that hadolint also has.
+AL = "FROM amazonlinux:2023\n"
+CASES += [
+    *_cases("DL3044", True, "ENV A=/opt/program PATH=$A:$PATH\n", "ENV HOME_DIR=/srv DATA=\"${HOME_DIR}/data\"\n",
+            "ENV PATH=/a:${PATH} PATH=/b:${PATH}\n", "ENV X=1 Y=$X\n"),
+    *_cases("DL3044", False, "ENV A=/opt/program\nENV PATH=$A:$PATH\n", "ENV PATH=/opt/program:$PATH\n",
+            "ENV A=1 B=$AB C=${XA}\n", "ARG V=1\nENV V=${V}\n", "ENV A 1\nENV A=${A}\n"),
+    *_cases("DL3032", True, "FROM amazonlinux:2\nRUN yum install -y tar-1.26\n",
+            "FROM amazonlinux:2\nRUN yum clean all && yum install -y tar-1.26\n",
+            "FROM amazonlinux:2\nRUN yum -y update && yum -y install tar-1.26 && echo done\n"),
+    *_cases("DL3032", False, "FROM amazonlinux:2\nRUN yum install -y tar-1.26 && yum clean all\n",
+            "FROM amazonlinux:2\nRUN yum install -y tar-1.26 && rm -rf /var/cache/yum/*\n",
+            "FROM amazonlinux:2\nRUN yum --version\n"),
+    *_cases("DL3040", True, AL + "RUN dnf install -y tar-1.34\n", AL + "RUN dnf in -y tar-1.34\n",
+            AL + "RUN microdnf install -y tar-1.34\n", AL + "RUN dnf clean all && dnf install -y tar-1.34\n"),
+    *_cases("DL3040", False, AL + "RUN dnf install -y tar-1.34 && dnf clean all\n",
+            AL + "RUN microdnf install -y tar-1.34 && microdnf clean all\n",
+            AL + "RUN dnf install -y tar-1.34 && rm -rf /var/cache/dnf\n",
+            AL + "RUN dnf install -y tar-1.34 && rm -rf /var/cache/yum/*\n", AL + "RUN notdnf install tar\n"),
+    *_cases("DL3033", True, "FROM amazonlinux:2\nRUN yum install -y tomcat && yum clean all\n",
+            "FROM amazonlinux:2\nRUN yum module install -y tomcat && yum clean all\n",
+            "FROM amazonlinux:2\nRUN yum install -y python3-devel && yum clean all\n"),
+    *_cases("DL3033", False, "FROM amazonlinux:2\nRUN yum install -y tomcat-9.2 && yum clean all\n",
+            "FROM amazonlinux:2\nRUN yum install -y openssl-1:1.1.1k && yum clean all\n",
+            "FROM amazonlinux:2\nRUN yum install -y gcc-c++-11.4.1 && yum clean all\n",
+            "FROM amazonlinux:2\nRUN yum module install -y tomcat:9 && yum clean all\n",
+            "FROM amazonlinux:2\nARG V=1.2\nRUN yum install -y tomcat-${V} && yum clean all\n"),
+    *_cases("DL3041", True, AL + "RUN dnf install -y tomcat && dnf clean all\n",
+            AL + "RUN microdnf install -y rpm-sign && microdnf clean all\n"),
+    *_cases("DL3041", False, AL + "RUN dnf install -y tomcat-9.0.1 && dnf clean all\n",
+            AL + "RUN microdnf install -y rpm-sign-4.16.1.3 && microdnf clean all\n",
+            AL + "RUN dnf install -y gcc-c++-1.1.1 && dnf clean all\n", AL + "RUN notdnf install tomcat\n"),
 ]

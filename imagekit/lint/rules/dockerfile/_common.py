@@ -201,6 +201,8 @@ def package_manager_installs(cmd: Command) -> tuple[str, list[str]] | None:
     program, argv = cmd.program, cmd.argv
     if program in APT_PROGRAMS + RPM_PROGRAMS and "install" in argv:
         args = argv[argv.index("install") + 1:]
+    elif program in ("dnf", "yum") and "in" in argv:  # dnf's short alias
+        args = argv[argv.index("in") + 1:]
     elif program == "apk" and "add" in argv:
         args = argv[argv.index("add") + 1:]
     else:

@@ -8,8 +8,9 @@ from typing import Iterator
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, RPM_PROGRAMS, DockerfileContext, unpinned_installs
 
-# name-version[-release][.arch]: a dash followed by a digit starts the version (python3-devel has none).
-_VERSIONED = re.compile(r"-\d|[<>=]")
+# name-version[-release][.arch]: a dash followed by a digit starts the version (python3-devel has none); a
+# module stream (`yum module install tomcat:9`) pins too.
+_VERSIONED = re.compile(r"-\d|[<>=]|:\d")
 _NOT_A_NAME = re.compile(r"^@|[/$*]|\.rpm$", re.I)
 
 
@@ -31,8 +32,9 @@ RULE = Rule(
     target="dockerfile",
     summary="yum/dnf/microdnf packages in the final image are installed without `-version`.",
     rationale="Amazon Linux and RHEL repositories move; an unpinned install makes two builds of one "
-    "Dockerfile differ. Like apt pinning (IK208) this is a trade-off, hence info. Groups (@...), local .rpm "
-    "files, URLs and variables are not judged, nor are builder stages.",
+    "Dockerfile differ. Like apt pinning (IK208) this is a trade-off, hence info. A module stream "
+    "(tomcat:9) counts as pinned; groups (@...), local .rpm files, URLs and variables are not judged, nor are "
+    "builder stages.",
     fix="Pin the packages that matter (tar-1.34), or use a dated repository snapshot / releasever lock.",
     check=check,
     example_bad="FROM amazonlinux:2023\nRUN dnf install -y tar && dnf clean all\n",

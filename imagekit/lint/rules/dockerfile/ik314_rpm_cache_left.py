@@ -21,11 +21,13 @@ _CACHE_OF = {"yum": "/var/cache/yum", "dnf": "/var/cache/dnf", "microdnf": "/var
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins, cmds in runs(ctx.dockerfile.final_image_stages()):
-        installer = next((i[0] for c in cmds if (i := package_manager_installs(c)) and i[0] in RPM_PROGRAMS), None)
-        if installer is None:
+        first = next((index for index, c in enumerate(cmds)
+                      if (i := package_manager_installs(c)) and i[0] in RPM_PROGRAMS), None)
+        if first is None:
             continue
-        cleaned = any(c.program in RPM_PROGRAMS and c.has("clean") and c.has("all") for c in cmds) \
-            or removes(cmds, _CACHE_OF[installer])
+        installer, after = cmds[first].program, cmds[first + 1:]  # cleaning before the install cleans nothing
+        cleaned = any(c.program in RPM_PROGRAMS and c.has("clean") and c.has("all") for c in after) \
+            or any(removes(after, cache) for cache in _CACHES)
         mounted = any(m.get("target", "").rstrip("/").startswith(_CACHES) for m in mounts(ins)
                       if m["type"] in ("cache", "tmpfs"))
         if not cleaned and not mounted:
@@ -43,8 +45,9 @@ RULE = Rule(
     target="dockerfile",
     summary="yum/dnf/microdnf install in the final image without `clean all` (or removing /var/cache/yum|dnf).",
     rationale="On Amazon Linux, RHEL/UBI and Rocky bases the package manager keeps repository metadata and "
-    "downloaded packages under /var/cache; cleaning in a later RUN does not shrink the earlier layer. Builder "
-    "stages are not reported.",
+    "downloaded packages under /var/cache; cleaning in a later RUN does not shrink the earlier layer, and "
+    "cleaning before the install cleans nothing. Builder stages are not reported (hadolint's DL3032/DL3040 "
+    "report every stage).",
     fix="End the RUN with `&& yum clean all && rm -rf /var/cache/yum` (dnf/microdnf alike), or use a cache "
     "mount on /var/cache/dnf.",
     check=check,
