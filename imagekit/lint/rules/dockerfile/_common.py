@@ -64,21 +64,40 @@ class _KeepUnknown(Expander):
         return "${" + name + "}" if value is None else value
 
 
+_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
 class _Verbatim(Expander):
-    """BuildKit's word splitting and quote removal with every variable reference left as written."""
+    """BuildKit's word splitting and quote removal with every variable reference left as written; records the
+    names referenced (text in single quotes references nothing, as in BuildKit)."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.referenced: list[str] = []
 
     def _variable(self, text: str, start: int) -> tuple[str, int]:
         _value, end = super()._variable(text, start)
+        match = _REFERENCE.match(text, start)
+        if match:
+            self.referenced.append(match.group(1))
         return text[start:end], end
 
 
-def env_pairs(ins: Instruction) -> list[tuple[str, str]]:
-    """``(name, value)`` of an ``ENV a=1 b=$a`` instruction in order, values unexpanded (the legacy one-pair
-    ``ENV NAME value`` form too)."""
-    words = _Verbatim({}).words(ins.text)
-    if words and "=" not in words[0]:
-        return [(words[0], " ".join(words[1:]))]
-    return [tuple(word.split("=", 1)) for word in words if "=" in word]  # type: ignore[misc]
+def env_pairs(ins: Instruction) -> list[tuple[str, str, tuple[str, ...]]]:
+    """``(name, value as written, variables the value references)`` of ``ENV a=1 b=$a`` in order (the legacy
+    one-pair ``ENV NAME value`` form too)."""
+    raw_words = _Verbatim()._words(ins.text, split=True, unquote=False)
+    pairs = []
+    for index, raw in enumerate(raw_words):
+        reader = _Verbatim()
+        word = "".join(reader.words(raw))
+        if index == 0 and "=" not in word:
+            rest = _Verbatim()
+            return [(word, " ".join(rest.words(" ".join(raw_words[1:]))), tuple(rest.referenced))]
+        if "=" in word:
+            name, value = word.split("=", 1)
+            pairs.append((name, value, tuple(reader.referenced)))
+    return pairs
 
 
 def copy_paths(ins: Instruction) -> list[str]:

@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, env_pairs, own_instructions
 
-_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins in own_instructions(ctx.dockerfile.stages, "ENV"):
         defined: dict[str, str] = {}
-        for name, raw_value in env_pairs(ins):
-            for reference in _REFERENCE.finditer(raw_value):
-                used = reference.group(1) or reference.group(2)
-                if used in defined:
-                    before = ins.variables.get(used)
-                    seen = (f"still has its value from before this ENV ({before!r})" if before is not None
-                            else "is empty, or the base image's value")
-                    yield Problem(f"{name} uses ${used}, which this same ENV sets to {defined[used]!r}: Docker "
-                                  f"expands the whole instruction before setting anything, so ${used} there {seen}.",
-                                  ins.line, ins.column)
-                    break
-            defined[name] = raw_value
+        for name, value, referenced in env_pairs(ins):
+            used = next((variable for variable in referenced if variable in defined), None)
+            if used is not None:
+                before = ins.variables.get(used)
+                seen = (f"still has its value from before this ENV ({before!r})" if before is not None
+                        else "is empty, or the base image's value")
+                yield Problem(f"{name} uses ${used}, which this same ENV sets to {defined[used]!r}: Docker "
+                              f"expands the whole instruction before setting anything, so ${used} there {seen}.",
+                              ins.line, ins.column)
+            defined[name] = value
 
 
 RULE = Rule(
