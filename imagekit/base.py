@@ -26,6 +26,20 @@ DEFAULT_TAG = f"{DEFAULT_REPOSITORY}:{DEFAULT_SUITE}"
 BASE_PACKAGES: tuple[str, ...] = ("python3", "python3-venv", "python3-pip", "ca-certificates")
 LABEL_PREFIX = "io.imagekit.base."
 MMDEBSTRAP_TIMEOUT_S = 1800
+# apt and dpkg configured as the official Debian images configure them (debuerreotype's minimizing config), so
+# `apt-get install` in an image built on this base leaves no .deb files or package caches in its layer.
+_CACHE_CLEAN = "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"
+DOCKER_APT_CONFIG: dict[str, str] = {
+    "etc/apt/apt.conf.d/docker-clean": (
+        f'DPkg::Post-Invoke {{ "{_CACHE_CLEAN}"; }};\n'
+        f'APT::Update::Post-Invoke {{ "{_CACHE_CLEAN}"; }};\n'
+        'Dir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n'
+        'APT::Keep-Downloaded-Packages "false";\n'),
+    "etc/apt/apt.conf.d/docker-autoremove-suggests": 'Apt::AutoRemove::SuggestsImportant "false";\n',
+    "etc/apt/apt.conf.d/docker-gzip-indexes": 'Acquire::GzipIndexes "true";\n',
+    "etc/apt/apt.conf.d/docker-no-languages": 'Acquire::Languages "none";\n',
+    "etc/dpkg/dpkg.cfg.d/docker-apt-speedup": "force-unsafe-io\n",
+}
 
 
 @dataclass(frozen=True)
@@ -68,12 +82,17 @@ def build_base(
     with tempfile.TemporaryDirectory(prefix="imagekit-base-") as work:
         rootfs = Path(work) / "rootfs.tar"
         manifest = Path(work) / "packages.txt"
+        config = Path(work) / "config"
+        for relative, content in DOCKER_APT_CONFIG.items():
+            (config / relative).parent.mkdir(parents=True, exist_ok=True)
+            (config / relative).write_text(content)
         command = [
             mmdebstrap, "--variant=minbase", f"--include={','.join(packages)}",
             # the exact package list, for the provenance hash
             f"--customize-hook=chroot \"$1\" dpkg-query -W -f='${{Package}}=${{Version}}\\n' > {manifest}",
             # no apt lists or caches in the base: images built on it stay small
             "--customize-hook=rm -rf \"$1\"/var/lib/apt/lists/* \"$1\"/var/cache/apt/*.bin",
+            f"--customize-hook=sync-in {config} /",
             suite, str(rootfs),
         ]
         if mirror:
