@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -42,6 +43,16 @@ DOCKER_APT_CONFIG: dict[str, str] = {
 }
 
 
+RECIPE_LABEL = LABEL_PREFIX + "recipe-sha256"
+
+
+def _recipe_digest(suite: str, packages: tuple[str, ...]) -> str:
+    """What the image is built from, so an existing tag built by another recipe (an older imagekit's apt config,
+    other packages) is rebuilt instead of silently reused."""
+    recipe = json.dumps({"suite": suite, "packages": packages, "config": DOCKER_APT_CONFIG}, sort_keys=True)
+    return hashlib.sha256(recipe.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class BaseResult:
     tag: str
@@ -66,11 +77,15 @@ def build_base(
     from imagekit import engine
 
     tag = tag or default_tag(suite)
+    packages = tuple(dict.fromkeys(BASE_PACKAGES + tuple(extra_packages)))
+    recipe = _recipe_digest(suite, packages)
     engine.connect()
     existing = engine.inspect_image(tag)
     if existing is not None and not force:
         labels = (existing.get("Config") or {}).get("Labels") or {}
-        return BaseResult(tag=tag, image_id=existing["Id"], built=False, labels=labels)
+        if labels.get(RECIPE_LABEL) == recipe:
+            return BaseResult(tag=tag, image_id=existing["Id"], built=False, labels=labels)
+        log(f"{tag} was built from another recipe (packages or apt config); rebuilding it")
 
     mmdebstrap = shutil.which("mmdebstrap")
     if mmdebstrap is None:
@@ -78,7 +93,6 @@ def build_base(
             "mmdebstrap is not installed, so the base image cannot be built from Debian packages.",
             "Install it with `apt-get install -y mmdebstrap` (or run `imagekit engine up`, which installs it).",
         )
-    packages = tuple(dict.fromkeys(BASE_PACKAGES + tuple(extra_packages)))
     with tempfile.TemporaryDirectory(prefix="imagekit-base-") as work:
         rootfs = Path(work) / "rootfs.tar"
         manifest = Path(work) / "packages.txt"
@@ -118,6 +132,7 @@ def build_base(
             LABEL_PREFIX + "suite": suite,
             LABEL_PREFIX + "packages": ",".join(packages),
             LABEL_PREFIX + "package-list-sha256": hashlib.sha256(package_list.encode()).hexdigest(),
+            RECIPE_LABEL: recipe,
             LABEL_PREFIX + "build-date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "org.opencontainers.image.base.name": f"debian:{suite} (mmdebstrap minbase)",
         }

@@ -88,6 +88,19 @@ def test_base_image_carries_provenance_labels(base_image: str, engine) -> None:
     assert len(labels["io.imagekit.base.package-list-sha256"]) == 64
     assert "python3" in labels["io.imagekit.base.packages"]
     assert labels["io.imagekit.base.build-date"].endswith("Z")
+    assert len(labels["io.imagekit.base.recipe-sha256"]) == 64
+
+
+def test_base_built_from_another_recipe_is_rebuilt_not_reused(throwaway_image, engine, tmp_path: Path) -> None:
+    """A tag left by an older imagekit (other apt config or packages) is rebuilt; a failed rebuild keeps it."""
+    old = throwaway_image("FROM {base}\nLABEL io.imagekit.base.recipe-sha256=an-older-recipe\n")
+    before = engine.api.inspect_image(old)["Id"]
+    fake = tmp_path / "mmdebstrap"
+    fake.write_text("#!/bin/sh\necho 'E: offline' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    result = run_cli("base", "-t", old, env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"})
+    assert result.returncode == 2 and "mmdebstrap failed" in result.stderr, result.stderr
+    assert engine.api.inspect_image(old)["Id"] == before
 
 
 def test_broken_mmdebstrap_leaves_no_half_tagged_image(engine, tmp_path: Path) -> None:
