@@ -55,16 +55,20 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
         # Network isolation: no network at all on one host; with several, an internal network (peers only, as
         # the platform still lets a distributed job's hosts talk to each other) and no way out.
         alone = network_isolation and instances == 1
-        network = None if alone else engine.create_network(run_id, f"imagekit-{run_id}", internal=network_isolation)
+        network = None if alone else engine.create_network(run_id, f"imagekit-{run_id}", internal=network_isolation,
+                                                           pinned=True)
+        addresses = engine.peer_addresses(network, hosts) if network else {}
         containers = []
         for host in hosts:
             volumes = host_tree(work / host, host, hosts, channels=channels, hyperparameters=hyperparameters or {},
                                 instance_type=instance_type)
-            isolation = {"network_mode": "none"} if alone else {}
+            # No network has no address to give: the host's own name is loopback, as the only peer it has.
+            placement = {"network_mode": "none", "extra_hosts": {host: "127.0.0.1"}} if alone else \
+                {"network": network, "aliases": [host], "address": addresses[host], "extra_hosts": addresses}
             containers.append(engine.create_container(
-                run_id, image, [contract.TRAIN_COMMAND], network=network, aliases=[host],
-                name=f"imagekit-{run_id}-{host}", hostname=host, volumes=volumes,
-                environment=environment(job, env, pass_aws_credentials), **isolation, **_limits(instance_type)))
+                run_id, image, [contract.TRAIN_COMMAND], name=f"imagekit-{run_id}-{host}", hostname=host,
+                volumes=volumes, environment=environment(job, env, pass_aws_credentials), **placement,
+                **_limits(instance_type)))
         try:
             for container in containers:
                 engine.start_container(container, contract.TRAIN_COMMAND)
