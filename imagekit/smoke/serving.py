@@ -13,6 +13,7 @@ from typing import Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
+from imagekit.smoke import logs
 from imagekit.smoke.common import environment, log_tail, run_workdir
 from imagekit.smoke.layout import unpack_model
 from imagekit.smoke.report import Check, Report
@@ -53,6 +54,7 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
         model_dir = _model_dir(work, model)
         try:
             container, host_port, port = start_serving(run_id, image, model_dir, env, pass_aws_credentials)
+            logs.follow(report, container, "serve")
         except engine.StartRefused as refused:
             report.check("serve.start", False, f"{refused.message} {refused.hint}")
             return report

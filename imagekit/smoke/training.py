@@ -9,6 +9,7 @@ from typing import Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
+from imagekit.smoke import logs
 from imagekit.smoke.common import environment, log_tail, run_workdir
 from imagekit.smoke.layout import host_tree, pack_model
 from imagekit.smoke.report import Check, Report
@@ -70,8 +71,9 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
                 volumes=volumes, environment=environment(job, env, pass_aws_credentials), **placement,
                 **_limits(instance_type)))
         try:
-            for container in containers:
+            for host, container in zip(hosts, containers, strict=True):
                 engine.start_container(container, contract.TRAIN_COMMAND)
+                logs.follow(report, container, host)
         except engine.StartRefused as refused:
             report.check("train.start", False, f"{refused.message} {refused.hint}")
             return report
@@ -98,15 +100,22 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
 def run_all(image: str, *, data: dict[str, str | Path] | None = None,
             hyperparameters: dict[str, str] | None = None, payloads: list[str | Path] | None = None,
             content_type: str | None = None, env: dict[str, str] | None = None, output: str | Path | None = None,
-            pass_aws_credentials: bool = False,
+            pass_aws_credentials: bool = False, instances: int = 1, instance_type: str | None = None,
+            timeout: float | None = None, network_isolation: bool = False,
             on_check: Callable[[Check], None] | None = None, **serve_options) -> Report:
-    """Train, then serve the model that training produced: one report for both."""
-    from imagekit.smoke.serving import serve
+    """Train, then serve the model that training produced: one report for both.
 
+    Takes every option of ``train`` (the job) and of ``serve`` (*serve_options*: startup_timeout, requests, ...).
+    """
+    from imagekit.smoke.serving import check_startup_timeout, serve
+
+    check_startup_timeout(serve_options.get("startup_timeout", contract.STARTUP_HEALTH_TIMEOUT_S))
     keep = Path(output) if output else run_workdir("all")
     try:
         report = train(image, data=data, hyperparameters=hyperparameters, env=env, output=keep,
-                       pass_aws_credentials=pass_aws_credentials, on_check=on_check)
+                       instances=instances, instance_type=instance_type, timeout=timeout,
+                       network_isolation=network_isolation, pass_aws_credentials=pass_aws_credentials,
+                       on_check=on_check)
         archive = report.data.get("model_archive")
         if not archive:
             report.check("all.serve-skipped", False, "Serving was not tried: training produced no model.")
