@@ -333,6 +333,20 @@ def start_container(container: "Container", command: str) -> None:
         raise StartRefused(command, found.group(1) if found else text) from None
 
 
+def run_attached(container: "Container") -> int:
+    """Start *container* with this terminal attached (stdin, stdout, stderr; a TTY when it was created with one)
+    through the docker CLI, which owns raw mode, window size and signal forwarding; returns its exit code."""
+    import shutil
+    import subprocess
+
+    cli = shutil.which("docker") or "/usr/bin/docker"
+    if not os.access(cli, os.X_OK):
+        raise ImagekitError("`imagekit run` attaches the terminal through the docker CLI, and none is installed.",
+                            "Install it (Debian: apt-get install docker.io) or use `imagekit smoke`, which needs "
+                            "no CLI.")
+    return subprocess.run([cli, "start", "--attach", "--interactive", container.id], check=False).returncode
+
+
 def owned_objects(run_id: str | None = None) -> dict[str, list[Any]]:
     """Containers, networks and volumes imagekit created (for one run, or any run)."""
     client = connect()

@@ -177,6 +177,32 @@ def endpoint(
             typer.echo("stopping")
 
 
+@app.command("run")
+def run_command(
+    image: str = typer.Argument(..., help="Image in the engine."),
+    mode: str = typer.Argument(..., help="train, serve, or shell (a shell in the training host's /opt/ml tree)."),
+    data: Optional[List[str]] = DATA, hp: Optional[List[str]] = HP, hp_file: Optional[Path] = HP_FILE,
+    model: Optional[Path] = typer.Option(None, "--model", help="Model directory or model.tar.gz: read-only at "
+                                         "/opt/ml/model for serve, copied into the writable one for shell."),
+    env: Optional[List[str]] = ENV, instance_type: Optional[str] = INSTANCE_TYPE,
+    port: int = typer.Option(contract.SERVING_PORT, "--port", help="Port on 127.0.0.1 that reaches the container's "
+                             f"{contract.SERVING_PORT} (serve and shell)."),
+    pass_aws_credentials: bool = AWS,
+) -> None:
+    """Run IMAGE train|serve|shell by hand, as smoke would start it (same /opt/ml tree, env and port), attached to
+    this terminal; everything is removed on exit, Ctrl-C included. Exits with the container's code."""
+    from imagekit.smoke.interactive import run
+
+    _check_inputs(image, None)
+    try:
+        code = run(image, mode, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
+                   model=model, env=_pairs(env, "--env"), instance_type=instance_type, port=port,
+                   pass_aws_credentials=pass_aws_credentials)
+    except KeyboardInterrupt:
+        code = 130  # the container and its files are already removed
+    raise typer.Exit(code)
+
+
 EXAMPLES = {"--data": "train=data/train", "--hp": "epochs=3", "--env": "KEY=VALUE"}  # one that fits each option
 
 

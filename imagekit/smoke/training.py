@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
@@ -25,7 +25,7 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
     The model of algo-1 is packed as model.tar.gz into *output* (kept) or a temp dir (removed), and its
     path is in report.data["model_archive"] when *output* is given.
     """
-    channels = {name: _channel_dir(name, path) for name, path in (data or {}).items()}
+    channels = job_channels(data, hyperparameters)
     if instances < 1:
         raise ImagekitError(f"--instances must be at least 1, not {instances}.", "Use --instances 1 or more.")
     if timeout is not None and timeout <= 0:
@@ -34,10 +34,6 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
     if output is not None and Path(output).exists() and not Path(output).is_dir():
         raise ImagekitError(f"--output {output} is a file; model.tar.gz is written into a directory.",
                             "Pass a directory (it is created when missing).")
-    if len(hyperparameters or {}) > contract.MAX_HYPERPARAMETERS:
-        raise ImagekitError(f"{len(hyperparameters)} hyperparameters were given; CreateTrainingJob accepts at most "
-                            f"{contract.MAX_HYPERPARAMETERS}.",
-                            "Group settings into one JSON-valued hyperparameter or a config file in a channel.")
     if output is not None:
         try:  # now rather than after the job has run
             Path(output).mkdir(parents=True, exist_ok=True)
@@ -50,8 +46,6 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
     run_id = engine.new_run_id()
     work = run_workdir("train")
     hosts = [contract.host_name(i + 1) for i in range(instances)]
-    job = {contract.ENV_TRAINING_JOB_NAME: f"imagekit-smoke-{run_id}",
-           contract.ENV_TRAINING_JOB_ARN: f"arn:aws:sagemaker:local:000000000000:training-job/imagekit-smoke-{run_id}"}
     try:
         # Network isolation: no network at all on one host; with several, an internal network (peers only, as
         # the platform still lets a distributed job's hosts talk to each other) and no way out.
@@ -61,15 +55,13 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
         addresses = engine.peer_addresses(network, hosts) if network else {}
         containers = []
         for host in hosts:
-            volumes = host_tree(work / host, host, hosts, channels=channels, hyperparameters=hyperparameters or {},
-                                instance_type=instance_type)
             # No network has no address to give: the host's own name is loopback, as the only peer it has.
             placement = {"network_mode": "none", "extra_hosts": {host: "127.0.0.1"}} if alone else \
                 {"network": network, "aliases": [host], "address": addresses[host], "extra_hosts": addresses}
             containers.append(engine.create_container(
-                run_id, image, [contract.TRAIN_COMMAND], name=f"imagekit-{run_id}-{host}", hostname=host,
-                volumes=volumes, environment=environment(job, env, pass_aws_credentials), **placement,
-                **_limits(instance_type)))
+                run_id, image, [contract.TRAIN_COMMAND], name=f"imagekit-{run_id}-{host}", **placement,
+                **training_host(run_id, work, host, hosts, channels=channels, hyperparameters=hyperparameters or {},
+                                instance_type=instance_type, env=env, pass_aws_credentials=pass_aws_credentials)))
         try:
             for host, container in zip(hosts, containers, strict=True):
                 engine.start_container(container, contract.TRAIN_COMMAND)
@@ -128,6 +120,27 @@ def run_all(image: str, *, data: dict[str, str | Path] | None = None,
     finally:
         if output is None:
             shutil.rmtree(keep, ignore_errors=True)
+
+
+def job_channels(data: dict[str, str | Path] | None, hyperparameters: dict[str, str] | None) -> dict[str, Path]:
+    """The channel directories of a training job, once its inputs are known to be ones CreateTrainingJob takes."""
+    if len(hyperparameters or {}) > contract.MAX_HYPERPARAMETERS:
+        raise ImagekitError(f"{len(hyperparameters)} hyperparameters were given; CreateTrainingJob accepts at most "
+                            f"{contract.MAX_HYPERPARAMETERS}.",
+                            "Group settings into one JSON-valued hyperparameter or a config file in a channel.")
+    return {name: _channel_dir(name, path) for name, path in (data or {}).items()}
+
+
+def training_host(run_id: str, work: Path, host: str, hosts: list[str], *, channels: dict[str, Path],
+                  hyperparameters: dict[str, str], instance_type: str, env: dict[str, str] | None,
+                  pass_aws_credentials: bool) -> dict[str, Any]:
+    """What `docker create` needs to make a container *host* of training job *run_id*: its hostname, its /opt/ml
+    tree (written under *work*/*host*), the job's environment and the instance type's CPU and memory."""
+    job = {contract.ENV_TRAINING_JOB_NAME: f"imagekit-smoke-{run_id}",
+           contract.ENV_TRAINING_JOB_ARN: f"arn:aws:sagemaker:local:000000000000:training-job/imagekit-smoke-{run_id}"}
+    return {"hostname": host, "environment": environment(job, env, pass_aws_credentials),
+            "volumes": host_tree(work / host, host, hosts, channels=channels, hyperparameters=hyperparameters,
+                                 instance_type=instance_type), **_limits(instance_type)}
 
 
 def _channel_dir(name: str, path: str | Path) -> Path:
