@@ -107,11 +107,12 @@ def serve_command(
             raise ImagekitError(f"smoke serve got both an IMAGE ({image}) and --variant; with --variant every image "
                                 "is named in its NAME=IMAGE:WEIGHT.",
                                 f"Drop {image}, or add it as a variant: --variant NAME={image}:1.")
-        _finish(serve_variants([parse_variant(v) for v in variant], model=model, payloads=payload,
-                               content_type=content_type, accept=accept, requests=requests or DEFAULT_REQUESTS,
-                               concurrency=concurrency, env=_pairs(env, "--env"), startup_timeout=startup_timeout,
-                               pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json)),
-                as_json, junit)
+        with _live_logs(quiet):
+            report = serve_variants([parse_variant(v) for v in variant], model=model, payloads=payload,
+                                    content_type=content_type, accept=accept, requests=requests or DEFAULT_REQUESTS,
+                                    concurrency=concurrency, env=_pairs(env, "--env"), startup_timeout=startup_timeout,
+                                    pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json))
+        _finish(report, as_json, junit)
     if image is None:
         raise ImagekitError("smoke serve needs an IMAGE or at least one --variant.",
                             "For example: imagekit smoke serve my-model:latest --model model.tar.gz")
@@ -156,6 +157,7 @@ def endpoint(
     port: int = typer.Option(contract.SERVING_PORT, "--port", help="Port of the router on 127.0.0.1."),
     startup_timeout: float = typer.Option(contract.STARTUP_HEALTH_TIMEOUT_S, "--startup-timeout",
                                           help="Seconds for each variant's /ping."),
+    quiet: bool = QUIET,
 ) -> None:
     """Run production variants behind one local router until Ctrl-C (weights update live)."""
     import time
@@ -163,8 +165,8 @@ def endpoint(
     from imagekit.smoke.variants import METRICS_ROUTE, WEIGHTS_ROUTE, parse_variant, running_endpoint
 
     variants = [parse_variant(v) for v in variant]
-    with running_endpoint(variants, model=model, env=_pairs(env, "--env"), startup_timeout=startup_timeout,
-                          port=port) as router:
+    with _live_logs(quiet), running_endpoint(variants, model=model, env=_pairs(env, "--env"),
+                                             startup_timeout=startup_timeout, port=port) as router:
         url = f"http://127.0.0.1:{router.server_address[1]}"
         typer.echo(f"endpoint ready at {url}/invocations with variants "
                    + ", ".join(f"{v.name}={v.image} (weight {v.weight:g})" for v in variants))

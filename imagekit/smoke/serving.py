@@ -221,6 +221,7 @@ def _multi_model(report: Report, run_id: str, image: str, model_dir: Path, env: 
     name = MULTI_MODEL_PROBE
     container, port, inner = start_serving(run_id, image, model_dir, env, pass_aws_credentials, name="mme",
                                            multi_model=name)
+    logs.follow(report, container, "mme")
     if not _wait_ready(report, container, port, startup_timeout, inner, check="serve.multi-model.ready"):
         return
     url, route = str(contract.multi_model_dir(name)), f"{contract.MODELS_ROUTE}/{name}"

@@ -79,3 +79,10 @@ def test_lines_arrive_while_the_container_runs(image: str) -> None:
         assert process.poll() is None  # training still sleeps: the line came as it was written, not at the end
     finally:
         assert process.wait(timeout=120) == 0
+
+
+def test_variants_stream_under_their_names(image: str) -> None:
+    done = imagekit("smoke", "serve", "--variant", f"blue={image}:1", "--requests", "10", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "blue | model loaded, listening on 8080" in done.stderr.splitlines()
+    assert json.loads(done.stdout)["logs"]["blue"] == "model loaded, listening on 8080"
