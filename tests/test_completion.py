@@ -1,5 +1,5 @@
-"""Shell completion: `imagekit --show-completion bash` prints a script that, sourced in bash, completes commands
-and options (the script `imagekit --install-completion` installs)."""
+"""Shell completion: `imagekit --install-completion bash` installs a script that completes commands, subcommands
+and options in a new bash (and `--show-completion` prints the same script)."""
 
 from __future__ import annotations
 
@@ -11,26 +11,35 @@ import pytest
 
 
 @pytest.fixture()
-def shim(tmp_path: Path) -> Path:
-    """An `imagekit` on PATH that runs this checkout, as the installed console script does."""
-    command = tmp_path / "imagekit"
+def home(tmp_path: Path) -> Path:
+    """A HOME with completion installed, and an `imagekit` on PATH that runs this checkout, as the console
+    script does."""
+    command = tmp_path / "bin" / "imagekit"
+    command.parent.mkdir()
     command.write_text(f'#!/bin/sh\nexec {sys.executable} -m imagekit "$@"\n')
     command.chmod(0o755)
+    installed = subprocess.run(["imagekit", "--install-completion", "bash"], capture_output=True, text=True,
+                               timeout=60, env=environment(tmp_path))
+    assert installed.returncode == 0, installed.stderr
     return tmp_path
 
 
-def complete(shim: Path, *words: str) -> list[str]:
-    """What bash offers after `imagekit WORDS` with the generated script loaded."""
-    script = ('eval "$(imagekit --show-completion bash)"\n'
+def environment(home: Path) -> dict[str, str]:
+    return {"PATH": f"{home / 'bin'}:/usr/bin:/bin", "HOME": str(home), "SHELL": "/bin/bash"}
+
+
+def complete(home: Path, *words: str) -> list[str]:
+    """What bash offers after `imagekit WORDS`, in a shell that read the ~/.bashrc the install edited."""
+    script = ('source ~/.bashrc\n'
               f'COMP_WORDS=(imagekit {" ".join(words)}); COMP_CWORD={len(words)}\n'
               '_imagekit_completion imagekit\nprintf "%s\\n" "${COMPREPLY[@]}"\n')
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60,
-                          env={"PATH": f"{shim}:/usr/bin:/bin", "HOME": str(shim)})
+                          env=environment(home))
     assert done.returncode == 0, done.stderr
     return done.stdout.split()
 
 
-def test_bash_completes_commands_subcommands_and_options(shim: Path) -> None:
-    assert "smoke" in complete(shim, "sm")
-    assert complete(shim, "smoke", "tr") == ["train"]
-    assert set(complete(shim, "smoke", "all", "--inst")) == {"--instances", "--instance-type"}
+def test_installed_bash_completion_completes_commands_subcommands_and_options(home: Path) -> None:
+    assert "smoke" in complete(home, "sm")
+    assert complete(home, "smoke", "tr") == ["train"]
+    assert set(complete(home, "smoke", "all", "--inst")) == {"--instances", "--instance-type"}
