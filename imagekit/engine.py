@@ -284,7 +284,7 @@ def peer_addresses(network: "Network", names: list[str]) -> dict[str, str]:
     pool = network.attrs["IPAM"]["Config"][0]
     free = (str(address) for address in ipaddress.ip_network(pool["Subnet"]).hosts()
             if str(address) != pool.get("Gateway"))
-    return dict(zip(names, free, strict=False))  # a /16 has far more addresses than hosts
+    return dict(zip(names, free, strict=False))  # a subnet holds far more addresses than a job has hosts
 
 
 def run_container(run_id: str, image: str, command: list[str] | None = None, **kwargs: Any) -> "Container":
