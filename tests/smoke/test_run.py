@@ -93,3 +93,23 @@ def test_taken_port_and_unknown_mode_are_usage_errors(image: str) -> None:
     assert done.returncode == 2 and "is taken" in done.stderr and "--port" in done.stderr
     done = run(image, "debug")
     assert done.returncode == 2 and "train, serve, shell" in done.stderr
+
+
+def test_on_a_terminal_the_container_gets_a_tty_and_ctrl_c_stops_it(image: str) -> None:
+    """`script` gives `imagekit run` a pseudo-terminal, as a user's shell would; Ctrl-C is then a byte typed."""
+    command = f"{sys.executable} -m imagekit run {image} train --env SLEEP=60"
+    process = subprocess.Popen(["script", "-qec", command, "/dev/null"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE)
+    try:
+        seen = b""
+        while b"epoch 1" not in seen:
+            line = process.stdout.readline()
+            assert line, seen.decode()
+            seen += line
+        assert b"Ctrl-P Ctrl-Q" in seen  # the banner's TTY hint
+        process.stdin.write(b"\x03")
+        process.stdin.flush()
+        assert process.wait(timeout=60) == 130  # the train process died of the SIGINT its terminal sent
+    finally:
+        process.kill()
+    assert not engine.connect().containers.list(all=True, filters={"ancestor": image})  # this module's image
