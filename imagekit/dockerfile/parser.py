@@ -41,6 +41,7 @@ _FLAG_INSTRUCTIONS = frozenset({"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"})
 _JSON_INSTRUCTIONS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOLUME"})
 _HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 _EXPANDED = frozenset({"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR", "ARG"})
+_NOT_TRIGGERS = frozenset({"ONBUILD", "FROM", "MAINTAINER"})  # BuildKit refuses these after ONBUILD
 
 
 def load(path: str | Path, display_name: str | None = None) -> Dockerfile:
@@ -273,12 +274,32 @@ class _Builder:
                 stage.cmd = None  # Docker resets an inherited CMD when ENTRYPOINT is set
         elif keyword == "CMD":
             stage.cmd, self.cmd_set = ins, True
+        elif keyword == "ONBUILD":
+            self.add_trigger(ins)
         elif keyword == "SHELL":
             if ins.exec_form:
                 stage.shell = tuple(ins.exec_form)
             else:
                 self.fail("SHELL needs the JSON form, e.g. SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"].",
                           ins.line, ins.column)
+
+    def add_trigger(self, ins: Instruction) -> None:
+        """Parse an ONBUILD's instruction like any other, so rules can judge what child builds will run."""
+        word, rest = (ins.text.split(None, 1) + [""])[:2]
+        keyword = word.upper()
+        if keyword in _NOT_TRIGGERS:
+            self.fail(f"ONBUILD {keyword} is not allowed: BuildKit refuses {keyword} as an ONBUILD trigger.",
+                      ins.line, ins.column)
+            return
+        if keyword not in KNOWN_INSTRUCTIONS or not rest.strip():
+            return  # BuildKit stores such a trigger as text; it fails only in the child build
+        trigger = self.instruction({"startline": ins.line - 1, "endline": ins.end_line - 1, "instruction": keyword,
+                                    "value": rest})
+        trigger.column, trigger.heredocs, trigger.stage = ins.column, [], ins.stage
+        trigger.variables, trigger.workdir, trigger.shell = ins.variables, ins.workdir, ins.shell
+        trigger.expanded = (Expander(ins.variables, self.df.escape).expand(trigger.text) if keyword in _EXPANDED
+                            else trigger.text)
+        ins.trigger = trigger
 
     def args(self, ins: Instruction, variables: dict[str, str]) -> list[tuple[str, str | None]]:
         result: list[tuple[str, str | None]] = []
