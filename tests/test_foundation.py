@@ -9,6 +9,7 @@ import venv
 import zipfile
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from conftest import REPO_ROOT
@@ -150,8 +151,14 @@ def test_wheel_ships_templates_and_schemas(tmp_path: Path) -> None:
     assert "imagekit/_data/schemas/imagekit.schema.json" in names
     assert "imagekit/lint/data/eol.json" in names
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=False)
+    venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
+    # The wheel's dependencies come from this environment, not from the system's site-packages (Debian's has no
+    # jinja2): a path line in a .pth file adds the directory without running its .pth files, so this checkout's
+    # editable install stays out and imagekit is the wheel's.
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    Path(site, "dependencies.pth").write_text(str(Path(jinja2.__file__).parents[1]) + "\n")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", str(wheel)],
                    check=True, capture_output=True, timeout=600)
     probe = (

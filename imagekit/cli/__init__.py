@@ -20,7 +20,7 @@ app = typer.Typer(
     name="imagekit",
     help="Generate, lint and smoke-test Amazon SageMaker bring-your-own-container images.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
