@@ -62,15 +62,19 @@ def handled() -> Iterator[None]:
     for signum, handler in previous.items():
         if handler in (signal.SIG_DFL, signal.default_int_handler):  # ignored or someone else's: theirs to keep
             signal.signal(signum, _on_signal)
-    _state.installed, _state.received, _state.holding = True, None, 0
-    _state.hurry.clear()
-    _state.removed.clear()
+    _reset(installed=True)
     try:
         yield
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        _state.installed = False
+        _reset(installed=False)  # what follows in this process (a test suite) is not interrupted
+
+
+def _reset(installed: bool) -> None:
+    _state.installed, _state.received, _state.holding = installed, None, 0
+    _state.hurry.clear()
+    _state.removed.clear()
 
 
 def received() -> int | None:
