@@ -80,6 +80,7 @@ def test_each_stop_signal_raises_a_keyboard_interrupt_that_remembers_it(default_
     assert isinstance(raised.value, Interrupted) and raised.value.signum == signum
     assert interrupts.exit_status(signum) == {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}[signum]
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back afterwards
+    assert interrupts.received() is None  # and what runs next in this process is not interrupted
 
 
 def test_a_second_signal_hurries_the_cleanup_but_never_interrupts_it(default_ctrl_c) -> None:
