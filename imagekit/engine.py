@@ -335,13 +335,15 @@ def run_attached(container: "Container") -> int:
 
 
 def owned_objects(run_id: str | None = None, *, this_process: bool = False) -> dict[str, list[Any]]:
-    """Containers, networks and volumes imagekit created (for one run, this process's runs, or any run)."""
+    """Containers, networks and volumes imagekit created (for one run, this process's runs, or any run).
+
+    A container another run removes while this one lists them is skipped, not an error (shared engines)."""
     client = connect()
     label = [f"{RUN_LABEL}={run_id}" if run_id else f"{OWNER_LABEL}={OWNER_VALUE}"]
     if this_process:
         label += [f"{PID_LABEL}={os.getpid()}", f"{HOST_LABEL}={socket.gethostname()}"]
     return {
-        "containers": client.containers.list(all=True, filters={"label": label}),
+        "containers": client.containers.list(all=True, filters={"label": label}, ignore_removed=True),
         "networks": client.networks.list(filters={"label": label}),
         "volumes": client.volumes.list(filters={"label": label}),
     }
