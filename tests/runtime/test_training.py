@@ -30,10 +30,10 @@ def seen(image: FakeImage) -> dict:
 def test_hyperparameters_become_sorted_args_and_toolkit_env(tmp_path):
     image = script_image(tmp_path, ECHO, args=("--fixed", "1"))
     hps = {"lr": "0.1", "batch-size": "256", "b": "true", "name": "abc", "layers": "[1, 2]",
-           "sagemaker_region": '"eu-west-1"'}
+           "sagemaker_region": '"eu-west-1"', "sagemaker_job_name": '"job-1"'}
     # Two hosts whose names resolve here: `train` waits for every peer's name before a multi-host run.
     run = image.train(hps, channels=("training", "testing"), hosts=("localhost", "127.0.0.1"),
-                      env={contract.ENV_TRAINING_JOB_NAME: "job-1"})
+                      env={contract.ENV_TRAINING_JOB_NAME: "training-job-1"})
     assert run.returncode == 0, run.stderr
     result = seen(image)
     assert result["argv"] == ["--fixed", "1", "-b", "True", "--batch-size", "256", "--layers", "[1, 2]",
@@ -43,7 +43,8 @@ def test_hyperparameters_become_sorted_args_and_toolkit_env(tmp_path):
     assert env["SM_HPS"] == '{"b":true,"batch-size":256,"layers":[1,2],"lr":0.1,"name":"abc"}'
     assert env["SM_HP_LR"] == "0.1" and env["SM_HP_BATCH-SIZE"] == "256" and env["SM_HP_NAME"] == "abc"
     assert env["SM_HP_B"] == "true"
-    assert env["SM_FRAMEWORK_PARAMS"] == '{"sagemaker_region":"eu-west-1"}' and "SM_HP_SAGEMAKER_REGION" not in env
+    # sagemaker_region is one of the toolkit's own parameters: not a framework parameter, not an argument
+    assert env["SM_FRAMEWORK_PARAMS"] == "{}" and "SM_HP_SAGEMAKER_REGION" not in env
     assert env["SM_CHANNELS"] == '["testing","training"]'
     assert env["SM_CHANNEL_TRAINING"] == str(image.path(contract.channel_dir("training")))
     assert env["SM_HOSTS"] == '["127.0.0.1","localhost"]' and env["SM_CURRENT_HOST"] == "localhost"

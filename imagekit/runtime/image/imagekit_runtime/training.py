@@ -1,10 +1,12 @@
 """`train`: read SageMaker's config files, export the training toolkit's environment, run the user's program.
 
 Behaviour follows sagemaker-training so scripts written for AWS's framework images run unchanged:
-hyperparameter values are JSON-decoded (raw string when that fails), `sagemaker_*` keys are framework
-parameters, the rest become sorted `--key value` arguments, and SM_* variables use the toolkit's encoding
-(strings as-is, anything else compact JSON with sorted keys). Unlike the toolkit, SIGTERM is forwarded to
-the program and the failure file starts with the reason.
+hyperparameter values are JSON-decoded (raw string when that fails); the toolkit's own keys (`sagemaker_program`,
+`_tuning_objective_metric`, ...) and other `sagemaker_*` framework parameters are kept out of the arguments; the
+rest become sorted `--key value` arguments (null as "", dicts as sorted k=v pairs), and SM_* variables use the
+toolkit's encoding (strings as-is, null as "", anything else compact JSON with sorted keys). Code shipped with
+`sagemaker_submit_directory` is fetched and its requirements installed first. Unlike the toolkit, SIGTERM is
+forwarded to the program and the failure file starts with the reason.
 """
 
 import collections
@@ -19,6 +21,7 @@ import traceback
 
 from imagekit_runtime.config import CONFIG, C, log
 from imagekit_runtime.distributed import torchrun_command, wait_for_hosts
+from imagekit_runtime.shipped import fetch_code, install_code
 
 STDERR_TAIL_LINES = 40
 
@@ -40,20 +43,27 @@ def _decode(value):
         return value
 
 
+def _text(value):
+    """The toolkit's str(): null is the empty string."""
+    return "" if value is None else str(value)
+
+
 def _env_value(value):
+    if value is None:
+        return ""
     if isinstance(value, str):
         return value
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def to_cmd_args(hyperparameters):
-    """Sorted `--key value` (`-k value` for one letter); dicts as k1=v1,k2=v2; values through str()."""
+    """Sorted `--key value` (`-k value` for one letter); dicts as sorted k1=v1,k2=v2; null as ""."""
     args = []
     for key in sorted(hyperparameters):
         value = hyperparameters[key]
         if isinstance(value, dict):
-            value = ",".join(f"{k}={v}" for k, v in value.items())
-        args += [("-" if len(key) == 1 else "--") + key, str(value)]
+            value = ",".join(f"{k}={v}" for k, v in sorted(value.items()))
+        args += [("-" if len(key) == 1 else "--") + key, _text(value)]
     return args
 
 
@@ -77,11 +87,13 @@ def channels_from(input_data_config):
 
 
 def training_environment():
-    """(training_env mapping, user hyperparameters, framework parameters), as sagemaker-training builds them."""
+    """(training_env mapping, user hyperparameters, sagemaker parameters), as sagemaker-training builds them."""
     raw = _read_json(C["hyperparameters_file"], {})
     decoded = {key: _decode(value) for key, value in raw.items()}
-    framework = {k: v for k, v in decoded.items() if k.startswith(C["framework_hp_prefix"])}
-    user = {k: v for k, v in decoded.items() if k not in framework}
+    reserved = set(C["toolkit_hps"])
+    sagemaker = {k: v for k, v in decoded.items() if k in reserved or k.startswith(C["framework_hp_prefix"])}
+    framework = {k: v for k, v in sagemaker.items() if k not in reserved}
+    user = {k: v for k, v in decoded.items() if k not in sagemaker}
     default_host = C["default_host"]
     resource = _read_json(C["resource_config_file"], {"current_host": default_host, "hosts": [default_host]})
     input_data = _read_json(C["input_data_config_file"], {})
@@ -106,11 +118,11 @@ def training_environment():
         "network_interface_name": resource.get("network_interface_name", C["network_interface"]),
         "num_cpus": os.cpu_count() or 1, "num_gpus": gpu_count(), "num_neurons": 0,
         "hps": user, "hyperparameters": user, "additional_framework_parameters": framework,
-        "framework_module": None, "user_args": to_cmd_args(user),
+        "framework_module": os.environ.get(C["env_training_module"]), "user_args": to_cmd_args(user),
         "resource_config": resource, "input_data_config": input_data,
         "job_name": os.environ.get(C["env_job_name"], ""), "log_level": 20,
     }
-    return env, user, framework
+    return env, user, sagemaker
 
 
 def environment_variables(env):
@@ -127,9 +139,18 @@ def environment_variables(env):
     return exported
 
 
-def entry_command(env, framework):
-    """argv of the user's program: SAGEMAKER_PROGRAM (env, then hyperparameter) overrides the spec's train entry."""
-    program = os.environ.get(C["env_program"]) or framework.get(C["hp_program"])
+def shipped_program(sagemaker):
+    """SAGEMAKER_PROGRAM (env, then hyperparameter), or None; code sent with sagemaker_submit_directory is
+    fetched into the code dir and installed first."""
+    program = os.environ.get(C["env_program"]) or sagemaker.get(C["hp_program"])
+    submitted = sagemaker.get(C["hp_submit_directory"])
+    if submitted and fetch_code(str(submitted), C["code_dir"]):
+        install_code(C["code_dir"], str(program or ""))
+    return program
+
+
+def entry_command(env, program):
+    """argv of the user's program: SAGEMAKER_PROGRAM overrides the spec's train entry."""
     train = CONFIG.get("train")
     fixed = list(train["args"]) if train and not program else []
     if program:
@@ -208,11 +229,11 @@ def run(command, env):
 def main():
     """Run the job; any error of ours (bad config, a program that cannot start) still ends in the failure file."""
     try:
-        env, user, framework = training_environment()
-        command, target = entry_command(env, framework)
+        env, user, sagemaker = training_environment()
+        command, target = entry_command(env, shipped_program(sagemaker))
         if len(env["hosts"]) > 1:  # like the toolkit, before any multi-host program starts
             wait_for_hosts(env["hosts"], C["dns_wait_max_s"])
-        child_env = _child_environment(env, framework, target)
+        child_env = _child_environment(env, sagemaker, target)
         for directory in (C["model_dir"], C["output_data_dir"]):
             os.makedirs(directory, exist_ok=True)
         log(f"running {' '.join(command)} on {env['current_host']} of {len(env['hosts'])} host(s)")
@@ -232,16 +253,15 @@ def main():
     return 1
 
 
-def _child_environment(env, framework, target):
+def _child_environment(env, sagemaker, target):
     """os.environ plus the SM_* variables and the few plain ones the toolkit sets for the user's process."""
     prefix = C["sm_prefix"]
     child = {**os.environ, **environment_variables(env),
              prefix + "MODULE_NAME": target.rsplit(".py", 1)[0], prefix + "MODULE_DIR": C["code_dir"],
              prefix + "USER_ENTRY_POINT": target, C["env_current_host"]: env["current_host"],
              "PYTHONPATH": os.pathsep.join(filter(None, [C["code_dir"], os.environ.get("PYTHONPATH")]))}
-    job_name = framework.get(C["hp_job_name"]) or env["job_name"]
-    if job_name:
-        child[C["env_sagemaker_job_name"]] = str(job_name)
-    if framework.get(C["hp_region"]):
-        child[C["env_region"]] = str(framework[C["hp_region"]])
+    # Always set, like the toolkit: the job name from the SDK's hyperparameter, the region from it or boto3's.
+    child[C["env_sagemaker_job_name"]] = _text(sagemaker.get(C["hp_job_name"], ""))
+    region = sagemaker[C["hp_region"]] if C["hp_region"] in sagemaker else os.environ.get(C["env_aws_region"])
+    child[C["env_region"]] = _text(region)
     return child
