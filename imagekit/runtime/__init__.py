@@ -57,6 +57,8 @@ def contract_values() -> dict[str, object]:
         "env_sagemaker_job_name": c.ENV_JOB_NAME, "env_current_host": c.ENV_CURRENT_HOST,
         "hp_region": c.HP_REGION, "hp_job_name": c.HP_JOB_NAME, "hp_program": c.HP_PROGRAM,
         "framework_hp_prefix": c.FRAMEWORK_HP_PREFIX, "toolkit_hps": list(c.TOOLKIT_HPS),
+        "hp_log_level": c.HP_LOG_LEVEL, "hp_distribution_groups": c.HP_DISTRIBUTION_GROUPS,
+        "distribution_hps": list(c.DISTRIBUTION_HPS),
         "hp_submit_directory": c.HP_SUBMIT_DIRECTORY, "env_training_module": c.ENV_TRAINING_MODULE,
         "env_aws_region": c.ENV_AWS_DEFAULT_REGION, "requirements_file": c.REQUIREMENTS_FILE,
         "setup_file": c.SETUP_FILE, "default_handler_module": c.DEFAULT_HANDLER_MODULE,

@@ -47,7 +47,7 @@ def test_hyperparameters_become_sorted_args_and_toolkit_env(tmp_path):
     assert env["SM_FRAMEWORK_PARAMS"] == "{}" and "SM_HP_SAGEMAKER_REGION" not in env
     assert env["SM_CHANNELS"] == '["testing","training"]'
     assert env["SM_CHANNEL_TRAINING"] == str(image.path(contract.channel_dir("training")))
-    assert env["SM_HOSTS"] == '["127.0.0.1","localhost"]' and env["SM_CURRENT_HOST"] == "localhost"
+    assert env["SM_HOSTS"] == '["localhost","127.0.0.1"]' and env["SM_CURRENT_HOST"] == "localhost"
     assert env["CURRENT_HOST"] == "localhost" and env["SM_NUM_GPUS"] == "0" and int(env["SM_NUM_CPUS"]) >= 1
     assert env["SAGEMAKER_JOB_NAME"] == "job-1" and env["SAGEMAKER_REGION"] == "eu-west-1"
     assert env["SM_MODEL_DIR"] == str(image.path(contract.MODEL_DIR))
@@ -55,7 +55,7 @@ def test_hyperparameters_become_sorted_args_and_toolkit_env(tmp_path):
     assert env["SM_USER_ARGS"] == json.dumps(result["argv"][2:], separators=(",", ":"))
     assert env["SM_MODULE_NAME"] == "train" and env["SM_USER_ENTRY_POINT"] == "train.py"
     training_env = json.loads(env["SM_TRAINING_ENV"])
-    assert training_env["hosts"] == ["127.0.0.1", "localhost"] and training_env["hyperparameters"]["lr"] == 0.1
+    assert training_env["hosts"] == ["localhost", "127.0.0.1"] and training_env["hyperparameters"]["lr"] == 0.1
     assert result["cwd"] == str(image.path(contract.CODE_DIR))
     assert image.path(contract.SUCCESS_FILE).exists() and not image.path(contract.FAILURE_FILE).exists()
 
