@@ -10,6 +10,7 @@ from pathlib import Path
 
 PARITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "runtime-parity.md"
 MISSING = "<missing>"
+CHECKS_MADE: dict[str, int] = {}  # scenario -> checks, for the suite's total
 
 
 def allowed_differences() -> list[dict[str, str]]:
@@ -47,5 +48,6 @@ class Comparison:
             self.check(check, key, toolkit.get(key, MISSING), imagekit.get(key, MISSING))
 
     def assert_none_unexpected(self) -> None:
+        CHECKS_MADE[self.scenario] = self.checks
         assert not self.unexpected, ("differences not listed in docs/runtime-parity.md:\n"
                                      + "\n".join(self.unexpected))

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from imagekit import contract
@@ -24,8 +25,9 @@ TOOLKITS = ("sagemaker-training==5.1.4", "sagemaker-inference==1.10.1", "multi-m
             "numpy==2.4.6", "scipy", "boto3")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "imagekit-toolkits"
 VENV = CACHE / "venv"
-ISOLATE = ('mount -t tmpfs tmpfs /opt && mkdir /opt/ml && mount --bind "$1" /opt/ml && '
-           'mount --bind "$2" /etc/hosts && ip link set lo up && shift 2 && exec "$@"')
+ISOLATE = ('mount -t tmpfs tmpfs /opt && mkdir /opt/ml && mount --bind "$1" /opt/ml && mkdir -p "$3/upper" "$3/work" '
+           '&& mount -t overlay overlay -o lowerdir=/etc,upperdir="$3/upper",workdir="$3/work" /etc '
+           '&& mount --bind "$2" /etc/hosts && ip link set lo up && shift 3 && exec "$@"')
 
 
 def toolkit_python() -> Path:
@@ -67,9 +69,24 @@ def hosts_file(path: Path, count: int = 3) -> Path:
 
 
 def isolated(ml_root: Path, hosts: Path, argv: list[str], env: dict[str, str], **popen) -> subprocess.Popen:
-    """Start *argv* as PID 1 of fresh namespaces with *ml_root* at /opt/ml."""
-    command = ["unshare", "-rmpfn", "--mount-proc", "sh", "-c", ISOLATE, "sh", str(ml_root), str(hosts), *argv]
+    """Start *argv* as PID 1 of fresh namespaces with *ml_root* at /opt/ml; /etc is an overlay whose writes
+    (the toolkit writes /etc/sagemaker-mms.properties) land in a scratch dir beside *ml_root*."""
+    scratch = ml_root.parent / f"{ml_root.name}-etc"
+    command = ["unshare", "-rmpfn", "--mount-proc", "sh", "-c", ISOLATE, "sh", str(ml_root), str(hosts),
+               str(scratch), *argv]
     return subprocess.Popen(command, env=env, **popen)
+
+
+def namespace_init(process: subprocess.Popen, timeout: float = 10) -> int:
+    """Host PID of the PID-1 process `unshare --fork` started (to signal it, or nsenter its network)."""
+    deadline = time.monotonic() + timeout
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    while time.monotonic() < deadline:
+        pids = children.read_text().split() if children.exists() else []
+        if pids:
+            return int(pids[0])
+        time.sleep(0.02)
+    raise AssertionError("unshare started no child")
 
 
 def write_inputs(ml_root: Path, files: dict[str, str | dict]) -> None:

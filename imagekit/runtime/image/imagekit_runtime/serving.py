@@ -38,6 +38,7 @@ DRAIN_MARGIN_S = 5.0
 DRAIN_LIMIT_FACTOR = 4  # bodies up to 4x the limit are read and dropped so the client gets its 413 cleanly
 LOADING = object()  # multi-model mode: a model whose model_fn is still running
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+HEALTHY = b'{\n  "status": "Healthy"\n}\n'
 
 
 def _env_int(name, default):
@@ -180,8 +181,10 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
                 return self._json(404, {"message": f"model {name} is not loaded"})
             return self._json(200, {"modelName": name, "modelUrl": entry[0]})
         if path == C["ping_route"]:
-            self._answer(200 if self.worker.ready.is_set() else 503, b"" if self.worker.ready.is_set()
-                         else b"loading the model\n")
+            if self.worker.ready.is_set():  # the toolkit's model server answers with this body
+                self._answer(200, HEALTHY, "application/json")
+            else:
+                self._answer(503, b"loading the model\n")
         elif path == C["execution_parameters_route"]:
             parameters = {
                 "MaxConcurrentTransforms": _env_int(C["env_max_concurrent_transforms"], self.server.workers),
