@@ -1,6 +1,6 @@
 """Run inside a side's network namespace (nsenter): wait for /ping, send the cases, print the answers as JSON.
 
-argv: port, a JSON file of cases [{"name", "method", "path", "headers", "body_b64"}].
+argv: port, a JSON file of cases [{"name", "method", "path", "headers", "body_b64"}], seconds to wait for /ping.
 """
 
 import base64
@@ -24,7 +24,7 @@ def send(method, path, headers=None, body=None):
         connection.close()
 
 
-deadline, ready = time.monotonic() + 240, None
+deadline, ready = time.monotonic() + float(sys.argv[3]), None
 while time.monotonic() < deadline:
     try:
         if send("GET", "/ping")["status"] == 200:

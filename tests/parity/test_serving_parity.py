@@ -45,6 +45,11 @@ def predict_fn(data, model):
         return data
     return data * model
 """
+FAILING_HANDLER = """def model_fn(model_dir):
+    raise FileNotFoundError("model.joblib is missing")
+def predict_fn(data, model):
+    return data
+"""
 TOOLKIT_SERVE = "from sagemaker_inference import model_server; model_server.start_model_server()"
 
 
@@ -86,10 +91,15 @@ CASES = {
     "body-over-6mb": invoke(b" " * (6 * 1024 * 1024 + 1) + b"[1]"),
     "unknown-route": {"method": "GET", "path": "/nope"},
 }
+VARIANTS = {  # handler, cases, seconds to wait for /ping 200
+    "working": (HANDLER, CASES, 240),
+    "model-fn-fails": (FAILING_HANDLER, {"invoke": invoke(b"[1]")}, 20),
+}
 
 
-def run_side(root: Path, argv: list[str], python: Path, env: dict[str, str]) -> dict:
-    write_inputs(root, {"model/code/inference.py": HANDLER, "model/weights.bin": "x"})
+def run_side(root: Path, argv: list[str], python: Path, env: dict[str, str], variant: str) -> dict:
+    handler, cases_sent, wait_s = VARIANTS[variant]
+    write_inputs(root, {"model/code/inference.py": handler, "model/weights.bin": "x"})
     hosts = hosts_file(root.parent / "hosts")
     log = open(root.parent / f"{root.name}.log", "w")
     process = isolated(root, hosts, argv, env, stdout=log, stderr=subprocess.STDOUT, cwd=root.parent)
@@ -99,11 +109,13 @@ def run_side(root: Path, argv: list[str], python: Path, env: dict[str, str]) -> 
         cases.write_text(json.dumps([
             {**{k: v for k, v in case.items() if k != "body"}, "name": name,
              "body_b64": base64.b64encode(case["body"]).decode() if "body" in case else None}
-            for name, case in CASES.items()]))
+            for name, case in cases_sent.items()]))
         client = subprocess.run(["nsenter", "-t", str(init), "-n", str(python), str(CLIENT),
-                                 str(contract.SERVING_PORT), str(cases)], capture_output=True, text=True, timeout=400)
+                                 str(contract.SERVING_PORT), str(cases), str(wait_s)], capture_output=True, text=True,
+                                timeout=400)
         assert client.returncode == 0, client.stderr
         answers = json.loads(client.stdout)
+        answers["exited_on_its_own"] = {"exit": process.poll()}
         stopped = time.monotonic()
         process_exit = None
         if process.poll() is None:
@@ -122,25 +134,21 @@ def run_side(root: Path, argv: list[str], python: Path, env: dict[str, str]) -> 
         log.close()
 
 
-@pytest.fixture(scope="module")
-def answers(tmp_path_factory):
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_serve_answers_like_sagemaker_inference(tmp_path, variant):
     python = toolkit_python()
-    work = tmp_path_factory.mktemp("serve-parity")
-    env = {"PATH": f"{python.parent}:/usr/local/bin:/usr/bin:/bin", "HOME": str(work)}
-    runtime = runtime_tree(work / "imagekit-image", RuntimeConfig())
-    (work / "toolkit").mkdir()
-    (work / "imagekit").mkdir()
-    toolkit = run_side(work / "toolkit" / "ml", [str(python), "-c", TOOLKIT_SERVE], python, env)
-    ours = run_side(work / "imagekit" / "ml", imagekit_command(python, runtime, "serve"), python, env)
-    return toolkit, ours, work
-
-
-def test_serve_answers_like_sagemaker_inference(answers):
-    toolkit, ours, work = answers
-    assert toolkit["ready"], (work / "toolkit" / "ml.log").read_text()[-4000:]
-    assert ours["ready"], (work / "imagekit" / "ml.log").read_text()[-4000:]
-    compare = Comparison("serve")
-    for name in [*CASES, "sigterm"]:
+    env = {"PATH": f"{python.parent}:/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path)}
+    runtime = runtime_tree(tmp_path / "imagekit-image", RuntimeConfig())
+    (tmp_path / "toolkit").mkdir()
+    (tmp_path / "imagekit").mkdir()
+    toolkit = run_side(tmp_path / "toolkit" / "ml", [str(python), "-c", TOOLKIT_SERVE], python, env, variant)
+    ours = run_side(tmp_path / "imagekit" / "ml", imagekit_command(python, runtime, "serve"), python, env, variant)
+    if variant == "working":
+        assert toolkit["ready"], (tmp_path / "toolkit" / "ml.log").read_text()[-4000:]
+        assert ours["ready"], (tmp_path / "imagekit" / "ml.log").read_text()[-4000:]
+    compare = Comparison(f"serve:{variant}")
+    compare.check("http/ping", "ready", toolkit["ready"], ours["ready"])
+    for name in [*VARIANTS[variant][1], "sigterm", "exited_on_its_own"]:
         theirs, mine = toolkit.get(name, {}), ours.get(name, {})
         if name != "sigterm" and theirs.get("status", 200) >= 400:  # error bodies: the toolkit adds its traceback
             theirs, mine = {k: v for k, v in theirs.items() if k != "body_b64"}, \
