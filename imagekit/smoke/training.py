@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -18,8 +19,12 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
           instances: int = 1, instance_type: str | None = None, env: dict[str, str] | None = None,
           timeout: float | None = None, network_isolation: bool = False, output: str | Path | None = None,
           stop_grace: float = contract.TRAIN_STOP_GRACE_S, pass_aws_credentials: bool = False,
-          on_check: Callable[[Check], None] | None = None) -> Report:
+          on_check: Callable[[Check], None] | None = None, source_dir: str | Path | None = None,
+          entry_point: str | None = None) -> Report:
     """Train on `instances` hosts algo-1..N; checks exit codes, the model, the failure file and stopping.
+
+    *source_dir* and *entry_point* ship code with the job the way SDK local mode does: the directory is mounted
+    at /opt/ml/code and named by the sagemaker_submit_directory / sagemaker_program hyperparameters.
 
     The model of algo-1 is packed as model.tar.gz into *output* (kept) or a temp dir (removed), and its
     path is in report.data["model_archive"] when *output* is given.
@@ -33,6 +38,7 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
     if output is not None and Path(output).exists() and not Path(output).is_dir():
         raise ImagekitError(f"--output {output} is a file; model.tar.gz is written into a directory.",
                             "Pass a directory (it is created when missing).")
+    code_volume, shipped = _shipped_code(source_dir, entry_point)
     if len(hyperparameters or {}) > contract.MAX_HYPERPARAMETERS:
         raise ImagekitError(f"{len(hyperparameters)} hyperparameters were given; CreateTrainingJob accepts at most "
                             f"{contract.MAX_HYPERPARAMETERS}.",
@@ -58,8 +64,9 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
         network = None if alone else engine.create_network(run_id, f"imagekit-{run_id}", internal=network_isolation)
         containers = []
         for host in hosts:
-            volumes = host_tree(work / host, host, hosts, channels=channels, hyperparameters=hyperparameters or {},
-                                instance_type=instance_type)
+            volumes = host_tree(work / host, host, hosts, channels=channels,
+                                hyperparameters={**(hyperparameters or {}), **shipped}, instance_type=instance_type)
+            volumes.update(code_volume)
             isolation = {"network_mode": "none"} if alone else {}
             containers.append(engine.create_container(
                 run_id, image, [contract.TRAIN_COMMAND], network=network, aliases=[host],
@@ -115,6 +122,25 @@ def run_all(image: str, *, data: dict[str, str | Path] | None = None,
     finally:
         if output is None:
             shutil.rmtree(keep, ignore_errors=True)
+
+
+def _shipped_code(source_dir: str | Path | None, entry_point: str | None) -> tuple[dict, dict[str, str]]:
+    """(volume, hyperparameters) that ship *source_dir* with the job as SDK local mode does."""
+    if source_dir is None and entry_point is None:
+        return {}, {}
+    if source_dir is None or entry_point is None:
+        raise ImagekitError("--source-dir and --entry-point go together.",
+                            "Give both, e.g. --source-dir src --entry-point train.py, as an SDK estimator does.")
+    source = Path(source_dir)
+    if not source.is_dir():
+        raise ImagekitError(f"--source-dir {source} is not a directory.", "Pass the directory holding your code.")
+    script = source / entry_point
+    if Path(entry_point).is_absolute() or ".." in Path(entry_point).parts or not script.is_file():
+        raise ImagekitError(f"--entry-point {entry_point} is not a file inside {source}.",
+                            "Give the script's path relative to --source-dir, e.g. train.py.")
+    volume = {str(source.resolve()): {"bind": str(contract.CODE_DIR), "mode": "rw"}}  # local mode mounts it rw
+    return volume, {contract.HP_PROGRAM: json.dumps(entry_point),
+                    contract.HP_SUBMIT_DIRECTORY: json.dumps(str(contract.CODE_DIR))}
 
 
 def _channel_dir(name: str, path: str | Path) -> Path:

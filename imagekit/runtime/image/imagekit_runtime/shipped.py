@@ -50,11 +50,13 @@ def _download_s3(uri, target):
 
 
 def fetch_code(uri, code_dir):
-    """Put the code at *uri* into *code_dir*, unless code_dir already holds files (the toolkit's rule)."""
+    """Put the code at *uri* into *code_dir*, unless code_dir already holds files (the toolkit's rule; SDK local
+    mode mounts the code there and sends code_dir itself)."""
     os.makedirs(code_dir, exist_ok=True)
     if os.listdir(code_dir):
-        log(f"{code_dir} is not empty; not unpacking {uri} over it")
-        return False
+        if os.path.realpath(uri) != os.path.realpath(code_dir):
+            log(f"{code_dir} is not empty; not unpacking {uri} over it")
+        return
     log(f"fetching the training code from {uri}")
     if uri.startswith("s3://"):
         with tempfile.TemporaryDirectory() as scratch:
@@ -70,7 +72,6 @@ def fetch_code(uri, code_dir):
     else:
         raise RuntimeError(f"{C['hp_submit_directory']} is {uri}, which is neither an s3:// URI nor a file or "
                            "directory in the container")
-    return True
 
 
 def pip_install(directory, *args):

@@ -172,10 +172,11 @@ def environment_variables(env):
 
 def shipped_program(sagemaker):
     """The program to run (see _program); code sent with sagemaker_submit_directory is fetched into the code
-    dir and installed first."""
+    dir and installed first, as the toolkit does (also when it is already there, as in SDK local mode)."""
     program = _program(sagemaker)
     submitted = sagemaker.get(C["hp_submit_directory"])
-    if submitted and fetch_code(str(submitted), C["code_dir"]):
+    if submitted:
+        fetch_code(str(submitted), C["code_dir"])
         install_code(C["code_dir"], str(program or ""))
     return program
 
