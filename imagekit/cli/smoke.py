@@ -33,6 +33,16 @@ CONTENT_TYPE = typer.Option(None, "--content-type", help="Content-Type of the pa
 ACCEPT = typer.Option(None, "--accept", help="Accept header for /invocations.")
 REQUESTS = typer.Option(0, "--requests", help="Load mode: send this many requests and report latency percentiles.")
 CONCURRENCY = typer.Option(1, "--concurrency", help="Concurrent requests in load mode.")
+STARTUP_TIMEOUT = typer.Option(contract.STARTUP_HEALTH_TIMEOUT_S, "--startup-timeout",
+                               help="Seconds for /ping to answer 200 (the platform's default).")
+INSTANCES = typer.Option(1, "--instances", help="Hosts algo-1..N on a private network.")
+INSTANCE_TYPE = typer.Option(None, "--instance-type", help="e.g. ml.m5.xlarge: applies its CPU and memory limits.")
+TIMEOUT = typer.Option(None, "--timeout", help="Seconds before the training job is stopped (SIGTERM, SIGKILL "
+                       f"{contract.TRAIN_STOP_GRACE_S:g} s later).")
+NETWORK_ISOLATION = typer.Option(False, "--network-isolation", help="Train with no way out: no network on one "
+                                 "host, only the peers on several.")
+QUIET = typer.Option(False, "--quiet", "-q", help="Do not stream the containers' logs to stderr (their last lines "
+                     "are still in failed checks and in the --json/--junit reports).")
 
 
 @smoke_app.callback(invoke_without_command=True)
@@ -56,15 +66,10 @@ def _smoke(cleanup: bool = typer.Option(False, "--cleanup", help="Remove contain
 def train_command(
     image: str = typer.Argument(..., help="Image in the engine."),
     data: Optional[List[str]] = DATA, hp: Optional[List[str]] = HP, hp_file: Optional[Path] = HP_FILE,
-    instances: int = typer.Option(1, "--instances", help="Hosts algo-1..N on a private network."),
-    instance_type: Optional[str] = typer.Option(None, "--instance-type", help="e.g. ml.m5.xlarge: applies its CPU "
-                                                "and memory limits."),
-    env: Optional[List[str]] = ENV,
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the job is stopped (SIGTERM, "
-                                            f"SIGKILL {contract.TRAIN_STOP_GRACE_S:g} s later)."),
-    network_isolation: bool = typer.Option(False, "--network-isolation", help="Run with no network at all."),
+    instances: int = INSTANCES, instance_type: Optional[str] = INSTANCE_TYPE, env: Optional[List[str]] = ENV,
+    timeout: Optional[float] = TIMEOUT, network_isolation: bool = NETWORK_ISOLATION,
     output: Optional[Path] = typer.Option(None, "--output", help="Write model.tar.gz here."),
-    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS,
+    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS, quiet: bool = QUIET,
     source_dir: Optional[Path] = typer.Option(None, "--source-dir", help="Ship this code directory with the job, "
                                               "as SDK local mode does: mounted at /opt/ml/code."),
     entry_point: Optional[str] = typer.Option(None, "--entry-point", help="The script in --source-dir to run "
@@ -74,11 +79,13 @@ def train_command(
     from imagekit import smoke
 
     _check_inputs(image, junit)
-    _finish(smoke.train(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
-                        instances=instances, instance_type=instance_type, env=_pairs(env, "--env"), timeout=timeout,
-                        network_isolation=network_isolation, output=output,
-                        pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json),
-                        source_dir=source_dir, entry_point=entry_point), as_json, junit)
+    with _live_logs(quiet):
+        report = smoke.train(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
+                             instances=instances, instance_type=instance_type, env=_pairs(env, "--env"),
+                             timeout=timeout, network_isolation=network_isolation, output=output,
+                             pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json),
+                             source_dir=source_dir, entry_point=entry_point)
+    _finish(report, as_json, junit)
 
 
 VARIANT = typer.Option(None, "--variant", help="NAME=IMAGE:WEIGHT: start every variant behind one router that splits "
@@ -90,11 +97,9 @@ def serve_command(
     image: Optional[str] = typer.Argument(None, help="Image in the engine (or use --variant)."),
     variant: Optional[List[str]] = VARIANT,
     model: Optional[Path] = MODEL, payload: Optional[List[Path]] = PAYLOAD, content_type: Optional[str] = CONTENT_TYPE,
-    accept: Optional[str] = ACCEPT,
-    startup_timeout: float = typer.Option(contract.STARTUP_HEALTH_TIMEOUT_S, "--startup-timeout",
-                                          help="Seconds for /ping to answer 200 (the platform's default)."),
+    accept: Optional[str] = ACCEPT, startup_timeout: float = STARTUP_TIMEOUT,
     requests: int = REQUESTS, concurrency: int = CONCURRENCY, env: Optional[List[str]] = ENV,
-    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS,
+    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS, quiet: bool = QUIET,
 ) -> None:
     """Run `docker run IMAGE serve` and check /ping, /invocations, the payload limit and SIGTERM."""
     from imagekit import smoke
@@ -107,18 +112,21 @@ def serve_command(
             raise ImagekitError(f"smoke serve got both an IMAGE ({image}) and --variant; with --variant every image "
                                 "is named in its NAME=IMAGE:WEIGHT.",
                                 f"Drop {image}, or add it as a variant: --variant NAME={image}:1.")
-        _finish(serve_variants([parse_variant(v) for v in variant], model=model, payloads=payload,
-                               content_type=content_type, accept=accept, requests=requests or DEFAULT_REQUESTS,
-                               concurrency=concurrency, env=_pairs(env, "--env"), startup_timeout=startup_timeout,
-                               pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json)),
-                as_json, junit)
+        with _live_logs(quiet):
+            report = serve_variants([parse_variant(v) for v in variant], model=model, payloads=payload,
+                                    content_type=content_type, accept=accept, requests=requests or DEFAULT_REQUESTS,
+                                    concurrency=concurrency, env=_pairs(env, "--env"), startup_timeout=startup_timeout,
+                                    pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json))
+        _finish(report, as_json, junit)
     if image is None:
         raise ImagekitError("smoke serve needs an IMAGE or at least one --variant.",
                             "For example: imagekit smoke serve my-model:latest --model model.tar.gz")
-    _finish(smoke.serve(image, model=model, payloads=payload, content_type=content_type, accept=accept,
-                        startup_timeout=startup_timeout, requests=requests, concurrency=concurrency,
-                        env=_pairs(env, "--env"), pass_aws_credentials=pass_aws_credentials,
-                        on_check=_progress(as_json)), as_json, junit)
+    with _live_logs(quiet):
+        report = smoke.serve(image, model=model, payloads=payload, content_type=content_type, accept=accept,
+                             startup_timeout=startup_timeout, requests=requests, concurrency=concurrency,
+                             env=_pairs(env, "--env"), pass_aws_credentials=pass_aws_credentials,
+                             on_check=_progress(as_json))
+    _finish(report, as_json, junit)
 
 
 @smoke_app.command("all")
@@ -126,19 +134,25 @@ def all_command(
     image: str = typer.Argument(..., help="Image in the engine."),
     data: Optional[List[str]] = DATA, hp: Optional[List[str]] = HP, hp_file: Optional[Path] = HP_FILE,
     payload: Optional[List[Path]] = PAYLOAD, content_type: Optional[str] = CONTENT_TYPE,
-    accept: Optional[str] = ACCEPT,
-    requests: int = REQUESTS, concurrency: int = CONCURRENCY, env: Optional[List[str]] = ENV,
+    accept: Optional[str] = ACCEPT, startup_timeout: float = STARTUP_TIMEOUT,
+    requests: int = REQUESTS, concurrency: int = CONCURRENCY,
+    instances: int = INSTANCES, instance_type: Optional[str] = INSTANCE_TYPE, timeout: Optional[float] = TIMEOUT,
+    network_isolation: bool = NETWORK_ISOLATION, env: Optional[List[str]] = ENV,
     output: Optional[Path] = typer.Option(None, "--output", help="Keep model.tar.gz here."),
-    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS,
+    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS, quiet: bool = QUIET,
 ) -> None:
-    """Train, then serve the model that training produced: one report."""
+    """Train, then serve the model that training produced: one report. Takes every train and serve option."""
     from imagekit import smoke
 
     _check_inputs(image, junit)
-    _finish(smoke.run_all(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
-                          payloads=payload, content_type=content_type, accept=accept, env=_pairs(env, "--env"),
-                          output=output, requests=requests, concurrency=concurrency,
-                          pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json)), as_json, junit)
+    with _live_logs(quiet):
+        report = smoke.run_all(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
+                               instances=instances, instance_type=instance_type, timeout=timeout,
+                               network_isolation=network_isolation, payloads=payload, content_type=content_type,
+                               accept=accept, startup_timeout=startup_timeout, env=_pairs(env, "--env"),
+                               output=output, requests=requests, concurrency=concurrency,
+                               pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json))
+    _finish(report, as_json, junit)
 
 
 @app.command()
@@ -148,6 +162,7 @@ def endpoint(
     port: int = typer.Option(contract.SERVING_PORT, "--port", help="Port of the router on 127.0.0.1."),
     startup_timeout: float = typer.Option(contract.STARTUP_HEALTH_TIMEOUT_S, "--startup-timeout",
                                           help="Seconds for each variant's /ping."),
+    quiet: bool = QUIET,
 ) -> None:
     """Run production variants behind one local router until Ctrl-C (weights update live)."""
     import time
@@ -155,8 +170,8 @@ def endpoint(
     from imagekit.smoke.variants import METRICS_ROUTE, WEIGHTS_ROUTE, parse_variant, running_endpoint
 
     variants = [parse_variant(v) for v in variant]
-    with running_endpoint(variants, model=model, env=_pairs(env, "--env"), startup_timeout=startup_timeout,
-                          port=port) as router:
+    with _live_logs(quiet), running_endpoint(variants, model=model, env=_pairs(env, "--env"),
+                                             startup_timeout=startup_timeout, port=port) as router:
         url = f"http://127.0.0.1:{router.server_address[1]}"
         typer.echo(f"endpoint ready at {url}/invocations with variants "
                    + ", ".join(f"{v.name}={v.image} (weight {v.weight:g})" for v in variants))
@@ -167,6 +182,32 @@ def endpoint(
                 time.sleep(1)
         except KeyboardInterrupt:
             typer.echo("stopping")
+
+
+@app.command("run")
+def run_command(
+    image: str = typer.Argument(..., help="Image in the engine."),
+    mode: str = typer.Argument(..., help="train, serve, or shell (a shell in the training host's /opt/ml tree)."),
+    data: Optional[List[str]] = DATA, hp: Optional[List[str]] = HP, hp_file: Optional[Path] = HP_FILE,
+    model: Optional[Path] = typer.Option(None, "--model", help="Model directory or model.tar.gz: read-only at "
+                                         "/opt/ml/model for serve, copied into the writable one for shell."),
+    env: Optional[List[str]] = ENV, instance_type: Optional[str] = INSTANCE_TYPE,
+    port: int = typer.Option(contract.SERVING_PORT, "--port", help="Port on 127.0.0.1 that reaches the container's "
+                             f"{contract.SERVING_PORT} (serve and shell)."),
+    pass_aws_credentials: bool = AWS,
+) -> None:
+    """Run IMAGE train|serve|shell by hand, as smoke would start it (same /opt/ml tree, env and port), attached to
+    this terminal; everything is removed on exit, Ctrl-C included. Exits with the container's code."""
+    from imagekit.smoke.interactive import run
+
+    _check_inputs(image, None)
+    try:
+        code = run(image, mode, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
+                   model=model, env=_pairs(env, "--env"), instance_type=instance_type, port=port,
+                   pass_aws_credentials=pass_aws_credentials)
+    except KeyboardInterrupt:
+        code = 130  # the container and its files are already removed
+    raise typer.Exit(code)
 
 
 EXAMPLES = {"--data": "train=data/train", "--hp": "epochs=3", "--env": "KEY=VALUE"}  # one that fits each option
@@ -215,6 +256,13 @@ def _progress(as_json: bool):
         stream.flush()
 
     return show
+
+
+def _live_logs(quiet: bool):
+    """Stream the containers' logs to stderr unless --quiet: stdout stays the report's (--json)."""
+    from imagekit.smoke import logs
+
+    return logs.live(None if quiet else logs.stderr_sink())
 
 
 def _check_inputs(image: Optional[str], junit: Optional[Path]) -> None:
