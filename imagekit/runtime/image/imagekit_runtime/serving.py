@@ -346,6 +346,9 @@ def main():
         log(f"cannot listen on port {port}: {error}")
         return 1
     sock.listen(128)
+    # Every worker polls this socket; the ones that lose the race for a connection must get EAGAIN from accept(),
+    # not block in it (a worker blocked there never saw SIGTERM's shutdown and held the drain for 25 s).
+    sock.setblocking(False)
     log(f"serving on port {port} with {workers} worker(s)")
     board = Board(workers)
     children, free_slots, state = {}, list(range(workers)), {"stopping": False, "failed": False}  # pid -> slot
