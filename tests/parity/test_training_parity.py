@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -60,7 +62,16 @@ SCENARIOS = {
     "training-module-env": {"env": {contract.ENV_TRAINING_MODULE: ""}},
     "region-from-aws-env": {"env": {contract.ENV_AWS_DEFAULT_REGION: "ap-south-1"}},
     "sigterm-to-pid1": {"env": {"PROBE_SIGNAL_PID1": "1"}},
+    # What an SDK estimator with entry_point/source_dir sends: the code as a tarball, with requirements.txt
+    "submit-directory-tarball": {"submit": True, "hps": {"epochs": "1"},
+                                 "env": {"PYTHONPATH": "/opt/ml/fakepip", "FAKE_PIP_LOG": "/opt/ml/model/pip.json"}},
 }
+FAKE_PIP = """import json, os, sys
+log = os.environ["FAKE_PIP_LOG"]
+calls = json.load(open(log)) if os.path.exists(log) else []
+json.dump(calls + [{"argv": sys.argv[1:], "cwd": os.getcwd()}], open(log, "w"))
+"""
+SUBMITTED = "/opt/ml/src/sourcedir.tar.gz"
 INSTANCE = "ml.m5.xlarge"
 
 
@@ -79,22 +90,40 @@ def inputs(scenario: dict) -> dict[str, object]:
             "current_group_name": contract.HOMOGENEOUS_GROUP, "network_interface_name": "eth0",
             "instance_groups": [{"instance_group_name": contract.HOMOGENEOUS_GROUP, "instance_type": INSTANCE,
                                  "hosts": hosts}]},
-        "code/probe.py": PROBE,
         "model/.keep": "", "output/.keep": "",  # the platform mounts both; the toolkit needs output/ to report
     }
+    if scenario.get("submit"):
+        hps["sagemaker_submit_directory"] = json.dumps(SUBMITTED)
+        files["fakepip/pip/__init__.py"] = ""
+        files["fakepip/pip/__main__.py"] = FAKE_PIP
+    else:
+        files["code/probe.py"] = PROBE
     for name in channels:
         files[f"input/data/{name}/part-0.csv"] = "1,2\n"
     return files
 
 
+def _source_tarball(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        for name, text in (("probe.py", PROBE), ("requirements.txt", "six\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(text.encode())
+            tar.addfile(info, io.BytesIO(text.encode()))
+
+
 def run_side(root: Path, hosts: Path, argv: list[str], scenario: dict) -> dict:
     write_inputs(root, inputs(scenario))
+    if scenario.get("submit"):
+        _source_tarball(root / Path(SUBMITTED).relative_to(contract.ML_ROOT))
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(root.parent.parent), **scenario.get("env", {})}
     process = isolated(root, hosts, argv, env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = process.communicate(timeout=120)
     probe = root / "model" / "probe.json"
     failure, success = root / "output" / "failure", root / "output" / "success"
+    pip = root / "model" / "pip.json"
     return {"code": process.returncode, "probe": json.loads(probe.read_text()) if probe.exists() else None,
+            "pip": json.loads(pip.read_text()) if pip.exists() else None,
             "failure": failure.read_text() if failure.exists() else None, "success": success.exists(),
             "log": out + err}
 
@@ -122,6 +151,7 @@ def test_train_matches_sagemaker_training(sides, name):
         compare.check("train.failure_file", "text", toolkit["failure"], ours["failure"])
     assert toolkit["probe"] and ours["probe"], f"the probe did not run:\n{toolkit['log'][-3000:]}\n---\n" \
                                                f"{ours['log'][-3000:]}"
+    compare.check("train.pip_install", "", toolkit["pip"], ours["pip"])
     for key in ("argv", "cwd", "signals"):
         compare.check(f"train.{key}", "", toolkit["probe"][key], ours["probe"][key])
     toolkit_env, our_env = toolkit["probe"]["env"], ours["probe"]["env"]
