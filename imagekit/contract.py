@@ -101,7 +101,24 @@ HP_PROGRAM = "sagemaker_program"
 HP_SUBMIT_DIRECTORY = "sagemaker_submit_directory"
 HP_REGION = "sagemaker_region"
 HP_JOB_NAME = "sagemaker_job_name"
+HP_LOG_LEVEL = "sagemaker_container_log_level"
+HP_TUNING_METRIC = "_tuning_objective_metric"  # added by SageMaker to a tuning job's hyperparameters
 FRAMEWORK_HP_PREFIX = "sagemaker_"  # hyperparameters split off from the user's args (§2.3)
+# The toolkit's own parameters (sagemaker_training params.SAGEMAKER_HYPERPARAMETERS): neither script arguments nor
+# SM_FRAMEWORK_PARAMS; any other sagemaker_* key is a framework parameter.
+TOOLKIT_HPS: tuple[str, ...] = (HP_PROGRAM, HP_SUBMIT_DIRECTORY, "sagemaker_enable_cloudwatch_metrics", HP_REGION,
+                                HP_LOG_LEVEL, HP_JOB_NAME, "default_user_module_name",
+                                HP_TUNING_METRIC, "sagemaker_s3_output")
+HP_DISTRIBUTION_GROUPS = "sagemaker_distribution_instance_groups"
+# Framework parameters that switch on a toolkit distribution (and so the distribution hosts and master)
+DISTRIBUTION_HPS: tuple[str, ...] = (
+    "sagemaker_mpi_enabled", "sagemaker_parameter_server_enabled", "sagemaker_distributed_dataparallel_enabled",
+    "sagemaker_pytorch_ddp_enabled", "sagemaker_pytorch_xla_multi_worker_enabled",
+    "sagemaker_multi_worker_mirrored_strategy_enabled", "sagemaker_torch_distributed_enabled")
+ENV_AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"  # where boto3, and so the toolkit, finds the region
+REQUIREMENTS_FILE = "requirements.txt"  # beside shipped code: pip-installed before the program starts (§2.2, §3.6)
+SETUP_FILE = "setup.py"  # a shipped code dir with one is pip-installed as a package
+DEFAULT_HANDLER_MODULE = "inference"  # the inference toolkit's SAGEMAKER_PROGRAM default (inference.py)
 SM_ENV_PREFIX = "SM_"
 SM_CHANNEL_PREFIX = "SM_CHANNEL_"
 SM_HP_PREFIX = "SM_HP_"

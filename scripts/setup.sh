@@ -14,6 +14,16 @@ if ! "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null; then
     echo "setup: python3 with the venv module is required (Debian: apt-get install python3-venv)" >&2; exit 2
   fi
 fi
+# The differential suite (tests/parity) runs multi-model-server, which needs Java, and isolates each side with
+# unshare/nsenter (util-linux) and ip (iproute2); its toolkit venv is built by the suite itself, cached in ~/.cache.
+if ! command -v java >/dev/null || ! command -v ip >/dev/null || ! command -v nsenter >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      openjdk-17-jre-headless iproute2 util-linux >/dev/null
+  else
+    echo "setup: tests/parity needs java, ip and nsenter (Debian: apt-get install openjdk-17-jre-headless iproute2)" >&2
+  fi
+fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 stamp="$VENV/.imagekit-installed"
 want="$( (cat "$ROOT/pyproject.toml"; "$VENV/bin/python" --version) | sha256sum | cut -c1-16)"

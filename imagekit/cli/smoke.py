@@ -70,6 +70,10 @@ def train_command(
     timeout: Optional[float] = TIMEOUT, network_isolation: bool = NETWORK_ISOLATION,
     output: Optional[Path] = typer.Option(None, "--output", help="Write model.tar.gz here."),
     as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS, quiet: bool = QUIET,
+    source_dir: Optional[Path] = typer.Option(None, "--source-dir", help="Ship this code directory with the job, "
+                                              "as SDK local mode does: mounted at /opt/ml/code."),
+    entry_point: Optional[str] = typer.Option(None, "--entry-point", help="The script in --source-dir to run "
+                                              "(sagemaker_program)."),
 ) -> None:
     """Run `docker run IMAGE train` with the /opt/ml tree, config files and channels of a training job."""
     from imagekit import smoke
@@ -79,7 +83,8 @@ def train_command(
         report = smoke.train(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
                              instances=instances, instance_type=instance_type, env=_pairs(env, "--env"),
                              timeout=timeout, network_isolation=network_isolation, output=output,
-                             pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json))
+                             pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json),
+                             source_dir=source_dir, entry_point=entry_point)
     _finish(report, as_json, junit)
 
 

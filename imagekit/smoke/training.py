@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -19,13 +20,18 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
           instances: int = 1, instance_type: str | None = None, env: dict[str, str] | None = None,
           timeout: float | None = None, network_isolation: bool = False, output: str | Path | None = None,
           stop_grace: float = contract.TRAIN_STOP_GRACE_S, pass_aws_credentials: bool = False,
-          on_check: Callable[[Check], None] | None = None) -> Report:
+          on_check: Callable[[Check], None] | None = None, source_dir: str | Path | None = None,
+          entry_point: str | None = None) -> Report:
     """Train on `instances` hosts algo-1..N; checks exit codes, the model, the failure file and stopping.
+
+    *source_dir* and *entry_point* ship code with the job the way SDK local mode does: the directory is mounted
+    at /opt/ml/code and named by the sagemaker_submit_directory / sagemaker_program hyperparameters.
 
     The model of algo-1 is packed as model.tar.gz into *output* (kept) or a temp dir (removed), and its
     path is in report.data["model_archive"] when *output* is given.
     """
     channels = job_channels(data, hyperparameters)
+    code_volume, shipped = _shipped_code(source_dir, entry_point)
     if instances < 1:
         raise ImagekitError(f"--instances must be at least 1, not {instances}.", "Use --instances 1 or more.")
     if timeout is not None and timeout <= 0:
@@ -58,10 +64,12 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
             # No network has no address to give: the host's own name is loopback, as the only peer it has.
             placement = {"network_mode": "none", "extra_hosts": {host: "127.0.0.1"}} if alone else \
                 {"network": network, "aliases": [host], "address": addresses[host], "extra_hosts": addresses}
+            host_spec = training_host(run_id, work, host, hosts, channels=channels,
+                                      hyperparameters={**(hyperparameters or {}), **shipped},
+                                      instance_type=instance_type, env=env, pass_aws_credentials=pass_aws_credentials)
+            host_spec["volumes"].update(code_volume)  # --source-dir over the image's code dir
             containers.append(engine.create_container(
-                run_id, image, [contract.TRAIN_COMMAND], name=f"imagekit-{run_id}-{host}", **placement,
-                **training_host(run_id, work, host, hosts, channels=channels, hyperparameters=hyperparameters or {},
-                                instance_type=instance_type, env=env, pass_aws_credentials=pass_aws_credentials)))
+                run_id, image, [contract.TRAIN_COMMAND], name=f"imagekit-{run_id}-{host}", **placement, **host_spec))
         try:
             for host, container in zip(hosts, containers, strict=True):
                 engine.start_container(container, contract.TRAIN_COMMAND)
@@ -140,6 +148,25 @@ def training_host(run_id: str, work: Path, host: str, hosts: list[str], *, chann
     return {"hostname": host, "environment": environment(job, env, pass_aws_credentials),
             "volumes": host_tree(work / host, host, hosts, channels=channels, hyperparameters=hyperparameters,
                                  instance_type=instance_type), **_limits(instance_type)}
+
+
+def _shipped_code(source_dir: str | Path | None, entry_point: str | None) -> tuple[dict, dict[str, str]]:
+    """(volume, hyperparameters) that ship *source_dir* with the job as SDK local mode does."""
+    if source_dir is None and entry_point is None:
+        return {}, {}
+    if source_dir is None or entry_point is None:
+        raise ImagekitError("--source-dir and --entry-point go together.",
+                            "Give both, e.g. --source-dir src --entry-point train.py, as an SDK estimator does.")
+    source = Path(source_dir)
+    if not source.is_dir():
+        raise ImagekitError(f"--source-dir {source} is not a directory.", "Pass the directory holding your code.")
+    script = source / entry_point
+    if Path(entry_point).is_absolute() or ".." in Path(entry_point).parts or not script.is_file():
+        raise ImagekitError(f"--entry-point {entry_point} is not a file inside {source}.",
+                            "Give the script's path relative to --source-dir, e.g. train.py.")
+    volume = {str(source.resolve()): {"bind": str(contract.CODE_DIR), "mode": "rw"}}  # local mode mounts it rw
+    return volume, {contract.HP_PROGRAM: json.dumps(entry_point),
+                    contract.HP_SUBMIT_DIRECTORY: json.dumps(str(contract.CODE_DIR))}
 
 
 def _channel_dir(name: str, path: str | Path) -> Path:

@@ -74,6 +74,32 @@ class FakeImage:
         return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
+def hidden_modules(root: Path, *names: str) -> dict[str, str]:
+    """Env that makes `import NAME` fail in the runtime, as in an image without numpy or boto3."""
+    for name in names:
+        (root / name).mkdir(parents=True, exist_ok=True)
+        (root / name / "__init__.py").write_text(f"raise ImportError('{name} is hidden by the test')\n")
+    return {"PYTHONPATH": str(root)}
+
+
+FAKE_PIP = """import json, os, sys
+from pathlib import Path
+log = Path(os.environ["FAKE_PIP_LOG"])
+calls = json.loads(log.read_text()) if log.exists() else []
+log.write_text(json.dumps(calls + [{"argv": sys.argv[1:], "cwd": os.getcwd()}]))
+sys.exit(int(os.environ.get("FAKE_PIP_EXIT", "0")))
+"""
+
+
+def fake_pip(root: Path) -> tuple[dict[str, str], Path]:
+    """(env, log): `python -m pip` in the runtime records its arguments and cwd in *log* instead of installing."""
+    (root / "pip").mkdir(parents=True, exist_ok=True)
+    (root / "pip" / "__init__.py").write_text("")
+    (root / "pip" / "__main__.py").write_text(FAKE_PIP)
+    log = root / "pip-calls.json"
+    return {"PYTHONPATH": str(root), "FAKE_PIP_LOG": str(log)}, log
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -107,4 +133,5 @@ def wait_ready(port: int, process: subprocess.Popen, deadline_s: float = 20) -> 
     raise AssertionError("serve never answered /ping with 200")
 
 
-__all__ = ["FakeImage", "RuntimeConfig", "Train", "free_port", "request", "wait_ready"]
+__all__ = ["FakeImage", "RuntimeConfig", "Train", "fake_pip", "free_port", "hidden_modules", "request",
+           "wait_ready"]

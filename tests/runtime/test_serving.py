@@ -11,13 +11,13 @@ import time
 import pytest
 
 from imagekit import contract
-from runtime.harness import FakeImage, RuntimeConfig, free_port, request, wait_ready
+from runtime.harness import FakeImage, RuntimeConfig, free_port, hidden_modules, request, wait_ready
 
 DEFAULTS_ONLY = """import os, time
 class Model:
     def predict(self, rows):
         time.sleep(float(os.environ.get("PREDICT_SLEEP", "0")))
-        return [sum(row) if isinstance(row, list) else row for row in rows]
+        return [sum(row) if hasattr(row, "__len__") else row for row in rows]  # lists, or numpy rows
 def model_fn(model_dir):
     time.sleep(float(os.environ.get("LOAD_SLEEP", "0")))
     return Model()
@@ -87,8 +87,8 @@ def test_ping_is_503_until_the_model_is_loaded(serving):
     assert server.stop() == 0
 
 
-def test_default_json_and_csv_handling(serving):
-    server = serving(DEFAULTS_ONLY)
+def test_default_json_and_csv_handling_without_numpy(serving, tmp_path):
+    server = serving(DEFAULTS_ONLY, env=hidden_modules(tmp_path / "hide", "numpy"))
     wait_ready(server.port, server.process)
     status, headers, body = server.post(b"[[1, 2], [3, 4]]")
     assert (status, headers["Content-Type"], json.loads(body)) == (200, "application/json", [3, 7])
@@ -252,9 +252,9 @@ def model_fn(model_dir):
         os._exit(int(os.environ["LOAD_EXIT"]))
     return "m"
 def predict_fn(data, model):
-    if data == "crash":
+    if str(data) == "crash":  # the default input_fn gives a numpy array when numpy is there
         os._exit(int(os.environ.get("PREDICT_EXIT", "1")))
-    return data
+    return str(data)
 def output_fn(prediction, accept):
     return prediction, "text/plain"
 """

@@ -30,10 +30,10 @@ def seen(image: FakeImage) -> dict:
 def test_hyperparameters_become_sorted_args_and_toolkit_env(tmp_path):
     image = script_image(tmp_path, ECHO, args=("--fixed", "1"))
     hps = {"lr": "0.1", "batch-size": "256", "b": "true", "name": "abc", "layers": "[1, 2]",
-           "sagemaker_region": '"eu-west-1"'}
+           "sagemaker_region": '"eu-west-1"', "sagemaker_job_name": '"job-1"'}
     # Two hosts whose names resolve here: `train` waits for every peer's name before a multi-host run.
     run = image.train(hps, channels=("training", "testing"), hosts=("localhost", "127.0.0.1"),
-                      env={contract.ENV_TRAINING_JOB_NAME: "job-1"})
+                      env={contract.ENV_TRAINING_JOB_NAME: "training-job-1"})
     assert run.returncode == 0, run.stderr
     result = seen(image)
     assert result["argv"] == ["--fixed", "1", "-b", "True", "--batch-size", "256", "--layers", "[1, 2]",
@@ -43,10 +43,11 @@ def test_hyperparameters_become_sorted_args_and_toolkit_env(tmp_path):
     assert env["SM_HPS"] == '{"b":true,"batch-size":256,"layers":[1,2],"lr":0.1,"name":"abc"}'
     assert env["SM_HP_LR"] == "0.1" and env["SM_HP_BATCH-SIZE"] == "256" and env["SM_HP_NAME"] == "abc"
     assert env["SM_HP_B"] == "true"
-    assert env["SM_FRAMEWORK_PARAMS"] == '{"sagemaker_region":"eu-west-1"}' and "SM_HP_SAGEMAKER_REGION" not in env
+    # sagemaker_region is one of the toolkit's own parameters: not a framework parameter, not an argument
+    assert env["SM_FRAMEWORK_PARAMS"] == "{}" and "SM_HP_SAGEMAKER_REGION" not in env
     assert env["SM_CHANNELS"] == '["testing","training"]'
     assert env["SM_CHANNEL_TRAINING"] == str(image.path(contract.channel_dir("training")))
-    assert env["SM_HOSTS"] == '["127.0.0.1","localhost"]' and env["SM_CURRENT_HOST"] == "localhost"
+    assert env["SM_HOSTS"] == '["localhost","127.0.0.1"]' and env["SM_CURRENT_HOST"] == "localhost"
     assert env["CURRENT_HOST"] == "localhost" and env["SM_NUM_GPUS"] == "0" and int(env["SM_NUM_CPUS"]) >= 1
     assert env["SAGEMAKER_JOB_NAME"] == "job-1" and env["SAGEMAKER_REGION"] == "eu-west-1"
     assert env["SM_MODEL_DIR"] == str(image.path(contract.MODEL_DIR))
@@ -54,7 +55,7 @@ def test_hyperparameters_become_sorted_args_and_toolkit_env(tmp_path):
     assert env["SM_USER_ARGS"] == json.dumps(result["argv"][2:], separators=(",", ":"))
     assert env["SM_MODULE_NAME"] == "train" and env["SM_USER_ENTRY_POINT"] == "train.py"
     training_env = json.loads(env["SM_TRAINING_ENV"])
-    assert training_env["hosts"] == ["127.0.0.1", "localhost"] and training_env["hyperparameters"]["lr"] == 0.1
+    assert training_env["hosts"] == ["localhost", "127.0.0.1"] and training_env["hyperparameters"]["lr"] == 0.1
     assert result["cwd"] == str(image.path(contract.CODE_DIR))
     assert image.path(contract.SUCCESS_FILE).exists() and not image.path(contract.FAILURE_FILE).exists()
 

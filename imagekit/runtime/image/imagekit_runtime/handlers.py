@@ -3,16 +3,25 @@
 A handler module may define model_fn(model_dir) (required), input_fn(body, content_type),
 predict_fn(data, model), output_fn(prediction, accept) — or transform_fn(model, body, content_type, accept)
 instead of the last three — plus the optional pre_model_fn(model_dir) and model_warmup_fn(model_dir, model).
-JSON and CSV bodies reach input_fn as text, as in the toolkit. The defaults decode and encode JSON and CSV
-(and NPY when numpy is installed) without needing numpy.
+Each may take one more argument, the context, as in the toolkit. JSON and CSV bodies reach input_fn as text.
+An exception with an integer `status_code` (the toolkit's GenericInferenceToolkitError) answers with it.
+
+When the image has numpy the defaults are the toolkit's own: JSON, CSV and NPY decode to numpy arrays, and
+predictions encode keeping their dtype, CSV in numpy's "%s" format. Without numpy they work on lists.
 """
 
 import csv
 import importlib
+import inspect
 import io
 import json
 import os
 import sys
+
+try:
+    import numpy
+except ImportError:  # the defaults fall back to lists and numbers
+    numpy = None
 
 from imagekit_runtime.config import C, log
 
@@ -25,7 +34,25 @@ class HandlerError(Exception):
 
     def __init__(self, message, status=500):
         super().__init__(message)
-        self.status = status
+        self.status_code, self.message = status, message
+
+
+def error_answer(error):
+    """(HTTP status, message) for an exception from the handler: its integer `status_code` if it has one in
+    400-599 (the toolkit's BaseInferenceToolkitError, duck-typed so no toolkit import is needed), else 500."""
+    status = getattr(error, "status_code", None)
+    if isinstance(status, int) and not isinstance(status, bool) and 400 <= status <= 599:
+        message = getattr(error, "message", None)
+        return status, str(message if message is not None else error)
+    return 500, f"{type(error).__name__}: {error}"
+
+
+class Context:
+    """What a handler function's optional last argument gets: the toolkit passes the model server's context,
+    whose system_properties is what handlers read (model_dir, gpu_id)."""
+
+    def __init__(self, model_dir):
+        self.system_properties = {"model_dir": model_dir, "gpu_id": None}
 
 
 def media_type(header):
@@ -46,14 +73,17 @@ def default_input_fn(body, content_type):
     kind = media_type(content_type)
     if kind == JSON:
         try:
-            return json.loads(body)
+            data = json.loads(body)
         except ValueError as error:
             raise HandlerError(f"the JSON body does not parse: {error}", status=400) from None
+        return data if numpy is None else numpy.array(data)
     if kind == CSV:
+        if numpy is not None:  # the toolkit's decoder: one row reads as a 1-D array
+            return numpy.genfromtxt(io.StringIO(body), dtype=None, delimiter=",")
         return [[_number(value) for value in row] for row in csv.reader(io.StringIO(body)) if row]
     if kind == NPY:
-        import numpy
-
+        if numpy is None:
+            raise HandlerError(f"{NPY} needs numpy in the image (or define input_fn)", status=415)
         return numpy.load(io.BytesIO(body), allow_pickle=False)
     raise HandlerError(f"unsupported content type {content_type!r}: send {JSON} or {CSV}, or define input_fn",
                        status=415)
@@ -74,6 +104,13 @@ def _plain(value):
 
 def default_output_fn(prediction, accept):
     kind = media_type(accept)
+    if numpy is not None and kind in (CSV, NPY):  # the toolkit's encoders: dtype kept, numbers as numpy prints
+        buffer = io.BytesIO() if kind == NPY else io.StringIO()
+        if kind == NPY:
+            numpy.save(buffer, prediction)
+        else:
+            numpy.savetxt(buffer, prediction, delimiter=",", fmt="%s")
+        return buffer.getvalue(), kind
     prediction = _plain(prediction)
     if kind == JSON:
         return json.dumps(prediction, default=_plain), JSON
@@ -85,12 +122,6 @@ def default_output_fn(prediction, accept):
             row = _plain(row)
             writer.writerow(row if isinstance(row, (list, tuple)) else [row])
         return out.getvalue(), CSV
-    if kind == NPY:
-        import numpy
-
-        buffer = io.BytesIO()
-        numpy.save(buffer, numpy.asarray(prediction), allow_pickle=False)
-        return buffer.getvalue(), NPY
     raise HandlerError(f"cannot answer in {accept!r}: accept {JSON} or {CSV}, or define output_fn", status=406)
 
 
@@ -108,6 +139,10 @@ class Handler:
 
     def __init__(self, module_name):
         program = os.environ.get(C["env_program"], "")
+        shipped = os.path.join(C["model_code_dir"], C["default_handler_module"] + ".py")
+        if not program and os.path.isfile(shipped):  # code/inference.py in model.tar.gz wins, as in the toolkit
+            log(f"using {shipped}, shipped with the model")
+            program = os.path.basename(shipped)
         if program:
             # Code shipped with the model (the toolkit's place), else the image's or local mode's code directory.
             where = next((d for d in (C["model_code_dir"], C["code_dir"]) if os.path.isfile(os.path.join(d, program))),
@@ -136,13 +171,23 @@ class Handler:
         self.input_fn = function("input_fn") or default_input_fn
         self.predict_fn = function("predict_fn") or default_predict_fn
         self.output_fn = function("output_fn") or default_output_fn
+        self.context = Context(C["model_dir"])
+
+    def call(self, function, *args):
+        """function(*args), or function(*args, context) when it takes one more parameter (the toolkit's rule)."""
+        try:
+            wanted = len(inspect.signature(function).parameters)
+        except (TypeError, ValueError):  # builtins without a signature
+            wanted = len(args)
+        return function(*args, self.context) if wanted == len(args) + 1 else function(*args)
 
     def load(self, model_dir):
+        self.context = Context(model_dir)
         if self.pre_model_fn:
-            self.pre_model_fn(model_dir)
-        model = self.model_fn(model_dir)
+            self.call(self.pre_model_fn, model_dir)
+        model = self.call(self.model_fn, model_dir)
         if self.warmup_fn:
-            self.warmup_fn(model_dir, model)
+            self.call(self.warmup_fn, model_dir, model)
         return model
 
     def invoke(self, model, body, content_type, accept):
@@ -153,9 +198,10 @@ class Handler:
             except UnicodeDecodeError:
                 raise HandlerError(f"the {content_type} body is not UTF-8 text", status=400) from None
         if self.transform_fn:
-            result = self.transform_fn(model, body, content_type, accept)
+            result = self.call(self.transform_fn, model, body, content_type, accept)
         else:
-            result = self.output_fn(self.predict_fn(self.input_fn(body, content_type), model), accept)
+            data = self.call(self.input_fn, body, content_type)
+            result = self.call(self.output_fn, self.call(self.predict_fn, data, model), accept)
         return self._response(result, accept)
 
     def _response(self, result, accept):

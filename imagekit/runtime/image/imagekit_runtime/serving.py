@@ -1,13 +1,14 @@
 """`serve`: the SageMaker inference HTTP contract on SAGEMAKER_BIND_TO_PORT or 8080, standard library only.
 
 A pre-fork server: the master binds the port and forks SAGEMAKER_MODEL_SERVER_WORKERS workers (default
-`serve.workers` from the spec, else 1); each loads the model in the background and answers /ping with 200
-only once it has (with SAGEMAKER_MULTI_MODEL=true: one worker, and the multi-model API of /models instead of
-the model in /opt/ml/model). /invocations runs the handler; bodies over SAGEMAKER_MAX_PAYLOAD_IN_MB (6 MB) get 413 and
-are never handed to the handler; custom attributes are echoed; unknown headers are ignored. SIGTERM stops accepting,
-lets in-flight requests finish and exits well within the platform's 30 s grace. A worker that cannot load
-the model stops the container (exit 1) so the failure shows at once instead of as a ping timeout; a worker that
-dies once it has loaded (a crash in the user's code, os._exit, a signal) is replaced.
+`serve.workers` from the spec, else one per CPU like the toolkit's model server); each loads the model in the
+background and answers /ping with 200 only once it has (with SAGEMAKER_MULTI_MODEL=true: one worker, and the multi-
+model API of /models instead of the model in /opt/ml/model). /invocations runs the handler; bodies over
+SAGEMAKER_MAX_PAYLOAD_IN_MB (6 MB) get 413 and are never handed to the handler; custom attributes are echoed;
+unknown headers are ignored. SIGTERM stops accepting, lets in-flight requests finish and exits well within the
+platform's 30 s grace. A worker that cannot load the model stops the container (exit 1) so the failure shows at
+once instead of as a ping timeout; a worker that dies once it has loaded (a crash in the user's code, os._exit, a
+signal) is replaced.
 
 How a worker ended is never read from its exit status, which the user's code can choose too (os._exit(3)): each
 worker publishes its state (loading, ready, could not load) and its requests in flight on a shared-memory board
@@ -28,13 +29,16 @@ import traceback
 import urllib.parse
 
 from imagekit_runtime.config import CONFIG, C, log
-from imagekit_runtime.handlers import Handler, HandlerError, choose_accept
+from imagekit_runtime.handlers import Handler, HandlerError, choose_accept, error_answer
+from imagekit_runtime.shipped import pip_install
 
 STATE_LOADING, STATE_READY, STATE_LOAD_FAILED = 0, 1, 2  # a worker's state on the board
 IDLE_CONNECTION_S = 5.0  # keep-alive connections idle this long are closed, so a drain never waits on them
 DRAIN_MARGIN_S = 5.0
 DRAIN_LIMIT_FACTOR = 4  # bodies up to 4x the limit are read and dropped so the client gets its 413 cleanly
 LOADING = object()  # multi-model mode: a model whose model_fn is still running
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+HEALTHY = b'{\n  "status": "Healthy"\n}\n'
 
 
 def _env_int(name, default):
@@ -177,8 +181,10 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
                 return self._json(404, {"message": f"model {name} is not loaded"})
             return self._json(200, {"modelName": name, "modelUrl": entry[0]})
         if path == C["ping_route"]:
-            self._answer(200 if self.worker.ready.is_set() else 503, b"" if self.worker.ready.is_set()
-                         else b"loading the model\n")
+            if self.worker.ready.is_set():  # the toolkit's model server answers with this body
+                self._answer(200, HEALTHY, "application/json")
+            else:
+                self._answer(503, b"loading the model\n")
         elif path == C["execution_parameters_route"]:
             parameters = {
                 "MaxConcurrentTransforms": _env_int(C["env_max_concurrent_transforms"], self.server.workers),
@@ -270,13 +276,13 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         extra = [(C["header_custom_attributes"], attributes)] if attributes else []
         try:
             data, kind = self.worker.handler.invoke(model, body, content_type, accept)
-        except HandlerError as error:
-            if error.status >= 500:
-                log(f"POST {self.path} answered {error.status}: {error}")
-            return self._answer(error.status, f"{error}\n", extra=extra)
-        except Exception as error:  # the user's code: answer 500 and keep serving, like the toolkit
-            traceback.print_exc()
-            return self._answer(500, f"{type(error).__name__}: {error}\n", extra=extra)
+        except Exception as error:  # ours or the user's code: answer and keep serving, like the toolkit
+            status, message = error_answer(error)
+            if not isinstance(error, HandlerError):
+                traceback.print_exc()
+            elif status >= 500:
+                log(f"POST {self.path} answered {status}: {message}")
+            return self._answer(status, f"{message}\n", extra=extra)
         self._answer(200, data, kind, extra=extra)
 
 
@@ -320,10 +326,18 @@ def _ended(code):
 
 def main():
     port = _env_int(C["env_bind_to_port"], C["port"])
-    workers = max(1, _env_int(C["env_workers"], CONFIG.get("serve_workers") or 1))
+    # Like the toolkit's model server: one worker per CPU unless the spec or SAGEMAKER_MODEL_SERVER_WORKERS says.
+    workers = max(1, _env_int(C["env_workers"], CONFIG.get("serve_workers") or os.cpu_count() or 1))
     if multi_model_mode() and workers > 1:
         log(f"multi-model mode: 1 worker instead of {workers}, so every request sees the models loaded")
         workers = 1
+    requirements = os.path.join(C["model_code_dir"], C["requirements_file"])
+    if not multi_model_mode() and os.path.isfile(requirements):  # shipped in model.tar.gz, installed at start
+        try:
+            pip_install(C["model_code_dir"], "-r", requirements)
+        except RuntimeError as error:
+            log(f"{error}; stopping the container")
+            return 1
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -332,6 +346,9 @@ def main():
         log(f"cannot listen on port {port}: {error}")
         return 1
     sock.listen(128)
+    # Every worker polls this socket; the ones that lose the race for a connection must get EAGAIN from accept(),
+    # not block in it (a worker blocked there never saw SIGTERM's shutdown and held the drain for 25 s).
+    sock.setblocking(False)
     log(f"serving on port {port} with {workers} worker(s)")
     board = Board(workers)
     children, free_slots, state = {}, list(range(workers)), {"stopping": False, "failed": False}  # pid -> slot
@@ -341,8 +358,14 @@ def main():
         board.write(slot, STATE_LOADING)
         sys.stdout.flush()
         sys.stderr.flush()
+        # A stop signal reaching a new worker before it has its own handler must stop it, not run the master's
+        # handler in it (which left it serving until the drain alarm): blocked across fork, default until then.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         pid = os.fork()
         if pid == 0:
+            for signum in STOP_SIGNALS:
+                signal.signal(signum, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             code = 1
             try:
                 code = run_worker(sock, workers, board, slot)
@@ -350,7 +373,8 @@ def main():
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
-        children[pid] = slot
+        children[pid] = slot  # before unblocking, so a pending stop reaches this worker too
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
     def shutdown():
         state["stopping"] = True

@@ -1,10 +1,12 @@
 """`train`: read SageMaker's config files, export the training toolkit's environment, run the user's program.
 
 Behaviour follows sagemaker-training so scripts written for AWS's framework images run unchanged:
-hyperparameter values are JSON-decoded (raw string when that fails), `sagemaker_*` keys are framework
-parameters, the rest become sorted `--key value` arguments, and SM_* variables use the toolkit's encoding
-(strings as-is, anything else compact JSON with sorted keys). Unlike the toolkit, SIGTERM is forwarded to
-the program and the failure file starts with the reason.
+hyperparameter values are JSON-decoded (raw string when that fails); the toolkit's own keys (`sagemaker_program`,
+`_tuning_objective_metric`, ...) and other `sagemaker_*` framework parameters are kept out of the arguments; the
+rest become sorted `--key value` arguments (null as "", dicts as sorted k=v pairs), and SM_* variables use the
+toolkit's encoding (strings as-is, null as "", anything else compact JSON with sorted keys). Code shipped with
+`sagemaker_submit_directory` is fetched and its requirements installed first. Unlike the toolkit, SIGTERM is
+forwarded to the program and the failure file starts with the reason.
 """
 
 import collections
@@ -19,6 +21,7 @@ import traceback
 
 from imagekit_runtime.config import CONFIG, C, log
 from imagekit_runtime.distributed import torchrun_command, wait_for_hosts
+from imagekit_runtime.shipped import fetch_code, install_code
 
 STDERR_TAIL_LINES = 40
 
@@ -40,20 +43,27 @@ def _decode(value):
         return value
 
 
+def _text(value):
+    """The toolkit's str(): null is the empty string."""
+    return "" if value is None else str(value)
+
+
 def _env_value(value):
+    if value is None:
+        return ""
     if isinstance(value, str):
         return value
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def to_cmd_args(hyperparameters):
-    """Sorted `--key value` (`-k value` for one letter); dicts as k1=v1,k2=v2; values through str()."""
+    """Sorted `--key value` (`-k value` for one letter); dicts as sorted k1=v1,k2=v2; null as ""."""
     args = []
     for key in sorted(hyperparameters):
         value = hyperparameters[key]
         if isinstance(value, dict):
-            value = ",".join(f"{k}={v}" for k, v in value.items())
-        args += [("-" if len(key) == 1 else "--") + key, str(value)]
+            value = ",".join(f"{k}={v}" for k, v in sorted(value.items()))
+        args += [("-" if len(key) == 1 else "--") + key, _text(value)]
     return args
 
 
@@ -76,60 +86,103 @@ def channels_from(input_data_config):
         if os.path.isdir(data_dir) else []
 
 
+def _program(sagemaker):
+    """SAGEMAKER_PROGRAM (env, then hyperparameter), or None."""
+    return os.environ.get(C["env_program"]) or sagemaker.get(C["hp_program"])
+
+
+def _distribution_groups(framework, group_name):
+    """The toolkit's distribution instance groups: as given, else the current group when a distribution is on."""
+    if C["hp_distribution_groups"] in framework:
+        return framework[C["hp_distribution_groups"]]
+    return [group_name] if any(framework.get(flag) for flag in C["distribution_hps"]) else []
+
+
 def training_environment():
-    """(training_env mapping, user hyperparameters, framework parameters), as sagemaker-training builds them."""
+    """(training_env mapping, user hyperparameters, sagemaker parameters), as sagemaker-training builds them.
+
+    The mapping has the keys of the toolkit's Environment (what SM_TRAINING_ENV holds); hosts keep
+    resourceconfig.json's order, as the toolkit's do.
+    """
     raw = _read_json(C["hyperparameters_file"], {})
     decoded = {key: _decode(value) for key, value in raw.items()}
-    framework = {k: v for k, v in decoded.items() if k.startswith(C["framework_hp_prefix"])}
-    user = {k: v for k, v in decoded.items() if k not in framework}
+    reserved = set(C["toolkit_hps"])
+    sagemaker = {k: v for k, v in decoded.items() if k in reserved or k.startswith(C["framework_hp_prefix"])}
+    framework = {k: v for k, v in sagemaker.items() if k not in reserved}
+    user = {k: v for k, v in decoded.items() if k not in sagemaker}
     default_host = C["default_host"]
     resource = _read_json(C["resource_config_file"], {"current_host": default_host, "hosts": [default_host]})
     input_data = _read_json(C["input_data_config_file"], {})
-    hosts = sorted(resource.get("hosts") or [default_host])
+    hosts = list(resource.get("hosts") or [default_host])
     current = resource.get("current_host") or hosts[0]
     groups = resource.get("instance_groups") or []
-    group_name = resource.get("current_group_name") or C["homogeneous_group"]
-    group_hosts = next((g.get("hosts", []) for g in groups if g.get("instance_group_name") == group_name), hosts)
+    group_name = resource.get("current_group_name", C["homogeneous_group"])
+    distribution_groups = _distribution_groups(framework, group_name)
+    distribution_hosts = [host for g in groups if g.get("instance_group_name") in distribution_groups
+                          for host in g.get("hosts", [])] if groups else list(hosts)
+    master = distribution_hosts[0] if distribution_hosts else hosts[0]
     channels = channels_from(input_data)
+    train = CONFIG.get("train") or {}
+    entry = _program(sagemaker) or train.get("target")
     env = {
-        "model_dir": C["model_dir"], "input_dir": C["input_dir"], "input_config_dir": C["input_config_dir"],
-        "output_dir": C["output_dir"], "output_data_dir": C["output_data_dir"],
-        "output_intermediate_dir": C["output_intermediate_dir"],
-        "channels": channels,
+        "additional_framework_parameters": framework,
         "channel_input_dirs": {name: os.path.join(C["input_data_dir"], name) for name in channels},
-        "hosts": hosts, "current_host": current, "master_hostname": hosts[0], "is_master": current == hosts[0],
+        "current_host": current, "current_instance_group": group_name,
+        "current_instance_group_hosts": next((g.get("hosts", []) for g in groups
+                                              if g.get("instance_group_name") == group_name), []),
         "current_instance_type": resource.get("current_instance_type", C["default_instance_type"]),
-        "current_instance_group": group_name, "current_instance_group_hosts": group_hosts,
-        "instance_groups": [g.get("instance_group_name") for g in groups] or [group_name],
-        "instance_groups_dict": {g.get("instance_group_name"): g for g in groups},
-        "distribution_hosts": hosts, "distribution_instance_groups": [group_name], "is_hetero": len(groups) > 1,
+        "distribution_hosts": distribution_hosts, "distribution_instance_groups": distribution_groups,
+        "framework_module": os.environ.get(C["env_training_module"]), "hosts": hosts, "hyperparameters": user,
+        "input_config_dir": C["input_config_dir"], "input_data_config": input_data, "input_dir": C["input_dir"],
+        "instance_groups": [g.get("instance_group_name") for g in groups],
+        "instance_groups_dict": {g.get("instance_group_name"): g for g in groups}, "is_hetero": len(groups) > 1,
+        "is_master": current == master, "is_modelparallel_enabled": None, "is_smddpmprun_installed": False,
+        "is_smddprun_installed": False, "job_name": os.environ.get(C["env_job_name"]),
+        "log_level": sagemaker.get(C["hp_log_level"], 20), "master_hostname": master, "model_dir": C["model_dir"],
+        "module_dir": _text(sagemaker.get(C["hp_submit_directory"], C["code_dir"])),
+        "module_name": _text(entry)[:-3] if _text(entry).endswith(".py") else str(entry),
         "network_interface_name": resource.get("network_interface_name", C["network_interface"]),
         "num_cpus": os.cpu_count() or 1, "num_gpus": gpu_count(), "num_neurons": 0,
-        "hps": user, "hyperparameters": user, "additional_framework_parameters": framework,
-        "framework_module": None, "user_args": to_cmd_args(user),
-        "resource_config": resource, "input_data_config": input_data,
-        "job_name": os.environ.get(C["env_job_name"], ""), "log_level": 20,
+        "output_data_dir": C["output_data_dir"], "output_dir": C["output_dir"],
+        "output_intermediate_dir": C["output_intermediate_dir"], "resource_config": resource,
+        "topology": resource.get("topology", []), "user_entry_point": entry,
     }
-    return env, user, framework
+    return env, user, sagemaker
+
+
+EXPORTED = ("hosts", "network_interface_name", "user_entry_point", "resource_config", "input_data_config",
+            "output_data_dir", "current_host", "current_instance_type", "current_instance_group",
+            "current_instance_group_hosts", "instance_groups", "instance_groups_dict", "distribution_instance_groups",
+            "is_hetero", "module_name", "log_level", "framework_module", "input_dir", "input_config_dir",
+            "output_dir", "num_cpus", "num_gpus", "num_neurons", "model_dir", "module_dir", "output_intermediate_dir")
 
 
 def environment_variables(env):
-    """The SM_* variables the toolkit exports, from the training_env mapping."""
-    prefix = C["sm_prefix"]
-    exported = {prefix + key.upper(): _env_value(value) for key, value in env.items()
-                if key not in ("hyperparameters", "channel_input_dirs", "additional_framework_parameters")}
-    exported[prefix + "FRAMEWORK_PARAMS"] = _env_value(env["additional_framework_parameters"])
-    for name, path in env["channel_input_dirs"].items():
-        exported[C["sm_channel_prefix"] + name.upper()] = path
-    for key, value in env["hps"].items():
-        exported[C["sm_hp_prefix"] + key.upper()] = _env_value(value)
-    exported[prefix + "TRAINING_ENV"] = _env_value(env)
-    return exported
+    """The SM_* variables the toolkit exports (its to_env_vars), from the training_env mapping."""
+    variables = {key: env[key] for key in EXPORTED}
+    variables.update(hps=env["hyperparameters"], framework_params=env["additional_framework_parameters"],
+                     channels=sorted(env["channel_input_dirs"]), training_env=env,
+                     user_args=to_cmd_args(env["hyperparameters"]))
+    if env["topology"]:
+        variables["topology"] = env["topology"]
+    variables.update({f"channel_{name}": path for name, path in env["channel_input_dirs"].items()})
+    variables.update({f"hp_{key}": value for key, value in env["hyperparameters"].items()})
+    return {C["sm_prefix"] + key.upper(): _env_value(value) for key, value in variables.items()}
 
 
-def entry_command(env, framework):
-    """argv of the user's program: SAGEMAKER_PROGRAM (env, then hyperparameter) overrides the spec's train entry."""
-    program = os.environ.get(C["env_program"]) or framework.get(C["hp_program"])
+def shipped_program(sagemaker):
+    """The program to run (see _program); code sent with sagemaker_submit_directory is fetched into the code
+    dir and installed first, as the toolkit does (also when it is already there, as in SDK local mode)."""
+    program = _program(sagemaker)
+    submitted = sagemaker.get(C["hp_submit_directory"])
+    if submitted:
+        fetch_code(str(submitted), C["code_dir"])
+        install_code(C["code_dir"], str(program or ""))
+    return program
+
+
+def entry_command(env, program):
+    """argv of the user's program: SAGEMAKER_PROGRAM overrides the spec's train entry."""
     train = CONFIG.get("train")
     fixed = list(train["args"]) if train and not program else []
     if program:
@@ -138,7 +191,7 @@ def entry_command(env, framework):
         kind, target = train["kind"], train["target"]
     else:
         raise RuntimeError("this image has no training entry: set `train:` in imagekit.yaml, or SAGEMAKER_PROGRAM")
-    args = fixed + env["user_args"]
+    args = fixed + to_cmd_args(env["hyperparameters"])
     if kind == "script":
         path = os.path.join(C["code_dir"], target)
         if not os.path.isfile(path):
@@ -208,11 +261,11 @@ def run(command, env):
 def main():
     """Run the job; any error of ours (bad config, a program that cannot start) still ends in the failure file."""
     try:
-        env, user, framework = training_environment()
-        command, target = entry_command(env, framework)
+        env, user, sagemaker = training_environment()
+        command, target = entry_command(env, shipped_program(sagemaker))
         if len(env["hosts"]) > 1:  # like the toolkit, before any multi-host program starts
             wait_for_hosts(env["hosts"], C["dns_wait_max_s"])
-        child_env = _child_environment(env, framework, target)
+        child_env = _child_environment(env, sagemaker, target)
         for directory in (C["model_dir"], C["output_data_dir"]):
             os.makedirs(directory, exist_ok=True)
         log(f"running {' '.join(command)} on {env['current_host']} of {len(env['hosts'])} host(s)")
@@ -232,16 +285,12 @@ def main():
     return 1
 
 
-def _child_environment(env, framework, target):
+def _child_environment(env, sagemaker, target):
     """os.environ plus the SM_* variables and the few plain ones the toolkit sets for the user's process."""
-    prefix = C["sm_prefix"]
-    child = {**os.environ, **environment_variables(env),
-             prefix + "MODULE_NAME": target.rsplit(".py", 1)[0], prefix + "MODULE_DIR": C["code_dir"],
-             prefix + "USER_ENTRY_POINT": target, C["env_current_host"]: env["current_host"],
+    child = {**os.environ, **environment_variables(env), C["env_current_host"]: env["current_host"],
              "PYTHONPATH": os.pathsep.join(filter(None, [C["code_dir"], os.environ.get("PYTHONPATH")]))}
-    job_name = framework.get(C["hp_job_name"]) or env["job_name"]
-    if job_name:
-        child[C["env_sagemaker_job_name"]] = str(job_name)
-    if framework.get(C["hp_region"]):
-        child[C["env_region"]] = str(framework[C["hp_region"]])
+    # Always set, like the toolkit: the job name from the SDK's hyperparameter, the region from it or boto3's.
+    child[C["env_sagemaker_job_name"]] = _text(sagemaker.get(C["hp_job_name"], ""))
+    region = sagemaker[C["hp_region"]] if C["hp_region"] in sagemaker else os.environ.get(C["env_aws_region"])
+    child[C["env_region"]] = _text(region)
     return child
