@@ -33,6 +33,10 @@ CONTENT_TYPE = typer.Option(None, "--content-type", help="Content-Type of the pa
 ACCEPT = typer.Option(None, "--accept", help="Accept header for /invocations.")
 REQUESTS = typer.Option(0, "--requests", help="Load mode: send this many requests and report latency percentiles.")
 CONCURRENCY = typer.Option(1, "--concurrency", help="Concurrent requests in load mode.")
+FAIL_ON = typer.Option("error", "--fail-on", help="Lowest severity of a failed check that fails the run (exit 1): "
+                       "error (the platform would fail) or warning (works, but risky).")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress lines while waiting (the checks and the verdict "
+                     "are still printed).")
 
 
 @smoke_app.callback(invoke_without_command=True)
@@ -65,15 +69,17 @@ def train_command(
     network_isolation: bool = typer.Option(False, "--network-isolation", help="Run with no network at all."),
     output: Optional[Path] = typer.Option(None, "--output", help="Write model.tar.gz here."),
     as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS,
+    fail_on: str = FAIL_ON,
 ) -> None:
     """Run `docker run IMAGE train` with the /opt/ml tree, config files and channels of a training job."""
     from imagekit import smoke
 
-    _check_inputs(image, junit)
+    _check_inputs(image, junit, fail_on)
     _finish(smoke.train(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
                         instances=instances, instance_type=instance_type, env=_pairs(env, "--env"), timeout=timeout,
                         network_isolation=network_isolation, output=output,
-                        pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json)), as_json, junit)
+                        pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json)), as_json, junit,
+            fail_on)
 
 
 VARIANT = typer.Option(None, "--variant", help="NAME=IMAGE:WEIGHT: start every variant behind one router that splits "
@@ -90,11 +96,12 @@ def serve_command(
                                           help="Seconds for /ping to answer 200 (the platform's default)."),
     requests: int = REQUESTS, concurrency: int = CONCURRENCY, env: Optional[List[str]] = ENV,
     as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS,
+    fail_on: str = FAIL_ON, quiet: bool = QUIET,
 ) -> None:
     """Run `docker run IMAGE serve` and check /ping, /invocations, the payload limit and SIGTERM."""
     from imagekit import smoke
 
-    _check_inputs(image, junit)
+    _check_inputs(image, junit, fail_on)
     if variant:
         from imagekit.smoke.variants import DEFAULT_REQUESTS, parse_variant, serve_variants
 
@@ -106,14 +113,14 @@ def serve_command(
                                content_type=content_type, accept=accept, requests=requests or DEFAULT_REQUESTS,
                                concurrency=concurrency, env=_pairs(env, "--env"), startup_timeout=startup_timeout,
                                pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json)),
-                as_json, junit)
+                as_json, junit, fail_on)
     if image is None:
         raise ImagekitError("smoke serve needs an IMAGE or at least one --variant.",
                             "For example: imagekit smoke serve my-model:latest --model model.tar.gz")
     _finish(smoke.serve(image, model=model, payloads=payload, content_type=content_type, accept=accept,
                         startup_timeout=startup_timeout, requests=requests, concurrency=concurrency,
                         env=_pairs(env, "--env"), pass_aws_credentials=pass_aws_credentials,
-                        on_check=_progress(as_json)), as_json, junit)
+                        on_check=_progress(as_json), on_progress=_waiting(quiet)), as_json, junit, fail_on)
 
 
 @smoke_app.command("all")
@@ -125,15 +132,17 @@ def all_command(
     requests: int = REQUESTS, concurrency: int = CONCURRENCY, env: Optional[List[str]] = ENV,
     output: Optional[Path] = typer.Option(None, "--output", help="Keep model.tar.gz here."),
     as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS,
+    fail_on: str = FAIL_ON, quiet: bool = QUIET,
 ) -> None:
     """Train, then serve the model that training produced: one report."""
     from imagekit import smoke
 
-    _check_inputs(image, junit)
+    _check_inputs(image, junit, fail_on)
     _finish(smoke.run_all(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
                           payloads=payload, content_type=content_type, accept=accept, env=_pairs(env, "--env"),
                           output=output, requests=requests, concurrency=concurrency,
-                          pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json)), as_json, junit)
+                          pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json),
+                          on_progress=_waiting(quiet)), as_json, junit, fail_on)
 
 
 @app.command()
@@ -205,16 +214,41 @@ def _progress(as_json: bool):
     stream = sys.stderr if as_json else sys.stdout
 
     def show(check) -> None:
-        mark = "ok  " if check.ok else "FAIL"
+        mark = "ok  " if check.ok else "WARN" if check.severity == "warning" else "FAIL"
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\033[K")  # end a "waiting for /ping" line rewritten in place
         stream.write(f"{mark} {check.name}: {check.detail}\n")
         stream.flush()
 
     return show
 
 
-def _check_inputs(image: Optional[str], junit: Optional[Path]) -> None:
-    """Refuse a malformed image reference and a --junit path that cannot be written before the engine is asked,
-    not after the run (the --junit directory is created)."""
+def _waiting(quiet: bool):
+    """While /ping is polled: one line rewritten in place on a terminal, a plain line every PROGRESS_INTERVAL_S
+    otherwise; always on stderr (stdout stays the report's), nothing with --quiet."""
+    if quiet:
+        return None
+    tty = sys.stderr.isatty()
+    last = [float("-inf")]
+
+    def show(elapsed: float, window: float, seen: str) -> None:
+        line = f"waiting for /ping: {elapsed:.0f} s of {window:g} s ({seen})"
+        if tty:
+            sys.stderr.write(f"\r\033[K{line[:200]}")
+        elif elapsed - last[0] >= contract.PROGRESS_INTERVAL_S:
+            last[0] = elapsed
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _check_inputs(image: Optional[str], junit: Optional[Path], fail_on: str = "error") -> None:
+    """Refuse a malformed image reference, an unknown --fail-on and a --junit path that cannot be written before
+    the engine is asked, not after the run (the --junit directory is created)."""
+    from imagekit.smoke.report import check_fail_on
+
+    check_fail_on(fail_on)
     if image is not None:
         from imagekit.engine import check_reference
 
@@ -233,13 +267,17 @@ def _check_inputs(image: Optional[str], junit: Optional[Path]) -> None:
         raise ImagekitError(f"--junit {junit} cannot be written: permission denied.", hint)
 
 
-def _finish(report, as_json: bool, junit: Optional[Path]) -> None:
+def _finish(report, as_json: bool, junit: Optional[Path], fail_on: str = "error") -> None:
+    report.fail_on = fail_on
     if as_json:
         sys.stdout.write(report.to_json())
     else:
-        failed = report.failed()
-        sys.stdout.write(f"{report.image}: " + ("every contract check passed.\n" if not failed else
-                                                 f"{len(failed)} check(s) failed: {', '.join(failed)}.\n"))
+        failed, warnings = report.failed(), report.warnings()
+        verdict = f"{len(failed)} check(s) failed: {', '.join(failed)}" if failed else \
+            "every contract check passed"
+        if warnings:
+            verdict += f"; {len(warnings)} warning(s): {', '.join(warnings)}"
+        sys.stdout.write(f"{report.image}: {verdict}.\n")
     sys.stdout.flush()
     if junit:
         report.write_junit(junit)  # after the report is out: a write error (ImagekitError) does not hide it
