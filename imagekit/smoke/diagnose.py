@@ -131,6 +131,8 @@ class Observation:
 
     cause: str | None
     summary: str  # one line for the progress indicator
+    kind: str = "loading"  # what sort of cause: the same kind for CAUSE_SETTLE_S makes it certain
+    settled: bool = False  # certain at once (the restart count already is the evidence)
 
 
 def observe(container, port: int, ping: str, ping_status: int | None, ping_body: bytes, logs: str) -> Observation:
@@ -141,7 +143,7 @@ def observe(container, port: int, ping: str, ping_status: int | None, ping_body:
                            f"{restarts[-1]!r}). A worker killed by the server's own timeout (gunicorn "
                            "--timeout / MODEL_SERVER_TIMEOUT) while loading the model never gets ready: load the "
                            "model faster, or raise that timeout above the load time.",
-                           f"workers restarting ({len(restarts)})")
+                           f"workers restarting ({len(restarts)})", "restarts", settled=True)
     listeners = listening_sockets(container)
     on_port = {s for s in listeners or () if s.port == port}
     reachable = {s for s in on_port if not s.loopback}
@@ -151,20 +153,21 @@ def observe(container, port: int, ping: str, ping_status: int | None, ping_body:
         return Observation(f"it listens on {', '.join(sorted(map(str, on_port)))} only, the loopback interface: "
                            "SageMaker connects from outside the container and gets no answer. Bind 0.0.0.0 "
                            f"(e.g. nginx `listen {port};`, gunicorn `-b 0.0.0.0:{port}`, flask/uvicorn "
-                           f"`host='0.0.0.0'`).", summary)
+                           f"`host='0.0.0.0'`).", summary, "loopback")
     others = sorted({s.port for s in listeners or () if s.port != port})
     if listeners is not None and not on_port and others:
         told = f"{contract.ENV_BIND_TO_PORT}={port}" if port != contract.SERVING_PORT else \
             f"{contract.SERVING_PORT} (or {contract.ENV_BIND_TO_PORT} when the image has the bind-to-port label)"
         return Observation(f"nothing listens on port {port}, but it listens on {', '.join(map(str, others))}. "
-                           f"SageMaker sends /ping and /invocations to port {told}: serve there.", summary)
+                           f"SageMaker sends /ping and /invocations to port {told}: serve there.", summary,
+                           "other-port")
     if ping_status is not None and ping_status not in NOT_YET:
         body = ping_body[:200].decode("utf-8", "replace").strip()
         found = error_line(logs)
         return Observation(f"/ping answers {ping_status}" + (f" ({body!r})" if body else "") +
                            (f"; the log says: {found}" if found else "") +
                            ". SageMaker needs 200 from /ping (often a model that failed to load: check "
-                           f"{contract.MODEL_DIR}).", summary)
+                           f"{contract.MODEL_DIR}).", summary, f"ping-{ping_status}")
     return Observation(None, summary)
 
 
@@ -250,7 +253,7 @@ def command_file(container, command: str) -> CommandFile | None:
         if found:
             member, head = found
             crlf = head.startswith(b"#!") and head.split(b"\n", 1)[0].endswith(b"\r")
-            return CommandFile(path, member.mode, crlf)
+            return CommandFile(path, member.mode & 0o7777, crlf)
     return None
 
 

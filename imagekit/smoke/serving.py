@@ -186,7 +186,7 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
     """
     started = time.monotonic()
     ping, status, body = "/ping: no answer yet", None, b""
-    seen = diagnose.Observation(None, ping)
+    seen = diagnose.Observation(None, ping)  # the last look's
     cause_since: float | None = None
     next_look = started
     while (elapsed := time.monotonic() - started) < deadline_s:
@@ -207,9 +207,9 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
         if time.monotonic() >= next_look:
             next_look = time.monotonic() + contract.DIAGNOSE_INTERVAL_S
             look = diagnose.observe(container, port, ping, status, body, diagnose.recent_log(container))
-            cause_since = (cause_since if look.cause == seen.cause else time.monotonic()) if look.cause else None
+            cause_since = (cause_since if look.kind == seen.kind else time.monotonic()) if look.cause else None
             seen = look
-            if cause_since is not None and time.monotonic() - cause_since >= contract.CAUSE_SETTLE_S:
+            if cause_since is not None and (look.settled or time.monotonic() - cause_since >= contract.CAUSE_SETTLE_S):
                 waited = time.monotonic() - started
                 report.check(check, False, f"/ping on port {port} is not 200 after {waited:.0f} s because "
                                            f"{look.cause} Log tail:\n{log_tail(container)}")
