@@ -169,7 +169,12 @@ def _request(port: int, method: str, path: str, body: bytes | None = None, heade
              timeout: float = contract.INVOCATION_TIMEOUT_S) -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request(method, path, body=body, headers=headers or {})
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+        except (BrokenPipeError, ConnectionResetError):
+            if body is None:
+                raise
+            # A server may answer (413) before reading the whole body and hang up; its answer is still there.
         response = connection.getresponse()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
     finally:
