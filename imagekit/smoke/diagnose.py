@@ -39,9 +39,7 @@ class Listener:
 
     @property
     def loopback(self) -> bool:
-        address = ipaddress.ip_address(self.address)
-        mapped = getattr(address, "ipv4_mapped", None)
-        return (mapped or address).is_loopback
+        return ipaddress.ip_address(self.address).is_loopback
 
     def __str__(self) -> str:
         return f"[{self.address}]:{self.port}" if ":" in self.address else f"{self.address}:{self.port}"
@@ -51,7 +49,8 @@ def _address(hex_address: str) -> str:
     """/proc/net/tcp writes addresses as host-order 32-bit words in hex."""
     raw = bytes.fromhex(hex_address)
     words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
-    return str(ipaddress.ip_address(words))
+    address = ipaddress.ip_address(words)
+    return str(getattr(address, "ipv4_mapped", None) or address)  # a dual-stack socket's IPv4 peer, as IPv4
 
 
 def parse_proc_net_tcp(text: str) -> set[Listener]:
@@ -88,6 +87,17 @@ def listening_sockets(container) -> set[Listener] | None:
 
 def worker_restarts(logs: str) -> list[str]:
     return [line.strip() for line in logs.splitlines() if WORKER_RESTART.search(line)]
+
+
+HTML_TITLE = re.compile(rb"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+SNIPPET_CHARS = 120
+
+
+def snippet(body: bytes) -> str:
+    """A response body in a few words: an HTML error page by its title, anything else whitespace-collapsed."""
+    title = HTML_TITLE.search(body[:4096])
+    text = " ".join((title.group(1) if title else body[:1000]).decode("utf-8", "replace").split())
+    return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS - 3] + "..."
 
 
 def recent_log(container) -> str:
@@ -162,7 +172,7 @@ def observe(container, port: int, ping: str, ping_status: int | None, ping_body:
                            f"SageMaker sends /ping and /invocations to port {told}: serve there.", summary,
                            "other-port")
     if ping_status is not None and ping_status not in NOT_YET:
-        body = ping_body[:200].decode("utf-8", "replace").strip()
+        body = snippet(ping_body)
         found = error_line(logs)
         return Observation(f"/ping answers {ping_status}" + (f" ({body!r})" if body else "") +
                            (f"; the log says: {found}" if found else "") +

@@ -101,11 +101,12 @@ def _image_env(image: str) -> dict[str, str]:
     return dict(item.partition("=")[::2] for item in config.get("Env") or [])
 
 
-class StartFailed(Exception):
-    """serve never got going: the runtime refused its command, or it exited before its port was published."""
+class StartFailed(ImagekitError):
+    """serve never got going: the runtime refused its command, or it exited before its port was published.
+    The image's fault (exit 1): `smoke serve` reports it as a failed serve.start check."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__(detail)
+        super().__init__(detail, exit_code=1)
         self.detail = detail
 
 
@@ -286,8 +287,12 @@ def _multi_model(report: Report, run_id: str, image: str, model_dir: Path, env: 
                  pass_aws_credentials: bool, startup_timeout: float, body: bytes, content_type: str | None) -> None:
     """The image claims the multi-models capability: run it as a multi-model endpoint and walk the /models API."""
     name = MULTI_MODEL_PROBE
-    container, port, inner = start_serving(run_id, image, model_dir, env, pass_aws_credentials, name="mme",
-                                           multi_model=name)
+    try:
+        container, port, inner = start_serving(run_id, image, model_dir, env, pass_aws_credentials, name="mme",
+                                               multi_model=name)
+    except StartFailed as failed:
+        report.check("serve.multi-model.start", False, failed.detail)
+        return
     if not _wait_ready(report, container, port, startup_timeout, inner, check="serve.multi-model.ready"):
         return
     url, route = str(contract.multi_model_dir(name)), f"{contract.MODELS_ROUTE}/{name}"

@@ -134,7 +134,8 @@ def test_a_model_written_to_the_wrong_directory_fails_training_and_skips_serving
     assert time.monotonic() - started < BROKEN_VERDICT_S
 
 
-SLOW_IMPORT = "sed -i '1i import os, time; time.sleep(float(os.environ.get(\"LOAD_S\", \"0\")))' /opt/program/predictor.py"
+SLOW_IMPORT = ("sed -i '1i import os, time; time.sleep(float(os.environ.get(\"LOAD_S\", \"0\")))' "
+               "/opt/program/predictor.py")
 
 
 def test_a_slow_load_is_reported_as_still_loading_with_the_platform_window(broken, tmp_path: Path) -> None:
