@@ -164,7 +164,8 @@ def observe(container, port: int, ping: str, ping_status: int | None, ping_body:
                            "SageMaker connects from outside the container and gets no answer. Bind 0.0.0.0 "
                            f"(e.g. nginx `listen {port};`, gunicorn `-b 0.0.0.0:{port}`, flask/uvicorn "
                            f"`host='0.0.0.0'`).", summary, "loopback")
-    others = sorted({s.port for s in listeners or () if s.port != port})
+    # Only reachable ones: a backend on 127.0.0.1 (gunicorn behind nginx) may well be up before the front is.
+    others = sorted({s.port for s in listeners or () if s.port != port and not s.loopback})
     if listeners is not None and not on_port and others:
         told = f"{contract.ENV_BIND_TO_PORT}={port}" if port != contract.SERVING_PORT else \
             f"{contract.SERVING_PORT} (or {contract.ENV_BIND_TO_PORT} when the image has the bind-to-port label)"

@@ -52,7 +52,8 @@ class FakeContainer:
      "[CRITICAL] WORKER TIMEOUT (pid:9)\nBooting worker\n[CRITICAL] WORKER TIMEOUT (pid:10)\n", "restarts",
      "workers are restarting in a loop (2 restarts"),
     ("   0: 00000000:1F90 00000000:0000 0A", "/ping: 503", 503, b"loading", "", "loading", None),
-], ids=["loopback", "other-port", "ping-500", "worker-loop", "loading"])
+    ("   0: 0100007F:1F40 00000000:0000 0A", "/ping: no answer", None, b"", "", "loading", None),  # a backend first
+], ids=["loopback", "other-port", "ping-500", "worker-loop", "loading", "backend-before-front"])
 def test_a_not_ready_container_gets_its_cause_named(sockets: str, ping: str, status, body: bytes, logs: str,
                                                     kind: str, says: str | None) -> None:
     seen = diagnose.observe(FakeContainer(sockets), contract.SERVING_PORT, ping, status, body, logs)
