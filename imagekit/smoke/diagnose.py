@@ -251,12 +251,17 @@ def _archived(container, path: str, limit: int) -> tuple[tarfile.TarInfo, bytes]
         return None
 
 
+def config_env(config: dict) -> dict[str, str]:
+    """An image's or container's Config.Env ("K=V" strings) as a dict."""
+    return dict(item.partition("=")[::2] for item in config.get("Env") or [])
+
+
 def command_file(container, command: str) -> CommandFile | None:
     """The file the container runs first (ENTRYPOINT's program, else *command* looked up on PATH), read from the
     container's filesystem through the engine, so nothing is needed in the image."""
     config = container.attrs.get("Config") or {}
     program = (config.get("Entrypoint") or [command])[0]
-    env = dict(item.partition("=")[::2] for item in config.get("Env") or [])
+    env = config_env(config)
     candidates = [program] if program.startswith("/") else \
         [str(PurePosixPath(d) / program) for d in env.get("PATH", "/usr/local/bin:/usr/bin:/bin").split(":") if d]
     for path in candidates:

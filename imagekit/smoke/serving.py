@@ -70,7 +70,7 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
         if requests:
             _load(report, host_port, bodies[0] if bodies else DEFAULT_PAYLOAD, content_type, requests, concurrency)
         _payload_limit(report, container, host_port, bodies[0] if bodies else DEFAULT_PAYLOAD, content_type,
-                       {**_image_env(image), **(env or {})})
+                       {**diagnose.config_env(_config(image)), **(env or {})})
         _execution_parameters(report, host_port)
         _stop(report, container, stop_grace)
         if _labels(image).get(contract.LABEL_MULTI_MODELS) == contract.CAPABILITY_TRUE:
@@ -93,12 +93,11 @@ def _model_dir(work: Path, model: str | Path | None) -> Path:
 
 
 def _labels(image: str) -> dict[str, str]:
-    return (engine.require_image(image).get("Config") or {}).get("Labels") or {}
+    return _config(image).get("Labels") or {}
 
 
-def _image_env(image: str) -> dict[str, str]:
-    config = engine.require_image(image).get("Config") or {}
-    return dict(item.partition("=")[::2] for item in config.get("Env") or [])
+def _config(image: str) -> dict:
+    return engine.require_image(image).get("Config") or {}
 
 
 class StartFailed(ImagekitError):
