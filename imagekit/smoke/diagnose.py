@@ -50,7 +50,7 @@ def _address(hex_address: str) -> str:
     raw = bytes.fromhex(hex_address)
     words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
     address = ipaddress.ip_address(words)
-    return str(getattr(address, "ipv4_mapped", None) or address)  # a dual-stack socket's IPv4 peer, as IPv4
+    return str(getattr(address, "ipv4_mapped", None) or address)  # a tcp6 socket on an IPv4 address, as IPv4
 
 
 def parse_proc_net_tcp(text: str) -> set[Listener]:
@@ -125,14 +125,13 @@ def body_cap(container, answer: bytes) -> str:
     except Exception:  # noqa: BLE001 - a container that is gone has no processes to read
         processes = []
     for row in processes:
-        argv = (row[-1] if row else "").split()
-        if argv and PurePosixPath(argv[0].rstrip(":")).name == "nginx":  # "nginx: master process nginx -c X"
+        argv = (row[-1] if row else "").split()  # "nginx: master process nginx -c X"; workers name no config
+        if argv and PurePosixPath(argv[0].rstrip(":")).name == "nginx" and "worker" not in argv:
             configs.append(argv[argv.index("-c") + 1] if "-c" in argv[:-1] else NGINX_DEFAULT_CONFIG)
-    for config in dict.fromkeys(configs):
-        found = NGINX_BODY_CAP.search(read_file(container, config) or b"")
-        if found:
-            return f" (nginx's `client_max_body_size {found.group(1).decode()}` in {config})"
-    return " (nginx's `client_max_body_size`)" if b"nginx" in answer else ""
+    found = NGINX_BODY_CAP.search(read_file(container, configs[0]) or b"") if configs else None
+    if found:
+        return f" (nginx's `client_max_body_size {found.group(1).decode()}` in {configs[0]})"
+    return " (nginx's `client_max_body_size`, 1m unless set)" if configs or b"nginx" in answer else ""
 
 
 @dataclass
