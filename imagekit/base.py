@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -26,6 +27,30 @@ DEFAULT_TAG = f"{DEFAULT_REPOSITORY}:{DEFAULT_SUITE}"
 BASE_PACKAGES: tuple[str, ...] = ("python3", "python3-venv", "python3-pip", "ca-certificates")
 LABEL_PREFIX = "io.imagekit.base."
 MMDEBSTRAP_TIMEOUT_S = 1800
+# apt and dpkg configured as the official Debian images configure them (debuerreotype's minimizing config), so
+# `apt-get install` in an image built on this base leaves no .deb files or package caches in its layer.
+_CACHE_CLEAN = "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"
+DOCKER_APT_CONFIG: dict[str, str] = {
+    "etc/apt/apt.conf.d/docker-clean": (
+        f'DPkg::Post-Invoke {{ "{_CACHE_CLEAN}"; }};\n'
+        f'APT::Update::Post-Invoke {{ "{_CACHE_CLEAN}"; }};\n'
+        'Dir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n'
+        'APT::Keep-Downloaded-Packages "false";\n'),
+    "etc/apt/apt.conf.d/docker-autoremove-suggests": 'Apt::AutoRemove::SuggestsImportant "false";\n',
+    "etc/apt/apt.conf.d/docker-gzip-indexes": 'Acquire::GzipIndexes "true";\n',
+    "etc/apt/apt.conf.d/docker-no-languages": 'Acquire::Languages "none";\n',
+    "etc/dpkg/dpkg.cfg.d/docker-apt-speedup": "force-unsafe-io\n",
+}
+
+
+RECIPE_LABEL = LABEL_PREFIX + "recipe-sha256"
+
+
+def _recipe_digest(suite: str, packages: tuple[str, ...]) -> str:
+    """What the image is built from, so an existing tag built by another recipe (an older imagekit's apt config,
+    other packages) is rebuilt instead of silently reused."""
+    recipe = json.dumps({"suite": suite, "packages": packages, "config": DOCKER_APT_CONFIG}, sort_keys=True)
+    return hashlib.sha256(recipe.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -52,11 +77,15 @@ def build_base(
     from imagekit import engine
 
     tag = tag or default_tag(suite)
+    packages = tuple(dict.fromkeys(BASE_PACKAGES + tuple(extra_packages)))
+    recipe = _recipe_digest(suite, packages)
     engine.connect()
     existing = engine.inspect_image(tag)
     if existing is not None and not force:
         labels = (existing.get("Config") or {}).get("Labels") or {}
-        return BaseResult(tag=tag, image_id=existing["Id"], built=False, labels=labels)
+        if labels.get(RECIPE_LABEL) == recipe:
+            return BaseResult(tag=tag, image_id=existing["Id"], built=False, labels=labels)
+        log(f"{tag} was built from another recipe (packages or apt config); rebuilding it")
 
     mmdebstrap = shutil.which("mmdebstrap")
     if mmdebstrap is None:
@@ -64,16 +93,20 @@ def build_base(
             "mmdebstrap is not installed, so the base image cannot be built from Debian packages.",
             "Install it with `apt-get install -y mmdebstrap` (or run `imagekit engine up`, which installs it).",
         )
-    packages = tuple(dict.fromkeys(BASE_PACKAGES + tuple(extra_packages)))
     with tempfile.TemporaryDirectory(prefix="imagekit-base-") as work:
         rootfs = Path(work) / "rootfs.tar"
         manifest = Path(work) / "packages.txt"
+        config = Path(work) / "config"
+        for relative, content in DOCKER_APT_CONFIG.items():
+            (config / relative).parent.mkdir(parents=True, exist_ok=True)
+            (config / relative).write_text(content)
         command = [
             mmdebstrap, "--variant=minbase", f"--include={','.join(packages)}",
             # the exact package list, for the provenance hash
             f"--customize-hook=chroot \"$1\" dpkg-query -W -f='${{Package}}=${{Version}}\\n' > {manifest}",
             # no apt lists or caches in the base: images built on it stay small
             "--customize-hook=rm -rf \"$1\"/var/lib/apt/lists/* \"$1\"/var/cache/apt/*.bin",
+            f"--customize-hook=sync-in {config} /",
             suite, str(rootfs),
         ]
         if mirror:
@@ -99,6 +132,7 @@ def build_base(
             LABEL_PREFIX + "suite": suite,
             LABEL_PREFIX + "packages": ",".join(packages),
             LABEL_PREFIX + "package-list-sha256": hashlib.sha256(package_list.encode()).hexdigest(),
+            RECIPE_LABEL: recipe,
             LABEL_PREFIX + "build-date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "org.opencontainers.image.base.name": f"debian:{suite} (mmdebstrap minbase)",
         }

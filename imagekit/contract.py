@@ -202,3 +202,44 @@ LABEL_OCI_REVISION = "org.opencontainers.image.revision"
 LABEL_OCI_BASE_NAME = "org.opencontainers.image.base.name"
 LABEL_SPEC_DIGEST = "io.imagekit.spec.sha256"  # sha256 of the canonical (validated) spec
 LABEL_GENERATOR = "io.imagekit.generator"  # "imagekit <version>"
+
+
+# --- Budgets for untrusted input (docs/limits.md) -------------------------------------------------------
+# Linters run in CI on images and Dockerfiles nobody reviewed, and `render` on projects cloned from anywhere, so
+# every reader stops at a budget instead of at the machine's memory. Each budget is far above what real inputs
+# use (the 422-file corpus tops out at 137 KB, 2,208 lines, 368 instructions, 49 stages, lines of 2,622 and words
+# of 303 characters) and, when hit, is one paragraph naming it and exit 2. ARCHIVE_ENTRIES and HEAD_BYTES_TOTAL
+# are what keeps an image's index under the 150 MB peak-memory goal. Change a number here and docs/limits.md
+# together (a test checks the page lists every name).
+class Limits:
+    """Namespaced so readers say `Limits.ARCHIVE_ENTRIES`, and docs/limits.md can be checked against one class."""
+
+    # Images: per archive / OCI layout and per image.
+    ARCHIVE_ENTRIES = 250_000  # tar members over all layers of one archive (~400 bytes of index each)
+    HEAD_BYTES_TOTAL = 16 << 20  # first bytes kept of executables and key-like files (256 each)
+    IMAGE_LAYERS = 512  # layers listed by one manifest (Docker's own overlay limit is 127 for running)
+    LAYER_REPEATS = 4  # how often one manifest may list the same layer blob
+    PATH_CHARS = 4096  # one member path (PATH_MAX)
+    PATH_DEPTH = 256  # components in one member path
+    JSON_BYTES = 4 << 20  # one manifest, index or config document (real ones are kilobytes)
+    JSON_TOTAL_BYTES = 8 << 20  # all JSON documents of one archive together (parsed JSON takes ~10x its text)
+    JSON_DOCUMENTS = 10_000  # JSON documents kept from one archive
+    INDEX_MANIFESTS = 1_000  # entries of one OCI index / manifest.json
+    INDEX_NESTING = 8  # indexes inside indexes
+    SYMLINK_HOPS = 40  # what Linux allows before ELOOP
+    BOMB_FLOOR = 256 << 20  # a compressed layer may always expand to this much...
+    BOMB_RATIO = 200  # ...or to this many times its compressed size, whichever is larger
+    # Dockerfiles: per file.
+    DOCKERFILE_BYTES = 4 << 20
+    DOCKERFILE_LINE_CHARS = 256 << 10  # one physical line
+    DOCKERFILE_WORD_CHARS = 64 << 10  # one unbroken word of an instruction
+    DOCKERFILE_INSTRUCTIONS = 20_000
+    DOCKERFILE_STAGES = 1_000
+    DOCKERFILE_INHERITED_VARIABLES = 1_000_000  # ENV entries copied into stages built FROM another stage
+    EXPANSION_CHARS = 16 << 20  # characters variable expansion may produce over a whole file
+    EXPANSION_NESTING = 100  # ${A:-${B:-...}} depth
+    FINDINGS_PER_FILE = 1_000  # past this, one summary finding replaces the rest
+    # Structured documents: specs, lint configs and the JSON documents of images.
+    YAML_BYTES = 1 << 20  # imagekit.yaml, .imagekit.yaml, pyproject.toml
+    DOCUMENT_DEPTH = 64  # nesting of one YAML, TOML or JSON document
+    DOCUMENT_NODES = 100_000  # values of one document, YAML aliases expanded ("billion laughs")

@@ -245,9 +245,46 @@ def hold_ctrl_c() -> Iterator[None]:
             raise KeyboardInterrupt
 
 
-def create_network(run_id: str, name: str, internal: bool = False) -> "Network":
+def create_network(run_id: str, name: str, internal: bool = False, pinned: bool = False) -> "Network":
+    """A labelled bridge network. *pinned* fixes its subnet (the one the engine's allocator picked), so that
+    containers can be given their addresses before any of them starts: see ``peer_addresses``."""
+    from docker.errors import APIError
+    from docker.types import IPAMConfig, IPAMPool
+
+    client = connect()
     with hold_ctrl_c():
-        return connect().networks.create(name, driver="bridge", internal=internal, labels=labels_for(run_id))
+        network = client.networks.create(name, driver="bridge", internal=internal, labels=labels_for(run_id))
+    if not pinned:
+        return network
+    for _attempt in range(5):
+        pool = network.attrs["IPAM"]["Config"][0]
+        ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=pool["Subnet"], gateway=pool.get("Gateway"))])
+        with hold_ctrl_c():
+            network.remove()
+            try:
+                return client.networks.create(name, driver="bridge", internal=internal, ipam=ipam,
+                                              labels=labels_for(run_id))
+            except APIError as error:  # another network took the subnet in between: ask for a new one
+                if "overlap" not in str(error).lower():
+                    raise
+                network = client.networks.create(name, driver="bridge", internal=internal, labels=labels_for(run_id))
+    raise ImagekitError(f"The engine kept giving network {name}'s subnet to other networks (5 tries).",
+                        "Retry; if it persists, `docker network ls` shows what is being created meanwhile.")
+
+
+def peer_addresses(network: "Network", names: list[str]) -> dict[str, str]:
+    """A fixed address on pinned *network* for each of *names*.
+
+    The embedded DNS answers only for containers that have started, so a peer started a moment later is
+    `Name or service not known` to the first; containers given these addresses and each other's names as
+    ``extra_hosts`` (/etc/hosts) resolve every peer from their first instant, whatever the start order.
+    """
+    import ipaddress
+
+    pool = network.attrs["IPAM"]["Config"][0]
+    free = (str(address) for address in ipaddress.ip_network(pool["Subnet"]).hosts()
+            if str(address) != pool.get("Gateway"))
+    return dict(zip(names, free, strict=False))  # a subnet holds far more addresses than a job has hosts
 
 
 def run_container(run_id: str, image: str, command: list[str] | None = None, **kwargs: Any) -> "Container":
@@ -258,16 +295,15 @@ def run_container(run_id: str, image: str, command: list[str] | None = None, **k
 
 
 def create_container(run_id: str, image: str, command: list[str] | None = None, *, network: "Network | None" = None,
-                     aliases: list[str] | None = None, **kwargs: Any) -> "Container":
-    """Create (not start) a labelled container; on *network* it answers to *aliases* from its first instant."""
+                     aliases: list[str] | None = None, address: str | None = None, **kwargs: Any) -> "Container":
+    """Create (not start) a labelled container, on *network* under *aliases* (and at *address*, on a pinned
+    network) from its creation: set at create time, nothing has to be re-attached before start."""
     labels = labels_for(run_id, **kwargs.pop("labels", {}))
+    if network is not None:
+        endpoint = connect().api.create_endpoint_config(aliases=aliases, ipv4_address=address)
+        kwargs.update(network=network.name, networking_config={network.name: endpoint})
     with hold_ctrl_c():
-        container = connect().containers.create(image, command=command, labels=labels,
-                                                network=network.name if network else None, **kwargs)
-        if network is not None and aliases:
-            network.disconnect(container)
-            network.connect(container, aliases=aliases)
-    return container
+        return connect().containers.create(image, command=command, labels=labels, **kwargs)
 
 
 class StartRefused(ImagekitError):
@@ -295,6 +331,20 @@ def start_container(container: "Container", command: str) -> None:
             raise
         found = re.search(r"(exec: .*?|exec format error|permission denied)(?:: unknown)?[\")]*$", text)
         raise StartRefused(command, found.group(1) if found else text) from None
+
+
+def run_attached(container: "Container") -> int:
+    """Start *container* with this terminal attached (stdin, stdout, stderr; a TTY when it was created with one)
+    through the docker CLI, which owns raw mode, window size and signal forwarding; returns its exit code."""
+    import shutil
+    import subprocess
+
+    cli = shutil.which("docker") or "/usr/bin/docker"
+    if not os.access(cli, os.X_OK):
+        raise ImagekitError("`imagekit run` attaches the terminal through the docker CLI, and none is installed.",
+                            "Install it (Debian: apt-get install docker.io) or use `imagekit smoke`, which needs "
+                            "no CLI.")
+    return subprocess.run([cli, "start", "--attach", "--interactive", container.id], check=False).returncode
 
 
 def owned_objects(run_id: str | None = None) -> dict[str, list[Any]]:

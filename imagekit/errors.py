@@ -30,7 +30,18 @@ def write_report_file(path: Path, text: str, what: str, flag: str) -> None:
     directory); an OSError becomes one paragraph and exit 2, after the run rather than as a traceback."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        path.write_text(text, encoding="utf-8", errors="backslashreplace")  # non-UTF-8 file names
     except OSError as error:
         raise ImagekitError(f"Cannot write {what} to {path}: {error.strerror or error}.",
                             f"Check the {flag} path and its permissions.") from None
+
+
+class LimitExceeded(ImagekitError):
+    """An input beyond one of the budgets in ``contract.Limits``: refused whole rather than half-read."""
+
+    def __init__(self, where: str, what: str, limit: str, value: int) -> None:
+        super().__init__(f"{where}: {what} is beyond imagekit's limit {limit} = {value:,} (see docs/limits.md); "
+                         "refusing the input rather than exhausting memory or time.",
+                         "Real images, Dockerfiles and specs stay far below this; if this input is genuine, "
+                         "split it up or report the case.")
+        self.limit = limit

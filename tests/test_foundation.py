@@ -9,6 +9,7 @@ import venv
 import zipfile
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from conftest import REPO_ROOT
@@ -88,6 +89,19 @@ def test_base_image_carries_provenance_labels(base_image: str, engine) -> None:
     assert len(labels["io.imagekit.base.package-list-sha256"]) == 64
     assert "python3" in labels["io.imagekit.base.packages"]
     assert labels["io.imagekit.base.build-date"].endswith("Z")
+    assert len(labels["io.imagekit.base.recipe-sha256"]) == 64
+
+
+def test_base_built_from_another_recipe_is_rebuilt_not_reused(throwaway_image, engine, tmp_path: Path) -> None:
+    """A tag left by an older imagekit (other apt config or packages) is rebuilt; a failed rebuild keeps it."""
+    old = throwaway_image("FROM {base}\nLABEL io.imagekit.base.recipe-sha256=an-older-recipe\n")
+    before = engine.api.inspect_image(old)["Id"]
+    fake = tmp_path / "mmdebstrap"
+    fake.write_text("#!/bin/sh\necho 'E: offline' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    result = run_cli("base", "-t", old, env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"})
+    assert result.returncode == 2 and "mmdebstrap failed" in result.stderr, result.stderr
+    assert engine.api.inspect_image(old)["Id"] == before
 
 
 def test_broken_mmdebstrap_leaves_no_half_tagged_image(engine, tmp_path: Path) -> None:
@@ -135,9 +149,16 @@ def test_wheel_ships_templates_and_schemas(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.startswith("imagekit/_data/templates/") for n in names)
     assert "imagekit/_data/schemas/imagekit.schema.json" in names
+    assert "imagekit/lint/data/eol.json" in names
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=False)
+    venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
+    # The wheel's dependencies come from this environment, not from the system's site-packages (Debian's has no
+    # jinja2): a path line in a .pth file adds the directory without running its .pth files, so this checkout's
+    # editable install stays out and imagekit is the wheel's.
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    Path(site, "dependencies.pth").write_text(str(Path(jinja2.__file__).parents[1]) + "\n")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", str(wheel)],
                    check=True, capture_output=True, timeout=600)
     probe = (
@@ -153,3 +174,23 @@ def test_wheel_ships_templates_and_schemas(tmp_path: Path) -> None:
     result = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok")
+
+
+@pytest.mark.slow
+def test_images_built_on_the_base_keep_no_apt_package_cache(engine, throwaway_image) -> None:
+    """apt is configured like Debian's official images (docker-clean), so `apt-get install` leaves no .debs."""
+    from imagekit.base import build_base
+    from imagekit.lint.config import LintConfig
+    from imagekit.lint.image_lint import lint_image
+
+    tag = "imagekit-test/base-apt-clean:bookworm"
+    try:
+        build_base(tag=tag, force=True)
+        derived = throwaway_image(f"FROM {tag}\nRUN apt-get update && apt-get install -y --no-install-recommends "
+                                  "less && rm -rf /var/lib/apt/lists/*\n")
+        strict = LintConfig(options={"IK531": {"min_bytes": 1}})
+        assert [f.message for f in lint_image(derived, config=strict, profiles={"generic"})
+                if f.rule == "IK531"] == []
+    finally:
+        throwaway_image.close()
+        engine_api.remove_image(tag)

@@ -6,6 +6,8 @@ inside the command body, so ``imagekit lint`` never pays for docker, jinja2 or j
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 import textwrap
 
@@ -18,7 +20,7 @@ app = typer.Typer(
     name="imagekit",
     help="Generate, lint and smoke-test Amazon SageMaker bring-your-own-container images.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -42,7 +44,12 @@ def _root(
 def report_error(error: ImagekitError) -> None:
     """One paragraph on stderr: what is wrong, then what to do."""
     text = textwrap.fill(str(error), width=100, break_long_words=False, break_on_hyphens=False)
-    sys.stderr.write(f"imagekit: error: {text}\n")
+    if sys.stderr is not None:  # started with stderr closed: the exit code is all we can give
+        try:
+            sys.stderr.write(f"imagekit: error: {text}\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
 
 
 # Register the command modules (order is the order of `imagekit --help`, so isort must not sort them).
@@ -50,14 +57,75 @@ from imagekit.cli import generate, lint, smoke, setup  # noqa: E402,F401  # isor
 
 
 def main() -> None:
+    if sys.stdout is None:  # started with stdout closed (`>&-`): say so when a command writes, not a traceback
+        sys.stdout = _ClosedOutput()
+    for stream in (sys.stdout, sys.stderr):  # file names that are not UTF-8 are still printed, escaped
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         app(prog_name="imagekit")
     except ImagekitError as error:
         report_error(error)
         sys.exit(error.exit_code)
+    except BrokenPipeError:  # `imagekit lint ... | head`: whoever read the output has gone
+        _silence_stdout()
+        report_error(ImagekitError("The output pipe closed before imagekit finished writing.",
+                                   "Read the whole output, or write it to a file with --output."))
+        sys.exit(2)
+    except OSError as error:
+        report_error(os_error(error))
+        sys.exit(2)
+    except RecursionError:
+        report_error(ImagekitError("The input is nested too deeply to read.", "See docs/limits.md."))
+        sys.exit(2)
+    except MemoryError:
+        report_error(ImagekitError("imagekit ran out of memory reading the input.",
+                                   "See docs/limits.md; if the input is genuine, report the case."))
+        sys.exit(2)
     except Exception as error:  # the Docker SDK's errors, without importing it on the lint path
         if not type(error).__module__.startswith(("docker.", "requests.", "urllib3.")):
             raise
         report_error(ImagekitError(f"The Docker engine refused the request: {error}.",
                                    "Check `imagekit doctor` and the engine log."))
         sys.exit(2)
+
+
+_OS_HINTS = {
+    errno.ENOSPC: "Free some disk space (or point TMPDIR / the output elsewhere) and run it again.",
+    errno.EDQUOT: "Free some disk space (or point TMPDIR / the output elsewhere) and run it again.",
+    errno.EACCES: "Check the file's permissions and the user imagekit runs as.",
+    errno.EPERM: "Check the file's permissions and the user imagekit runs as.",
+    errno.ENAMETOOLONG: "Use a shorter path.",
+    errno.EROFS: "Write to a writable location instead.",
+    errno.ENOENT: "Check the path.",
+    errno.EISDIR: "Name a file, not a directory.",
+    errno.ENOTDIR: "A part of the path is a file, not a directory; check the path.",
+}
+
+
+def os_error(error: OSError) -> ImagekitError:
+    """An operating-system failure nothing more specific caught, as one paragraph naming the file."""
+    name = str(error.filename or "")
+    where = f" on {name if len(name) <= 200 else name[:100] + '...' + name[-60:]}" if name else ""
+    return ImagekitError(f"The operating system refused{where}: {error.strerror or error}.",
+                         _OS_HINTS.get(error.errno or 0, "Check the paths and permissions involved."))
+
+
+class _ClosedOutput:
+    """Stands in for a closed stdout: the first write becomes one paragraph and exit 2."""
+
+    def write(self, _text: str) -> int:
+        raise ImagekitError("Standard output is closed, so imagekit cannot print its result.",
+                            "Run it with an open stdout, or write the report to a file with --output.")
+
+    def flush(self) -> None:
+        pass
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's own flush at exit does not fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass

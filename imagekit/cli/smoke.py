@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import typer
 
@@ -33,10 +34,19 @@ CONTENT_TYPE = typer.Option(None, "--content-type", help="Content-Type of the pa
 ACCEPT = typer.Option(None, "--accept", help="Accept header for /invocations.")
 REQUESTS = typer.Option(0, "--requests", help="Load mode: send this many requests and report latency percentiles.")
 CONCURRENCY = typer.Option(1, "--concurrency", help="Concurrent requests in load mode.")
+STARTUP_TIMEOUT = typer.Option(contract.STARTUP_HEALTH_TIMEOUT_S, "--startup-timeout",
+                               help="Seconds for /ping to answer 200 (the platform's default).")
+INSTANCES = typer.Option(1, "--instances", help="Hosts algo-1..N on a private network.")
+INSTANCE_TYPE = typer.Option(None, "--instance-type", help="e.g. ml.m5.xlarge: applies its CPU and memory limits.")
+TIMEOUT = typer.Option(None, "--timeout", help="Seconds before the training job is stopped (SIGTERM, SIGKILL "
+                       f"{contract.TRAIN_STOP_GRACE_S:g} s later).")
+NETWORK_ISOLATION = typer.Option(False, "--network-isolation", help="Train with no way out: no network on one "
+                                 "host, only the peers on several.")
 FAIL_ON = typer.Option("error", "--fail-on", help="Lowest severity of a failed check that fails the run (exit 1): "
                        "error (the platform would fail) or warning (works, but risky).")
-QUIET = typer.Option(False, "--quiet", "-q", help="No progress lines while waiting (the checks and the verdict "
-                     "are still printed).")
+QUIET = typer.Option(False, "--quiet", "-q", help="Do not stream the containers' logs, nor the line shown while "
+                     "waiting for /ping, to stderr (their last lines "
+                     "are still in failed checks and in the --json/--junit reports).")
 
 
 @smoke_app.callback(invoke_without_command=True)
@@ -60,26 +70,22 @@ def _smoke(cleanup: bool = typer.Option(False, "--cleanup", help="Remove contain
 def train_command(
     image: str = typer.Argument(..., help="Image in the engine."),
     data: Optional[List[str]] = DATA, hp: Optional[List[str]] = HP, hp_file: Optional[Path] = HP_FILE,
-    instances: int = typer.Option(1, "--instances", help="Hosts algo-1..N on a private network."),
-    instance_type: Optional[str] = typer.Option(None, "--instance-type", help="e.g. ml.m5.xlarge: applies its CPU "
-                                                "and memory limits."),
-    env: Optional[List[str]] = ENV,
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the job is stopped (SIGTERM, "
-                                            f"SIGKILL {contract.TRAIN_STOP_GRACE_S:g} s later)."),
-    network_isolation: bool = typer.Option(False, "--network-isolation", help="Run with no network at all."),
+    instances: int = INSTANCES, instance_type: Optional[str] = INSTANCE_TYPE, env: Optional[List[str]] = ENV,
+    timeout: Optional[float] = TIMEOUT, network_isolation: bool = NETWORK_ISOLATION,
     output: Optional[Path] = typer.Option(None, "--output", help="Write model.tar.gz here."),
-    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS,
+    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS, quiet: bool = QUIET,
     fail_on: str = FAIL_ON,
 ) -> None:
     """Run `docker run IMAGE train` with the /opt/ml tree, config files and channels of a training job."""
     from imagekit import smoke
 
     _check_inputs(image, junit, fail_on)
-    _finish(smoke.train(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
-                        instances=instances, instance_type=instance_type, env=_pairs(env, "--env"), timeout=timeout,
-                        network_isolation=network_isolation, output=output,
-                        pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json)), as_json, junit,
-            fail_on)
+    with _live_logs(quiet):
+        report = smoke.train(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
+                             instances=instances, instance_type=instance_type, env=_pairs(env, "--env"),
+                             timeout=timeout, network_isolation=network_isolation, output=output,
+                             pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json))
+    _finish(report, as_json, junit, fail_on)
 
 
 VARIANT = typer.Option(None, "--variant", help="NAME=IMAGE:WEIGHT: start every variant behind one router that splits "
@@ -91,12 +97,10 @@ def serve_command(
     image: Optional[str] = typer.Argument(None, help="Image in the engine (or use --variant)."),
     variant: Optional[List[str]] = VARIANT,
     model: Optional[Path] = MODEL, payload: Optional[List[Path]] = PAYLOAD, content_type: Optional[str] = CONTENT_TYPE,
-    accept: Optional[str] = ACCEPT,
-    startup_timeout: float = typer.Option(contract.STARTUP_HEALTH_TIMEOUT_S, "--startup-timeout",
-                                          help="Seconds for /ping to answer 200 (the platform's default)."),
+    accept: Optional[str] = ACCEPT, startup_timeout: float = STARTUP_TIMEOUT,
     requests: int = REQUESTS, concurrency: int = CONCURRENCY, env: Optional[List[str]] = ENV,
-    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS,
-    fail_on: str = FAIL_ON, quiet: bool = QUIET,
+    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS, quiet: bool = QUIET,
+    fail_on: str = FAIL_ON,
 ) -> None:
     """Run `docker run IMAGE serve` and check /ping, /invocations, the payload limit and SIGTERM."""
     from imagekit import smoke
@@ -109,18 +113,22 @@ def serve_command(
             raise ImagekitError(f"smoke serve got both an IMAGE ({image}) and --variant; with --variant every image "
                                 "is named in its NAME=IMAGE:WEIGHT.",
                                 f"Drop {image}, or add it as a variant: --variant NAME={image}:1.")
-        _finish(serve_variants([parse_variant(v) for v in variant], model=model, payloads=payload,
-                               content_type=content_type, accept=accept, requests=requests or DEFAULT_REQUESTS,
-                               concurrency=concurrency, env=_pairs(env, "--env"), startup_timeout=startup_timeout,
-                               pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json)),
-                as_json, junit, fail_on)
+        with _live_logs(quiet):
+            report = serve_variants([parse_variant(v) for v in variant], model=model, payloads=payload,
+                                    content_type=content_type, accept=accept, requests=requests or DEFAULT_REQUESTS,
+                                    concurrency=concurrency, env=_pairs(env, "--env"), startup_timeout=startup_timeout,
+                                    pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json))
+        _finish(report, as_json, junit, fail_on)
     if image is None:
         raise ImagekitError("smoke serve needs an IMAGE or at least one --variant.",
                             "For example: imagekit smoke serve my-model:latest --model model.tar.gz")
-    _finish(smoke.serve(image, model=model, payloads=payload, content_type=content_type, accept=accept,
-                        startup_timeout=startup_timeout, requests=requests, concurrency=concurrency,
-                        env=_pairs(env, "--env"), pass_aws_credentials=pass_aws_credentials,
-                        on_check=_progress(as_json), on_progress=_waiting(quiet)), as_json, junit, fail_on)
+    status = _StatusLine(quiet)
+    with _live_logs(quiet, status):
+        report = smoke.serve(image, model=model, payloads=payload, content_type=content_type, accept=accept,
+                             startup_timeout=startup_timeout, requests=requests, concurrency=concurrency,
+                             env=_pairs(env, "--env"), pass_aws_credentials=pass_aws_credentials,
+                             on_check=_progress(as_json, status), on_progress=status.waiting)
+    _finish(report, as_json, junit, fail_on)
 
 
 @smoke_app.command("all")
@@ -128,21 +136,28 @@ def all_command(
     image: str = typer.Argument(..., help="Image in the engine."),
     data: Optional[List[str]] = DATA, hp: Optional[List[str]] = HP, hp_file: Optional[Path] = HP_FILE,
     payload: Optional[List[Path]] = PAYLOAD, content_type: Optional[str] = CONTENT_TYPE,
-    accept: Optional[str] = ACCEPT,
-    requests: int = REQUESTS, concurrency: int = CONCURRENCY, env: Optional[List[str]] = ENV,
+    accept: Optional[str] = ACCEPT, startup_timeout: float = STARTUP_TIMEOUT,
+    requests: int = REQUESTS, concurrency: int = CONCURRENCY,
+    instances: int = INSTANCES, instance_type: Optional[str] = INSTANCE_TYPE, timeout: Optional[float] = TIMEOUT,
+    network_isolation: bool = NETWORK_ISOLATION, env: Optional[List[str]] = ENV,
     output: Optional[Path] = typer.Option(None, "--output", help="Keep model.tar.gz here."),
-    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS,
-    fail_on: str = FAIL_ON, quiet: bool = QUIET,
+    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS, quiet: bool = QUIET,
+    fail_on: str = FAIL_ON,
 ) -> None:
-    """Train, then serve the model that training produced: one report."""
+    """Train, then serve the model that training produced: one report. Takes every train and serve option."""
     from imagekit import smoke
 
     _check_inputs(image, junit, fail_on)
-    _finish(smoke.run_all(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
-                          payloads=payload, content_type=content_type, accept=accept, env=_pairs(env, "--env"),
-                          output=output, requests=requests, concurrency=concurrency,
-                          pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json),
-                          on_progress=_waiting(quiet)), as_json, junit, fail_on)
+    status = _StatusLine(quiet)
+    with _live_logs(quiet, status):
+        report = smoke.run_all(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
+                               instances=instances, instance_type=instance_type, timeout=timeout,
+                               network_isolation=network_isolation, payloads=payload, content_type=content_type,
+                               accept=accept, startup_timeout=startup_timeout, env=_pairs(env, "--env"),
+                               output=output, requests=requests, concurrency=concurrency,
+                               pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json, status),
+                               on_progress=status.waiting)
+    _finish(report, as_json, junit, fail_on)
 
 
 @app.command()
@@ -152,6 +167,7 @@ def endpoint(
     port: int = typer.Option(contract.SERVING_PORT, "--port", help="Port of the router on 127.0.0.1."),
     startup_timeout: float = typer.Option(contract.STARTUP_HEALTH_TIMEOUT_S, "--startup-timeout",
                                           help="Seconds for each variant's /ping."),
+    quiet: bool = QUIET,
 ) -> None:
     """Run production variants behind one local router until Ctrl-C (weights update live)."""
     import time
@@ -159,8 +175,8 @@ def endpoint(
     from imagekit.smoke.variants import METRICS_ROUTE, WEIGHTS_ROUTE, parse_variant, running_endpoint
 
     variants = [parse_variant(v) for v in variant]
-    with running_endpoint(variants, model=model, env=_pairs(env, "--env"), startup_timeout=startup_timeout,
-                          port=port) as router:
+    with _live_logs(quiet), running_endpoint(variants, model=model, env=_pairs(env, "--env"),
+                                             startup_timeout=startup_timeout, port=port) as router:
         url = f"http://127.0.0.1:{router.server_address[1]}"
         typer.echo(f"endpoint ready at {url}/invocations with variants "
                    + ", ".join(f"{v.name}={v.image} (weight {v.weight:g})" for v in variants))
@@ -171,6 +187,32 @@ def endpoint(
                 time.sleep(1)
         except KeyboardInterrupt:
             typer.echo("stopping")
+
+
+@app.command("run")
+def run_command(
+    image: str = typer.Argument(..., help="Image in the engine."),
+    mode: str = typer.Argument(..., help="train, serve, or shell (a shell in the training host's /opt/ml tree)."),
+    data: Optional[List[str]] = DATA, hp: Optional[List[str]] = HP, hp_file: Optional[Path] = HP_FILE,
+    model: Optional[Path] = typer.Option(None, "--model", help="Model directory or model.tar.gz: read-only at "
+                                         "/opt/ml/model for serve, copied into the writable one for shell."),
+    env: Optional[List[str]] = ENV, instance_type: Optional[str] = INSTANCE_TYPE,
+    port: int = typer.Option(contract.SERVING_PORT, "--port", help="Port on 127.0.0.1 that reaches the container's "
+                             f"{contract.SERVING_PORT} (serve and shell)."),
+    pass_aws_credentials: bool = AWS,
+) -> None:
+    """Run IMAGE train|serve|shell by hand, as smoke would start it (same /opt/ml tree, env and port), attached to
+    this terminal; everything is removed on exit, Ctrl-C included. Exits with the container's code."""
+    from imagekit.smoke.interactive import run
+
+    _check_inputs(image, None)
+    try:
+        code = run(image, mode, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
+                   model=model, env=_pairs(env, "--env"), instance_type=instance_type, port=port,
+                   pass_aws_credentials=pass_aws_credentials)
+    except KeyboardInterrupt:
+        code = 130  # the container and its files are already removed
+    raise typer.Exit(code)
 
 
 EXAMPLES = {"--data": "train=data/train", "--hp": "epochs=3", "--env": "KEY=VALUE"}  # one that fits each option
@@ -210,37 +252,69 @@ def _hyperparameters(items: Optional[List[str]], file: Optional[Path]) -> dict[s
     return values
 
 
-def _progress(as_json: bool):
+def _progress(as_json: bool, status: "_StatusLine | None" = None):
     stream = sys.stderr if as_json else sys.stdout
 
     def show(check) -> None:
+        if status:
+            status.clear()
         mark = "ok  " if check.ok else "WARN" if check.severity == "warning" else "FAIL"
-        if sys.stderr.isatty():
-            sys.stderr.write("\r\033[K")  # end a "waiting for /ping" line rewritten in place
         stream.write(f"{mark} {check.name}: {check.detail}\n")
         stream.flush()
 
     return show
 
 
-def _waiting(quiet: bool):
-    """While /ping is polled: one line rewritten in place on a terminal, a plain line every PROGRESS_INTERVAL_S
-    otherwise; always on stderr (stdout stays the report's), nothing with --quiet."""
-    if quiet:
-        return None
-    tty = sys.stderr.isatty()
-    last = [float("-inf")]
+class _StatusLine:
+    """The "waiting for /ping" indicator on stderr: one line rewritten in place on a terminal (log lines streamed
+    meanwhile are written above it), a plain line every PROGRESS_INTERVAL_S otherwise; nothing with --quiet."""
 
-    def show(elapsed: float, window: float, seen: str) -> None:
+    def __init__(self, quiet: bool) -> None:
+        import threading
+
+        self.quiet, self.tty, self.lock = quiet, sys.stderr.isatty(), threading.Lock()
+        self.shown, self.last = "", float("-inf")
+
+    def waiting(self, elapsed: float, window: float, seen: str) -> None:
+        if self.quiet:
+            return
         line = f"waiting for /ping: {elapsed:.0f} s of {window:g} s ({seen})"
-        if tty:
-            sys.stderr.write(f"\r\033[K{line[:200]}")
-        elif elapsed - last[0] >= contract.PROGRESS_INTERVAL_S:
-            last[0] = elapsed
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+        with self.lock:
+            if self.tty:
+                self.shown = line[:shutil.get_terminal_size().columns - 1]
+                sys.stderr.write(f"\r\033[K{self.shown}")
+            elif elapsed - self.last >= contract.PROGRESS_INTERVAL_S:
+                self.last = elapsed
+                sys.stderr.write(line + "\n")
+            sys.stderr.flush()
 
-    return show
+    def clear(self) -> None:
+        with self.lock:
+            if self.shown:
+                sys.stderr.write("\r\033[K")
+                sys.stderr.flush()
+                self.shown = ""
+
+    def above(self, write: Callable[[str], None]) -> Callable[[str], None]:
+        """*write* (a log line sink), keeping the in-place line below what it writes."""
+        def sink(line: str) -> None:
+            with self.lock:
+                if self.shown:
+                    sys.stderr.write("\r\033[K")
+                write(line)
+                if self.shown:
+                    sys.stderr.write(self.shown)
+                    sys.stderr.flush()
+        return sink
+
+
+def _live_logs(quiet: bool, status: _StatusLine | None = None):
+    """Stream the containers' logs to stderr unless --quiet: stdout stays the report's (--json)."""
+    from imagekit.smoke import logs
+
+    if quiet:
+        return logs.live(None)
+    return logs.live(status.above(logs.stderr_sink()) if status else logs.stderr_sink())
 
 
 def _check_inputs(image: Optional[str], junit: Optional[Path], fail_on: str = "error") -> None:

@@ -44,6 +44,7 @@ class Instruction:
     expanded: str = ""  # ``text`` with variables expanded, for instructions Docker expands
     workdir: str | None = None  # the WORKDIR in effect when it runs (None: the base image's)
     shell: tuple[str, ...] = DEFAULT_SHELL  # the SHELL in effect for shell-form commands
+    trigger: "Instruction | None" = None  # ONBUILD: the instruction it registers for images built FROM this one
 
     def flag(self, name: str) -> str | None:
         values = self.flags.get(name)

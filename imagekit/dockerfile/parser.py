@@ -16,10 +16,12 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from dockerfile_parse import DockerfileParser
 
-from imagekit.dockerfile.expand import Expander, key_values
+from imagekit.contract import Limits
+from imagekit.dockerfile.expand import Expander, ExpansionBudget, Scope, key_values
 from imagekit.dockerfile.model import (
     AUTOMATIC_ARGS,
     DEFAULT_SHELL,
@@ -32,25 +34,37 @@ from imagekit.dockerfile.model import (
     SyntaxProblem,
 )
 from imagekit.dockerfile.source import decode
-from imagekit.errors import ImagekitError
+from imagekit.errors import ImagekitError, LimitExceeded
+from imagekit.safe_io import read_regular
 
 _DIRECTIVE = re.compile(r"^\s*#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
+_DIRECTIVE_NAMES = frozenset({"syntax", "escape", "check"})
 _HEREDOC = re.compile(r"(?:^|\s)\d*<<(-?)([\"']?)([^\s<>\"'|;&()]+)\2")
 _FLAG = re.compile(r"--([A-Za-z][\w-]*)(?:=(\S*))?(?=\s|$)")
 _FLAG_INSTRUCTIONS = frozenset({"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"})
 _JSON_INSTRUCTIONS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOLUME"})
 _HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 _EXPANDED = frozenset({"ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR", "ARG"})
+_NOT_TRIGGERS = frozenset({"ONBUILD", "FROM", "MAINTAINER"})  # BuildKit refuses these after ONBUILD
 
 
 def load(path: str | Path, display_name: str | None = None) -> Dockerfile:
     """Read and parse a Dockerfile (``-`` is standard input); an unreadable file is an ImagekitError (exit 2)."""
+    name = display_name or str(path)
     try:
-        data = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(Limits.DOCKERFILE_BYTES + 1)
+            if len(data) > Limits.DOCKERFILE_BYTES:
+                raise LimitExceeded(name, "the size of the Dockerfile", "DOCKERFILE_BYTES", Limits.DOCKERFILE_BYTES)
+        else:
+            data = read_regular(Path(path), "Dockerfile", "DOCKERFILE_BYTES")
     except OSError as error:
         raise ImagekitError(f"Cannot read Dockerfile {path}: {error.strerror or error}.",
                             "Check the path and its permissions.") from None
-    return parse(decode(data), display_name or str(path))
+    except (ValueError, AttributeError):  # standard input closed (or None when Python started without it)
+        raise ImagekitError("Cannot read the Dockerfile from standard input: it is closed.",
+                            "Pass a file name, or pipe the Dockerfile in.") from None
+    return parse(decode(data), name)
 
 
 def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
@@ -58,27 +72,54 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    directives = _directives(lines)
+    _check_size(path, lines)
+    directives, repeated = _directives(lines)
     escape = directives.get("escape") or "\\"
     valid_escape = escape in ("\\", "`")
     if not valid_escape:
         escape = "\\"
     scan = _prescan(lines, escape)
+    if len(scan.starts) > Limits.DOCKERFILE_INSTRUCTIONS:
+        raise LimitExceeded(path, "the number of instructions", "DOCKERFILE_INSTRUCTIONS",
+                            Limits.DOCKERFILE_INSTRUCTIONS)
     builder = _Builder(path, lines, escape, directives, scan)
     if not valid_escape:  # directives are the first lines of the file, one a line
         builder.fail(f"Invalid escape token {directives['escape']!r}: the escape directive takes \\ or `.",
                      list(directives).index("escape") + 1)
+    if repeated is not None:
+        builder.fail(f"Only one {_DIRECTIVE.match(lines[repeated - 1]).group(1)} parser directive can be used.",
+                     repeated)
     return builder.build()
 
 
-def _directives(lines: list[str]) -> dict[str, str]:
+def _check_size(path: str, lines: list[str]) -> None:
+    """Lines and words within budget, checked in linear time before anything else looks at the text."""
+    if sum(map(len, lines)) > Limits.DOCKERFILE_BYTES:
+        raise LimitExceeded(path, "the size of the Dockerfile", "DOCKERFILE_BYTES", Limits.DOCKERFILE_BYTES)
+    for number, line in enumerate(lines, 1):
+        if len(line) > Limits.DOCKERFILE_LINE_CHARS:
+            raise LimitExceeded(f"{path}:{number}", "the length of this line", "DOCKERFILE_LINE_CHARS",
+                                Limits.DOCKERFILE_LINE_CHARS)
+        _check_words(line, f"{path}:{number}")
+
+
+def _check_words(text: str, where: str) -> None:
+    if len(text) > Limits.DOCKERFILE_WORD_CHARS and max(map(len, text.split())) > Limits.DOCKERFILE_WORD_CHARS:
+        raise LimitExceeded(where, "the length of one word", "DOCKERFILE_WORD_CHARS", Limits.DOCKERFILE_WORD_CHARS)
+
+
+def _directives(lines: list[str]) -> tuple[dict[str, str], int | None]:
+    """BuildKit's parser directives: the leading `# name=value` lines whose name it knows, in any order; the
+    first other line ends them. Returns them and the 1-based line of a repeated one (BuildKit refuses that)."""
     found: dict[str, str] = {}
-    for line in lines:
+    for number, line in enumerate(lines, 1):
         match = _DIRECTIVE.match(line)
-        if not match or match.group(1).lower() in found:
+        if not match or match.group(1).lower() not in _DIRECTIVE_NAMES:
             break
+        if match.group(1).lower() in found:
+            return found, number
         found[match.group(1).lower()] = match.group(2)
-    return found
+    return found, None
 
 
 @dataclass
@@ -164,7 +205,10 @@ class _Builder:
                              empty_continuation_lines=scan.empty_continuations, error=scan.error)
         self.scan = scan
         self.stage: Stage | None = None
-        self.stage_args: dict[str, str | None] = {}
+        self.budget = ExpansionBudget(path)
+        self.global_scope = Scope()
+        self.scope = self.global_scope
+        self.inherited_left = Limits.DOCKERFILE_INHERITED_VARIABLES
         self.cmd_set = False
 
     def fail(self, message: str, line: int, column: int = 1) -> None:
@@ -173,6 +217,10 @@ class _Builder:
 
     def build(self) -> Dockerfile:
         # The trailing blank line closes a continuation left open at end of file, as BuildKit does.
+        directive_lines = len(self.df.directives)
+        for index, name in enumerate(self.df.directives):  # dockerfile-parse knows only escape and syntax
+            if name != "escape":
+                self.scan.prepared[index] = "# syntax=directive"
         prepared = "\n".join(self.scan.prepared) + "\n\n"
         parser = DockerfileParser(fileobj=io.BytesIO(prepared.encode("utf-8")))
         seen_starts = set()
@@ -180,7 +228,7 @@ class _Builder:
         for entry in parser.structure:
             line = entry["startline"] + 1
             if entry["instruction"] == "COMMENT":
-                if line not in empty:
+                if line not in empty and line > directive_lines:
                     self.df.comments.append(Comment(line, entry["value"]))
                 continue
             seen_starts.add(entry["startline"])
@@ -201,6 +249,7 @@ class _Builder:
         docs, end = self.scan.heredocs.get(start, ([], min(entry["endline"] + 1, len(self.df.lines))))
         keyword = entry["instruction"].upper()
         text = entry["value"]
+        _check_words(text, f"{self.df.path}:{start + 1}")  # continuation lines join words across lines
         flags: dict[str, list[str]] = {}
         if keyword in _FLAG_INSTRUCTIONS:
             text = text.lstrip()
@@ -216,8 +265,8 @@ class _Builder:
         if keyword in _JSON_INSTRUCTIONS and instruction.text.startswith("["):
             try:
                 decoded = json.loads(instruction.text)
-            except ValueError:
-                decoded = None  # not JSON: BuildKit falls back to shell form
+            except (ValueError, RecursionError):
+                decoded = None  # not JSON (or nested past any command): BuildKit falls back to shell form
             if isinstance(decoded, list):
                 if all(isinstance(arg, str) for arg in decoded):
                     instruction.exec_form = decoded
@@ -234,35 +283,37 @@ class _Builder:
             self.start_stage(ins)
             return
         if self.stage is None:
-            ins.variables = {k: v for k, v in self.df.global_args.items() if v is not None}
+            ins.variables = self.scope.view()
             ins.expanded = ins.text
             self.df.global_instructions.append(ins)
             if ins.keyword == "ARG":
                 for name, value in self.args(ins, ins.variables):
                     self.df.global_args[name] = value if value is not None else self.df.global_args.get(name)
+                    self.scope.set_arg(name, self.df.global_args[name])
             else:
                 self.fail(f"{ins.keyword} before the first FROM: only ARG may come before FROM.", ins.line, ins.column)
             return
         stage = self.stage
         ins.stage = stage.index
-        variables = {k: v for k, v in self.stage_args.items() if v is not None}
-        variables.update(stage.env)
-        ins.variables = variables
-        ins.expanded = Expander(variables, self.df.escape).expand(ins.text) if ins.keyword in _EXPANDED else ins.text
+        variables = ins.variables = self.scope.view()
+        ins.expanded = (Expander(variables, self.df.escape, self.budget).expand(ins.text)
+                        if ins.keyword in _EXPANDED else ins.text)
         ins.workdir, ins.shell = stage.workdir, stage.shell
         stage.instructions.append(ins)
         keyword = ins.keyword
         if keyword == "ARG":
             for name, value in self.args(ins, variables):
-                self.stage_args[name] = value if value is not None else self.df.global_args.get(name)
+                self.scope.set_arg(name, value if value is not None else self.df.global_args.get(name))
         elif keyword == "ENV":
-            pairs = key_values(ins.text, variables, self.df.escape)
+            pairs = key_values(ins.text, variables, self.df.escape, self.budget)
             if not pairs or any(not key for key, _ in pairs) or (len(pairs) == 1 and "=" not in ins.text
                                                                   and len(ins.text.split()) < 2):
                 self.fail("ENV needs a name and a value (ENV NAME=value).", ins.line, ins.column)
             stage.env.update(pairs)
+            for name, value in pairs:
+                self.scope.set_env(name, value)
         elif keyword == "LABEL":
-            stage.labels.update(key_values(ins.text, variables, self.df.escape))
+            stage.labels.update(key_values(ins.text, variables, self.df.escape, self.budget))
         elif keyword == "USER":
             stage.user, stage.user_instruction = ins.expanded.strip(), ins
         elif keyword == "WORKDIR":
@@ -273,6 +324,8 @@ class _Builder:
                 stage.cmd = None  # Docker resets an inherited CMD when ENTRYPOINT is set
         elif keyword == "CMD":
             stage.cmd, self.cmd_set = ins, True
+        elif keyword == "ONBUILD":
+            self.add_trigger(ins)
         elif keyword == "SHELL":
             if ins.exec_form:
                 stage.shell = tuple(ins.exec_form)
@@ -280,16 +333,36 @@ class _Builder:
                 self.fail("SHELL needs the JSON form, e.g. SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"].",
                           ins.line, ins.column)
 
-    def args(self, ins: Instruction, variables: dict[str, str]) -> list[tuple[str, str | None]]:
+    def add_trigger(self, ins: Instruction) -> None:
+        """Parse an ONBUILD's instruction like any other, so rules can judge what child builds will run."""
+        word, rest = (ins.text.split(None, 1) + [""])[:2]
+        keyword = word.upper()
+        if keyword in _NOT_TRIGGERS:
+            self.fail(f"ONBUILD {keyword} is not allowed: BuildKit refuses {keyword} as an ONBUILD trigger.",
+                      ins.line, ins.column)
+            return
+        if keyword not in KNOWN_INSTRUCTIONS or not rest.strip():
+            return  # BuildKit stores such a trigger as text; it fails only in the child build
+        trigger = self.instruction({"startline": ins.line - 1, "endline": ins.end_line - 1, "instruction": keyword,
+                                    "value": rest})
+        trigger.column, trigger.heredocs, trigger.stage = ins.column, [], ins.stage
+        trigger.variables, trigger.workdir, trigger.shell = ins.variables, ins.workdir, ins.shell
+        trigger.expanded = (Expander(ins.variables, self.df.escape, self.budget).expand(trigger.text)
+                            if keyword in _EXPANDED else trigger.text)
+        ins.trigger = trigger
+
+    def args(self, ins: Instruction, variables: Mapping[str, str]) -> list[tuple[str, str | None]]:
         result: list[tuple[str, str | None]] = []
-        for word in Expander(variables, self.df.escape).words(ins.text):
+        for word in Expander(variables, self.df.escape, self.budget).words(ins.text):
             name, eq, value = word.partition("=")
             result.append((name, value if eq else None))
         return result
 
     def start_stage(self, ins: Instruction) -> None:
-        global_values = {k: v for k, v in self.df.global_args.items() if v is not None}
-        expander = Expander(global_values, self.df.escape)
+        if len(self.df.stages) >= Limits.DOCKERFILE_STAGES:
+            raise LimitExceeded(self.df.path, "the number of stages", "DOCKERFILE_STAGES", Limits.DOCKERFILE_STAGES)
+        global_values = self.global_scope.view()
+        expander = Expander(global_values, self.df.escape, self.budget)
         ins.variables = global_values
         words = expander.words(ins.text)
         if len(words) not in (1, 3) or (len(words) == 3 and words[1].lower() != "as"):
@@ -305,6 +378,10 @@ class _Builder:
                       platform=expander.expand(platform) if platform else None,
                       unresolved=unresolved, base_known=base_known)
         if parent is not None:
+            self.inherited_left -= len(parent.env) + len(parent.labels)
+            if self.inherited_left < 0:
+                raise LimitExceeded(self.df.path, "the ENV and LABEL entries stages inherit from other stages",
+                                    "DOCKERFILE_INHERITED_VARIABLES", Limits.DOCKERFILE_INHERITED_VARIABLES)
             stage.env = dict(parent.env)
             stage.labels = dict(parent.labels)
             stage.user, stage.user_instruction = parent.user, parent.user_instruction
@@ -314,7 +391,7 @@ class _Builder:
             stage.shell = DEFAULT_SHELL
         ins.stage = stage.index
         self.df.stages.append(stage)
-        self.stage, self.stage_args, self.cmd_set = stage, {}, False
+        self.stage, self.scope, self.cmd_set = stage, Scope(parent.env if parent else None), False
 
 
 def _column(line: str) -> int:

@@ -11,15 +11,21 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from imagekit.contract import Limits
+
 HEAD_BYTES = 256  # a shebang line, an ELF header or a PEM marker fits
 SMALL_FILES = frozenset({"etc/passwd", "etc/group", "etc/os-release"})
 SMALL_FILE_LIMIT = 1 << 20
-SYMLINK_HOPS = 40  # what Linux allows before ELOOP
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 
 FILE, DIR, SYMLINK, OTHER = "file", "dir", "symlink", "other"
+
+
+def _is_id(text: str) -> bool:
+    """A uid/gid as the kernel takes it: ASCII digits that fit 32 bits (`str.isdigit` also accepts `²`)."""
+    return text.isascii() and text.isdigit() and len(text) <= 10
 
 
 @dataclass(slots=True)
@@ -159,13 +165,13 @@ class ImageFS:
         if not user:
             return 0, 0
         entry = self._account("etc/passwd", user, id_field=2)
-        if entry is None and not user.isdigit():
+        if entry is None and not _is_id(user):
             return None
-        uid = int(user) if user.isdigit() else int(entry[2])
-        gid = int(entry[3]) if entry is not None and entry[3].isdigit() else None
+        uid = int(user) if _is_id(user) else int(entry[2])
+        gid = int(entry[3]) if entry is not None and _is_id(entry[3]) else None
         if group:
             named = self._account("etc/group", group, id_field=2)
-            gid = int(group) if group.isdigit() else int(named[2]) if named is not None else None
+            gid = int(group) if _is_id(group) else int(named[2]) if named is not None else None
         return uid, gid
 
     def group_ids(self) -> frozenset[int]:
@@ -180,7 +186,7 @@ class ImageFS:
         if entry is not None:
             for line in self.small_files.get("etc/group", b"").decode("utf-8", "replace").splitlines():
                 fields = line.split(":")
-                if len(fields) > 3 and fields[2].isdigit() and entry[0] in fields[3].split(","):
+                if len(fields) > 3 and _is_id(fields[2]) and entry[0] in fields[3].split(","):
                     gids.add(int(fields[2]))
         return frozenset(gids)
 
@@ -188,7 +194,7 @@ class ImageFS:
         """The /etc/passwd or /etc/group line for *name* (a name or a numeric id), split on colons."""
         for line in self.small_files.get(path, b"").decode("utf-8", "replace").splitlines():
             fields = line.split(":")
-            if len(fields) > 3 and (fields[0] == name or fields[id_field] == name) and fields[id_field].isdigit():
+            if len(fields) > 3 and (fields[0] == name or fields[id_field] == name) and _is_id(fields[id_field]):
                 return fields
         return None
 
@@ -203,35 +209,37 @@ class ImageFS:
         """Follow symlinks in every component the way the kernel does.
 
         Returns (final absolute path, its entry or None, a problem: "" or why it failed: missing, loop).
+        Linear in the path: components wait on a stack (last first) and *done* holds each resolved prefix.
         """
-        pending = [c for c in posixpath.join(cwd, path).split("/") if c]
-        done: list[str] = []
+        full = posixpath.join(cwd, path)
+        if len(full) > Limits.PATH_CHARS:  # execve would fail with ENAMETOOLONG
+            return full[:80] + "...", None, f"path longer than {Limits.PATH_CHARS} characters"
+        pending = [c for c in reversed(full.split("/")) if c and c != "."]
+        done: list[str] = []  # done[i]: the resolved path of the first i+1 components
         hops = 0
         while pending:
-            component = pending.pop(0)
-            if component == ".":
-                continue
+            component = pending.pop()
             if component == "..":
                 if done:
                     done.pop()
                 continue
-            current = "/".join([*done, component])
+            current = f"{done[-1]}/{component}" if done else component
             entry = self.entries.get(current)
             if entry is None:
-                return "/" + "/".join([current, *pending]), None, "missing"
+                return "/" + "/".join([current, *reversed(pending)]), None, "missing"
             if entry.kind == SYMLINK:
                 hops += 1
-                if hops > SYMLINK_HOPS:
+                if hops > Limits.SYMLINK_HOPS:
                     return "/" + current, None, "symlink loop"
                 target = entry.target
                 if target.startswith("/"):
                     done = []
-                pending = [c for c in target.split("/") if c] + pending
+                pending.extend(c for c in reversed(target.split("/")) if c and c != ".")
                 continue
             if pending and entry.kind != DIR:
                 return "/" + current, None, "not a directory"
-            done.append(component)
-        final = "/".join(done)
+            done.append(current)
+        final = done[-1] if done else ""
         return "/" + final, self.entries.get(final) if final else ROOT_ENTRY, ""
 
     def which(self, program: str, cwd: str = "/") -> tuple[str, Entry | None, str]:

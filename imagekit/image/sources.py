@@ -9,28 +9,31 @@ indexed layers make up the image, and in which order. Nothing is written to disk
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
+import os
 import platform as host_platform
 import posixpath
 import re
 import tarfile
 import zlib
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
-from imagekit.errors import ImagekitError
+from imagekit.contract import Limits
+from imagekit.documents import check_document
+from imagekit.errors import ImagekitError, LimitExceeded
 from imagekit.image.fs import DIR, FILE, HEAD_BYTES, OTHER, SMALL_FILE_LIMIT, SMALL_FILES, SYMLINK, Entry, ImageFS
 
-JSON_LIMIT = 8 << 20  # manifests and configs are kilobytes; anything bigger is a layer
-BOMB_FLOOR = 256 << 20  # a layer may always expand to this much...
-BOMB_RATIO = 200  # ...or to this many times its compressed size, whichever is larger
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64", "amd64": "amd64"}
 _HEAD_NAMES = ("id_rsa", "id_ed25519", "id_ecdsa", ".pem", ".key", "credentials", ".env", "token", ".netrc")
 
 _LAYER_NAME = re.compile(r"(^|/)layer\.tar$|^blobs/[a-z0-9]+/[0-9a-f]+$")  # docker save <= 24 | OCI blobs
+_SHA256_BLOB = re.compile(r"^blobs/sha256/([0-9a-f]{64})$")  # named by its digest: verified while streamed
 
 Member = tuple[str, Entry, str | None, bytes | None]
 
@@ -45,10 +48,7 @@ def open_image(ref: str, *, platform: str | None = None) -> ImageFS:
         if not (path / "oci-layout").is_file():
             raise ImagekitError(f"{ref} is a directory but not an OCI image layout (no oci-layout file).",
                                 "Pass an OCI layout directory, a `docker save` archive, or an image name.")
-        wanted = [path / "index.json", *sorted(path.glob("blobs/*/*"))]  # fixed depth: no walking into links
-        blobs = ((str(p.relative_to(path)), p.stat().st_size, p.open("rb")) for p in wanted
-                 if p.is_file() and not p.is_symlink())
-        return _assemble(ref, _read_blobs(ref, blobs, seekable=True), platform, tag)
+        return _assemble(ref, _read_blobs(ref, _layout_blobs(ref, path), seekable=True), platform, tag)
     if path.is_file():
         with path.open("rb") as stream:
             if stream.peek(2).startswith(_GZIP):
@@ -61,6 +61,39 @@ def open_image(ref: str, *, platform: str | None = None) -> ImageFS:
     from imagekit import engine
 
     return _assemble(ref, _read_archive(ref, _ChunkReader(engine.export_image(ref))), platform)
+
+
+def _layout_blobs(ref: str, layout: Path) -> Iterator[tuple[str, int, IO[bytes]]]:
+    """index.json and blobs/ALG/HEX of an OCI layout: regular files really inside it, never through a link.
+
+    A symlinked `blobs/sha256` or blob would make a copied layout read files from anywhere on the machine.
+    """
+    root = os.path.realpath(layout)
+    wanted = [layout / "index.json"]
+    blobs_dir = layout / "blobs"
+    if blobs_dir.is_dir() and not blobs_dir.is_symlink():
+        for algorithm in sorted(blobs_dir.iterdir()):
+            if algorithm.is_symlink():
+                raise ImagekitError(f"{ref}: {algorithm.relative_to(layout)} is a symbolic link; an OCI layout is "
+                                    "read only inside its own directory.", "Copy the layout with real directories "
+                                    "(e.g. `cp -rL` from a layout you trust).")
+            if algorithm.is_dir():
+                wanted.extend(sorted(algorithm.iterdir()))
+    for count, blob in enumerate(wanted):
+        if count > Limits.ARCHIVE_ENTRIES:
+            raise LimitExceeded(ref, "the number of blobs", "ARCHIVE_ENTRIES", Limits.ARCHIVE_ENTRIES)
+        name = str(blob.relative_to(layout))
+        if blob.is_symlink() or not blob.is_file() or not os.path.realpath(blob).startswith(root + os.sep):
+            if blob.is_symlink() or blob.exists():
+                raise ImagekitError(f"{ref}: {name} is not a regular file inside the layout (a link or a special "
+                                    "file); an OCI layout is read only inside its own directory.",
+                                    "Copy the layout again with real files.")
+            continue
+        try:
+            yield name, blob.stat().st_size, blob.open("rb")
+        except OSError as error:
+            raise ImagekitError(f"{ref}: cannot read {name}: {error.strerror or error}.",
+                                "Check the layout's permissions.") from None
 
 
 def _path_and_tag(ref: str) -> tuple[Path, str | None]:
@@ -81,7 +114,11 @@ def _path_and_tag(ref: str) -> tuple[Path, str | None]:
 # --- the outer container: a tar (maybe gzipped) or a directory -------------------------------------------
 def _decompressed(raw: IO[bytes], size: int, ref: str) -> IO[bytes]:
     """A `.tar.gz` archive as a tar stream, capped like a layer so a gzip bomb cannot run for hours."""
-    return _Limited(gzip.GzipFile(fileobj=raw, mode="rb"), max(BOMB_FLOOR, BOMB_RATIO * size), ref)
+    return _Limited(gzip.GzipFile(fileobj=raw, mode="rb"), _bomb_cap(size), ref)
+
+
+def _bomb_cap(size: int) -> int:
+    return max(Limits.BOMB_FLOOR, Limits.BOMB_RATIO * size)
 
 
 def _read_archive(ref: str, stream: IO[bytes], seekable: bool = False) -> tuple[dict[str, Any], dict[str, list]]:
@@ -89,7 +126,10 @@ def _read_archive(ref: str, stream: IO[bytes], seekable: bool = False) -> tuple[
     aliases: dict[str, str] = {}
 
     def blobs(archive: tarfile.TarFile) -> Iterator[tuple[str, int, IO[bytes]]]:
-        for member in archive:
+        for count, member in enumerate(archive):
+            archive.members.clear()  # tarfile keeps every TarInfo it has read; nothing here needs them again
+            if count > Limits.ARCHIVE_ENTRIES:
+                raise LimitExceeded(ref, "the number of archive members", "ARCHIVE_ENTRIES", Limits.ARCHIVE_ENTRIES)
             name = _member_name(ref, member.name)
             if member.isfile():
                 yield name, member.size, archive.extractfile(member)
@@ -101,7 +141,7 @@ def _read_archive(ref: str, stream: IO[bytes], seekable: bool = False) -> tuple[
             documents, layers = _read_blobs(ref, blobs(archive), seekable)
             layers.update({alias: layers[target] for alias, target in aliases.items() if target in layers})
             return documents, layers
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as error:
         raise ImagekitError(f"{ref} is not a readable image archive: {error}.",
                             "Recreate it with `docker save IMAGE -o FILE` (optionally gzipped) or pass an OCI "
                             "layout.") from None
@@ -112,25 +152,80 @@ def _read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]],
     """Small JSON documents by name, and every layer's members by name (*seekable*: blobs support seek)."""
     documents: dict[str, Any] = {}
     layers: dict[str, list[Member]] = {}
+    budget = _Budget(ref)
     for name, size, body in blobs:
         with body:
+            digest = _SHA256_BLOB.match(name)
             peek = body.read(4)
-            if peek[:1] in (b"{", b"[") and size <= JSON_LIMIT:
-                try:
-                    documents[name] = json.loads(peek + body.read())
-                except ValueError:
-                    raise ImagekitError(f"{ref}: {name} is neither JSON nor a layer.",
-                                        "The archive is damaged; save the image again.") from None
+            if peek[:1] in (b"{", b"[") and size <= Limits.JSON_BYTES:
+                if len(documents) >= Limits.JSON_DOCUMENTS:
+                    raise LimitExceeded(ref, "the number of JSON documents", "JSON_DOCUMENTS", Limits.JSON_DOCUMENTS)
+                data = peek + body.read()
+                budget.json_bytes(len(data))
+                if digest:
+                    _verify(ref, name, digest.group(1), hashlib.sha256(data))
+                documents[name] = _json(ref, name, data)
             elif _LAYER_NAME.search(name) and size:
                 if seekable:
                     body.seek(0)
-                layers[name] = _index_layer(ref, name, size, body if seekable else _Prefixed(peek, body), peek,
-                                            seekable)
+                    if not peek.startswith((_GZIP, _ZSTD)):
+                        digest = None  # a plain tar is read by seeking from header to header, not hashed
+                raw: IO[bytes] = body if seekable else _Prefixed(peek, body)
+                hashing = _Hashing(raw) if digest else None
+                layers[name] = _index_layer(ref, name, size, hashing or raw, peek, seekable, budget)
+                if hashing is not None and digest is not None:
+                    hashing.drain()
+                    _verify(ref, name, digest.group(1), hashing.hash)
     return documents, layers
 
 
+def _json(ref: str, name: str, data: bytes) -> Any:
+    try:
+        document = json.loads(data)
+    except RecursionError:
+        raise LimitExceeded(f"{ref}: {name}", "the nesting of this JSON document", "DOCUMENT_DEPTH",
+                            Limits.DOCUMENT_DEPTH) from None
+    except ValueError:
+        raise ImagekitError(f"{ref}: {name} is neither JSON nor a layer.",
+                            "The archive is damaged; save the image again.") from None
+    check_document(document, f"{ref}: {name}")
+    return document
+
+
+def _verify(ref: str, name: str, expected: str, hash_: Any) -> None:
+    if hash_.hexdigest() != expected:
+        raise ImagekitError(f"{ref}: blob {name} does not match its digest (its bytes hash to sha256:"
+                            f"{hash_.hexdigest()}); it was altered or damaged.",
+                            "Do not use this archive; save or pull the image again from a source you trust.")
+
+
+class _Budget:
+    """What one archive has used of Limits.ARCHIVE_ENTRIES, JSON_TOTAL_BYTES and HEAD_BYTES_TOTAL."""
+
+    def __init__(self, ref: str) -> None:
+        self.ref, self.entries, self.json, self.heads = ref, 0, 0, 0
+
+    def head(self, size: int) -> None:
+        self.heads += size
+        if self.heads > Limits.HEAD_BYTES_TOTAL:
+            raise LimitExceeded(self.ref, "the first bytes kept of its executable files", "HEAD_BYTES_TOTAL",
+                                Limits.HEAD_BYTES_TOTAL)
+
+    def json_bytes(self, size: int) -> None:
+        self.json += size
+        if self.json > Limits.JSON_TOTAL_BYTES:
+            raise LimitExceeded(self.ref, "the JSON documents together", "JSON_TOTAL_BYTES", Limits.JSON_TOTAL_BYTES)
+
+    def entry(self) -> None:
+        self.entries += 1
+        if self.entries > Limits.ARCHIVE_ENTRIES:
+            raise LimitExceeded(self.ref, "the number of files in its layers", "ARCHIVE_ENTRIES",
+                                Limits.ARCHIVE_ENTRIES)
+
+
 # --- one layer -------------------------------------------------------------------------------------------
-def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, seekable: bool) -> list[Member]:
+def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, seekable: bool,
+                 budget: _Budget) -> list[Member]:
     """The members of one layer. A plain layer in a seekable blob is read with random access (headers only);
     compressed layers are streamed through a decompression-bomb cap."""
     mode = "r|"
@@ -142,7 +237,7 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, s
         stream = zstandard.ZstdDecompressor().stream_reader(raw)
     else:
         stream, mode = raw, "r:" if seekable else "r|"
-    source = stream if mode == "r:" else _Limited(stream, max(BOMB_FLOOR, BOMB_RATIO * size), f"{ref}: layer {name}")
+    source = stream if mode == "r:" else _Limited(stream, _bomb_cap(size), f"{ref}: layer {name}")
     members: list[Member] = []
     try:
         with tarfile.open(fileobj=source, mode=mode) as layer:
@@ -150,16 +245,26 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, s
                 path = _member_name(f"{ref} layer {name}", info.name)
                 if not path:
                     continue
-                members.append(_member(layer, info, path))
+                budget.entry()
+                members.append(_member(layer, info, path, budget))
+                layer.members.clear()  # tarfile keeps every TarInfo it has read; we keep our own compact Entry
     except ImagekitError:
         raise
-    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as error:
+    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError, *_zstd_errors()) as error:
         raise ImagekitError(f"{ref}: layer {name} is damaged or truncated ({error}).",
                             "Save or pull the image again; the archive did not survive the copy.") from None
     return members
 
 
-def _member(layer: tarfile.TarFile, info: tarfile.TarInfo, path: str) -> Member:
+def _zstd_errors() -> tuple[type[Exception], ...]:
+    """zstandard's decode error, when a zstd layer made us import it (never on the lint path otherwise)."""
+    import sys
+
+    module = sys.modules.get("zstandard")
+    return (module.ZstdError,) if module is not None else ()
+
+
+def _member(layer: tarfile.TarFile, info: tarfile.TarInfo, path: str, budget: _Budget) -> Member:
     kind = FILE if info.isfile() else DIR if info.isdir() else SYMLINK if info.issym() else OTHER
     entry = Entry(kind, info.mode, info.uid, info.gid, info.size if info.isfile() else 0, -1, info.linkname)
     hardlink = None
@@ -172,12 +277,17 @@ def _member(layer: tarfile.TarFile, info: tarfile.TarInfo, path: str) -> Member:
         if wants_body or info.mode & 0o111 or any(marker in path.rsplit("/", 1)[-1] for marker in _HEAD_NAMES):
             data = layer.extractfile(info).read(info.size if wants_body else HEAD_BYTES)
             entry.head = data[:HEAD_BYTES]
+            budget.head(len(entry.head))
             body = data if wants_body else None
     return path, entry, hardlink, body
 
 
 def _member_name(where: str, name: str) -> str:
     """Layer paths are relative; `../x` and `/etc/x` are how archives escape a directory, so refuse them."""
+    if len(name) > Limits.PATH_CHARS:
+        raise LimitExceeded(where, f"the length of entry {name[:60]!r}...", "PATH_CHARS", Limits.PATH_CHARS)
+    if name.count("/") >= Limits.PATH_DEPTH:
+        raise LimitExceeded(where, f"the depth of entry {name[:60]!r}...", "PATH_DEPTH", Limits.PATH_DEPTH)
     normal = posixpath.normpath(name) if name else "."
     if name.startswith("/") or normal == ".." or normal.startswith("../"):
         raise ImagekitError(f"{where}: entry {name!r} points outside the archive root.",
@@ -192,13 +302,14 @@ def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: st
     manifest = documents.get("manifest.json")
     note = ""
     if isinstance(manifest, list) and manifest:
+        _shape(ref, "manifest.json", manifest, [{"Config": str, "Layers": [str], "RepoTags": [str]}])
         chosen = _one_image(ref, tag, manifest, lambda entry: list(entry.get("RepoTags") or []), key=id)[0]
         config_name, layer_names = chosen.get("Config", ""), list(chosen.get("Layers") or [])
     elif "index.json" in documents:
         descriptor, note = _pick_manifest(ref, documents, documents["index.json"], wanted, tag)
-        image_manifest = _blob(ref, documents, descriptor["digest"])
-        config_name = _blob_name(image_manifest.get("config", {}).get("digest", ""))
-        layer_names = [_blob_name(layer["digest"]) for layer in image_manifest.get("layers", [])]
+        image_manifest = _blob(ref, documents, descriptor.get("digest", ""), _MANIFEST)
+        config_name = _blob_name((image_manifest.get("config") or {}).get("digest", ""))
+        layer_names = [_blob_name(layer.get("digest", "")) for layer in image_manifest.get("layers") or []]
     else:
         raise ImagekitError(f"{ref} is a tar archive but not an image: it has neither manifest.json (docker save) "
                             "nor index.json (OCI).", "Pass the output of `docker save` or an OCI image layout.")
@@ -206,6 +317,12 @@ def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: st
     if not isinstance(config, dict):
         raise ImagekitError(f"{ref}: the image config {config_name!r} is missing from the archive.",
                             "The archive is incomplete; save the image again.")
+    _shape(ref, config_name, config, _CONFIG)
+    if len(layer_names) > Limits.IMAGE_LAYERS:
+        raise LimitExceeded(ref, "the number of layers its manifest lists", "IMAGE_LAYERS", Limits.IMAGE_LAYERS)
+    repeated = max((layer_names.count(name) for name in set(layer_names)), default=0)
+    if repeated > Limits.LAYER_REPEATS:
+        raise LimitExceeded(ref, "how often its manifest lists one layer", "LAYER_REPEATS", Limits.LAYER_REPEATS)
     if wanted and not note:  # a single-platform image: say so rather than lint another platform than asked
         actual = "/".join(filter(None, (config.get("os"), config.get("architecture"), config.get("variant"))))
         if wanted != actual and not actual.startswith(wanted + "/"):
@@ -213,6 +330,7 @@ def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: st
                                 "Drop --platform, or pass the image built for that platform.")
     image = ImageFS(ref, config.get("config") or {}, config.get("architecture", ""), config.get("os", ""), note)
     applied: set[int] = set()
+    uses = Counter(id(layers[name]) for name in layer_names if name in layers)
     for name in layer_names:
         if name not in layers:
             raise ImagekitError(f"{ref}: layer {name} named by the manifest is missing from the archive.",
@@ -225,6 +343,9 @@ def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: st
         for _, entry, _, _ in members:
             entry.layer = len(image.layers)
         image.apply_layer(name, members)
+        uses[id(layers[name])] -= 1
+        if not uses[id(layers[name])]:
+            layers[name].clear()  # the index has what it needs; free the member tuples before the next layer
     return image
 
 
@@ -267,8 +388,8 @@ def _ref_names(descriptor: dict) -> list[str]:
                                             annotations.get("org.opencontainers.image.ref.name")))))
 
 
-def _pick_manifest(ref: str, documents: dict, index: dict, wanted: str | None,
-                   tag: str | None = None) -> tuple[dict, str]:
+def _pick_manifest(ref: str, documents: dict, index: Any, wanted: str | None,
+                   tag: str | None = None, depth: int = 0) -> tuple[dict, str]:
     """Walk an OCI index (possibly nested) to one image manifest for the wanted or host platform.
 
     Top-level entries with different ref names are different images (one is picked by *tag*); entries that share
@@ -276,7 +397,12 @@ def _pick_manifest(ref: str, documents: dict, index: dict, wanted: str | None,
     """
     host = f"linux/{_ARCH.get(host_platform.machine(), host_platform.machine())}"
     target = wanted or host
+    if depth > Limits.INDEX_NESTING:  # also ends an index that names itself
+        raise LimitExceeded(ref, "the nesting of OCI indexes", "INDEX_NESTING", Limits.INDEX_NESTING)
+    _shape(ref, "index.json" if depth == 0 else "a nested index", index, _INDEX)
     manifests = index.get("manifests") or []
+    if len(manifests) > Limits.INDEX_MANIFESTS:
+        raise LimitExceeded(ref, "the number of manifests in its index", "INDEX_MANIFESTS", Limits.INDEX_MANIFESTS)
     if not manifests:
         raise ImagekitError(f"{ref}: the OCI index lists no manifests.", "Save or copy the image again.")
     if index is documents.get("index.json"):
@@ -295,9 +421,9 @@ def _pick_manifest(ref: str, documents: dict, index: dict, wanted: str | None,
             raise ImagekitError(f"{ref}: no image for platform {target} (available: {available}).",
                                 "Pick one with --platform OS/ARCH.")
         chosen, note = matches[0], f"picked platform {name(matches[0])} of {len(with_platform)}"
-    if "index" in chosen.get("mediaType", ""):
-        nested = _blob(ref, documents, chosen["digest"])
-        return _pick_manifest(ref, documents, nested, wanted)
+    if "index" in (chosen.get("mediaType") or ""):
+        nested = _blob(ref, documents, chosen.get("digest", ""), _INDEX)
+        return _pick_manifest(ref, documents, nested, wanted, depth=depth + 1)
     return chosen, note
 
 
@@ -306,12 +432,47 @@ def _blob_name(digest: str) -> str:
     return f"blobs/{algorithm}/{hexdigest}"
 
 
-def _blob(ref: str, documents: dict, digest: str) -> dict:
+def _blob(ref: str, documents: dict, digest: str, shape: Any) -> dict:
     document = documents.get(_blob_name(digest))
     if not isinstance(document, dict):
         raise ImagekitError(f"{ref}: blob {digest} named by the index is missing or not JSON.",
                             "The layout is incomplete; copy the image again.")
+    _shape(ref, f"blob {digest}", document, shape)
     return document
+
+
+# --- the shapes of the JSON documents we read: checked before use, so a hand-made archive is exit 2 ------
+_DESCRIPTOR = {"digest": str, "mediaType": str, "platform": {"os": str, "architecture": str, "variant": str},
+               "annotations": {str: str}}
+_INDEX = {"manifests": [_DESCRIPTOR]}
+_MANIFEST = {"config": _DESCRIPTOR, "layers": [_DESCRIPTOR]}
+_CONFIG = {"architecture": str, "os": str, "variant": str, "config": {
+    "Env": [str], "Entrypoint": [str], "Cmd": [str], "User": str, "WorkingDir": str, "Labels": {str: str},
+    "ExposedPorts": {str: dict}, "Volumes": {str: dict}, "StopSignal": str, "Shell": [str],
+    "Healthcheck": {"Test": [str]}}}
+
+
+def _shape(ref: str, name: str, value: Any, shape: Any, where: str = "") -> None:
+    """Check *value* against *shape*: a type, [item shape], {key: shape} for known keys (others are free and
+    null is allowed as 'absent'), or {str: shape} for a mapping of arbitrary keys."""
+    if value is None and where:
+        return
+    expected = list if isinstance(shape, list) else dict if isinstance(shape, dict) else shape
+    if not isinstance(value, expected) or isinstance(value, bool) and expected is not bool:
+        raise ImagekitError(f"{ref}: {name} is not a valid image document: {where or 'the top level'} should be "
+                            f"{'a list' if expected is list else 'an object' if expected is dict else 'a string'}, "
+                            f"not {type(value).__name__}.", "The archive is damaged or hand-made; save the image "
+                            "again with docker or an OCI tool.")
+    if isinstance(shape, list):
+        for index, item in enumerate(value):
+            _shape(ref, name, item, shape[0], f"{where}[{index}]")
+    elif isinstance(shape, dict) and str in shape:
+        for key, item in value.items():
+            _shape(ref, name, item, shape[str], f"{where}.{key}")
+    elif isinstance(shape, dict):
+        for key, item_shape in shape.items():
+            if key in value:
+                _shape(ref, name, value[key], item_shape, f"{where}.{key}")
 
 
 # --- stream helpers --------------------------------------------------------------------------------------
@@ -338,6 +499,27 @@ class _ChunkReader(io.RawIOBase):
         target[:size] = self._chunk[self._offset:self._offset + size]
         self._offset += size
         return size
+
+
+class _Hashing(io.RawIOBase):
+    """Hashes every byte read through it, so a blob's digest is checked in the same pass that indexes it."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw, self.hash = raw, hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        data = self._raw.read(len(target))
+        self.hash.update(data)
+        target[:len(data)] = data
+        return len(data)
+
+    def drain(self) -> None:
+        """Read what the tar reader left (padding after the end-of-archive marker) into the hash."""
+        while self.read(1 << 20):
+            pass
 
 
 class _Prefixed(io.RawIOBase):

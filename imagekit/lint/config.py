@@ -12,8 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from imagekit.errors import ImagekitError
+from imagekit.contract import Limits
+from imagekit.errors import ImagekitError, LimitExceeded
 from imagekit.lint.core import PROFILES, Rule, Severity, rules_named
+from imagekit.safe_io import read_regular
 from imagekit.sizes import parse_size
 
 YAML_NAMES = (".imagekit.yaml", ".imagekit.yml")
@@ -63,8 +65,8 @@ class LintConfig:
             self,
             ignored=self.ignored | ignored,
             severity=overrides,
-            profile=_choice(profile, PROFILE_CHOICES, "--profile") if profile else self.profile,
-            fail_on=parse_fail_on(fail_on) if fail_on else self.fail_on,
+            profile=_choice(profile, PROFILE_CHOICES, "--profile") if profile is not None else self.profile,
+            fail_on=parse_fail_on(fail_on) if fail_on is not None else self.fail_on,
         )
 
 
@@ -96,17 +98,24 @@ def load_config(start_dir: str | Path, explicit_path: str | Path | None = None) 
 
 def _read(path: Path) -> Mapping[str, Any] | None:
     """The lint section of *path*, or None when the file has none."""
-    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        text = read_regular(path, "lint config", "YAML_BYTES").decode("utf-8", errors="replace")
+    except OSError as error:
+        raise ImagekitError(f"Cannot read the lint config {path}: {error.strerror or error}.",
+                            "Check its permissions, or pass another file with --config.") from None
     if path.suffix == ".toml":
-        if "imagekit" not in text:
+        if "imagekit" not in text.lower():
             return None  # cheap: no TOML parse for unrelated pyproject files
-        document = _parse_toml(text, path).get("tool", {}).get("imagekit", {})
+        document = _imagekit_table(_parse_toml(text, path), path)
         where = "[tool.imagekit]"
     else:
         document = _parse_yaml(text, path)
         where = "the top level"
-    if not isinstance(document, Mapping):
+    if document is None:
         return None
+    if not isinstance(document, Mapping):
+        raise ImagekitError(f"{path}: {where} must be a mapping with a `lint` key, not a "
+                            f"{type(document).__name__}.", "See docs/lint.md for the layout.")
     misspelt = sorted(set(document) - {"lint"})
     if misspelt:  # a typo such as `lnt:` would otherwise leave the file silently unused
         raise ImagekitError(f"{path}: unknown key(s) {', '.join(map(str, misspelt))} in {where}.",
@@ -119,6 +128,27 @@ def _read(path: Path) -> Mapping[str, Any] | None:
     return section
 
 
+def _imagekit_table(data: Mapping[str, Any], path: Path) -> Any:
+    """[tool.imagekit] of a pyproject.toml; a near miss ([tool.imagekit-lint], [tools.imagekit.lint],
+    [imagekit.lint], `tool = "imagekit"`) is an error, since a silently unused config is worse than none."""
+    tool = data.get("tool", {})
+    if not isinstance(tool, Mapping):
+        raise ImagekitError(f"{path}: `tool` must be a table ([tool.imagekit.lint]), not a {type(tool).__name__}.",
+                            "Write the settings under [tool.imagekit.lint]; see docs/lint.md.")
+    near = [f"[{name}]" for name in data if name != "tool" and _mentions_imagekit(name, data[name])]
+    near += [f"[tool.{name}]" for name in tool if name != "imagekit" and _mentions_imagekit(name, tool[name])]
+    if near:
+        raise ImagekitError(f"{path}: {', '.join(near)} is not read by imagekit (did you mean [tool.imagekit.lint]?).",
+                            "Rename the table to [tool.imagekit.lint]; see docs/lint.md.")
+    return tool.get("imagekit")
+
+
+def _mentions_imagekit(name: str, value: Any) -> bool:
+    squeezed = re.sub(r"[^a-z]", "", name.lower())
+    return "imagekit" in squeezed or squeezed in ("tool", "tools") and isinstance(value, Mapping) and any(
+        "imagekit" in re.sub(r"[^a-z]", "", str(key).lower()) for key in value)
+
+
 def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     try:
         import tomllib  # Python >= 3.11
@@ -128,19 +158,27 @@ def _parse_toml(text: str, path: Path) -> dict[str, Any]:
         except ImportError:
             raise ImagekitError(f"Reading {path} on Python 3.10 needs the tomli package.",
                                 "pip install tomli, or move the settings to .imagekit.yaml.") from None
+    from imagekit.documents import check_document
+
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
+        document = tomllib.loads(text)
+    except RecursionError:
+        raise LimitExceeded(str(path), "the nesting of this TOML file", "DOCUMENT_DEPTH",
+                            Limits.DOCUMENT_DEPTH) from None
+    except (tomllib.TOMLDecodeError, ValueError) as error:  # ValueError: an integer of thousands of digits
         raise ImagekitError(f"{path} is not valid TOML: {error}.", "Fix the file or pass --config.") from None
+    check_document(document, str(path))
+    return document
 
 
 def _parse_yaml(text: str, path: Path) -> Any:
-    from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    from imagekit.documents import load_yaml
+
     try:
-        return YAML(typ="safe", pure=True).load(text)
-    except YAMLError as error:
+        return load_yaml(text, path, "safe")
+    except (YAMLError, ValueError) as error:  # ValueError: an integer of thousands of digits
         raise ImagekitError(f"{path} is not valid YAML: {error}.", "Fix the file or pass --config.") from None
 
 
@@ -171,8 +209,8 @@ def _validated(data: Mapping[str, Any], source: str) -> LintConfig:
         severity=severity,
         ignored=ignored,
         trusted_registries=tuple(_list(data.get("trusted-registries", []), where + "trusted-registries")),
-        profile=_choice(str(data.get("profile", "auto")), PROFILE_CHOICES, where + "profile"),
-        fail_on=parse_fail_on(str(data["fail-on"])) if "fail-on" in data else Severity.WARNING,
+        profile=_choice(_text(data.get("profile", "auto"), where + "profile"), PROFILE_CHOICES, where + "profile"),
+        fail_on=parse_fail_on(_text(data["fail-on"], where + "fail-on")) if "fail-on" in data else Severity.WARNING,
         options={_code(code, where + "options"): dict(value) for code, value in options.items()},
         source=source,
     )
@@ -217,6 +255,14 @@ def _option_value(value: Any, default: Any, what: str) -> Any:
                 pass
         raise ImagekitError(f"{what}: {value!r} is not a byte count.", "Write a whole number of bytes or a size "
                             "such as 500MB or 2GiB.")
+    return value
+
+
+def _text(value: Any, what: str) -> str:
+    """A setting that must be written out: `fail-on:` with no value is a mistake, not "never fail"."""
+    if not isinstance(value, str):
+        raise ImagekitError(f"{what} needs a text value, not {'nothing' if value is None else repr(value)}.",
+                            "See docs/lint.md for the choices.")
     return value
 
 

@@ -17,7 +17,7 @@ from imagekit.dockerfile import Dockerfile, load, parse
 from imagekit.errors import ImagekitError
 from imagekit.lint.config import LintConfig, load_config
 from imagekit.lint.core import PROFILES, Finding, Problem, Severity, load_rules, rules_named
-from imagekit.lint.findings import fails, sort_key, to_findings
+from imagekit.lint.findings import capped, fails, sort_key, to_findings
 from imagekit.lint.pragmas import apply_pragmas, read_pragmas
 from imagekit.lint.rules.dockerfile._common import DockerfileContext
 
@@ -126,7 +126,7 @@ def lint_dockerfile(df: Dockerfile, *, config: LintConfig | None = None, profile
     known = set(rules_named(code for pragma in pragmas.pragmas for code in pragma.codes))
     kept, pragma_problems = apply_pragmas(findings, pragmas, known=known, ran=ran)
     kept.extend(to_findings(rules[PRAGMA_RULE], pragma_problems, file=df.path, config=config))
-    return FileResult(df.path, sorted(kept, key=sort_key), profiles, fail_on=config.fail_on,
+    return FileResult(df.path, capped(sorted(kept, key=sort_key)), profiles, fail_on=config.fail_on,
                       lines=tuple(df.lines))
 
 

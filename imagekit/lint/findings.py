@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable
 
+from imagekit.contract import Limits
 from imagekit.lint.config import LintConfig
 from imagekit.lint.core import Finding, Problem, Rule, Severity
 
@@ -27,3 +29,18 @@ def fails(findings: Iterable[Finding], threshold: Severity | None) -> bool:
 
 def sort_key(finding: Finding) -> tuple:
     return (finding.file, finding.line or 0, finding.column or 0, finding.path or "", finding.rule)
+
+
+def capped(findings: list[Finding]) -> list[Finding]:
+    """At most Limits.FINDINGS_PER_FILE findings (sorted), the rest folded into one summary finding that keeps the
+    highest severity left out, so --fail-on still sees it and a 100,000-line file gives a readable report."""
+    if len(findings) <= Limits.FINDINGS_PER_FILE:
+        return findings
+    kept, rest = findings[:Limits.FINDINGS_PER_FILE - 1], findings[Limits.FINDINGS_PER_FILE - 1:]
+    worst = max(rest, key=lambda finding: finding.severity)
+    rules = sorted({finding.rule for finding in rest})
+    summary = (f"{len(rest):,} more findings ({', '.join(rules[:10])}{', ...' if len(rules) > 10 else ''}) are not "
+               f"listed: imagekit reports at most {Limits.FINDINGS_PER_FILE:,} per file (limit FINDINGS_PER_FILE, "
+               "docs/limits.md).")
+    return [*kept, replace(rest[0], severity=worst.severity, message=summary,
+                           fix="Fix the findings listed first, then lint again to see the rest.")]

@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
+import posixpath
 from typing import Iterable
 
 from imagekit import contract
 from imagekit.image import ImageFS, open_image
 from imagekit.lint.config import LintConfig
 from imagekit.lint.core import Finding, load_rules
-from imagekit.lint.findings import sort_key, to_findings
+from imagekit.lint.findings import capped, sort_key, to_findings
 from imagekit.lint.rules.image._common import ImageContext
 
 
@@ -29,7 +30,8 @@ def infer_profiles(image: ImageFS) -> frozenset[str]:
                 or any(str(directory).strip("/") in image.entries
                        for directory in (contract.ML_ROOT, contract.BYOC_PROGRAM_DIR))
                 or f"{contract.SERVING_PORT}/tcp" in (image.config.get("ExposedPorts") or {}))
-    on_path = {mode for mode in contract.MODES if image.which(mode)[1] is not None}
+    on_path = {mode for mode in contract.MODES  # a dangling `serve` link still says "a serving image"
+               if any(posixpath.join(directory, mode).strip("/") in image.entries for directory in image.search_path())}
     if image.config.get("Entrypoint") and (evidence or on_path):
         return frozenset(contract.MODES)
     if on_path:
@@ -59,5 +61,5 @@ def lint_image(ref: str, *, config: LintConfig | None = None, profiles: Iterable
             continue
         ctx = ImageContext(image, active, config.options_for(rule), parsed)
         findings.extend(to_findings(rule, rule.check(ctx), file=ref, config=config))
-    return sorted(findings, key=sort_key)
+    return capped(sorted(findings, key=sort_key))
 

@@ -15,12 +15,15 @@ import re
 from dataclasses import dataclass, field
 
 from imagekit.dockerfile.model import Dockerfile
-from imagekit.lint.core import Finding, Problem
+from imagekit.lint.core import PROFILES, Finding, Problem
 
-_IGNORE = re.compile(r"^imagekit\s+(?:(stage|global)\s+)?ignore\s*=\s*([A-Za-z0-9_,\s]+?)\s*(?:--\s*(?P<reason>.*))?$",
-                     re.I)
-_PROFILE = re.compile(r"^imagekit\s+profile\s*=\s*([a-z]+)\s*$", re.I)
-_MENTION = re.compile(r"^imagekit\b", re.I)
+# Linear: every repetition is followed by a character it cannot match (padded pragmas took seconds with a
+# lazy group before an optional tail).
+_PRAGMA = re.compile(r"imagekit\s+(?:(stage|global)\s+)?([A-Za-z][\w-]*)\s*=(.*)", re.I | re.S)
+_MENTION = re.compile(r"imagekit\b", re.I)
+_CODE = re.compile(r"[A-Za-z0-9_]+")
+_KEYS = ("ignore", "profile")
+_USAGE = "expected `# imagekit [stage|global] ignore=IK123[,IK124] -- reason` or `# imagekit profile=serve`"
 
 
 @dataclass
@@ -53,18 +56,18 @@ def read_pragmas(df: Dockerfile) -> Pragmas:
         text = comment.text.strip()
         if not _MENTION.match(text):
             continue
-        profile = _PROFILE.match(text)
-        if profile:
-            result.profile = profile.group(1).lower()
+        match = _PRAGMA.match(text)
+        problem = _problem(text, match)
+        if problem:
+            result.problems.append(Problem(problem, comment.line, 1))
             continue
-        match = _IGNORE.match(text)
-        if not match:
-            result.problems.append(Problem(f"Cannot read the pragma {text!r}: expected "
-                                           "`# imagekit [stage|global] ignore=IK123[,IK124] -- reason`.",
-                                           comment.line, 1))
+        assert match is not None
+        if match.group(2).lower() == "profile":
+            result.profile = match.group(3).strip().lower()
             continue
         scope = (match.group(1) or "line").lower()
-        codes = tuple(c.strip().upper() for c in match.group(2).replace(" ", ",").split(",") if c.strip())
+        codes_text, _, reason = match.group(3).partition("--")
+        codes = tuple(c.upper() for c in codes_text.replace(",", " ").split())
         nxt = next((i for i in instructions if i.line > comment.line), None)
         if scope == "global":
             first, last = 1, last_line
@@ -72,8 +75,34 @@ def read_pragmas(df: Dockerfile) -> Pragmas:
             first, last = _stage_range(df, comment.line, nxt.line if nxt and nxt.keyword == "FROM" else None, last_line)
         else:
             first, last = (nxt.line, nxt.end_line) if nxt else (0, -1)
-        result.pragmas.append(Pragma(scope, codes, comment.line, first, last, match.group("reason") or ""))
+        result.pragmas.append(Pragma(scope, codes, comment.line, first, last, reason.strip()))
     return result
+
+
+def _problem(text: str, match: re.Match[str] | None) -> str:
+    """Why a `# imagekit ...` comment is not a pragma we can apply ("" when it is): never silently ignored."""
+    shown = repr(text if len(text) <= 80 else text[:77] + "...")
+    if match is None:
+        return f"Cannot read the pragma {shown}: {_USAGE}."
+    import difflib  # only for a pragma that is wrong: not on every lint's import path
+
+    scope, key, value = match.group(1), match.group(2).lower(), match.group(3)
+    if key not in _KEYS:
+        near = difflib.get_close_matches(key, _KEYS, n=1)
+        return (f"The pragma {shown} has an unknown key {key!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
+                + f"; {_USAGE}.")
+    if key == "profile":
+        profile = value.strip().lower()
+        if scope or profile not in (*PROFILES, "auto"):
+            near = difflib.get_close_matches(profile, PROFILES, n=1)
+            return (f"The pragma {shown} names no profile imagekit knows" + (f" (did you mean {near[0]!r}?)" if near
+                                                                             else "")
+                    + f"; use one of {', '.join(PROFILES)} or auto, without stage/global.")
+        return ""
+    codes = value.partition("--")[0].replace(",", " ").split()
+    if not codes or not all(_CODE.fullmatch(code) for code in codes):
+        return f"Cannot read the pragma {shown}: {_USAGE}."
+    return ""
 
 
 def _stage_range(df: Dockerfile, comment_line: int, next_from: int | None, last_line: int) -> tuple[int, int]:

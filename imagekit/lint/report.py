@@ -160,7 +160,8 @@ def _uri(file: str) -> str:
     from urllib.parse import quote  # lazy, as in _junit
 
     path = Path(file)
-    return path.as_uri() if path.is_absolute() else quote(path.as_posix(), safe="/")
+    # errors=surrogateescape: a name that is not UTF-8 is quoted as its original bytes
+    return path.as_uri() if path.is_absolute() else quote(path.as_posix(), safe="/", errors="surrogateescape")
 
 
 def _junit(findings: Sequence[Finding]) -> str:

@@ -25,6 +25,7 @@ from imagekit.render.context import (
 )
 from imagekit.render.deps import USER_DEPS, requirement_files
 from imagekit.render.environment import environment
+from imagekit.safe_io import check_inside, read_inside
 from imagekit.spec import Spec, load_spec
 from imagekit.spec.frameworks import Resolution, resolve
 
@@ -120,9 +121,9 @@ def render(spec_path: str | Path | None = None, out_dir: str | Path | None = Non
     dockerfile = render_dockerfile(spec, resolution, runtime_tree=runtime_tree, buildkit=buildkit,
                                    wheelhouse=spec.wheelhouse if wheelhouse is None else wheelhouse,
                                    provenance=provenance or git_provenance(spec.root))
+    check_inside(spec.root, spec.code_dir, "code directory")
     code = plan_code(spec, skip=(target,))
     requirements = requirement_files(spec)
-    _prepare(target)
     files: dict[str, tuple[bytes, int]] = {
         "Dockerfile": (dockerfile.encode(), 0o644),
         ".dockerignore": (CONTEXT_DOCKERIGNORE.encode(), 0o644),
@@ -131,13 +132,15 @@ def render(spec_path: str | Path | None = None, out_dir: str | Path | None = Non
         **runtime,
     }
     for relative, source in requirements.items():
-        files[f"{DEPS_DIR}/{USER_DEPS}/{relative}"] = (source.read_bytes(), 0o644)
+        files[f"{DEPS_DIR}/{USER_DEPS}/{relative}"] = (read_inside(spec.root, source, "requirements file")[0], 0o644)
     if spec.lock_file:
-        files[f"{DEPS_DIR}/constraints.txt"] = (spec.lock_file.read_bytes(), 0o644)
+        files[f"{DEPS_DIR}/constraints.txt"] = (read_inside(spec.root, spec.lock_file, "lock file")[0], 0o644)
     for relative, source in code.items():
-        files[f"{CODE_TREE}/{relative}"] = (source.read_bytes(), 0o755 if source.stat().st_mode & 0o111 else 0o644)
+        data, mode = read_inside(spec.root, source, "code file")
+        files[f"{CODE_TREE}/{relative}"] = (data, 0o755 if mode & 0o111 else 0o644)
     if not code:
         files[f"{CODE_TREE}/.keep"] = (b"", 0o644)
+    _prepare(target)  # only once every input was read: a refused input leaves no half-written context
     for relative in sorted(files):
         data, mode = files[relative]
         _write(target / relative, data, mode)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from imagekit.errors import ImagekitError
 from imagekit.render.context import CONTEXT_MARKER
 from imagekit.spec import Spec
 
@@ -20,7 +21,8 @@ DEFAULT_EXCLUDES = (".git", ".hg", ".imagekit", "__pycache__", "*.pyc", ".venv",
 def _sourced_patterns(spec: Spec) -> list[tuple[str, str]]:
     """(pattern, where it comes from), in the order they apply."""
     ignore_file = spec.code_dir / ".dockerignore"
-    project = ignore_file.read_text().splitlines() if ignore_file.is_file() else []
+    project = (ignore_file.read_bytes().decode("utf-8", errors="replace").splitlines() if ignore_file.is_file()
+               else [])
     found = [*((p, "the built-in excludes") for p in DEFAULT_EXCLUDES),
              *((p, f"{ignore_file}") for p in project), *((p, "code.exclude") for p in spec.code_exclude)]
     return [(p.strip().strip("/"), source) for p, source in found
@@ -70,6 +72,10 @@ def plan_code(spec: Spec, skip: tuple[Path, ...] = ()) -> dict[str, Path]:
         if path.is_dir() or path.is_symlink() or any(s == path or s in path.parents for s in skipped):
             continue
         relative = path.relative_to(spec.code_dir).as_posix()
-        if not _excluded(relative, patterns):
-            plan[relative] = path
+        if _excluded(relative, patterns):
+            continue
+        if not path.is_file():  # a FIFO would block the copy forever; a device could be endless
+            raise ImagekitError(f"{path} in the code directory is not a regular file (a FIFO, socket or device).",
+                                "Remove it, or exclude it with code.exclude or .dockerignore.")
+        plan[relative] = path
     return plan

@@ -13,6 +13,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from imagekit.errors import ImagekitError
+from imagekit.safe_io import read_inside
 from imagekit.spec import Spec
 
 USER_DEPS = "user"  # deps/user/<path relative to the project>
@@ -58,7 +59,8 @@ def requirement_files(spec: Spec) -> dict[str, Path]:
             continue
         source = root / relative
         found[str(relative)] = source
-        for number, option, reference in _references(source.read_text(encoding="utf-8", errors="replace")):
+        text = read_inside(root, source, "requirements file")[0].decode("utf-8", errors="replace")
+        for number, option, reference in _references(text):
             if _URL.match(reference) and not reference.startswith("file:"):
                 continue  # pip fetches http(s) requirement files itself
             where = f"{source}:{number}: {option} {reference}"

@@ -21,7 +21,7 @@ from imagekit.spec.loader import SCHEMA_FILE
 
 FRAMEWORKS = ("sklearn", "xgboost", "pytorch", "tensorflow", "custom")
 ACCELERATORS = ("cpu", "cuda")
-NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+NAME = re.compile(r"\A[a-z0-9]+([._-][a-z0-9]+)*\Z")  # \Z: `$` would accept a trailing newline
 # scaffold template → file in the project
 FILES = {
     "imagekit.yaml.j2": "imagekit.yaml",

@@ -35,6 +35,9 @@ def check_fail_on(fail_on: str) -> str:
     return fail_on
 
 
+LOG_DRAIN_S = 5.0  # how long a rendered report waits for a removed container's last log lines
+
+
 @dataclass
 class Check:
     name: str  # stable id, e.g. "train.exit-code"
@@ -52,6 +55,8 @@ class Report:
     data: dict[str, Any] = field(default_factory=dict)  # measurements: times, latencies, paths
     on_check: Callable[[Check], None] | None = field(default=None, repr=False)
     fail_on: str = ERROR
+    logs: dict[str, str] = field(default_factory=dict)  # host -> its last log lines (imagekit.smoke.logs)
+    streams: list[Any] = field(default_factory=list, repr=False)  # log followers, joined before rendering
 
     @property
     def ok(self) -> bool:
@@ -79,12 +84,20 @@ class Report:
     def extend(self, other: "Report") -> None:
         self.checks.extend(other.checks)
         self.data.update(other.data)
+        self.logs.update(other.logs)
+        self.streams.extend(other.streams)
+
+    def drain_logs(self) -> dict[str, str]:
+        """Every host's log tail, once the followers have read what their containers wrote."""
+        for stream in self.streams:
+            stream.join(LOG_DRAIN_S)
+        return self.logs
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "image": self.image, "fail_on": self.fail_on, "failed": self.failed(),
                 "warnings": self.warnings(),
                 "checks": [{"name": c.name, "ok": c.ok, "severity": c.severity, "detail": c.detail}
-                           for c in self.checks], **self.data}
+                           for c in self.checks], **self.data, "logs": self.drain_logs()}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, default=str) + "\n"
@@ -106,6 +119,9 @@ class Report:
                 prefix = "" if check.ok else f"{check.severity.upper()}: "
                 lines.append(f"    <system-out>{_escape(prefix + check.detail)}</system-out>")
             lines.append("  </testcase>")
+        logs = "\n".join(f"{host} | {line}" for host, tail in self.drain_logs().items() for line in tail.splitlines())
+        if logs:
+            lines.append(f"  <system-out>{_escape(logs)}</system-out>")
         lines.append("</testsuite>")
         write_report_file(path, "\n".join(lines) + "\n", "the JUnit report", "--junit")
 

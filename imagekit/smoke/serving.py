@@ -13,7 +13,7 @@ from typing import Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
-from imagekit.smoke import diagnose
+from imagekit.smoke import diagnose, logs
 from imagekit.smoke.common import environment, log_tail, run_workdir
 from imagekit.smoke.layout import unpack_model
 from imagekit.smoke.report import Check, Report
@@ -61,6 +61,7 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
         model_dir = _model_dir(work, model)
         try:
             container, host_port, port = start_serving(run_id, image, model_dir, env, pass_aws_credentials)
+            logs.follow(report, container, "serve")
         except StartFailed as failed:
             report.check("serve.start", False, failed.detail)
             return report
@@ -292,6 +293,7 @@ def _multi_model(report: Report, run_id: str, image: str, model_dir: Path, env: 
     except StartFailed as failed:
         report.check("serve.multi-model.start", False, failed.detail)
         return
+    logs.follow(report, container, "mme")
     if not _wait_ready(report, container, port, startup_timeout, inner, check="serve.multi-model.ready"):
         return
     url, route = str(contract.multi_model_dir(name)), f"{contract.MODELS_ROUTE}/{name}"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
+from imagekit.smoke import logs
 from imagekit.smoke.common import environment, log_tail, run_workdir
 from imagekit.smoke.layout import host_tree, pack_model
 from imagekit.smoke.report import Check, Report
@@ -24,7 +25,7 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
     The model of algo-1 is packed as model.tar.gz into *output* (kept) or a temp dir (removed), and its
     path is in report.data["model_archive"] when *output* is given.
     """
-    channels = {name: _channel_dir(name, path) for name, path in (data or {}).items()}
+    channels = job_channels(data, hyperparameters)
     if instances < 1:
         raise ImagekitError(f"--instances must be at least 1, not {instances}.", "Use --instances 1 or more.")
     if timeout is not None and timeout <= 0:
@@ -33,10 +34,6 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
     if output is not None and Path(output).exists() and not Path(output).is_dir():
         raise ImagekitError(f"--output {output} is a file; model.tar.gz is written into a directory.",
                             "Pass a directory (it is created when missing).")
-    if len(hyperparameters or {}) > contract.MAX_HYPERPARAMETERS:
-        raise ImagekitError(f"{len(hyperparameters)} hyperparameters were given; CreateTrainingJob accepts at most "
-                            f"{contract.MAX_HYPERPARAMETERS}.",
-                            "Group settings into one JSON-valued hyperparameter or a config file in a channel.")
     if output is not None:
         try:  # now rather than after the job has run
             Path(output).mkdir(parents=True, exist_ok=True)
@@ -49,25 +46,26 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
     run_id = engine.new_run_id()
     work = run_workdir("train")
     hosts = [contract.host_name(i + 1) for i in range(instances)]
-    job = {contract.ENV_TRAINING_JOB_NAME: f"imagekit-smoke-{run_id}",
-           contract.ENV_TRAINING_JOB_ARN: f"arn:aws:sagemaker:local:000000000000:training-job/imagekit-smoke-{run_id}"}
     try:
         # Network isolation: no network at all on one host; with several, an internal network (peers only, as
         # the platform still lets a distributed job's hosts talk to each other) and no way out.
         alone = network_isolation and instances == 1
-        network = None if alone else engine.create_network(run_id, f"imagekit-{run_id}", internal=network_isolation)
+        network = None if alone else engine.create_network(run_id, f"imagekit-{run_id}", internal=network_isolation,
+                                                           pinned=True)
+        addresses = engine.peer_addresses(network, hosts) if network else {}
         containers = []
         for host in hosts:
-            volumes = host_tree(work / host, host, hosts, channels=channels, hyperparameters=hyperparameters or {},
-                                instance_type=instance_type)
-            isolation = {"network_mode": "none"} if alone else {}
+            # No network has no address to give: the host's own name is loopback, as the only peer it has.
+            placement = {"network_mode": "none", "extra_hosts": {host: "127.0.0.1"}} if alone else \
+                {"network": network, "aliases": [host], "address": addresses[host], "extra_hosts": addresses}
             containers.append(engine.create_container(
-                run_id, image, [contract.TRAIN_COMMAND], network=network, aliases=[host],
-                name=f"imagekit-{run_id}-{host}", hostname=host, volumes=volumes,
-                environment=environment(job, env, pass_aws_credentials), **isolation, **_limits(instance_type)))
+                run_id, image, [contract.TRAIN_COMMAND], name=f"imagekit-{run_id}-{host}", **placement,
+                **training_host(run_id, work, host, hosts, channels=channels, hyperparameters=hyperparameters or {},
+                                instance_type=instance_type, env=env, pass_aws_credentials=pass_aws_credentials)))
         try:
-            for container in containers:
+            for host, container in zip(hosts, containers, strict=True):
                 engine.start_container(container, contract.TRAIN_COMMAND)
+                logs.follow(report, container, host)
         except engine.StartRefused as refused:
             report.check("train.start", False, f"{refused.message} {refused.hint}")
             return report
@@ -94,15 +92,22 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
 def run_all(image: str, *, data: dict[str, str | Path] | None = None,
             hyperparameters: dict[str, str] | None = None, payloads: list[str | Path] | None = None,
             content_type: str | None = None, env: dict[str, str] | None = None, output: str | Path | None = None,
-            pass_aws_credentials: bool = False,
+            pass_aws_credentials: bool = False, instances: int = 1, instance_type: str | None = None,
+            timeout: float | None = None, network_isolation: bool = False,
             on_check: Callable[[Check], None] | None = None, **serve_options) -> Report:
-    """Train, then serve the model that training produced: one report for both."""
-    from imagekit.smoke.serving import serve
+    """Train, then serve the model that training produced: one report for both.
 
+    Takes every option of ``train`` (the job) and of ``serve`` (*serve_options*: startup_timeout, requests, ...).
+    """
+    from imagekit.smoke.serving import check_startup_timeout, serve
+
+    check_startup_timeout(serve_options.get("startup_timeout", contract.STARTUP_HEALTH_TIMEOUT_S))
     keep = Path(output) if output else run_workdir("all")
     try:
         report = train(image, data=data, hyperparameters=hyperparameters, env=env, output=keep,
-                       pass_aws_credentials=pass_aws_credentials, on_check=on_check)
+                       instances=instances, instance_type=instance_type, timeout=timeout,
+                       network_isolation=network_isolation, pass_aws_credentials=pass_aws_credentials,
+                       on_check=on_check)
         archive = report.data.get("model_archive")
         if not archive:
             report.check("all.serve-skipped", False, "Serving was not tried: training produced no model.")
@@ -115,6 +120,27 @@ def run_all(image: str, *, data: dict[str, str | Path] | None = None,
     finally:
         if output is None:
             shutil.rmtree(keep, ignore_errors=True)
+
+
+def job_channels(data: dict[str, str | Path] | None, hyperparameters: dict[str, str] | None) -> dict[str, Path]:
+    """The channel directories of a training job, once its inputs are known to be ones CreateTrainingJob takes."""
+    if len(hyperparameters or {}) > contract.MAX_HYPERPARAMETERS:
+        raise ImagekitError(f"{len(hyperparameters)} hyperparameters were given; CreateTrainingJob accepts at most "
+                            f"{contract.MAX_HYPERPARAMETERS}.",
+                            "Group settings into one JSON-valued hyperparameter or a config file in a channel.")
+    return {name: _channel_dir(name, path) for name, path in (data or {}).items()}
+
+
+def training_host(run_id: str, work: Path, host: str, hosts: list[str], *, channels: dict[str, Path],
+                  hyperparameters: dict[str, str], instance_type: str, env: dict[str, str] | None,
+                  pass_aws_credentials: bool) -> dict[str, Any]:
+    """What `docker create` needs to make a container *host* of training job *run_id*: its hostname, its /opt/ml
+    tree (written under *work*/*host*), the job's environment and the instance type's CPU and memory."""
+    job = {contract.ENV_TRAINING_JOB_NAME: f"imagekit-smoke-{run_id}",
+           contract.ENV_TRAINING_JOB_ARN: f"arn:aws:sagemaker:local:000000000000:training-job/imagekit-smoke-{run_id}"}
+    return {"hostname": host, "environment": environment(job, env, pass_aws_credentials),
+            "volumes": host_tree(work / host, host, hosts, channels=channels, hyperparameters=hyperparameters,
+                                 instance_type=instance_type), **_limits(instance_type)}
 
 
 def _channel_dir(name: str, path: str | Path) -> Path:

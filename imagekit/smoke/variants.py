@@ -26,6 +26,7 @@ from typing import Callable, Iterator, NamedTuple
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
+from imagekit.smoke import logs
 from imagekit.smoke.common import run_workdir
 from imagekit.smoke.report import Check, Report
 from imagekit.smoke.serving import (
@@ -250,6 +251,7 @@ def running_endpoint(variants: list[Variant], *, model: str | Path | None = None
             container, variant.port, inner = start_serving(run_id, variant.image, model_dir, env, pass_aws_credentials,
                                                            name=variant.name)
             variant.container = container
+            logs.follow(report, container, variant.name)
             if not _wait_ready(report, container, variant.port, startup_timeout, inner,
                                f"variants.{variant.name}.ready"):
                 raise ImagekitError(f"Variant {variant.name} ({variant.image}) never became ready: "

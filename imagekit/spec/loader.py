@@ -38,17 +38,21 @@ def find_spec(path: str | Path | None) -> Path:
 
 def load_document(path: Path) -> Any:
     """Parse YAML into ruamel's position-carrying containers; syntax errors name line and column."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    from imagekit.documents import load_yaml
+    from imagekit.safe_io import read_regular
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, "spec", "YAML_BYTES").decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ImagekitError(f"Cannot read {path}: {error}.",
+        raise ImagekitError(f"Cannot read {path}: {getattr(error, 'strerror', None) or error}.",
                             "Check the path and that the file is UTF-8 text.") from None
     try:
-        document = YAML(typ="rt").load(text)
-    except MarkedYAMLError as error:
+        document = load_yaml(text, path, "rt")
+    except (YAMLError, ValueError) as error:  # ValueError: an integer of thousands of digits
+        if not isinstance(error, MarkedYAMLError):
+            raise ImagekitError(f"{path}: invalid YAML: {error}.", "Fix the YAML at that value.") from None
         mark = error.problem_mark or error.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise ImagekitError(f"{where}: invalid YAML: {error.problem or error.context}.",

@@ -206,3 +206,15 @@ def test_an_opt_program_entrypoint_counts_as_sagemaker_evidence(tmp_path: Path) 
     config = {"Entrypoint": ["/opt/program/entry"], "Cmd": None, "Env": ["PATH=/usr/bin:/bin"]}
     archive = docker_save(tmp_path / "byoc.tar", config, [BASE_LAYER, [("opt/program/README", b"gone\n")]])
     assert "IK501" in [f.rule for f in lint_image(str(archive))]
+
+
+def test_ik531_fix_names_what_removes_the_bytes_found(tmp_path: Path) -> None:
+    debs = image(extra_layers=[[("var/cache/apt/archives/curl_7.88_amd64.deb", b"x" * 2_000_000)]])
+    lists = image(extra_layers=[[("var/lib/apt/lists/deb.debian.org_dists_bookworm_InRelease", b"x" * 2_000_000)]])
+    fixes = {}
+    for name, spec in (("debs", debs), ("lists", lists)):
+        archive = docker_save(tmp_path / f"{name}.tar", *spec)
+        fixes[name] = [f.fix for f in lint_image(str(archive), profiles={"generic"}) if f.rule == "IK531"]
+    assert len(fixes["debs"]) == 1 and "apt-get clean" in fixes["debs"][0]
+    assert "lists" not in fixes["debs"][0]
+    assert len(fixes["lists"]) == 1 and "rm -rf /var/lib/apt/lists/*" in fixes["lists"][0]

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from image.archive import BASE_LAYER, docker_save, docker_save_many, layer_tar, oci_layout
+from imagekit.contract import Limits
 from imagekit.errors import ImagekitError
 from imagekit.image import open_image
 from imagekit.lint.image_lint import lint_image
@@ -72,7 +73,7 @@ def test_an_archive_of_several_images_is_refused_unless_one_is_named(tmp_path: P
     assert summary(f"{one}:test") == summary(f"{one}:test:latest") == summary(str(one))
     run = subprocess.run([sys.executable, "-m", "imagekit", "lint", "--image", str(two)], capture_output=True,
                          text=True)
-    assert run.returncode == 2 and "Traceback" not in run.stderr and "app:a; app:b" in run.stderr
+    assert run.returncode == 2 and "Traceback" not in run.stderr and "app:a; app:b" in " ".join(run.stderr.split())
 
 
 def test_a_single_platform_image_is_checked_against_the_asked_platform(tmp_path: Path) -> None:
@@ -121,9 +122,8 @@ def test_hostile_or_broken_layers_are_clear_errors(tmp_path: Path, layer: bytes,
 
 
 def test_decompression_bomb_is_refused_quickly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from imagekit.image import sources
 
-    monkeypatch.setattr(sources, "BOMB_FLOOR", 1 << 20)
+    monkeypatch.setattr(Limits, "BOMB_FLOOR", 1 << 20)
     bomb = io.BytesIO()
     with tarfile.open(fileobj=bomb, mode="w") as tar:
         info = tarfile.TarInfo("zeros")
@@ -134,9 +134,8 @@ def test_decompression_bomb_is_refused_quickly(tmp_path: Path, monkeypatch: pyte
 
 
 def test_gzipped_archive_that_is_a_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from imagekit.image import sources
 
-    monkeypatch.setattr(sources, "BOMB_FLOOR", 1 << 20)
+    monkeypatch.setattr(Limits, "BOMB_FLOOR", 1 << 20)
     archive = tmp_path / "img.tar.gz"
     with gzip.open(archive, "wb", compresslevel=9) as out, tarfile.open(fileobj=out, mode="w|") as tar:
         info = tarfile.TarInfo("padding.bin")

@@ -148,3 +148,13 @@ def test_run_heredoc_with_dash_strips_tabs_and_quoted_marker_is_kept_verbatim() 
     assert (doc.marker, doc.strip_tabs, doc.quoted, doc.body) == ("EOT", True, True, "set -e\necho $HOME\n")
     assert run.shell_scripts()[1] == "set -e\necho $HOME\n"
     assert (user.line, user.text) == (6, "app")
+
+
+def test_onbuild_registers_a_parsed_trigger_and_refuses_what_buildkit_refuses() -> None:
+    df = parse("FROM debian:12\nWORKDIR /src\nONBUILD RUN --mount=type=cache,target=/root/.cache pip install .\n")
+    trigger = df.stages[0].instructions[1].trigger
+    assert (trigger.keyword, trigger.text, trigger.flags, trigger.line, trigger.workdir) == (
+        "RUN", "pip install .", {"mount": ["type=cache,target=/root/.cache"]}, 3, "/src")
+    for body in ("ONBUILD RUN true", "FROM debian:12", "maintainer me"):
+        broken = parse(f"FROM debian:12\nONBUILD {body}\n")
+        assert broken.error is not None and broken.error.line == 2 and "not allowed" in broken.error.message

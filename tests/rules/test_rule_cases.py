@@ -142,3 +142,52 @@ def test_ik306_password_in_a_url() -> None:
                  "ARG PIP_INDEX_URL=https://${USER}:${PASSWORD}@pypi.example.com/simple",
                  "RUN git clone ssh://git@github.com:22/org/repo.git"):
         assert_clean("IK306", head + line + "\n")
+
+
+def test_the_classic_scikit_byoc_shape_reports_its_end_of_life_base_and_unverified_get_pip() -> None:
+    """AWS's original scikit BYOC example: an Ubuntu 16.04 base and get-pip.py run straight from the network."""
+    text = ("FROM ubuntu:16.04\n"
+            "RUN apt-get -y update && apt-get install -y --no-install-recommends wget python3 nginx "
+            "ca-certificates && rm -rf /var/lib/apt/lists/*\n"
+            "RUN wget https://bootstrap.pypa.io/get-pip.py && python3 get-pip.py && "
+            "pip install --no-cache-dir numpy==1.16.2 flask==1.1.1\n"
+            'ENV PATH="/opt/program:${PATH}"\n'
+            "COPY decision_trees /opt/program\nWORKDIR /opt/program\n")
+    assert_flags("IK313", text, [1], profile="train")
+    assert_flags("IK309", text, [3], profile="train")
+    assert_clean("IK113", text, profile="train")
+
+
+def test_ik113_sees_the_path_an_env_self_reference_failed_to_set() -> None:
+    text = "FROM python:3.11-slim\nENV P=/opt/program PATH=$P:$PATH\nCOPY train serve /opt/program/\n"
+    assert_flags("IK219", text, [2], profile="train")
+    assert_flags("IK113", text, [3], profile="train")
+
+
+def test_onbuild_triggers_are_judged_and_refused_triggers_are_syntax_errors() -> None:
+    assert_flags("IK302", "FROM python:3.11-slim\nONBUILD RUN pip install flask==3.0.3\n", [2])
+    for trigger in ("ONBUILD RUN true", "FROM debian:12", "MAINTAINER me"):
+        assert_flags("IK200", f"FROM python:3.11-slim\nONBUILD {trigger}\n", [2])
+
+
+def test_ik309_gpg_dearmor_is_not_a_verification() -> None:
+    text = ("FROM debian:12\nRUN curl -fsSL https://example.com/k.asc | gpg --dearmor -o /k.gpg && "
+            "curl -fsSL https://example.com/i.py | python3\n")
+    assert_flags("IK309", text, [2])
+
+
+def test_rpm_value_options_are_not_packages() -> None:
+    text = "FROM amazonlinux:2023\nRUN dnf install -y --releasever latest --setopt install_weak_deps=False " \
+           "tar-1.34 && dnf clean all\n"
+    assert_clean("IK220", text)
+
+
+def test_cache_removal_is_read_from_commands() -> None:
+    head = "FROM python:3.11-slim\n"
+    for tail in ("&& uv cache clean", "&& pip cache purge", "&& rm -rf ~/.cache/pip/*", "&& rm -rf $HOME/.cache"):
+        tool = "uv pip" if "uv" in tail else "pip"
+        assert_clean("IK302", head + f"RUN {tool} install flask==3.0.3 {tail}\n")
+    assert_flags("IK302", head + "RUN pip install flask==3.0.3 && echo rm -rf /root/.cache\n", [2])
+    apt = "RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10"
+    assert_clean("IK301", head + apt + " && find /var/lib/apt/lists -type f -delete\n")
+    assert_flags("IK301", head + apt + " && rm -rf /var/cache/apt\n", [2])

@@ -64,37 +64,45 @@ def test_network_isolation_leaves_only_loopback(probe_image: str, tmp_path: Path
 
 
 PEERS = r'''#!/usr/bin/env python3
-import json, socket, sys, time
+import json, socket, sys
 hosts = json.load(open("/opt/ml/input/config/resourceconfig.json"))["hosts"]
 outside = json.load(open("/opt/ml/input/config/hyperparameters.json"))["outside"]
-resolved = {}
-for host in hosts:
-    for attempt in range(50):
-        try:
-            resolved[host] = socket.gethostbyname(host)
-            break
-        except OSError:
-            time.sleep(0.1)
-time.sleep(1)  # stay up until the peer has resolved us too
+unresolved = []
+for host in hosts:  # once, at once, no retry: a rendezvous on algo-1 does not wait either
+    try:
+        socket.gethostbyname(host)
+    except OSError as error:
+        unresolved.append(f"{host}: {error}")
+if unresolved:
+    sys.exit(f"{socket.gethostname()} cannot resolve {unresolved}")
 try:
     socket.create_connection((outside, 80), timeout=3).close()
     reached = True
 except OSError:
     reached = False
-open("/opt/ml/model/seen.json", "w").write(json.dumps({"resolved": sorted(resolved), "outside": reached}))
+open("/opt/ml/model/seen.json", "w").write(json.dumps({"resolved": hosts, "outside": reached}))
 '''
 
 
-def test_network_isolation_on_several_hosts_keeps_peers_and_nothing_else(module_image, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def peers_image(module_image) -> str:
+    return module_image("FROM {base}\nCOPY train /usr/local/bin/train\n", {"train": PEERS})
+
+
+@pytest.fixture(scope="module")
+def outside() -> dict[str, str]:
     import socket
 
-    image = module_image("FROM {base}\nCOPY train /usr/local/bin/train\n", {"train": PEERS})
-    outside = {"outside": socket.gethostbyname("deb.debian.org")}  # reachable from containers (apt works)
-    assert train(image, instances=2, hyperparameters=outside, output=tmp_path / "open").ok
-    assert seen(tmp_path / "open") == {"resolved": ["algo-1", "algo-2"], "outside": True}
-    report = train(image, instances=2, hyperparameters=outside, network_isolation=True, output=tmp_path / "isolated")
-    assert report.ok, report.failed()
-    assert seen(tmp_path / "isolated") == {"resolved": ["algo-1", "algo-2"], "outside": False}
+    return {"outside": socket.gethostbyname("deb.debian.org")}  # reachable from containers (apt works)
+
+
+@pytest.mark.parametrize(("instances", "isolated"), [(1, True), (2, False), (2, True), (4, False), (4, True)])
+def test_every_host_resolves_every_host_from_its_first_instant(peers_image: str, outside: dict, tmp_path: Path,
+                                                               instances: int, isolated: bool) -> None:
+    report = train(peers_image, instances=instances, hyperparameters=outside, network_isolation=isolated,
+                   output=tmp_path)
+    assert report.ok, report.to_json()
+    assert seen(tmp_path) == {"resolved": [f"algo-{i + 1}" for i in range(instances)], "outside": not isolated}
 
 
 def test_unknown_instance_type_is_a_usage_error(probe_image: str) -> None:

@@ -23,15 +23,7 @@ mode = os.environ.get("MODE", "ok")
 config = json.load(open("/opt/ml/input/config/resourceconfig.json"))
 if mode == "ok":
     for host in config["hosts"]:
-        for attempt in range(50):  # peers appear late; the toolkit retries too
-            try:
-                socket.gethostbyname(host)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            sys.exit(f"cannot resolve {host}")
-    time.sleep(1.5 if len(config["hosts"]) > 1 else 0)  # stay up until every peer has resolved us
+        socket.gethostbyname(host)  # once, no retry: every peer resolves from the first instant
     hps = json.load(open("/opt/ml/input/config/hyperparameters.json"))
     rows = sum(1 for _ in open("/opt/ml/input/data/train/data.csv"))
     open("/opt/ml/model/model.json", "w").write(json.dumps({"rows": rows, "hps": hps, "env": dict(os.environ)}))

@@ -5,3 +5,5 @@ RUN curl -fsSL https://example.com/m.tgz | tar -xz -C /opt
 RUN <<EOT
 curl -fsSL https://example.com/x | tar -x
 EOT
+# expect: IK211
+RUN ["/bin/sh", "-c", "curl -fsSL https://example.com/x | tar -x"]

@@ -11,26 +11,24 @@ from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import (
     SAGEMAKER_PROFILES,
     DockerfileContext,
+    base_may_differ,
     commands,
     copy_destination,
     copy_paths,
+    path_directories,
     pip_install_args,
     pip_requirements,
 )
 
-_STANDARD_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
-_MANAGED_BASES = re.compile(r"\.dkr\.ecr\.|sagemaker|deep-learning-containers", re.I)
 # sagemaker-training and the framework toolkits built on it install a `train` console script.
 _TOOLKIT_PROVIDES = {contract.TRAIN_COMMAND: re.compile(r"^sagemaker[-_]([a-z0-9]+[-_])?training\b", re.I)}
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     final = ctx.dockerfile.final_stage
-    if not final or final.entrypoint is not None or not final.lineage()[-1].base_known \
-            or _MANAGED_BASES.search(final.external_base):
+    if not final or final.entrypoint is not None or base_may_differ(final):
         return  # an ENTRYPOINT receives the mode as its argument; unknown and managed bases may ship their own
-    path_dirs = set(_STANDARD_PATH) | set(filter(None, final.env.get("PATH", "").split(":")))
-    missing = [mode for mode in ctx.modes if not _provides(final.all_instructions(), mode, path_dirs)]
+    missing = [mode for mode in ctx.modes if not _provides(final.all_instructions(), mode, path_directories(final))]
     if len(ctx.modes) == 2 and len(missing) == 1:
         return  # train and serve were both possible: one of them is enough
     if missing:

@@ -31,7 +31,8 @@ RULE = Rule(
     target="dockerfile",
     summary="A FROM image has no tag or digest (build args are expanded first).",
     rationale="An untagged image is `:latest`, which moves: a rebuild can silently pick up a new CUDA, Python "
-    "or framework version. `FROM ${BASE}` is judged by BASE's default, so a tagged default is fine.",
+    "or framework version. `FROM ${BASE}` is judged by BASE's default, so a tagged default is fine and an "
+    "untagged one is reported (hadolint's DL3006 does not expand build args).",
     fix="Pin a tag (python:3.11-slim) or, better, a digest (python:3.11-slim@sha256:...).",
     check=check,
     example_bad="FROM python\n",

@@ -37,7 +37,9 @@ RULE = Rule(
     target="dockerfile",
     summary="`COPY --from` names a stage that does not exist (yet).",
     rationale="A typo in a stage name does not fail as a typo: BuildKit treats the unknown name as an image to "
-    "pull and fails with a confusing registry error, or worse, pulls an unrelated public image.",
+    "pull and fails with a confusing registry error, or worse, pulls an unrelated public image. Stage names are "
+    "case-insensitive, as in BuildKit (`AS Build` is `--from=build`; hadolint's DL3022 compares them exactly), "
+    "and a stage that copies from itself or a later stage, by name or index, is reported too.",
     fix="Use the name of an earlier `FROM ... AS name`, or a full image reference with a tag.",
     check=check,
     example_bad="FROM python:3.11-slim AS build\nFROM python:3.11-slim\nCOPY --from=biuld /app /app\n",

@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, package_manager_installs, runs
+from imagekit.lint.rules.dockerfile._common import (
+    ALL_PROFILES,
+    APT_PROGRAMS,
+    DockerfileContext,
+    package_manager_installs,
+    runs,
+)
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins, cmds in runs(ctx.dockerfile.stages):
-        updates = any(c.program in ("apt-get", "apt") and "update" in c.argv for c in cmds)
+        updates = any(c.program in APT_PROGRAMS and "update" in c.argv for c in cmds)
         if updates and not any(package_manager_installs(c) or "upgrade" in c.argv or "dist-upgrade" in c.argv
                                for c in cmds):
             yield Problem("`apt-get update` runs in a RUN of its own: its cached layer makes later installs use "

@@ -16,6 +16,7 @@ from imagekit.lint.rules.dockerfile._common import (
 
 _NOT_A_NAME = re.compile(r"[/\\$]|^\.|\.(whl|zip|tar\.gz|tgz)$|^[a-z+]+://|@", re.I)
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?$")
+_VCS = re.compile(r"^(?:[^@\s]+\s*@\s*)?(git|hg|svn|bzr)\+[a-z]+://", re.I)
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
@@ -32,9 +33,20 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
                 match = _NAME.match(req)
                 if match and not _NOT_A_NAME.search(req) and match.group(1).lower() not in tooling:
                     loose.append(req)
+                elif _VCS.match(req) and not _vcs_ref(req):
+                    loose.append(req)
             if loose:
                 yield Problem(f"pip installs {', '.join(loose)} without a version; the next build may get a "
                               "different release.", ins.line, ins.column)
+
+
+def _vcs_ref(requirement: str) -> str:
+    """The ``@ref`` of a VCS URL (``git+https://host/org/repo@v1.0#egg=x``); "" when it names none."""
+    from urllib.parse import urlsplit
+
+    url = requirement[_VCS.match(requirement).start(1):]
+    path = urlsplit(url.split("+", 1)[1]).path  # the user part of git+ssh://git@host is not a ref
+    return path.rpartition("@")[2] if "@" in path else ""
 
 
 RULE = Rule(
@@ -45,8 +57,12 @@ RULE = Rule(
     target="dockerfile",
     summary="pip installs a package by bare name (no ==, ~=, >= or constraints file) in the final image.",
     rationale="torch, transformers and friends change behaviour between releases; an unpinned install makes "
-    "two builds of one Dockerfile train or serve differently. Paths, wheels, URLs, requirement files and "
-    "installs with a constraints file (-c or PIP_CONSTRAINT) are not reported, nor are builder stages.",
+    "two builds of one Dockerfile train or serve differently. A VCS URL without @ref (git+https://.../repo) "
+    "is as loose as a bare name (the user in git+ssh://git@host is not a ref; hadolint takes it for one), and "
+    "the values of pip's options (--report x.json, --group dev) are not packages. Paths, wheels, other URLs, "
+    "requirement files and installs with a constraints "
+    "file (-c or PIP_CONSTRAINT) are not reported; nor are builder stages (hadolint reports every stage), "
+    "since only the final image's packages ship.",
     fix="Pin versions (torch==2.3.1), or install from a locked requirements file.",
     check=check,
     example_bad="FROM python:3.11-slim\nRUN pip install --no-cache-dir torch\n",

@@ -26,7 +26,8 @@ RULE = Rule(
     target="dockerfile",
     summary="ENTRYPOINT or CMD in shell form (generic images; IK101 covers SageMaker images).",
     rationale="In shell form /bin/sh is PID 1 and ignores SIGTERM, so `docker stop` waits its full timeout "
-    "and then kills the program without a chance to clean up (BuildKit's JSONArgsRecommended).",
+    "and then kills the program without a chance to clean up (BuildKit's JSONArgsRecommended). Only the final "
+    "stage's ENTRYPOINT and CMD are judged (hadolint's DL3025 judges every stage): a builder's never runs.",
     fix='Use the JSON form: CMD ["python", "app.py"], or prefix the shell form with `exec`.',
     check=check,
     example_bad="FROM python:3.11-slim\nCMD python app.py\n",

@@ -5,17 +5,25 @@ from __future__ import annotations
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, package_manager_installs, runs
+from imagekit.lint.rules.dockerfile._common import (
+    ALL_PROFILES,
+    APT_PROGRAMS,
+    DockerfileContext,
+    mounts,
+    package_manager_installs,
+    removes,
+    runs,
+)
 
 _LISTS = "/var/lib/apt/lists"
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins, cmds in runs(ctx.dockerfile.final_image_stages()):
-        if not any((i := package_manager_installs(c)) and i[0] in ("apt-get", "apt") for c in cmds):
+        if not any((i := package_manager_installs(c)) and i[0] in APT_PROGRAMS for c in cmds):
             continue
-        mounts = " ".join(ins.flags.get("mount", []))
-        if _LISTS in " ".join(ins.shell_scripts()) or "/var/lib/apt" in mounts:
+        if removes(cmds, _LISTS) or any(
+                m.get("target", "").startswith("/var/lib/apt") for m in mounts(ins) if m["type"] in ("cache", "tmpfs")):
             continue
         yield Problem(f"apt-get install leaves {_LISTS} (tens of MB) in this layer.", ins.line, ins.column,
                       fix=f"End the same RUN with `&& rm -rf {_LISTS}/*`.")

@@ -12,8 +12,9 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
     for mode, path, entry in started_programs(ctx):
         first_line = entry.head.split(b"\n", 1)[0]
         if entry.head.startswith(b"#!") and first_line.endswith(b"\r"):
+            interpreter = (first_line[2:].decode("utf-8", "replace").split() or [""])[-1]  # `#!\r` names none
             yield Problem(f"{path} (started by `{mode}`) ends its `#!` line with CR LF: the kernel looks for an "
-                          f"interpreter named {first_line[2:].decode('utf-8', 'replace').split()[-1]!r} with a "
+                          f"interpreter named {interpreter!r} with a "
                           "trailing carriage return.", path=path)
 
 

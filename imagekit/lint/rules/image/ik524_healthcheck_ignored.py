@@ -24,7 +24,8 @@ RULE = Rule(
     target="image",
     summary=f"HEALTHCHECK is set, but SageMaker ignores it and health-checks with GET {contract.PING_ROUTE}.",
     rationale="Readiness logic placed in HEALTHCHECK never runs on SageMaker; it belongs behind "
-    f"{contract.PING_ROUTE}.",
+    f"{contract.PING_ROUTE}. For the same reason imagekit deliberately does not ask for a HEALTHCHECK the way "
+    "hadolint's DL3057 does.",
     fix=f"Answer {contract.PING_ROUTE} with 200 only when the model is loaded; the HEALTHCHECK can go.",
     check=check,
 )

@@ -8,12 +8,21 @@ from typing import Iterator
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import ALL_PROFILES, human
 
+# Each cache: where its bytes are, and what removes exactly those bytes (in the RUN that wrote them).
 CACHES = {
-    "pip cache": re.compile(r"^/(root|home/[^/]+)/\.cache/pip/"),
-    "Hugging Face cache": re.compile(r"^/(root|home/[^/]+)/\.cache/huggingface/"),
-    "conda package cache": re.compile(r"^/opt/conda/pkgs/"),
-    "apt lists": re.compile(r"^/var/lib/apt/lists/(?!lock$|partial/?$|auxfiles/?$)"),
-    "apt archives": re.compile(r"^/var/cache/apt/archives/[^/]+\.deb$"),
+    "pip cache": (re.compile(r"^/(root|home/[^/]+)/\.cache/pip/"),
+                  "pip install --no-cache-dir (or ENV PIP_NO_CACHE_DIR=1, or RUN --mount=type=cache,"
+                  "target=/root/.cache/pip)."),
+    "Hugging Face cache": (re.compile(r"^/(root|home/[^/]+)/\.cache/huggingface/"),
+                           "Download models at run time (SageMaker mounts them), or rm -rf ~/.cache/huggingface in the "
+                           "RUN that filled it."),
+    "conda package cache": (re.compile(r"^/opt/conda/pkgs/"), "conda clean -afy in the RUN that installs."),
+    "apt lists": (re.compile(r"^/var/lib/apt/lists/(?!lock$|partial/?$|auxfiles/?$)"),
+                  "End the RUN that runs apt-get update with `&& rm -rf /var/lib/apt/lists/*`."),
+    "apt package cache (.deb files)": (
+        re.compile(r"^/var/cache/apt/archives/(partial/)?[^/]+\.deb$"),
+        "End the RUN that installs with `&& apt-get clean`, or build on a base whose apt is configured like "
+        "Debian's official images (/etc/apt/apt.conf.d/docker-clean; `imagekit base` does this)."),
 }
 
 
@@ -22,13 +31,13 @@ def check(ctx) -> Iterator[Problem]:
     totals = {name: [0, 0] for name in CACHES}
     for path, entry in ctx.image.walk():
         if entry.kind == "file":
-            for name, pattern in CACHES.items():
+            for name, (pattern, _fix) in CACHES.items():
                 if pattern.match(path):
                     totals[name][0] += entry.size
                     totals[name][1] += 1
     for name, (size, count) in totals.items():
         if size >= threshold:
-            yield Problem(f"The {name} is left in the image: {count} files, {human(size)}.")
+            yield Problem(f"The {name} is left in the image: {count} files, {human(size)}.", fix=CACHES[name][1])
 
 
 RULE = Rule(
@@ -40,8 +49,9 @@ RULE = Rule(
     summary="pip, Hugging Face, conda or apt caches are left in the final image.",
     rationale="Caches are pure dead weight on every pull: SageMaker pulls the image on every instance start, and "
     "a torch pip cache alone is gigabytes.",
-    fix="pip install --no-cache-dir; rm -rf /var/lib/apt/lists/* in the same RUN; conda clean -afy; or use a "
-    "multi-stage build and copy only the environment.",
+    fix="Each finding names what removes its bytes: pip install --no-cache-dir; apt-get clean (or Debian's "
+    "docker-clean apt config) for .deb files; rm -rf /var/lib/apt/lists/* for lists; conda clean -afy; or a "
+    "multi-stage build that copies only the environment.",
     check=check,
     options={"min_bytes": 1_000_000},
 )

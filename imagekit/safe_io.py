@@ -1,0 +1,50 @@
+"""Reading user-named files without hanging, exhausting memory or leaving the project.
+
+`/dev/zero` never ends and a FIFO with no writer blocks forever, so both are refused before any read; files
+`render` copies into a build context must resolve (symlinks followed) to regular files inside the project.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from imagekit.contract import Limits
+from imagekit.errors import ImagekitError, LimitExceeded
+
+
+def read_regular(path: Path, what: str, limit: str | None = None) -> bytes:
+    """The bytes of *path* if it is a regular file (of at most ``Limits.<limit>`` bytes); OSError passes through."""
+    cap = getattr(Limits, limit) if limit else -1
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # even opening a FIFO must not block
+    with os.fdopen(descriptor, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise ImagekitError(f"{path} is not a regular file (a device, FIFO or socket); imagekit reads a {what} "
+                                "only from a regular file.", "Pass or keep only regular files there.")
+        data = stream.read(cap + 1 if limit else -1)
+    if limit and len(data) > cap:
+        raise LimitExceeded(str(path), f"the size of this {what}", limit, cap)
+    return data
+
+
+def check_inside(root: Path, path: Path, what: str) -> Path:
+    """*path* with symlinks resolved, refused unless it is *root* or inside it: a link in a cloned project must
+    not carry files from elsewhere on the machine into a build context."""
+    real, base = Path(os.path.realpath(path)), Path(os.path.realpath(root))
+    if real != base and base not in real.parents:
+        raise ImagekitError(f"The {what} {path} resolves to {real}, outside the project directory {base}.",
+                            "imagekit copies only files inside the project into the build context: move the file "
+                            "into the project instead of linking to it.")
+    return real
+
+
+def read_inside(root: Path, path: Path, what: str) -> tuple[bytes, int]:
+    """(bytes, permission bits) of a regular file that resolves inside *root*."""
+    real = check_inside(root, path, what)
+    try:
+        data = read_regular(real, what)
+        return data, real.stat().st_mode
+    except OSError as error:
+        raise ImagekitError(f"Cannot read the {what} {path}: {error.strerror or error}.",
+                            "Check that it exists and is readable.") from None
