@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import socket
-import threading
+import time
 import uuid
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from imagekit import interrupts
 from imagekit.errors import EngineUnavailable, ImagekitError
 
 if TYPE_CHECKING:
@@ -31,6 +30,7 @@ RUN_LABEL = "io.imagekit.run"
 PID_LABEL = "io.imagekit.pid"
 HOST_LABEL = "io.imagekit.host"
 DEFAULT_SOCKET = "/var/run/docker.sock"
+STOP_POLL_S = 0.2  # how often an interrupted run's cleanup looks whether its containers have exited
 ENGINE_HINT = ("Start one with `imagekit engine up` (as root on Debian/Ubuntu), "
                "or point DOCKER_HOST at a running engine.")
 
@@ -67,6 +67,11 @@ def connect(timeout: int = 600) -> "docker.DockerClient":
     except DockerException as error:
         raise EngineUnavailable(f"No Docker engine answers at {where} ({_reason(error)}).", ENGINE_HINT) from None
     return client
+
+
+def connected() -> bool:
+    """Whether this process has already reached the engine (so it may have made something there)."""
+    return connect.cache_info().currsize > 0
 
 
 def available() -> bool:
@@ -227,24 +232,6 @@ def buildkit_cli() -> str | None:
 # --- containers and networks -----------------------------------------------------------------------
 
 
-@contextmanager
-def hold_ctrl_c() -> Iterator[None]:
-    """Hold Ctrl-C until the engine has answered: a request cut short can create an object after the run's
-    cleanup has listed what to remove, leaving it behind. The interrupt is raised as soon as the call returns."""
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:  # ignored, or someone else's
-        yield
-        return
-    pending: list[bool] = []
-    previous = signal.signal(signal.SIGINT, lambda *_: pending.append(True))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if pending:
-            raise KeyboardInterrupt
-
-
 def create_network(run_id: str, name: str, internal: bool = False, pinned: bool = False) -> "Network":
     """A labelled bridge network. *pinned* fixes its subnet (the one the engine's allocator picked), so that
     containers can be given their addresses before any of them starts: see ``peer_addresses``."""
@@ -252,14 +239,14 @@ def create_network(run_id: str, name: str, internal: bool = False, pinned: bool 
     from docker.types import IPAMConfig, IPAMPool
 
     client = connect()
-    with hold_ctrl_c():
+    with interrupts.deferred():
         network = client.networks.create(name, driver="bridge", internal=internal, labels=labels_for(run_id))
     if not pinned:
         return network
     for _attempt in range(5):
         pool = network.attrs["IPAM"]["Config"][0]
         ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=pool["Subnet"], gateway=pool.get("Gateway"))])
-        with hold_ctrl_c():
+        with interrupts.deferred():
             network.remove()
             try:
                 return client.networks.create(name, driver="bridge", internal=internal, ipam=ipam,
@@ -290,7 +277,7 @@ def peer_addresses(network: "Network", names: list[str]) -> dict[str, str]:
 def run_container(run_id: str, image: str, command: list[str] | None = None, **kwargs: Any) -> "Container":
     """Start a detached container labelled for *run_id* (kwargs go to ``containers.run``)."""
     labels = labels_for(run_id, **kwargs.pop("labels", {}))
-    with hold_ctrl_c():
+    with interrupts.deferred():
         return connect().containers.run(image, command=command, detach=True, labels=labels, **kwargs)
 
 
@@ -302,7 +289,7 @@ def create_container(run_id: str, image: str, command: list[str] | None = None, 
     if network is not None:
         endpoint = connect().api.create_endpoint_config(aliases=aliases, ipv4_address=address)
         kwargs.update(network=network.name, networking_config={network.name: endpoint})
-    with hold_ctrl_c():
+    with interrupts.deferred():
         return connect().containers.create(image, command=command, labels=labels, **kwargs)
 
 
@@ -323,7 +310,7 @@ def start_container(container: "Container", command: str) -> None:
     from docker.errors import APIError
 
     try:
-        with hold_ctrl_c():
+        with interrupts.deferred():
             container.start()
     except APIError as error:
         text = str(error.explanation or error)
@@ -347,20 +334,60 @@ def run_attached(container: "Container") -> int:
     return subprocess.run([cli, "start", "--attach", "--interactive", container.id], check=False).returncode
 
 
-def owned_objects(run_id: str | None = None) -> dict[str, list[Any]]:
-    """Containers, networks and volumes imagekit created (for one run, or any run)."""
+def owned_objects(run_id: str | None = None, *, this_process: bool = False) -> dict[str, list[Any]]:
+    """Containers, networks and volumes imagekit created (for one run, this process's runs, or any run).
+
+    A container another run removes while this one lists them is skipped, not an error (shared engines)."""
     client = connect()
-    label = f"{RUN_LABEL}={run_id}" if run_id else f"{OWNER_LABEL}={OWNER_VALUE}"
+    label = [f"{RUN_LABEL}={run_id}" if run_id else f"{OWNER_LABEL}={OWNER_VALUE}"]
+    if this_process:
+        label += [f"{PID_LABEL}={os.getpid()}", f"{HOST_LABEL}={socket.gethostname()}"]
     return {
-        "containers": client.containers.list(all=True, filters={"label": label}),
+        "containers": client.containers.list(all=True, filters={"label": label}, ignore_removed=True),
         "networks": client.networks.list(filters={"label": label}),
         "volumes": client.volumes.list(filters={"label": label}),
     }
 
 
-def cleanup(run_id: str) -> int:
-    """Remove what one run left on the engine; returns how many objects were removed."""
-    return _remove(owned_objects(run_id))
+def cleanup(run_id: str, grace: float = 0.0) -> int:
+    """Remove what one run left on the engine; returns how many objects were removed.
+
+    A run stopped by a signal first stops its running containers as the platform would: SIGTERM, then up to
+    *grace* seconds to exit before they are removed (killed), unless a further signal hurries it. The cleanup
+    itself is never cut short by a signal.
+    """
+    with interrupts.deferred():
+        objects = owned_objects(run_id)
+        if grace > 0 and interrupts.received() is not None:
+            _stop(run_id, objects["containers"], grace)
+        return _remove(objects)
+
+
+def _stop(run_id: str, containers: list["Container"], grace: float) -> None:
+    from docker.errors import APIError
+
+    running = [container for container in containers if container.status == "running"]
+    if not running:
+        return
+    interrupts.notice(f"stopping {len(running)} container(s) with SIGTERM, {grace:g} s to exit as SageMaker "
+                      "gives them (signal again to kill them now)")
+    for container in running:
+        try:
+            container.kill(signal="SIGTERM")
+        except APIError:  # exited meanwhile
+            pass
+    deadline = time.monotonic() + grace
+    still_running = {"label": f"{RUN_LABEL}={run_id}", "status": "running"}
+    while time.monotonic() < deadline and not interrupts.hurried() and \
+            connect().containers.list(sparse=True, filters=still_running):
+        time.sleep(STOP_POLL_S)
+
+
+def cleanup_this_process() -> int:
+    """Remove whatever this process's runs still have on the engine: an interrupted command's last sweep, for an
+    object made in the instant between a run's start and the ``finally`` that would have removed it."""
+    with interrupts.deferred():
+        return _remove(owned_objects(this_process=True))
 
 
 def cleanup_leftovers() -> tuple[int, dict[str, set[str]]]:
@@ -391,19 +418,14 @@ def _remove(objects: dict[str, list[Any]]) -> int:
     from docker.errors import NotFound
 
     removed = 0
-    for container in objects["containers"]:
-        try:
-            container.remove(force=True, v=True)
-            removed += 1
-        except NotFound:
-            pass
-    for kind in ("networks", "volumes"):
+    for kind in ("containers", "networks", "volumes"):  # containers first: they hold the networks and volumes
         for obj in objects[kind]:
             try:
-                obj.remove()
-                removed += 1
+                obj.remove(force=True, v=True) if kind == "containers" else obj.remove()
             except NotFound:
-                pass
+                continue
+            removed += 1
+            interrupts.count_removed(kind)
     return removed
 
 

@@ -7,13 +7,15 @@ inside the command body, so ``imagekit lint`` never pays for docker, jinja2 or j
 from __future__ import annotations
 
 import errno
+import itertools
 import os
+import signal
 import sys
 import textwrap
 
 import typer
 
-from imagekit import __version__
+from imagekit import __version__, interrupts
 from imagekit.errors import ImagekitError
 
 app = typer.Typer(
@@ -57,6 +59,19 @@ from imagekit.cli import generate, lint, smoke, setup  # noqa: E402,F401  # isor
 
 
 def main() -> None:
+    """Run the command; SIGINT, SIGTERM and SIGHUP end it like Ctrl-C, cleaned up, with the shell's exit status."""
+    with interrupts.handled():
+        try:
+            _run()
+        except (SystemExit, KeyboardInterrupt):
+            if interrupts.received() is None:
+                raise
+        signum = interrupts.received()
+        if signum is not None:  # also when the command caught the interrupt and ended normally (endpoint)
+            _finish_interrupted(signum)
+
+
+def _run() -> None:
     if sys.stdout is None:  # started with stdout closed (`>&-`): say so when a command writes, not a traceback
         sys.stdout = _ClosedOutput()
     for stream in (sys.stdout, sys.stderr):  # file names that are not UTF-8 are still printed, escaped
@@ -88,6 +103,23 @@ def main() -> None:
         report_error(ImagekitError(f"The Docker engine refused the request: {error}.",
                                    "Check `imagekit doctor` and the engine log."))
         sys.exit(2)
+
+
+def _finish_interrupted(signum: int) -> None:
+    """Last sweep for what this process made in the instant before a run's own cleanup could see it, then say
+    what was stopped and what was removed, and exit 128 + the signal."""
+    if "imagekit.engine" in sys.modules:
+        from imagekit import engine
+        from imagekit.smoke.common import remove_leftover_workdirs
+
+        if engine.connected():
+            engine.cleanup_this_process()
+        interrupts.count_removed("work dirs", remove_leftover_workdirs(this_process=True))
+    words = list(itertools.takewhile(lambda word: not word.startswith("-"), sys.argv[1:4]))  # command [IMAGE]
+    name = signal.Signals(signum).name
+    sys.stderr.write(f"imagekit: `{' '.join(['imagekit', *words])}` stopped by {name}; removed "
+                     f"{interrupts.summary()}.\n")
+    sys.exit(interrupts.exit_status(signum))
 
 
 _OS_HINTS = {

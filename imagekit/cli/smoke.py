@@ -169,7 +169,7 @@ def endpoint(
                                           help="Seconds for each variant's /ping."),
     quiet: bool = QUIET,
 ) -> None:
-    """Run production variants behind one local router until Ctrl-C (weights update live)."""
+    """Run production variants behind one local router until Ctrl-C or SIGTERM (weights update live)."""
     import time
 
     from imagekit.smoke.variants import METRICS_ROUTE, WEIGHTS_ROUTE, parse_variant, running_endpoint
@@ -181,7 +181,8 @@ def endpoint(
         typer.echo(f"endpoint ready at {url}/invocations with variants "
                    + ", ".join(f"{v.name}={v.image} (weight {v.weight:g})" for v in variants))
         typer.echo(f"  update weights: curl -X POST {url}{WEIGHTS_ROUTE} -d '{{\"{variants[0].name}\": 1}}'")
-        typer.echo(f"  metrics:        curl {url}{METRICS_ROUTE}        (Ctrl-C stops and removes everything)")
+        typer.echo(f"  metrics:        curl {url}{METRICS_ROUTE}")
+        typer.echo(f"  Ctrl-C or `kill {os.getpid()}` stops it and removes everything")
         try:
             while True:
                 time.sleep(1)

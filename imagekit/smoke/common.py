@@ -6,11 +6,16 @@ import os
 import re
 import shutil
 import tempfile
+import threading
+import time
 from pathlib import Path
+from typing import Callable, TypeVar
 
-from imagekit.engine import process_alive
+from imagekit import engine, interrupts
 
+T = TypeVar("T")
 LOG_TAIL_LINES = 30
+WAKE_S = 0.2  # the longest the main thread waits in one go while other threads work, so a stop signal is seen
 AWS_CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
 _WORKDIR = re.compile(r"^imagekit-[a-z]+-pid(\d+)-")
 
@@ -28,17 +33,75 @@ def log_tail(container) -> str:
     return container.logs(tail=LOG_TAIL_LINES).decode("utf-8", "replace").rstrip()
 
 
+def repeat_concurrently(call: Callable[[], T], times: int, concurrency: int) -> list[T]:
+    """*call* *times* times on *concurrency* threads; the first error any call raises is raised here.
+
+    Interrupted, only the calls in flight finish: work is handed out one call at a time (Executor.map queues
+    every call up front and runs them all before letting go). The main thread waits by sleeping and reading
+    plain lists, never inside a lock: a stop signal raised while it held one (concurrent.futures.wait takes
+    each future's in a loop) would leave the lock taken and the workers stuck on it.
+    """
+    handed_out = iter(range(times))
+    lock, stop = threading.Lock(), threading.Event()
+    results: list[T] = []
+    errors: list[BaseException] = []
+    finished: list[bool] = []
+
+    def worker() -> None:
+        try:
+            while not stop.is_set():
+                with lock:
+                    if next(handed_out, None) is None:
+                        return
+                results.append(call())
+        except BaseException as error:  # handed to the main thread
+            errors.append(error)
+            stop.set()
+        finally:
+            finished.append(True)
+
+    with interrupts.deferred():  # starting threads takes locks of their own
+        workers = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+        for thread in workers:
+            thread.start()
+    try:
+        while len(finished) < len(workers):
+            time.sleep(WAKE_S)  # a signal caught by a worker thread is acted on when the main thread wakes
+    finally:
+        stop.set()
+        for thread in workers:
+            thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
 def run_workdir(kind: str) -> Path:
     """A temp dir for one run's host-side files, named after this process so a sweep can tell it is ours."""
     return Path(tempfile.mkdtemp(prefix=f"imagekit-{kind}-pid{os.getpid()}-"))
 
 
-def remove_leftover_workdirs() -> int:
-    """Delete run work dirs whose process is gone (a `kill -9` skips the run's own cleanup)."""
+def finish_run(run_id: str, work: Path, grace: float) -> None:
+    """Remove one run's engine objects and work dir, however the run ended. Stopped by a signal, its containers
+    get *grace* seconds to exit first (the platform's stop), and a further signal never skips the cleanup."""
+    with interrupts.deferred():
+        if engine.connected():  # else the run never reached the engine (and docker may be half-imported)
+            engine.cleanup(run_id, grace)
+        if work.is_dir():
+            shutil.rmtree(work, ignore_errors=True)
+            interrupts.count_removed("work dirs")
+
+
+def remove_leftover_workdirs(this_process: bool = False) -> int:
+    """Delete run work dirs whose process is gone (a `kill -9` skips the run's own cleanup) or, with
+    *this_process*, this process's own (an interrupted command's last sweep)."""
     removed = 0
     for path in Path(tempfile.gettempdir()).glob("imagekit-*"):
         owner = _WORKDIR.match(path.name)
-        if owner and path.is_dir() and not process_alive(int(owner.group(1))):
+        if not owner or not path.is_dir():
+            continue
+        pid = int(owner.group(1))
+        if pid == os.getpid() if this_process else not engine.process_alive(pid):
             shutil.rmtree(path, ignore_errors=True)
             removed += 1
     return removed

@@ -7,14 +7,13 @@ included.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import sys
 from pathlib import Path
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
-from imagekit.smoke.common import environment, run_workdir
+from imagekit.smoke.common import environment, finish_run, run_workdir
 from imagekit.smoke.layout import unpack_model
 from imagekit.smoke.serving import _model_dir
 from imagekit.smoke.training import job_channels, training_host
@@ -67,8 +66,8 @@ def run(image: str, mode: str, *, data: dict[str, str | Path] | None = None,
         sys.stderr.flush()
         return engine.run_attached(container)
     finally:
-        engine.cleanup(run_id)
-        shutil.rmtree(work, ignore_errors=True)
+        finish_run(run_id, work, contract.TRAIN_STOP_GRACE_S if mode == contract.TRAIN_COMMAND else
+                   contract.SERVE_STOP_GRACE_S)
 
 
 def _check_port_free(port: int) -> None:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import http.client
 import json
-import shutil
 import statistics
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
 from imagekit.smoke import diagnose, logs
-from imagekit.smoke.common import environment, log_tail, run_workdir
+from imagekit.smoke.common import environment, finish_run, log_tail, repeat_concurrently, run_workdir
 from imagekit.smoke.layout import unpack_model
 from imagekit.smoke.report import Check, Report
 
@@ -79,8 +77,7 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
                          bodies[0] if bodies else DEFAULT_PAYLOAD, content_type)
         return report
     finally:
-        engine.cleanup(run_id)
-        shutil.rmtree(work, ignore_errors=True)
+        finish_run(run_id, work, stop_grace)
 
 
 def _model_dir(work: Path, model: str | Path | None) -> Path:
@@ -340,7 +337,7 @@ def _acceptable(content_type: str, accept: str) -> bool:
 
 
 def _load(report: Report, port: int, body: bytes, content_type: str | None, requests: int, concurrency: int) -> None:
-    def one(_: int) -> tuple[bool, float]:
+    def one() -> tuple[bool, float]:
         started = time.perf_counter()
         try:
             status, _, _ = _request(port, "POST", contract.INVOCATIONS_ROUTE, body, _headers(content_type, None))
@@ -349,8 +346,7 @@ def _load(report: Report, port: int, body: bytes, content_type: str | None, requ
             return False, time.perf_counter() - started
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
-        results = list(pool.map(one, range(requests)))
+    results = repeat_concurrently(one, requests, max(concurrency, 1))
     wall = time.perf_counter() - started
     latencies = sorted(seconds * 1000 for _, seconds in results)
     errors = sum(1 for ok, _ in results if not ok)

@@ -10,7 +10,7 @@ from typing import Any, Callable
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
 from imagekit.smoke import logs
-from imagekit.smoke.common import environment, log_tail, run_workdir
+from imagekit.smoke.common import environment, finish_run, log_tail, run_workdir
 from imagekit.smoke.layout import host_tree, pack_model
 from imagekit.smoke.report import Check, Report
 
@@ -85,8 +85,7 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
             report.data["model_archive"] = str(archive)
         return report
     finally:
-        engine.cleanup(run_id)
-        shutil.rmtree(work, ignore_errors=True)
+        finish_run(run_id, work, stop_grace)
 
 
 def run_all(image: str, *, data: dict[str, str | Path] | None = None,

@@ -12,7 +12,6 @@ import http.client
 import json
 import math
 import random
-import shutil
 import statistics
 import threading
 import time
@@ -27,7 +26,7 @@ from typing import Callable, Iterator, NamedTuple
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
 from imagekit.smoke import logs
-from imagekit.smoke.common import run_workdir
+from imagekit.smoke.common import finish_run, repeat_concurrently, run_workdir
 from imagekit.smoke.report import Check, Report
 from imagekit.smoke.serving import (
     DEFAULT_PAYLOAD,
@@ -263,8 +262,7 @@ def running_endpoint(variants: list[Variant], *, model: str | Path | None = None
         if router is not None:
             router.shutdown()
             router.server_close()
-        engine.cleanup(run_id)
-        shutil.rmtree(work, ignore_errors=True)
+        finish_run(run_id, work, contract.SERVE_STOP_GRACE_S)
 
 
 def serve_variants(variants: list[Variant], *, model: str | Path | None = None,
@@ -290,8 +288,7 @@ def serve_variants(variants: list[Variant], *, model: str | Path | None = None,
             _as_variant(report, variant, lambda scratch, v=variant: _invoke(scratch, v.port, bodies, content_type,
                                                                              accept, v.container))
         answers: list[_Answer] = []
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            split = list(pool.map(lambda _: _call(port, bodies[0], headers), range(requests)))
+        split = repeat_concurrently(lambda: _call(port, bodies[0], headers), requests, concurrency)
         answers += split
         seen = Counter(answer.variant for answer in split)
         total = sum(v.weight for v in variants)
