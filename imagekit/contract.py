@@ -48,9 +48,12 @@ EXECUTION_PARAMETERS_ROUTE = "/execution-parameters"
 MODELS_ROUTE = "/models"  # multi-model endpoints: load, list, unload, /models/<name>/invoke (§3.5)
 PING_TIMEOUT_S = 2.0
 STARTUP_HEALTH_TIMEOUT_S = 240.0  # 4 minutes unless ContainerStartupHealthCheckTimeoutInSeconds
+STARTUP_HEALTH_SETTING = "ProductionVariant.ContainerStartupHealthCheckTimeoutInSeconds"  # extends that window
+STARTUP_HEALTH_TIMEOUT_MAX_S = 3600.0  # the setting's upper bound (60-3600)
 INVOCATION_TIMEOUT_S = 60.0
 CONNECT_ACCEPT_TIMEOUT_S = 0.25
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint BodyBlob max, 6291456 bytes
+MEGABYTE = 1024 * 1024  # SAGEMAKER_MAX_PAYLOAD_IN_MB counts these (6 MB = MAX_PAYLOAD_BYTES)
 MAX_HEADER_VALUE_CHARS = 1024  # Content-Type, Accept, Custom-Attributes
 MAX_INFERENCE_ID_CHARS = 64
 MODEL_ERROR_STATUS = 424  # InvokeEndpoint's ModelError: the container answered 4xx/5xx (§3.2)
@@ -58,6 +61,13 @@ SERVE_STOP_GRACE_S = 30.0  # SIGTERM, then SIGKILL 30 s later (§3.1)
 TRAIN_STOP_GRACE_S = 120.0  # docker stop -t 120 (§1.7)
 FAILURE_REASON_MAX_CHARS = 1024  # DescribeTrainingJob.FailureReason (§1.7)
 MAX_HYPERPARAMETERS = 100
+
+# How smoke names why /ping fails (imagekit's own windows, not the platform's)
+CAUSE_SETTLE_S = 4.0  # a fatal observation (loopback-only bind, another port, /ping 4xx/5xx) that lasts this long
+DIAGNOSE_INTERVAL_S = 1.0  # how often sockets and logs are read while /ping is polled
+PROGRESS_INTERVAL_S = 10.0  # a plain "still waiting" line this often while /ping is polled (off a TTY)
+WORKER_RESTART_LOOP = 2  # worker restarts (e.g. gunicorn WORKER TIMEOUT) before it counts as a loop
+START_EXIT_WAIT_S = 5.0  # a container whose port is not published is given this long to be seen exiting
 
 # Request/response headers (§3.2, §4)
 HEADER_CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"

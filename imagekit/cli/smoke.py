@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import typer
 
@@ -41,7 +42,10 @@ TIMEOUT = typer.Option(None, "--timeout", help="Seconds before the training job 
                        f"{contract.TRAIN_STOP_GRACE_S:g} s later).")
 NETWORK_ISOLATION = typer.Option(False, "--network-isolation", help="Train with no way out: no network on one "
                                  "host, only the peers on several.")
-QUIET = typer.Option(False, "--quiet", "-q", help="Do not stream the containers' logs to stderr (their last lines "
+FAIL_ON = typer.Option("error", "--fail-on", help="Lowest severity of a failed check that fails the run (exit 1): "
+                       "error (the platform would fail) or warning (works, but risky).")
+QUIET = typer.Option(False, "--quiet", "-q", help="Do not stream the containers' logs, nor the line shown while "
+                     "waiting for /ping, to stderr (their last lines "
                      "are still in failed checks and in the --json/--junit reports).")
 
 
@@ -74,18 +78,19 @@ def train_command(
                                               "as SDK local mode does: mounted at /opt/ml/code."),
     entry_point: Optional[str] = typer.Option(None, "--entry-point", help="The script in --source-dir to run "
                                               "(sagemaker_program)."),
+    fail_on: str = FAIL_ON,
 ) -> None:
     """Run `docker run IMAGE train` with the /opt/ml tree, config files and channels of a training job."""
     from imagekit import smoke
 
-    _check_inputs(image, junit)
+    _check_inputs(image, junit, fail_on)
     with _live_logs(quiet):
         report = smoke.train(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
                              instances=instances, instance_type=instance_type, env=_pairs(env, "--env"),
                              timeout=timeout, network_isolation=network_isolation, output=output,
                              pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json),
                              source_dir=source_dir, entry_point=entry_point)
-    _finish(report, as_json, junit)
+    _finish(report, as_json, junit, fail_on)
 
 
 VARIANT = typer.Option(None, "--variant", help="NAME=IMAGE:WEIGHT: start every variant behind one router that splits "
@@ -100,11 +105,12 @@ def serve_command(
     accept: Optional[str] = ACCEPT, startup_timeout: float = STARTUP_TIMEOUT,
     requests: int = REQUESTS, concurrency: int = CONCURRENCY, env: Optional[List[str]] = ENV,
     as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS, quiet: bool = QUIET,
+    fail_on: str = FAIL_ON,
 ) -> None:
     """Run `docker run IMAGE serve` and check /ping, /invocations, the payload limit and SIGTERM."""
     from imagekit import smoke
 
-    _check_inputs(image, junit)
+    _check_inputs(image, junit, fail_on)
     if variant:
         from imagekit.smoke.variants import DEFAULT_REQUESTS, parse_variant, serve_variants
 
@@ -117,16 +123,17 @@ def serve_command(
                                     content_type=content_type, accept=accept, requests=requests or DEFAULT_REQUESTS,
                                     concurrency=concurrency, env=_pairs(env, "--env"), startup_timeout=startup_timeout,
                                     pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json))
-        _finish(report, as_json, junit)
+        _finish(report, as_json, junit, fail_on)
     if image is None:
         raise ImagekitError("smoke serve needs an IMAGE or at least one --variant.",
                             "For example: imagekit smoke serve my-model:latest --model model.tar.gz")
-    with _live_logs(quiet):
+    status = _StatusLine(quiet)
+    with _live_logs(quiet, status):
         report = smoke.serve(image, model=model, payloads=payload, content_type=content_type, accept=accept,
                              startup_timeout=startup_timeout, requests=requests, concurrency=concurrency,
                              env=_pairs(env, "--env"), pass_aws_credentials=pass_aws_credentials,
-                             on_check=_progress(as_json))
-    _finish(report, as_json, junit)
+                             on_check=_progress(as_json, status), on_progress=status.waiting)
+    _finish(report, as_json, junit, fail_on)
 
 
 @smoke_app.command("all")
@@ -140,19 +147,22 @@ def all_command(
     network_isolation: bool = NETWORK_ISOLATION, env: Optional[List[str]] = ENV,
     output: Optional[Path] = typer.Option(None, "--output", help="Keep model.tar.gz here."),
     as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS, quiet: bool = QUIET,
+    fail_on: str = FAIL_ON,
 ) -> None:
     """Train, then serve the model that training produced: one report. Takes every train and serve option."""
     from imagekit import smoke
 
-    _check_inputs(image, junit)
-    with _live_logs(quiet):
+    _check_inputs(image, junit, fail_on)
+    status = _StatusLine(quiet)
+    with _live_logs(quiet, status):
         report = smoke.run_all(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
                                instances=instances, instance_type=instance_type, timeout=timeout,
                                network_isolation=network_isolation, payloads=payload, content_type=content_type,
                                accept=accept, startup_timeout=startup_timeout, env=_pairs(env, "--env"),
                                output=output, requests=requests, concurrency=concurrency,
-                               pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json))
-    _finish(report, as_json, junit)
+                               pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json, status),
+                               on_progress=status.waiting)
+    _finish(report, as_json, junit, fail_on)
 
 
 @app.command()
@@ -248,27 +258,77 @@ def _hyperparameters(items: Optional[List[str]], file: Optional[Path]) -> dict[s
     return values
 
 
-def _progress(as_json: bool):
+def _progress(as_json: bool, status: "_StatusLine | None" = None):
     stream = sys.stderr if as_json else sys.stdout
 
     def show(check) -> None:
-        mark = "ok  " if check.ok else "FAIL"
+        if status:
+            status.clear()
+        mark = "ok  " if check.ok else "WARN" if check.severity == "warning" else "FAIL"
         stream.write(f"{mark} {check.name}: {check.detail}\n")
         stream.flush()
 
     return show
 
 
-def _live_logs(quiet: bool):
+class _StatusLine:
+    """The "waiting for /ping" indicator on stderr: one line rewritten in place on a terminal (log lines streamed
+    meanwhile are written above it), a plain line every PROGRESS_INTERVAL_S otherwise; nothing with --quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        import threading
+
+        self.quiet, self.tty, self.lock = quiet, sys.stderr.isatty(), threading.Lock()
+        self.shown, self.last = "", float("-inf")
+
+    def waiting(self, elapsed: float, window: float, seen: str) -> None:
+        if self.quiet:
+            return
+        line = f"waiting for /ping: {elapsed:.0f} s of {window:g} s ({seen})"
+        with self.lock:
+            if self.tty:
+                self.shown = line[:shutil.get_terminal_size().columns - 1]
+                sys.stderr.write(f"\r\033[K{self.shown}")
+            elif elapsed - self.last >= contract.PROGRESS_INTERVAL_S:
+                self.last = elapsed
+                sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+
+    def clear(self) -> None:
+        with self.lock:
+            if self.shown:
+                sys.stderr.write("\r\033[K")
+                sys.stderr.flush()
+                self.shown = ""
+
+    def above(self, write: Callable[[str], None]) -> Callable[[str], None]:
+        """*write* (a log line sink), keeping the in-place line below what it writes."""
+        def sink(line: str) -> None:
+            with self.lock:
+                if self.shown:
+                    sys.stderr.write("\r\033[K")
+                write(line)
+                if self.shown:
+                    sys.stderr.write(self.shown)
+                    sys.stderr.flush()
+        return sink
+
+
+def _live_logs(quiet: bool, status: _StatusLine | None = None):
     """Stream the containers' logs to stderr unless --quiet: stdout stays the report's (--json)."""
     from imagekit.smoke import logs
 
-    return logs.live(None if quiet else logs.stderr_sink())
+    if quiet:
+        return logs.live(None)
+    return logs.live(status.above(logs.stderr_sink()) if status else logs.stderr_sink())
 
 
-def _check_inputs(image: Optional[str], junit: Optional[Path]) -> None:
-    """Refuse a malformed image reference and a --junit path that cannot be written before the engine is asked,
-    not after the run (the --junit directory is created)."""
+def _check_inputs(image: Optional[str], junit: Optional[Path], fail_on: str = "error") -> None:
+    """Refuse a malformed image reference, an unknown --fail-on and a --junit path that cannot be written before
+    the engine is asked, not after the run (the --junit directory is created)."""
+    from imagekit.smoke.report import check_fail_on
+
+    check_fail_on(fail_on)
     if image is not None:
         from imagekit.engine import check_reference
 
@@ -287,13 +347,17 @@ def _check_inputs(image: Optional[str], junit: Optional[Path]) -> None:
         raise ImagekitError(f"--junit {junit} cannot be written: permission denied.", hint)
 
 
-def _finish(report, as_json: bool, junit: Optional[Path]) -> None:
+def _finish(report, as_json: bool, junit: Optional[Path], fail_on: str = "error") -> None:
+    report.fail_on = fail_on
     if as_json:
         sys.stdout.write(report.to_json())
     else:
-        failed = report.failed()
-        sys.stdout.write(f"{report.image}: " + ("every contract check passed.\n" if not failed else
-                                                 f"{len(failed)} check(s) failed: {', '.join(failed)}.\n"))
+        failed, warnings = report.failed(), report.warnings()
+        verdict = f"{len(failed)} check(s) failed: {', '.join(failed)}" if failed else \
+            "every contract check passed"
+        if warnings:
+            verdict += f"; {len(warnings)} warning(s): {', '.join(warnings)}"
+        sys.stdout.write(f"{report.image}: {verdict}.\n")
     sys.stdout.flush()
     if junit:
         report.write_junit(junit)  # after the report is out: a write error (ImagekitError) does not hide it

@@ -1,4 +1,9 @@
-"""Smoke reports: named checks that passed or failed, rendered as text, JSON or JUnit XML."""
+"""Smoke reports: named checks that passed or failed, each an error or a warning, rendered as text, JSON or JUnit.
+
+As in lint, an *error* is something the platform would fail or get wrong (no answer on /ping, a refused legal
+body, a failed training job) and a *warning* works on the platform but is risky (a serve that ignores SIGTERM
+as PID 1). ``fail_on`` decides which failed checks make the run fail (and the exit code 1).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from imagekit.errors import write_report_file
+from imagekit.errors import ImagekitError, write_report_file
+
+ERROR = "error"
+WARNING = "warning"
+SEVERITIES = (ERROR, WARNING)  # most severe first
+# Checks whose failure works on the platform but is risky; every other check is an error.
+WARNING_CHECKS = frozenset({"serve.sigterm"})
+
+
+def severity_of(name: str) -> str:
+    """A check's severity by its name; a variant's copy (variants.NAME.sigterm) has its serve check's."""
+    if name.startswith("variants."):
+        name = "serve." + name.split(".", 2)[-1]
+    return WARNING if name in WARNING_CHECKS else ERROR
+
+
+def check_fail_on(fail_on: str) -> str:
+    if fail_on not in SEVERITIES:
+        raise ImagekitError(f"--fail-on {fail_on!r} is not a severity.",
+                            f"Use one of: {', '.join(SEVERITIES)} (error is the default).")
+    return fail_on
+
 
 LOG_DRAIN_S = 5.0  # how long a rendered report waits for a removed container's last log lines
 
@@ -17,32 +43,43 @@ class Check:
     name: str  # stable id, e.g. "train.exit-code"
     ok: bool
     detail: str
+    severity: str = ERROR
 
 
 @dataclass
 class Report:
-    """What one smoke run found. `ok` is True when every contract check passed."""
+    """What one smoke run found. `ok` is True when no failed check is at or above `fail_on`."""
 
     image: str
     checks: list[Check] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)  # measurements: times, latencies, paths
     on_check: Callable[[Check], None] | None = field(default=None, repr=False)
+    fail_on: str = ERROR
     logs: dict[str, str] = field(default_factory=dict)  # host -> its last log lines (imagekit.smoke.logs)
     streams: list[Any] = field(default_factory=list, repr=False)  # log followers, joined before rendering
 
     @property
     def ok(self) -> bool:
-        return all(check.ok for check in self.checks)
+        return not self.failed()
 
     def check(self, name: str, ok: bool, detail: str) -> bool:
-        item = Check(name, bool(ok), detail)
+        item = Check(name, bool(ok), detail, severity_of(name))
         self.checks.append(item)
         if self.on_check:
             self.on_check(item)
         return item.ok
 
+    def counts(self, check: Check) -> bool:
+        """Whether *check*, failed, fails the run under `fail_on`."""
+        return SEVERITIES.index(check.severity) <= SEVERITIES.index(self.fail_on)
+
     def failed(self) -> list[str]:
-        return [check.name for check in self.checks if not check.ok]
+        """The failed checks that fail the run."""
+        return [check.name for check in self.checks if not check.ok and self.counts(check)]
+
+    def warnings(self) -> list[str]:
+        """The failed checks that do not fail the run (warnings under --fail-on error)."""
+        return [check.name for check in self.checks if not check.ok and not self.counts(check)]
 
     def extend(self, other: "Report") -> None:
         self.checks.extend(other.checks)
@@ -57,27 +94,30 @@ class Report:
         return self.logs
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "image": self.image,
-                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks], **self.data,
-                "logs": self.drain_logs()}
+        return {"ok": self.ok, "image": self.image, "fail_on": self.fail_on, "failed": self.failed(),
+                "warnings": self.warnings(),
+                "checks": [{"name": c.name, "ok": c.ok, "severity": c.severity, "detail": c.detail}
+                           for c in self.checks], **self.data, "logs": self.drain_logs()}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, default=str) + "\n"
 
     def write_junit(self, path: Path) -> None:
-        """One test case per check; the directory is created when missing, OSError becomes ImagekitError."""
+        """One test case per check (a failed warning under --fail-on error is reported in system-out, not as a
+        failure); the directory is created when missing, OSError becomes ImagekitError."""
         from xml.sax.saxutils import quoteattr
 
-        failures = len(self.failed())
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  f'<testsuite name={quoteattr("imagekit smoke " + self.image)} tests="{len(self.checks)}" '
-                 f'failures="{failures}">']
+                 f'failures="{len(self.failed())}">']
         for check in self.checks:
             lines.append(f"  <testcase classname=\"imagekit.smoke\" name={quoteattr(check.name)}>")
-            if not check.ok:
-                lines.append(f"    <failure message={quoteattr(check.detail[:500])}/>")
+            if not check.ok and self.counts(check):
+                lines.append(f"    <failure type={quoteattr(check.severity)} message={quoteattr(check.detail[:500])}>"
+                             f"{_escape(check.detail)}</failure>")
             else:
-                lines.append(f"    <system-out>{_escape(check.detail)}</system-out>")
+                prefix = "" if check.ok else f"{check.severity.upper()}: "
+                lines.append(f"    <system-out>{_escape(prefix + check.detail)}</system-out>")
             lines.append("  </testcase>")
         logs = "\n".join(f"{host} | {line}" for host, tail in self.drain_logs().items() for line in tail.splitlines())
         if logs:

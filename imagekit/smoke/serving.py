@@ -11,19 +11,22 @@ from typing import Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
-from imagekit.smoke import logs
+from imagekit.smoke import diagnose, logs
 from imagekit.smoke.common import environment, finish_run, log_tail, repeat_concurrently, run_workdir
 from imagekit.smoke.layout import unpack_model
 from imagekit.smoke.report import Check, Report
+
+# While /ping is polled: (seconds waited, the window, what was last seen) for a progress indicator.
+Progress = Callable[[float, float, str], None]
 
 PING_INTERVAL_S = 0.25
 BIND_TO_PORT_PROBE = 8081  # any port but 8080 proves the image honours SAGEMAKER_BIND_TO_PORT
 SAFE_PORT_RANGE_PROBE = "9000-9099"  # given alongside, as multi-container endpoints do, for any second port
 MULTI_MODEL_PROBE = "smoke-model"  # the model name a multi-models image is asked to load
 DEFAULT_PAYLOAD = b"{}"
-# After the oversized request, how long /ping may take to answer 200 again (a worker replaced by then may still be
-# loading the model). The runtime holds a request that reaches a loading worker up to the invocation time limit,
-# so a server back within it has lost no request that the platform would not have timed out anyway.
+# After the body of the limit's size, how long /ping may take to answer 200 again (a worker replaced by then may
+# still be loading the model). The runtime holds a request that reaches a loading worker up to the invocation time
+# limit, so a server back within it has lost no request that the platform would not have timed out anyway.
 RECOVERY_S = contract.INVOCATION_TIMEOUT_S
 
 
@@ -38,8 +41,12 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
           content_type: str | None = None, accept: str | None = None,
           startup_timeout: float = contract.STARTUP_HEALTH_TIMEOUT_S, requests: int = 0, concurrency: int = 1,
           env: dict[str, str] | None = None, stop_grace: float = contract.SERVE_STOP_GRACE_S,
-          pass_aws_credentials: bool = False, on_check: Callable[[Check], None] | None = None) -> Report:
-    """Start serve with the model read-only at /opt/ml/model; check /ping, /invocations, limits and SIGTERM."""
+          pass_aws_credentials: bool = False, on_check: Callable[[Check], None] | None = None,
+          on_progress: Progress | None = None) -> Report:
+    """Start serve with the model read-only at /opt/ml/model; check /ping, /invocations, limits and SIGTERM.
+
+    While /ping is not 200 the container is watched (sockets, state, log) and a certain cause ends the wait early.
+    """
     check_startup_timeout(startup_timeout)
     if requests < 0 or concurrency < 1:
         raise ImagekitError(f"--requests {requests} --concurrency {concurrency}: requests must be 0 or more and "
@@ -53,15 +60,16 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
         try:
             container, host_port, port = start_serving(run_id, image, model_dir, env, pass_aws_credentials)
             logs.follow(report, container, "serve")
-        except engine.StartRefused as refused:
-            report.check("serve.start", False, f"{refused.message} {refused.hint}")
+        except StartFailed as failed:
+            report.check("serve.start", False, failed.detail)
             return report
-        if not _wait_ready(report, container, host_port, startup_timeout, port):
+        if not _wait_ready(report, container, host_port, startup_timeout, port, on_progress=on_progress):
             return report
         _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept, container)
         if requests:
             _load(report, host_port, bodies[0] if bodies else DEFAULT_PAYLOAD, content_type, requests, concurrency)
-        _oversized(report, container, host_port, content_type)
+        _payload_limit(report, container, host_port, bodies[0] if bodies else DEFAULT_PAYLOAD, content_type,
+                       {**diagnose.config_env(_config(image)), **(env or {})})
         _execution_parameters(report, host_port)
         _stop(report, container, stop_grace)
         if _labels(image).get(contract.LABEL_MULTI_MODELS) == contract.CAPABILITY_TRUE:
@@ -83,13 +91,29 @@ def _model_dir(work: Path, model: str | Path | None) -> Path:
 
 
 def _labels(image: str) -> dict[str, str]:
-    return (engine.require_image(image).get("Config") or {}).get("Labels") or {}
+    return _config(image).get("Labels") or {}
+
+
+def _config(image: str) -> dict:
+    return engine.require_image(image).get("Config") or {}
+
+
+class StartFailed(ImagekitError):
+    """serve never got going: the runtime refused its command, or it exited before its port was published.
+    The image's fault (exit 1): `smoke serve` reports it as a failed serve.start check."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, exit_code=1)
+        self.detail = detail
 
 
 def start_serving(run_id: str, image: str, model_dir: Path, env: dict[str, str] | None,
                   pass_aws_credentials: bool = False, name: str = "serve",
                   multi_model: str | None = None) -> tuple[object, int, int]:
     """Start `docker run IMAGE serve` with the model read-only; returns (container, host port, container port).
+
+    StartFailed (with the cause and the log tail) when the runtime refuses the command or the container exits
+    before the engine has published its port: the image's fault, never the engine's.
 
     An image with the bind-to-port label is told to listen on another port than 8080, proving it honours
     SAGEMAKER_BIND_TO_PORT the way multi-container endpoints need. With *multi_model* (a model name) it runs
@@ -109,7 +133,11 @@ def start_serving(run_id: str, image: str, model_dir: Path, env: dict[str, str] 
         environment=environment(platform, env, pass_aws_credentials),
         volumes={str(model_dir): {"bind": str(mount), "mode": "ro"}},
         ports={f"{port}/tcp": ("127.0.0.1", None)})
-    engine.start_container(container, contract.SERVE_COMMAND)
+    try:
+        engine.start_container(container, contract.SERVE_COMMAND)
+    except engine.StartRefused as refused:
+        problem = diagnose.command_problem(diagnose.command_file(container, contract.SERVE_COMMAND))
+        raise StartFailed(f"{refused.message}{f' {problem}' if problem else ''} {refused.hint}") from None
     return container, _host_port(container, port), port
 
 
@@ -121,19 +149,30 @@ def _payload(path: str | Path) -> bytes:
 
 
 def _host_port(container, port: int) -> int:
+    """The published host port. A container that died at once has none: that is its exit, not an engine fault."""
     container.reload()
     bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(f"{port}/tcp") or []
-    if not bindings:
+    if bindings:
+        return int(bindings[0]["HostPort"])
+    try:
+        container.wait(timeout=contract.START_EXIT_WAIT_S)
+    except Exception:  # noqa: BLE001 - still running after the wait (requests' ReadTimeout): the engine's fault
         raise ImagekitError(f"The engine did not publish port {port} of the serve container.",
-                            "Check `imagekit doctor`; the engine may be out of ports.")
-    return int(bindings[0]["HostPort"])
+                            "Check `imagekit doctor`; the engine may be out of ports.") from None
+    container.reload()
+    raise StartFailed(diagnose.exited(container, contract.SERVE_COMMAND))
 
 
 def _request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
              timeout: float = contract.INVOCATION_TIMEOUT_S) -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request(method, path, body=body, headers=headers or {})
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+        except (BrokenPipeError, ConnectionResetError):
+            if body is None:
+                raise
+            # A server may answer (413) before reading the whole body and hang up; its answer is still there.
         response = connection.getresponse()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
     finally:
@@ -141,32 +180,61 @@ def _request(port: int, method: str, path: str, body: bytes | None = None, heade
 
 
 def _wait_ready(report: Report, container, host_port: int, deadline_s: float, port: int,
-                check: str = "serve.ready") -> bool:
-    """Poll /ping (2 s per request, like the platform) until 200, the container exits or the window closes."""
+                check: str = "serve.ready", on_progress: Progress | None = None) -> bool:
+    """Poll /ping (2 s per request, like the platform) until 200, and meanwhile watch why it is not 200 yet.
+
+    An exit fails the start check at once (exit code, cause, log tail); a cause that stays the same for
+    CAUSE_SETTLE_S (loopback-only bind, another port, /ping answering an error, workers restarting in a loop)
+    fails the ready check without waiting out the window; otherwise the window ends it as "still loading".
+    """
     started = time.monotonic()
-    last = "no answer"
-    while time.monotonic() - started < deadline_s:
+    ping, status, body = "/ping: no answer yet", None, b""
+    seen = diagnose.Observation(None, ping)  # the last look's
+    cause_since: float | None = None
+    next_look = started
+    while (elapsed := time.monotonic() - started) < deadline_s:
         container.reload()
         if container.status in ("exited", "dead"):
-            code = container.attrs["State"]["ExitCode"]
-            report.check(check, False, f"serve exited with code {code} before /ping answered 200. "
-                                                f"Log tail:\n{log_tail(container)}")
+            report.check(_start_check(check), False, diagnose.exited(container, contract.SERVE_COMMAND))
             return False
         try:
-            status, _, _ = _request(host_port, "GET", contract.PING_ROUTE, timeout=contract.PING_TIMEOUT_S)
+            status, _, body = _request(host_port, "GET", contract.PING_ROUTE, timeout=contract.PING_TIMEOUT_S)
             if status == 200:
                 seconds = round(time.monotonic() - started, 2)
                 report.data["time_to_ready_s"] = seconds
                 return report.check(check, True, f"/ping answered 200 on port {port} after {seconds} s.")
-            last = f"/ping answered {status}"
+            ping = f"/ping: {status}"
         except (OSError, http.client.HTTPException) as error:
-            last = f"nothing answers on port {port} ({type(error).__name__})"
+            status, body = None, b""
+            ping = f"/ping: no answer ({type(error).__name__})"
+        if time.monotonic() >= next_look:
+            next_look = time.monotonic() + contract.DIAGNOSE_INTERVAL_S
+            look = diagnose.observe(container, port, ping, status, body, diagnose.recent_log(container))
+            cause_since = (cause_since if look.kind == seen.kind else time.monotonic()) if look.cause else None
+            seen = look
+            if cause_since is not None and (look.settled or time.monotonic() - cause_since >= contract.CAUSE_SETTLE_S):
+                waited = time.monotonic() - started
+                report.check(check, False, f"/ping on port {port} is not 200 after {waited:.0f} s because "
+                                           f"{look.cause} Log tail:\n{log_tail(container)}")
+                return False
+            if on_progress:
+                on_progress(elapsed, deadline_s, look.summary)
         time.sleep(PING_INTERVAL_S)
-    where = f" The image has the bind-to-port label, so it was told SAGEMAKER_BIND_TO_PORT={port}." \
+    container.reload()
+    if container.status in ("exited", "dead"):
+        report.check(_start_check(check), False, diagnose.exited(container, contract.SERVE_COMMAND))
+        return False
+    where = f" The image has the bind-to-port label, so it was told {contract.ENV_BIND_TO_PORT}={port}." \
         if port != contract.SERVING_PORT else ""
-    report.check(check, False, f"/ping never answered 200 within {deadline_s:g} s ({last}).{where} "
-                                       f"SageMaker would fail the endpoint. Log tail:\n{log_tail(container)}")
+    verdict = seen.cause or diagnose.still_loading(time.monotonic() - started, deadline_s, seen)
+    report.check(check, False, f"/ping never answered 200 within {deadline_s:g} s: {verdict}{where} "
+                               f"SageMaker would fail the endpoint. Log tail:\n{log_tail(container)}")
     return False
+
+
+def _start_check(ready_check: str) -> str:
+    """serve.ready -> serve.start (variants.NAME.ready -> variants.NAME.start): an exit is a failed start."""
+    return ready_check.rsplit(".", 1)[0] + ".start"
 
 
 def _headers(content_type: str | None, accept: str | None) -> dict[str, str]:
@@ -216,8 +284,12 @@ def _multi_model(report: Report, run_id: str, image: str, model_dir: Path, env: 
                  pass_aws_credentials: bool, startup_timeout: float, body: bytes, content_type: str | None) -> None:
     """The image claims the multi-models capability: run it as a multi-model endpoint and walk the /models API."""
     name = MULTI_MODEL_PROBE
-    container, port, inner = start_serving(run_id, image, model_dir, env, pass_aws_credentials, name="mme",
-                                           multi_model=name)
+    try:
+        container, port, inner = start_serving(run_id, image, model_dir, env, pass_aws_credentials, name="mme",
+                                               multi_model=name)
+    except StartFailed as failed:
+        report.check("serve.multi-model.start", False, failed.detail)
+        return
     logs.follow(report, container, "mme")
     if not _wait_ready(report, container, port, startup_timeout, inner, check="serve.multi-model.ready"):
         return
@@ -288,41 +360,72 @@ def _load(report: Report, port: int, body: bytes, content_type: str | None, requ
                                             f"p99 {load['p99_ms']} ms, {errors} errors.")
 
 
-def _oversized(report: Report, container, port: int, content_type: str | None) -> None:
-    """Above 6 MB SageMaker refuses the request itself; a container must at least survive one cleanly.
+def payload_limit(env: dict[str, str]) -> int:
+    """The body size the platform lets through: 6 MB, or SAGEMAKER_MAX_PAYLOAD_IN_MB (batch transform) when set."""
+    value = env.get(contract.ENV_MAX_PAYLOAD_IN_MB, "").strip()
+    return int(value) * contract.MEGABYTE if value.isdigit() and int(value) > 0 else contract.MAX_PAYLOAD_BYTES
 
-    /ping gets up to RECOVERY_S to answer 200 again: a worker replaced after an earlier crash may still be loading.
-    """
-    body = b"0" * (contract.MAX_PAYLOAD_BYTES + 1)
+
+def limit_body(sample: bytes, size: int) -> bytes:
+    """A body of exactly *size* bytes built from *sample*: whole copies of it as lines when it is line-shaped
+    (CSV, JSON lines), padded with spaces after one copy otherwise (JSON allows them) — so a handler can parse it."""
+    line = sample if sample.endswith(b"\n") else sample + b"\n"
+    if b"\n" in sample.rstrip(b"\n") or sample.endswith(b"\n"):
+        copies = max(size // len(line), 1)
+        return (line * copies)[:size].ljust(size, b"\n")
+    return sample[:size].ljust(size, b" ")
+
+
+def _payload_limit(report: Report, container, port: int, sample: bytes, content_type: str | None,
+                   env: dict[str, str]) -> None:
+    """A body of exactly the platform's limit reaches the container, so it must be accepted (not refused with 413
+    or cut off), and the server must still answer /ping afterwards. Bigger bodies never get past the platform's
+    router (InvokeEndpoint answers 413 itself), so what a container does with them is not checked."""
+    size = payload_limit(env)
     try:
-        status, _, _ = _request(port, "POST", contract.INVOCATIONS_ROUTE, body, _headers(content_type, None))
+        status, _, answer = _request(port, "POST", contract.INVOCATIONS_ROUTE, limit_body(sample, size),
+                                     _headers(content_type, None))
         outcome = f"answered {status}"
     except (OSError, http.client.HTTPException) as error:
-        outcome = f"closed the connection ({type(error).__name__})"
+        status, answer, outcome = None, b"", f"got no answer ({type(error).__name__})"
+    megabytes = f"{size / contract.MEGABYTE:g} MB"
+    where = f" (the limit set by {contract.ENV_MAX_PAYLOAD_IN_MB})" if size != contract.MAX_PAYLOAD_BYTES else \
+        " (InvokeEndpoint's limit)"
+    if status == 413:
+        cap = diagnose.body_cap(container, answer)
+        report.check("serve.payload-limit", False,
+                     f"A {size}-byte ({megabytes}) body{where} was refused with 413: the container caps request "
+                     f"bodies below what SageMaker lets through{cap}. Raise the cap to at least {megabytes} "
+                     "(nginx `client_max_body_size`, Flask `MAX_CONTENT_LENGTH`, the model server's max request "
+                     "size); requests between the cap and the limit fail today.")
+        return
+    recovered = _ping_again(container, port)
+    if status is None or recovered:
+        report.check("serve.payload-limit", False,
+                     f"A {size}-byte ({megabytes}) body{where} {outcome}"
+                     + (f"; afterwards {recovered}" if recovered else "") +
+                     f". SageMaker delivers bodies up to that size. Log tail:\n{log_tail(container)}")
+        return
+    report.check("serve.payload-limit", True, f"A {size}-byte ({megabytes}) body{where} {outcome}; /ping still 200.")
+
+
+def _ping_again(container, port: int) -> str | None:
+    """None once /ping answers 200 again (within RECOVERY_S: a replaced worker may be loading), else what it did."""
     started, last = time.monotonic(), "no answer"
     while True:
         try:
             ping = _request(port, "GET", contract.PING_ROUTE, timeout=contract.PING_TIMEOUT_S)[0]
             if ping == 200:
-                waited = time.monotonic() - started
-                report.check("serve.oversized-payload", True,
-                             f"A {contract.MAX_PAYLOAD_BYTES + 1}-byte request {outcome}; /ping afterwards: 200"
-                             + (f" (after {waited:.1f} s)." if waited >= PING_INTERVAL_S else "."))
-                return
+                return None
             last = f"/ping answered {ping}"
         except (OSError, http.client.HTTPException) as error:
             last = f"/ping got no answer ({type(error).__name__})"
         container.reload()
         if container.status in ("exited", "dead"):
-            last = f"serve exited with code {container.attrs['State']['ExitCode']}"
-            break
+            return f"serve exited with code {container.attrs['State']['ExitCode']}"
         if time.monotonic() - started >= RECOVERY_S:
-            last = f"{last}, still after {RECOVERY_S:g} s"
-            break
+            return f"{last}, still after {RECOVERY_S:g} s"
         time.sleep(PING_INTERVAL_S)
-    report.check("serve.oversized-payload", False,
-                 f"A {contract.MAX_PAYLOAD_BYTES + 1}-byte request {outcome}; afterwards {last} — the server did not "
-                 f"survive it. Log tail:\n{log_tail(container)}")
 
 
 def _execution_parameters(report: Report, port: int) -> None:
@@ -345,4 +448,6 @@ def _stop(report: Report, container, grace: float) -> None:
     except Exception:
         container.kill(signal="SIGKILL")
         report.check("serve.sigterm", False, f"serve was still running {grace:g} s after SIGTERM and had to be "
-                                             "killed; in-flight requests would be cut off at scale-in.")
+                                             "killed; in-flight requests would be cut off at scale-in. A program "
+                                             "that runs as PID 1 gets no default SIGTERM action: handle SIGTERM, "
+                                             "or start it under an init such as tini (`docker run --init`).")

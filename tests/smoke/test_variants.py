@@ -45,10 +45,11 @@ def test_a_response_in_another_type_than_accept_fails_each_variant(image: str) -
     assert "Accept: text/csv" in report.checks[2].detail
 
 
-def test_a_variant_that_ignores_sigterm_fails_its_own_check(image: str) -> None:
+def test_a_variant_that_ignores_sigterm_gets_its_own_warning(image: str) -> None:
     report = serve_variants(_variants(image), env={"MODE": "ignore-sigterm"}, requests=20, startup_timeout=30,
                             stop_grace=1)
-    assert report.failed() == ["variants.blue.sigterm", "variants.green.sigterm"], report.to_json()
+    assert report.failed() == [], report.to_json()  # a warning: it works on the platform, but risky
+    assert report.warnings() == ["variants.blue.sigterm", "variants.green.sigterm"], report.to_json()
 
 
 def test_every_request_failing_through_the_router_fails_the_run(image: str) -> None:
