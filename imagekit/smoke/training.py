@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
-from imagekit.smoke import logs
+from imagekit.smoke import diagnose, logs
 from imagekit.smoke.common import environment, finish_run, log_tail, run_workdir
 from imagekit.smoke.layout import host_tree, pack_model
 from imagekit.smoke.report import Check, Report
@@ -75,7 +75,8 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
                 engine.start_container(container, contract.TRAIN_COMMAND)
                 logs.follow(report, container, host)
         except engine.StartRefused as refused:
-            report.check("train.start", False, f"{refused.message} {refused.hint}")
+            problem = diagnose.command_problem(diagnose.command_file(container, contract.TRAIN_COMMAND))
+            report.check("train.start", False, f"{refused.message}{f' {problem}' if problem else ''} {refused.hint}")
             return report
         started = time.monotonic()
         results = [_wait(container, started, timeout, stop_grace) for container in containers]
@@ -232,7 +233,11 @@ def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int
                          f"train exited 0 but wrote nothing to {contract.MODEL_DIR}: SageMaker would upload an empty "
                          f"model.tar.gz. Log tail:\n{logs}")
         return
-    detail = f"train exited {exit_code}."
+    container.reload()
+    oom_killed = bool((container.attrs.get("State") or {}).get("OOMKilled"))
+    cause = diagnose.exit_cause(exit_code, oom_killed, diagnose.recent_log(container),
+                                diagnose.command_file(container, contract.TRAIN_COMMAND))
+    detail = f"train exited {exit_code}: {cause}"
     detail += (f" Failure reason ({contract.FAILURE_FILE}): {reason}" if reason else
                f" No {contract.FAILURE_FILE} was written, so the job's FailureReason would be generic.")
     report.check(f"{name}.exit-code", False, f"{detail}\nLog tail:\n{logs}")

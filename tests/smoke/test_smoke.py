@@ -35,6 +35,7 @@ elif mode == "ignore-sigterm":
     time.sleep(600)
 elif mode == "sleep":  # as PID 1, Python must handle SIGTERM itself: the default action does not apply
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    print("sleeping, SIGTERM handled", flush=True)
     time.sleep(600)
 '''
 SERVE = r'''#!/usr/bin/env python3
@@ -209,6 +210,15 @@ def test_an_image_the_runtime_cannot_start_fails_the_start_check(module_image, d
     assert "`docker run IMAGE serve`" in served.checks[0].detail
 
 
+def test_train_and_serve_scripts_with_crlf_line_endings_are_named_as_the_cause(module_image, data: dict) -> None:
+    script = "#!/bin/sh\r\necho started\r\n"
+    broken = module_image("FROM {base}\nCOPY train serve /usr/local/bin/\n", {"train": script, "serve": script})
+    for report in (smoke.train(broken, data=data), smoke.serve(broken, startup_timeout=4)):
+        assert len(report.failed()) == 1 and report.failed()[0] in ("train.start", "train.exit-code",
+                                                                     "serve.start"), report.to_json()
+        assert "Windows (CRLF) line endings" in report.checks[0].detail, report.checks[0].detail
+
+
 def test_an_image_claiming_multi_models_without_the_models_api_fails_that_check(module_image) -> None:
     claims = module_image(f"FROM {{base}}\nCOPY train serve /usr/local/bin/\n"
                           f"LABEL {contract.LABEL_MULTI_MODELS}={contract.CAPABILITY_TRUE}\n",
@@ -236,17 +246,26 @@ def test_cli_json_junit_exit_codes_and_sigint_cleanup(image: str, data: dict, tm
     assert failed.returncode == 1 and "train.exit-code" in failed.stdout
     usage = subprocess.run([*run, "train", image, "--data", "no-equals-sign"], capture_output=True, text=True)
     assert usage.returncode == 2 and "KEY=VALUE" in usage.stderr
-    before = {kind: len(objs) for kind, objs in engine.owned_objects().items()}
     # Ctrl-C as a terminal delivers it, even when this test runs in a background job that ignores SIGINT.
     process = subprocess.Popen([*run, "train", image, "--data", f"train={data['train']}", "--env", "MODE=sleep"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+    def objects_of_child() -> list:  # the child's own, not another run's on a shared engine
+        client, label = engine.connect(), {"label": f"{engine.PID_LABEL}={process.pid}"}
+        return [*client.containers.list(all=True, filters=label, ignore_removed=True),
+                *client.networks.list(filters=label), *client.volumes.list(filters=label)]
+
+    def handler_installed() -> bool:  # before it, SIGTERM to PID 1 is ignored and the stop waits out the grace
+        containers = [o for o in objects_of_child() if hasattr(o, "logs")]
+        return bool(containers) and b"SIGTERM handled" in containers[0].logs()
+
     deadline = time.monotonic() + 60
-    while not engine.owned_objects()["containers"] and time.monotonic() < deadline:
+    while not handler_installed() and time.monotonic() < deadline:
         time.sleep(0.2)
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
-    assert {kind: len(objs) for kind, objs in engine.owned_objects().items()} == before
+    assert objects_of_child() == []
     assert process.returncode != 0
 
 
