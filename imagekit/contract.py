@@ -119,6 +119,7 @@ ENV_AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"  # where boto3, and so the toolkit
 REQUIREMENTS_FILE = "requirements.txt"  # beside shipped code: pip-installed before the program starts (§2.2, §3.6)
 SETUP_FILE = "setup.py"  # a shipped code dir with one is pip-installed as a package
 DEFAULT_HANDLER_MODULE = "inference"  # the inference toolkit's SAGEMAKER_PROGRAM default (inference.py)
+DEFAULT_MODEL_NAME = "model"  # the inference toolkit's name for the one model of a single-model endpoint
 SM_ENV_PREFIX = "SM_"
 SM_CHANNEL_PREFIX = "SM_CHANNEL_"
 SM_HP_PREFIX = "SM_HP_"

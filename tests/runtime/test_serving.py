@@ -242,7 +242,7 @@ def test_multi_model_api_loads_lists_invokes_and_unloads(serving, tmp_path):
     assert call("DELETE", f"{models}/a")[0] == 404
     assert call("GET", f"{models}/a")[0] == 404
     assert call("POST", f"{models}/a/invoke", body=b"[1]")[0] == 404
-    assert call("POST", contract.INVOCATIONS_ROUTE, body=b"[1]")[0] == 404
+    assert call("POST", contract.INVOCATIONS_ROUTE, body=b"[1]")[0] == 400  # as the toolkit: no model named
     assert server.stop() == 0
 
 
