@@ -160,7 +160,15 @@ VENV_DIR = PurePosixPath("/opt/venv")  # the builder's virtualenv, copied whole 
 RUNTIME_DIR = PurePosixPath("/opt/imagekit")  # the in-image train/serve runtime (stdlib only)
 RUNTIME_CONFIG_FILE = RUNTIME_DIR / "runtime.json"  # what the spec asked train/serve to run
 RUNTIME_BIN_DIR = PurePosixPath("/usr/local/bin")  # `train` and `serve` on PATH, as `docker run IMAGE train` needs
-DISTRIBUTED_MASTER_PORT = 29500  # torchrun's rendezvous port on algo-1 (torch.distributed's default)
+DISTRIBUTED_MASTER_PORT = 7777  # torchrun's rendezvous port on algo-1: sagemaker-pytorch-training's MASTER_PORT
+# Instance types whose torchrun jobs the toolkit's TorchDistributedRunner puts on EFA (FI_PROVIDER=efa), and those
+# where it also turns on EFA's RDMA (sagemaker_training/__init__.py SM_EFA_NCCL_INSTANCES, SM_EFA_RDMA_INSTANCES).
+EFA_NCCL_INSTANCE_TYPES: tuple[str, ...] = (
+    "ml.g4dn.8xlarge", "ml.g4dn.12xlarge", "ml.g5.48xlarge", "ml.p3dn.24xlarge", "ml.p4d.24xlarge",
+    "ml.p4de.24xlarge", "ml.p5.48xlarge", "ml.p5e.48xlarge", "ml.trn1.32xlarge", "ml.p6e-gb200.36xlarge")
+EFA_RDMA_INSTANCE_TYPES: tuple[str, ...] = (
+    "ml.p4d.24xlarge", "ml.p4de.24xlarge", "ml.p5.48xlarge", "ml.p5e.48xlarge", "ml.trn1.32xlarge",
+    "ml.p6e-gb200.36xlarge")
 ENV_DIST_BACKEND = "IMAGEKIT_DIST_BACKEND"  # gloo or nccl, exported to a torchrun-launched script
 
 

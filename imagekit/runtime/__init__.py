@@ -72,6 +72,8 @@ def contract_values() -> dict[str, object]:
         "serve_stop_grace_s": c.SERVE_STOP_GRACE_S, "invocation_timeout_s": c.INVOCATION_TIMEOUT_S,
         "failure_max_chars": c.FAILURE_REASON_MAX_CHARS,
         "dns_wait_max_s": c.DNS_WAIT_MAX_S, "master_port": c.DISTRIBUTED_MASTER_PORT,
+        "efa_nccl_instance_types": list(c.EFA_NCCL_INSTANCE_TYPES),
+        "efa_rdma_instance_types": list(c.EFA_RDMA_INSTANCE_TYPES),
         "default_host": c.host_name(1), "network_interface": c.DEFAULT_NETWORK_INTERFACE,
         "default_instance_type": c.DEFAULT_INSTANCE_TYPE, "homogeneous_group": c.HOMOGENEOUS_GROUP,
     }

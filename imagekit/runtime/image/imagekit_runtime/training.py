@@ -197,8 +197,8 @@ def entry_command(env, program):
         if not os.path.isfile(path):
             raise RuntimeError(f"training script {path} does not exist (check `train.script` or SAGEMAKER_PROGRAM)")
     program = ["-m", target] if kind == "module" else [path]
-    if CONFIG.get("distribution") == "torchrun":
-        return torchrun_command(env, program, args), target
+    if CONFIG.get("distribution") == "torchrun":  # the script as the toolkit names it, relative to the code dir
+        return torchrun_command(env, ["-m", target] if kind == "module" else [target], args), target
     if kind == "module" or target.endswith(".py"):
         return [sys.executable, *program, *args], target
     if target.endswith(".sh"):
