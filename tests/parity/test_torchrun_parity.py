@@ -1,6 +1,7 @@
 """`distribution: torchrun` against the toolkit's own launcher: sagemaker-training's `train` handing over to
 sagemaker-pytorch-training (SAGEMAKER_TRAINING_MODULE=sagemaker_pytorch_container.training:main, what AWS's
-PyTorch containers set) with `sagemaker_torch_distributed_enabled`, which runs its TorchDistributedRunner.
+PyTorch containers set) with `sagemaker_torch_distributed_enabled`, which runs its TorchDistributedRunner. And
+SAGEMAKER_TRAINING_MODULE itself: with it set on both sides, imagekit's `train` hands over the same way.
 
 torch is not installed: on both sides a recording stand-in answers to `torchrun` on PATH and to
 `python -m torch.distributed.run` (what imagekit runs), writing the launcher's argv, env and cwd. Options are
@@ -52,7 +53,7 @@ def launcher_inputs(count: int, current: int, instance: str) -> dict[str, object
         f"{stub}/torch/__init__.py": '__version__ = "2.5.1"\n', f"{stub}/torch/distributed/__init__.py": "",
         f"{stub}/torch/distributed/run.py": RECORDER,
         f"{stub}/torch-2.5.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: torch\nVersion: 2.5.1\n",
-        f"{stub}/bin/torchrun": RECORDER,
+        f"{stub}/bin/torchrun": RECORDER, f"{stub}/probe_framework.py": FRAMEWORK,
     }
 
 
@@ -66,9 +67,10 @@ def launched(root: Path, hosts: Path, argv: list[str], python: Path, scenario: t
            **env}
     process = isolated(root, hosts, argv, env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log = process.communicate(timeout=120)[0]
-    record = root / Path(RECORD).relative_to(contract.ML_ROOT)
-    assert record.exists(), f"no launcher ran:\n{log[-3000:]}"
-    return {"exit": process.returncode, **json.loads(record.read_text())}
+    record, failure = (root / Path(path).relative_to(contract.ML_ROOT) for path in (RECORD, contract.FAILURE_FILE))
+    return {"exit": process.returncode, "log": log, "failure": failure.read_text() if failure.exists() else None,
+            "success": (root / Path(contract.SUCCESS_FILE).relative_to(contract.ML_ROOT)).exists(),
+            **(json.loads(record.read_text()) if record.exists() else {})}
 
 
 def torchrun_view(argv: list[str]) -> tuple[dict[str, object], list[str]]:
@@ -104,8 +106,15 @@ def test_torchrun_launch_matches_the_toolkits_torch_distributed_runner(sides, na
                        SCENARIOS[name], {contract.ENV_TRAINING_MODULE: TOOLKIT_MODULE})
     ours = launched(work / name / "imagekit" / "ml", hosts, imagekit_command(python, runtime, "train"), python,
                     SCENARIOS[name], {})
+    assert "argv" in toolkit and "argv" in ours, f"no launcher ran:\n{toolkit['log'][-3000:]}\n{ours['log'][-3000:]}"
     compare = Comparison(f"torchrun:{name}")
+    compare_launches(compare, toolkit, ours)
+    compare.assert_none_unexpected()
+
+
+def compare_launches(compare: Comparison, toolkit: dict, ours: dict) -> None:
     compare.check("torchrun.exit_code", "", toolkit["exit"], ours["exit"])
+    compare.check("torchrun.success_file", "", toolkit["success"], ours["success"])
     compare.check("torchrun.cwd", "", toolkit["cwd"], ours["cwd"])
     (their_options, their_program), (our_options, our_program) = torchrun_view(toolkit["argv"]), \
         torchrun_view(ours["argv"])
@@ -117,4 +126,45 @@ def test_torchrun_launch_matches_the_toolkits_torch_distributed_runner(sides, na
     for variable in json_variables:
         compare.mapping(f"train.env.{variable}", *(json.loads(side["env"].get(variable, "{}"))
                                                    for side in (toolkit, ours)))
+
+
+FRAMEWORK = """import os
+def main():  # a framework container's trainer, as SAGEMAKER_TRAINING_MODULE names it
+    if os.environ.get("FRAMEWORK_FAILS") == "client":
+        from sagemaker_training.errors import ClientError
+        raise ClientError("the framework refused the job")
+    raise OSError(5, "the framework broke")
+"""
+MODULE_SCENARIOS = {  # SAGEMAKER_TRAINING_MODULE on both sides, extra env
+    "pytorch-launcher": (TOOLKIT_MODULE, {}),
+    "framework-client-error": ("probe_framework:main", {"FRAMEWORK_FAILS": "client"}),
+    "framework-error": ("probe_framework:main", {}),
+    "not-importable": ("no_such_framework.training:main", {}),
+}
+
+
+def failure_outline(text: str | None) -> tuple[str, str] | None:
+    """First and last line of a failure file (the traceback between names each side's own frames)."""
+    lines = (text or "").strip().splitlines()
+    return (lines[0], lines[-1]) if lines else None
+
+
+@pytest.mark.parametrize("name", sorted(MODULE_SCENARIOS))
+def test_training_module_is_handed_the_job_like_the_toolkit_does(sides, name):
+    python, work, runtime = sides
+    module, extra = MODULE_SCENARIOS[name]
+    env = {contract.ENV_TRAINING_MODULE: module, **extra}
+    hosts = hosts_file(work / f"module-{name}.hosts")
+    (toolkit, ours) = (
+        launched(work / f"module-{name}" / side / "ml", hosts, argv, python, (2, 2, "ml.p4d.24xlarge"), env)
+        for side, argv in (("toolkit", [str(python.parent / "train")]),
+                           ("imagekit", imagekit_command(python, runtime, "train"))))
+    compare = Comparison(f"training-module:{name}")
+    if "argv" in toolkit and "argv" in ours:
+        compare_launches(compare, toolkit, ours)
+    else:
+        compare.check("train.exit_code", "", toolkit["exit"], ours["exit"])
+        compare.check("train.success_file", "", toolkit["success"], ours["success"])
+        compare.check("train.failure_file", "outline", failure_outline(toolkit["failure"]),
+                      failure_outline(ours["failure"]))
     compare.assert_none_unexpected()
