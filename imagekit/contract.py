@@ -129,6 +129,7 @@ ENV_AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"  # where boto3, and so the toolkit
 REQUIREMENTS_FILE = "requirements.txt"  # beside shipped code: pip-installed before the program starts (§2.2, §3.6)
 SETUP_FILE = "setup.py"  # a shipped code dir with one is pip-installed as a package
 DEFAULT_HANDLER_MODULE = "inference"  # the inference toolkit's SAGEMAKER_PROGRAM default (inference.py)
+DEFAULT_MODEL_NAME = "model"  # the inference toolkit's name for the one model of a single-model endpoint
 SM_ENV_PREFIX = "SM_"
 SM_CHANNEL_PREFIX = "SM_CHANNEL_"
 SM_HP_PREFIX = "SM_HP_"
@@ -169,7 +170,15 @@ VENV_DIR = PurePosixPath("/opt/venv")  # the builder's virtualenv, copied whole 
 RUNTIME_DIR = PurePosixPath("/opt/imagekit")  # the in-image train/serve runtime (stdlib only)
 RUNTIME_CONFIG_FILE = RUNTIME_DIR / "runtime.json"  # what the spec asked train/serve to run
 RUNTIME_BIN_DIR = PurePosixPath("/usr/local/bin")  # `train` and `serve` on PATH, as `docker run IMAGE train` needs
-DISTRIBUTED_MASTER_PORT = 29500  # torchrun's rendezvous port on algo-1 (torch.distributed's default)
+DISTRIBUTED_MASTER_PORT = 7777  # torchrun's rendezvous port on algo-1: sagemaker-pytorch-training's MASTER_PORT
+# Instance types whose torchrun jobs the toolkit's TorchDistributedRunner puts on EFA (FI_PROVIDER=efa), and those
+# where it also turns on EFA's RDMA (sagemaker_training/__init__.py SM_EFA_NCCL_INSTANCES, SM_EFA_RDMA_INSTANCES).
+EFA_NCCL_INSTANCE_TYPES: tuple[str, ...] = (
+    "ml.g4dn.8xlarge", "ml.g4dn.12xlarge", "ml.g5.48xlarge", "ml.p3dn.24xlarge", "ml.p4d.24xlarge",
+    "ml.p4de.24xlarge", "ml.p5.48xlarge", "ml.p5e.48xlarge", "ml.trn1.32xlarge", "ml.p6e-gb200.36xlarge")
+EFA_RDMA_INSTANCE_TYPES: tuple[str, ...] = (
+    "ml.p4d.24xlarge", "ml.p4de.24xlarge", "ml.p5.48xlarge", "ml.p5e.48xlarge", "ml.trn1.32xlarge",
+    "ml.p6e-gb200.36xlarge")
 ENV_DIST_BACKEND = "IMAGEKIT_DIST_BACKEND"  # gloo or nccl, exported to a torchrun-launched script
 
 

@@ -62,6 +62,7 @@ def contract_values() -> dict[str, object]:
         "hp_submit_directory": c.HP_SUBMIT_DIRECTORY, "env_training_module": c.ENV_TRAINING_MODULE,
         "env_aws_region": c.ENV_AWS_DEFAULT_REGION, "requirements_file": c.REQUIREMENTS_FILE,
         "setup_file": c.SETUP_FILE, "default_handler_module": c.DEFAULT_HANDLER_MODULE,
+        "default_model_name": c.DEFAULT_MODEL_NAME,
         "sm_prefix": c.SM_ENV_PREFIX, "sm_channel_prefix": c.SM_CHANNEL_PREFIX, "sm_hp_prefix": c.SM_HP_PREFIX,
         "port": c.SERVING_PORT, "ping_route": c.PING_ROUTE, "invocations_route": c.INVOCATIONS_ROUTE,
         "execution_parameters_route": c.EXECUTION_PARAMETERS_ROUTE, "models_route": c.MODELS_ROUTE,
@@ -71,6 +72,8 @@ def contract_values() -> dict[str, object]:
         "serve_stop_grace_s": c.SERVE_STOP_GRACE_S, "invocation_timeout_s": c.INVOCATION_TIMEOUT_S,
         "failure_max_chars": c.FAILURE_REASON_MAX_CHARS,
         "dns_wait_max_s": c.DNS_WAIT_MAX_S, "master_port": c.DISTRIBUTED_MASTER_PORT,
+        "efa_nccl_instance_types": list(c.EFA_NCCL_INSTANCE_TYPES),
+        "efa_rdma_instance_types": list(c.EFA_RDMA_INSTANCE_TYPES),
         "default_host": c.host_name(1), "network_interface": c.DEFAULT_NETWORK_INTERFACE,
         "default_instance_type": c.DEFAULT_INSTANCE_TYPE, "homogeneous_group": c.HOMOGENEOUS_GROUP,
     }

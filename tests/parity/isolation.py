@@ -22,6 +22,7 @@ from imagekit import contract
 from imagekit.runtime import PACKAGE, RuntimeConfig, build_context_files
 
 TOOLKITS = ("sagemaker-training==5.1.4", "sagemaker-inference==1.10.1", "multi-model-server==1.1.11",
+            "sagemaker-pytorch-training==3.0.0",  # the PyTorch containers' launcher (SAGEMAKER_TRAINING_MODULE)
             "numpy==2.4.6", "scipy", "boto3")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "imagekit-toolkits"
 VENV = CACHE / "venv"

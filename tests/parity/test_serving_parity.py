@@ -97,9 +97,10 @@ VARIANTS = {  # handler, cases, seconds to wait for /ping 200
 }
 
 
-def run_side(root: Path, argv: list[str], python: Path, env: dict[str, str], variant: str) -> dict:
-    handler, cases_sent, wait_s = VARIANTS[variant]
-    write_inputs(root, {"model/code/inference.py": handler, "model/weights.bin": "x"})
+def run_side(root: Path, argv: list[str], python: Path, env: dict[str, str], files: dict[str, str],
+             cases_sent: dict[str, dict], wait_s: float) -> dict:
+    """Start one side with *files* under /opt/ml, send *cases_sent* in order from inside its network, SIGTERM it."""
+    write_inputs(root, files)
     hosts = hosts_file(root.parent / "hosts")
     log = open(root.parent / f"{root.name}.log", "w")
     process = isolated(root, hosts, argv, env, stdout=log, stderr=subprocess.STDOUT, cwd=root.parent)
@@ -141,8 +142,12 @@ def test_serve_answers_like_sagemaker_inference(tmp_path, variant):
     runtime = runtime_tree(tmp_path / "imagekit-image", RuntimeConfig())
     (tmp_path / "toolkit").mkdir()
     (tmp_path / "imagekit").mkdir()
-    toolkit = run_side(tmp_path / "toolkit" / "ml", [str(python), "-c", TOOLKIT_SERVE], python, env, variant)
-    ours = run_side(tmp_path / "imagekit" / "ml", imagekit_command(python, runtime, "serve"), python, env, variant)
+    handler, cases, wait_s = VARIANTS[variant]
+    files = {"model/code/inference.py": handler, "model/weights.bin": "x"}
+    toolkit = run_side(tmp_path / "toolkit" / "ml", [str(python), "-c", TOOLKIT_SERVE], python, env, files, cases,
+                       wait_s)
+    ours = run_side(tmp_path / "imagekit" / "ml", imagekit_command(python, runtime, "serve"), python, env, files,
+                    cases, wait_s)
     if variant == "working":
         assert toolkit["ready"], (tmp_path / "toolkit" / "ml.log").read_text()[-4000:]
         assert ours["ready"], (tmp_path / "imagekit" / "ml.log").read_text()[-4000:]

@@ -200,8 +200,9 @@ def model_fn(model_dir):
     if (Path(model_dir) / "broken").exists():
         raise ValueError("cannot read weights")
     return json.loads((Path(model_dir) / "weights.json").read_text())
-def predict_fn(data, model):
-    return {"model": model["name"], "pid": os.getpid()}
+def predict_fn(data, model, context):  # the context is the invoked model's, as in the toolkit
+    return {"model": model["name"], "pid": os.getpid(), "context": [context.model_name,
+            Path(context.system_properties["model_dir"]).parent.name]}
 """
 
 
@@ -237,12 +238,13 @@ def test_multi_model_api_loads_lists_invokes_and_unloads(serving, tmp_path):
     assert call("GET", f"{models}/b") == (200, {"modelName": "b", "modelUrl": str(urls["b"])})
     answers = [call("POST", f"{models}/{name}/invoke", body=b"[1]")[1] for name in ("a", "b", "a")]
     assert [a["model"] for a in answers] == ["a", "b", "a"]
+    assert [a["context"] for a in answers] == [["a", "a"], ["b", "b"], ["a", "a"]]
     assert len({a["pid"] for a in answers}) == 1  # one worker whatever SAGEMAKER_MODEL_SERVER_WORKERS says
     assert call("DELETE", f"{models}/a")[0] == 200
     assert call("DELETE", f"{models}/a")[0] == 404
     assert call("GET", f"{models}/a")[0] == 404
     assert call("POST", f"{models}/a/invoke", body=b"[1]")[0] == 404
-    assert call("POST", contract.INVOCATIONS_ROUTE, body=b"[1]")[0] == 404
+    assert call("POST", contract.INVOCATIONS_ROUTE, body=b"[1]")[0] == 400  # as the toolkit: no model named
     assert server.stop() == 0
 
 

@@ -148,3 +148,33 @@ def test_current_host_missing_from_hosts_is_a_clear_failure(tmp_path):
     process.communicate(timeout=60)
     assert process.returncode == 1
     assert "current_host 'algo-3' is not among the hosts" in image.path(contract.FAILURE_FILE).read_text()
+
+
+FRAMEWORK = """import os
+def main():
+    open(os.environ["FRAMEWORK_MARKER"], "w").write("ran")
+    if os.environ.get("FRAMEWORK_FAILS"):
+        raise RuntimeError("the framework broke")
+"""
+
+
+def test_training_module_gets_the_job_when_importable_else_the_entry_runs(tmp_path):
+    """SAGEMAKER_TRAINING_MODULE=module:function hands the job over like the toolkit, when the module is there."""
+    (tmp_path / "framework").mkdir()
+    (tmp_path / "framework" / "my_framework.py").write_text(FRAMEWORK)
+    image = script_image(tmp_path / "image", ECHO)
+    marker = tmp_path / "marker"
+    env = {"PYTHONPATH": str(tmp_path / "framework"), "FRAMEWORK_MARKER": str(marker),
+           contract.ENV_TRAINING_MODULE: "my_framework:main"}
+    assert image.train(env=env).returncode == 0
+    assert marker.exists() and not (image.path(contract.MODEL_DIR) / "seen.json").exists()
+    assert image.path(contract.SUCCESS_FILE).exists()
+    image.path(contract.SUCCESS_FILE).unlink()
+    assert image.train(env={**env, "FRAMEWORK_FAILS": "1"}).returncode == 1
+    failure = image.path(contract.FAILURE_FILE).read_text()
+    assert failure.startswith("Framework Error") and failure.rstrip().endswith("the framework broke")
+    image.path(contract.FAILURE_FILE).unlink()
+    run = image.train(env={**env, contract.ENV_TRAINING_MODULE: "not_in_this_image:main"})
+    assert run.returncode == 0, run.stderr
+    assert "not_in_this_image:main is not an importable" in run.stderr
+    assert seen(image)["env"]["SM_FRAMEWORK_MODULE"] == "not_in_this_image:main"

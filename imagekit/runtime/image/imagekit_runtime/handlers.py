@@ -48,10 +48,11 @@ def error_answer(error):
 
 
 class Context:
-    """What a handler function's optional last argument gets: the toolkit passes the model server's context,
-    whose system_properties is what handlers read (model_dir, gpu_id)."""
+    """What a handler function's optional last argument gets: the toolkit passes the model server's context of
+    the model the call is for, whose model_name and system_properties (model_dir, gpu_id) handlers read."""
 
-    def __init__(self, model_dir):
+    def __init__(self, model_dir, model_name):
+        self.model_name = model_name
         self.system_properties = {"model_dir": model_dir, "gpu_id": None}
 
 
@@ -171,37 +172,39 @@ class Handler:
         self.input_fn = function("input_fn") or default_input_fn
         self.predict_fn = function("predict_fn") or default_predict_fn
         self.output_fn = function("output_fn") or default_output_fn
-        self.context = Context(C["model_dir"])
 
-    def call(self, function, *args):
+    @staticmethod
+    def call(function, context, *args):
         """function(*args), or function(*args, context) when it takes one more parameter (the toolkit's rule)."""
         try:
             wanted = len(inspect.signature(function).parameters)
         except (TypeError, ValueError):  # builtins without a signature
             wanted = len(args)
-        return function(*args, self.context) if wanted == len(args) + 1 else function(*args)
+        return function(*args, context) if wanted == len(args) + 1 else function(*args)
 
-    def load(self, model_dir):
-        self.context = Context(model_dir)
+    def load(self, model_dir, model_name=C["default_model_name"]):
+        """(model, its context): every later call for this model gets the same context, as in the toolkit,
+        where each model has its own worker and context."""
+        context = Context(model_dir, model_name)
         if self.pre_model_fn:
-            self.call(self.pre_model_fn, model_dir)
-        model = self.call(self.model_fn, model_dir)
+            self.call(self.pre_model_fn, context, model_dir)
+        model = self.call(self.model_fn, context, model_dir)
         if self.warmup_fn:
-            self.call(self.warmup_fn, model_dir, model)
-        return model
+            self.call(self.warmup_fn, context, model_dir, model)
+        return model, context
 
-    def invoke(self, model, body, content_type, accept):
-        """(response bytes, content type) for one request."""
+    def invoke(self, model, body, content_type, accept, context):
+        """(response bytes, content type) for one request to *model*, loaded with *context*."""
         if media_type(content_type) in TEXT_TYPES:
             try:
                 body = body.decode("utf-8")
             except UnicodeDecodeError:
                 raise HandlerError(f"the {content_type} body is not UTF-8 text", status=400) from None
         if self.transform_fn:
-            result = self.call(self.transform_fn, model, body, content_type, accept)
+            result = self.call(self.transform_fn, context, model, body, content_type, accept)
         else:
-            data = self.call(self.input_fn, body, content_type)
-            result = self.call(self.output_fn, self.call(self.predict_fn, data, model), accept)
+            data = self.call(self.input_fn, context, body, content_type)
+            result = self.call(self.output_fn, context, self.call(self.predict_fn, context, data, model), accept)
         return self._response(result, accept)
 
     def _response(self, result, accept):

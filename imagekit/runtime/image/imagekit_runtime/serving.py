@@ -82,10 +82,10 @@ class Worker:
         self.board, self.slot = board or Board(1), slot
         self.state, self.in_flight = STATE_LOADING, 0
         self.state_lock = threading.Lock()
-        self.handler = self.model = None
+        self.handler = self.model = self.context = None
         self.stopping = False
         self.multi_model = multi_model
-        self.models = {}  # multi-model mode: name -> (url, model)
+        self.models = {}  # multi-model mode: name -> (url, model, its handler context)
         self.models_lock = threading.Lock()
         self.max_payload = _env_int(C["env_max_payload_mb"], C["max_payload_mb"]) * 1024 * 1024
         self.default_accept = os.environ.get(C["env_default_accept"]) or C["default_accept"]
@@ -105,7 +105,7 @@ class Worker:
             self.handler = Handler(CONFIG.get("handler"))
             started = time.monotonic()
             if not self.multi_model:
-                self.model = self.handler.load(C["model_dir"])
+                self.model, self.context = self.handler.load(C["model_dir"])
         except BaseException:
             traceback.print_exc()
             log(f"worker {os.getpid()} could not load the model; stopping the container")
@@ -158,6 +158,13 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
     def _json(self, status, document):
         self._answer(status, json.dumps(document), "application/json")
 
+    def _model_error(self, status, kind, message):
+        """A /models API error in the toolkit's model server's shape: {"code", "type", "message"}."""
+        self._json(status, {"code": status, "type": kind, "message": message})
+
+    def _not_found(self, name):
+        self._model_error(404, "ModelNotFoundException", f"Model not found: {name}")
+
     def _model_name(self, path, suffix=""):
         """The <name> of /models/<name>[suffix], or None."""
         prefix = C["models_route"] + "/"
@@ -170,7 +177,7 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if self.worker.multi_model and path == C["models_route"]:
             with self.worker.models_lock:
-                listed = [{"modelName": n, "modelUrl": u} for n, (u, model) in sorted(self.worker.models.items())
+                listed = [{"modelName": n, "modelUrl": u} for n, (u, model, _) in sorted(self.worker.models.items())
                           if model is not LOADING]
             return self._json(200, {"models": listed})
         name = self._model_name(path) if self.worker.multi_model else None
@@ -178,7 +185,7 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
             with self.worker.models_lock:
                 entry = self.worker.models.get(name)
             if entry is None or entry[1] is LOADING:
-                return self._json(404, {"message": f"model {name} is not loaded"})
+                return self._not_found(name)
             return self._json(200, {"modelName": name, "modelUrl": entry[0]})
         if path == C["ping_route"]:
             if self.worker.ready.is_set():  # the toolkit's model server answers with this body
@@ -222,7 +229,7 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
             return self._multi_model_post(path, body)
         if path != C["invocations_route"]:
             return self._answer(404, f"no route {path}\n")
-        self._invoke(self.worker.model, body)
+        self._invoke(self.worker.model, body, self.worker.context)
 
     def do_DELETE(self):
         name = self._model_name(self.path.split("?")[0]) if self.worker.multi_model else None
@@ -231,51 +238,55 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         with self.worker.models_lock:
             entry = self.worker.models.pop(name, None)
         if entry is None:
-            return self._json(404, {"message": f"model {name} is not loaded"})
+            return self._not_found(name)
         log(f"unloaded model {name}")
-        self._json(200, {"status": f"Model {name} unloaded"})
+        self._json(200, {"status": f'Model "{name}" unregistered'})  # the toolkit's model server's words
 
     def _multi_model_post(self, path, body):
-        """POST /models loads a model (409 if loaded, 507 out of memory); POST /models/<name>/invoke runs it."""
+        """POST /models loads a model (409 if loaded, 404 if its url is no directory, 507 out of memory);
+        POST /models/<name>/invoke runs it. Answers and error shapes are the toolkit's model server's."""
         if path == C["models_route"]:
             try:
                 request = json.loads(body)
                 name, url = request["model_name"], request["url"]
             except (ValueError, TypeError, KeyError):
-                return self._json(400, {"message": 'expected {"model_name": ..., "url": ...}'})
+                return self._model_error(400, "BadRequestException", 'expected {"model_name": ..., "url": ...}')
+            if not os.path.isdir(url):
+                return self._model_error(404, "ModelNotFoundException", f"Model not found in model store: {url}")
             with self.worker.models_lock:  # a placeholder claims the name while model_fn runs unlocked
                 if name in self.worker.models:
-                    return self._json(409, {"message": f"model {name} is already loaded"})
-                self.worker.models[name] = (url, LOADING)
+                    return self._model_error(409, "ConflictStatusException", f"Model {name} is already registered.")
+                self.worker.models[name] = (url, LOADING, None)
             try:
-                model = self.worker.handler.load(url)
+                model, context = self.worker.handler.load(url, name)
             except BaseException as error:  # the user's model_fn
                 with self.worker.models_lock:
                     del self.worker.models[name]
                 if isinstance(error, MemoryError):
-                    return self._json(507, {"message": f"out of memory loading {name}"})
+                    return self._model_error(507, "OutOfMemoryException", f"out of memory loading {name}")
                 traceback.print_exc()
-                return self._json(500, {"message": f"{type(error).__name__}: {error}"})
+                return self._model_error(500, "InternalServerException", f"{type(error).__name__}: {error}")
             with self.worker.models_lock:
-                self.worker.models[name] = (url, model)
+                self.worker.models[name] = (url, model, context)
             log(f"loaded model {name} from {url}")
-            return self._json(200, {"status": f"Model {name} loaded"})
+            return self._json(200, {"status": "Workers scaled"})  # the toolkit's model server's words
         name = self._model_name(path, "/invoke")
         if name is None:
-            return self._answer(404, f"no route {path} in multi-model mode; use {C['models_route']}/NAME/invoke\n")
+            return self._model_error(400, "BadRequestException",
+                                     f"no route {path} in multi-model mode: use {C['models_route']}/NAME/invoke")
         with self.worker.models_lock:
             entry = self.worker.models.get(name)
         if entry is None or entry[1] is LOADING:
-            return self._json(404, {"message": f"model {name} is not loaded"})
-        self._invoke(entry[1], body)
+            return self._not_found(name)
+        self._invoke(entry[1], body, entry[2])
 
-    def _invoke(self, model, body):
+    def _invoke(self, model, body, context=None):
         content_type = self.headers.get("Content-Type") or C["default_accept"]
         accept = choose_accept(self.headers.get("Accept"), self.worker.default_accept)
         attributes = self.headers.get(C["header_custom_attributes"])
         extra = [(C["header_custom_attributes"], attributes)] if attributes else []
         try:
-            data, kind = self.worker.handler.invoke(model, body, content_type, accept)
+            data, kind = self.worker.handler.invoke(model, body, content_type, accept, context)
         except Exception as error:  # ours or the user's code: answer and keep serving, like the toolkit
             status, message = error_answer(error)
             if not isinstance(error, HandlerError):

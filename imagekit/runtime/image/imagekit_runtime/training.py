@@ -6,10 +6,14 @@ hyperparameter values are JSON-decoded (raw string when that fails); the toolkit
 rest become sorted `--key value` arguments (null as "", dicts as sorted k=v pairs), and SM_* variables use the
 toolkit's encoding (strings as-is, null as "", anything else compact JSON with sorted keys). Code shipped with
 `sagemaker_submit_directory` is fetched and its requirements installed first. Unlike the toolkit, SIGTERM is
-forwarded to the program and the failure file starts with the reason.
+forwarded to the program and the failure file starts with the reason. SAGEMAKER_TRAINING_MODULE naming an
+importable `module:function` (what AWS's framework containers set) hands the whole job over to it, as the
+toolkit does.
 """
 
 import collections
+import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -197,8 +201,8 @@ def entry_command(env, program):
         if not os.path.isfile(path):
             raise RuntimeError(f"training script {path} does not exist (check `train.script` or SAGEMAKER_PROGRAM)")
     program = ["-m", target] if kind == "module" else [path]
-    if CONFIG.get("distribution") == "torchrun":
-        return torchrun_command(env, program, args), target
+    if CONFIG.get("distribution") == "torchrun":  # the script as the toolkit names it, relative to the code dir
+        return torchrun_command(env, ["-m", target] if kind == "module" else [target], args), target
     if kind == "module" or target.endswith(".py"):
         return [sys.executable, *program, *args], target
     if target.endswith(".sh"):
@@ -258,8 +262,47 @@ def run(command, env):
     return code, list(tail)
 
 
+def framework_entry():
+    """(module, function) of SAGEMAKER_TRAINING_MODULE=module:function when that module is importable, else None
+    (unset, or an image without that framework: then `train` runs the training entry itself)."""
+    value = os.environ.get(C["env_training_module"], "").strip()
+    if not value:
+        return None
+    module_name, _, function = value.partition(":")
+    try:
+        importable = bool(function) and importlib.util.find_spec(module_name) is not None
+    except (ImportError, ValueError):
+        importable = False
+    if not importable:
+        log(f"{C['env_training_module']}={value} is not an importable module:function; running the training "
+            "entry instead")
+        return None
+    return module_name, function
+
+
+def hand_over(module_name, function):
+    """Run the framework's own trainer in this process like the toolkit's trainer.train(): success file when it
+    returns; when it raises, a failure file with its message (a toolkit ClientError, such as the user script's
+    ExecuteUserScriptError) or "Framework Error" and the traceback, and exit with the error's errno or 1."""
+    log(f"{C['env_training_module']}: handing the job over to {module_name}:{function}")
+    try:
+        getattr(importlib.import_module(module_name), function)()
+    except Exception as error:
+        trace = traceback.format_exc()
+        sys.stderr.write(trace)
+        client_error = any(kind.__name__ == "ClientError" for kind in type(error).__mro__)
+        _write_once(C["failure_file"], str(error) if client_error else f"Framework Error: \n{trace}\n{error}")
+        errno = None if client_error else getattr(error, "errno", None)
+        return errno if isinstance(errno, int) and errno else 1
+    _write_once(C["success_file"], "")
+    return 0
+
+
 def main():
     """Run the job; any error of ours (bad config, a program that cannot start) still ends in the failure file."""
+    framework = framework_entry()
+    if framework:
+        return hand_over(*framework)
     try:
         env, user, sagemaker = training_environment()
         command, target = entry_command(env, shipped_program(sagemaker))
