@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from imagekit import __version__
 from imagekit.lint.core import Finding, Rule, Severity
+
+if TYPE_CHECKING:
+    from imagekit.lint.pipeline import LintRun
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 RULES_DOC_URL = "https://github.com/imagekit/imagekit/blob/main/docs/rules.md"
@@ -62,6 +65,12 @@ def render(findings: Sequence[Finding], fmt: str, *, files: int | None = None, f
     if fmt == "github":
         return "".join(_github(f) + "\n" for f in findings)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def render_run(run: "LintRun", fmt: str, *, quiet: bool = False) -> str:
+    """The report of one `imagekit.lint.run`: its findings, counts and exit decision."""
+    return render(run.findings, fmt, files=run.dockerfiles, images=run.images, fail_on=run.fail_on,
+                  failed=run.failed, quiet=quiet, source=run.source)
 
 
 def _all_rules() -> Mapping[str, Rule]:
