@@ -69,14 +69,14 @@ def rules(
     code: Optional[str] = typer.Argument(None, help="A rule id such as IK101 to explain; omit to list all rules."),
 ) -> None:
     """List every lint rule (Dockerfile and image), or explain one."""
-    from imagekit.lint.core import all_rules
+    from imagekit.lint.core import all_rules, canonical
     from imagekit.lint.docs import explain, rule_table
 
     catalogue = all_rules()
     if code is None:
         sys.stdout.write(rule_table(catalogue.values()))
         return
-    rule = catalogue.get(code.strip().upper())
+    rule = catalogue.get(canonical(code.strip().upper()))
     if rule is None:
         raise ImagekitError(f"There is no rule {code!r}.", "Run `imagekit rules` to list them.")
     sys.stdout.write(explain(rule))

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from imagekit.dockerfile.model import Dockerfile
-from imagekit.lint.core import PROFILES, Finding, Problem
+from imagekit.lint.core import PROFILES, Finding, Problem, canonical
 
 # Linear: every repetition is followed by a character it cannot match (padded pragmas took seconds with a
 # lazy group before an optional tail).
@@ -67,7 +67,7 @@ def read_pragmas(df: Dockerfile) -> Pragmas:
             continue
         scope = (match.group(1) or "line").lower()
         codes_text, _, reason = match.group(3).partition("--")
-        codes = tuple(c.upper() for c in codes_text.replace(",", " ").split())
+        codes = tuple(canonical(c.upper()) for c in codes_text.replace(",", " ").split())
         nxt = next((i for i in instructions if i.line > comment.line), None)
         if scope == "global":
             first, last = 1, last_line

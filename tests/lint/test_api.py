@@ -86,7 +86,7 @@ def test_images_and_dockerfiles_in_one_run(tmp_path: Path) -> None:
     assert (result.dockerfiles, result.images) == (1, 2)
     assert [(r.kind, r.file) for r in result.results] == [
         ("dockerfile", str(tmp_path / "Dockerfile")), ("image", str(good)), ("image", str(bad))]
-    assert {f.rule for f in result.findings if f.file == str(bad)} == {"IK523"}
+    assert {f.rule for f in result.findings if f.file == str(bad)} == {"IK107"}
     assert not [f for f in result.findings if f.file == str(good)]
 
 
