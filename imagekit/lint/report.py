@@ -79,6 +79,13 @@ def _all_rules() -> Mapping[str, Rule]:
     return all_rules()
 
 
+def _targets(rule: Rule) -> list[str]:
+    """Both targets for a check with a Dockerfile and an image implementation."""
+    from imagekit.lint.core import implementations
+
+    return [r.target for r in implementations(rule.code)] or [rule.target]
+
+
 def _read_lines(file: str) -> list[str] | None:
     try:
         from imagekit.dockerfile.source import decode
@@ -136,7 +143,7 @@ def _sarif(findings: Sequence[Finding], rules: Mapping[str, Rule]) -> dict:
                 "help": {"text": f"{rule.rationale}\n\nFix: {rule.fix}",
                          "markdown": f"{rule.rationale}\n\n**Fix:** {rule.fix}"},
                 "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
-                "properties": {"tags": [rule.target, *rule.profiles]},
+                "properties": {"tags": [*_targets(rule), *rule.profiles]},
             })
         descriptors.append(descriptor)
     results = []

@@ -60,3 +60,10 @@ def test_imagekit_rules_explains_an_old_id() -> None:
     assert explained.returncode == 0
     assert explained.stdout.startswith("IK107 expose-other-port (info; dockerfile, image;")
     assert "Formerly IK523" in explained.stdout
+
+
+def test_a_stale_pragma_names_the_old_id_as_written(tmp_path: Path) -> None:
+    stale = tmp_path / "Dockerfile"
+    stale.write_text("FROM python:3.11-slim\n# imagekit ignore=IK523 -- legacy\nEXPOSE 8080\n")
+    messages = [f.message for f in run([stale], LintOptions(profile="serve")).findings if f.rule == "IK299"]
+    assert messages == ["The pragma ignores IK523 (now IK107), but IK107 reports nothing here."]
