@@ -104,6 +104,7 @@ class Rule:
 # check written once per target under two ids became one id with a Dockerfile and an image implementation. Old
 # ids keep working in configs, --ignore/--severity, pragmas and `imagekit rules`; findings carry the new id.
 REDIRECTS: Mapping[str, str] = {
+    "IK505": "IK101",  # shell-form-entrypoint (image)
     "IK523": "IK107",  # expose-other-port (image)
 }
 

@@ -34,7 +34,7 @@ CASES: dict[str, tuple] = {
                          ("usr/local/bin/train", SERVE)]), image(), {}),
     "IK504": (image({"Entrypoint": ["/usr/local/bin/server"]}, top=[("usr/local/bin/server", elf(183))]),
               image({"Entrypoint": ["/usr/local/bin/server"]}, top=[("usr/local/bin/server", elf(62))]), {}),
-    "IK505": (image({"Entrypoint": ["/bin/sh", "-c", "serve"]}), image(), {}),
+    "IK101": (image({"Entrypoint": ["/bin/sh", "-c", "serve"]}), image(), {}),  # formerly IK505
     "IK510": (image({"Env": ["SAGEMAKER_PROGRAM=train.py"]}),
               image({"Env": ["SAGEMAKER_PROGRAM=train.py"]}, extra_layers=[[("opt/ml/code/train.py", b"print(1)\n")]]),
               {}),
