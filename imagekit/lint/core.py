@@ -105,6 +105,7 @@ class Rule:
 # ids keep working in configs, --ignore/--severity, pragmas and `imagekit rules`; findings carry the new id.
 REDIRECTS: Mapping[str, str] = {
     "IK505": "IK101",  # shell-form-entrypoint (image)
+    "IK511": "IK106",  # content-in-mounted-dir (image)
     "IK523": "IK107",  # expose-other-port (image)
 }
 

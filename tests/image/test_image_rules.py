@@ -38,7 +38,7 @@ CASES: dict[str, tuple] = {
     "IK510": (image({"Env": ["SAGEMAKER_PROGRAM=train.py"]}),
               image({"Env": ["SAGEMAKER_PROGRAM=train.py"]}, extra_layers=[[("opt/ml/code/train.py", b"print(1)\n")]]),
               {}),
-    "IK511": (image(extra_layers=[[("opt/ml/model/model.pkl", b"x" * 10)]]),
+    "IK106": (image(extra_layers=[[("opt/ml/model/model.pkl", b"x" * 10)]]),  # formerly IK511
               image(extra_layers=[[("opt/ml/code/inference.py", b"x")]]), {}),
     "IK520": (image({"User": "1000"}), image({"User": "root"}), {}),
     "IK521": (image({"Labels": {"com.amazonaws.sagemaker.capabilities.accept-bind-to-port": "True"}}), image(), {}),

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from image.archive import BASE_LAYER, docker_save
+from imagekit import contract
 from imagekit.lint import LintOptions, Target, run
 from imagekit.lint.core import REDIRECTS, all_rules, implementations, load_rules
 
@@ -20,6 +21,8 @@ SERVE_LAYER = [("usr/local/bin/serve", b"#!/bin/sh\nexec true\n")]
 # old id -> a Dockerfile and an image (config changes, extra files) that both break the check
 BROKEN: dict[str, tuple[str, dict, list]] = {
     "IK505": ('FROM python:3.11-slim\nENTRYPOINT serve\n', {"Entrypoint": ["/bin/sh", "-c", "serve"]}, []),
+    "IK511": (f'FROM python:3.11-slim\nCOPY model.pt {contract.MODEL_DIR}/\nENTRYPOINT ["serve"]\n', {},
+              [(f"{contract.MODEL_DIR}/model.pt".lstrip("/"), b"weights")]),
     "IK523": (EXPOSES_5000, {"ExposedPorts": {"5000/tcp": {}}}, []),
 }
 
