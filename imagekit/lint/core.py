@@ -106,6 +106,7 @@ class Rule:
 REDIRECTS: Mapping[str, str] = {
     "IK505": "IK101",  # shell-form-entrypoint (image)
     "IK511": "IK106",  # content-in-mounted-dir (image)
+    "IK520": "IK109",  # non-root-user (image)
     "IK521": "IK108",  # capability-label-invalid (image)
     "IK523": "IK107",  # expose-other-port (image)
 }

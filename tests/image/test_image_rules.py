@@ -40,7 +40,7 @@ CASES: dict[str, tuple] = {
               {}),
     "IK106": (image(extra_layers=[[("opt/ml/model/model.pkl", b"x" * 10)]]),  # formerly IK511
               image(extra_layers=[[("opt/ml/code/inference.py", b"x")]]), {}),
-    "IK520": (image({"User": "1000"}), image({"User": "root"}), {}),
+    "IK109": (image({"User": "1000"}), image({"User": "root"}), {}),  # formerly IK520
     "IK108": (image({"Labels": {"com.amazonaws.sagemaker.capabilities.accept-bind-to-port": "True"}}),  # was IK521
               image(), {}),
     "IK522": (image({"Env": ["HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz0123456789"]}),

@@ -23,6 +23,7 @@ BROKEN: dict[str, tuple[str, dict, list]] = {
     "IK505": ('FROM python:3.11-slim\nENTRYPOINT serve\n', {"Entrypoint": ["/bin/sh", "-c", "serve"]}, []),
     "IK511": (f'FROM python:3.11-slim\nCOPY model.pt {contract.MODEL_DIR}/\nENTRYPOINT ["serve"]\n', {},
               [(f"{contract.MODEL_DIR}/model.pt".lstrip("/"), b"weights")]),
+    "IK520": ('FROM python:3.11-slim\nUSER 1000\nENTRYPOINT ["serve"]\n', {"User": "1000"}, []),
     "IK521": (f'FROM python:3.11-slim\nLABEL {contract.LABEL_BIND_TO_PORT}=True\nENTRYPOINT ["serve"]\n',
               {"Labels": {contract.LABEL_BIND_TO_PORT: "True"}}, []),
     "IK523": (EXPOSES_5000, {"ExposedPorts": {"5000/tcp": {}}}, []),
