@@ -109,6 +109,7 @@ REDIRECTS: Mapping[str, str] = {
     "IK520": "IK109",  # non-root-user (image)
     "IK521": "IK108",  # capability-label-invalid (image)
     "IK523": "IK107",  # expose-other-port (image)
+    "IK533": "IK110",  # nvidia-driver-library-in-image (image)
 }
 
 _REGISTRY: dict[str, dict[str, Rule]] = {}

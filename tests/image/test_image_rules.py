@@ -54,7 +54,7 @@ CASES: dict[str, tuple] = {
               image(extra_layers=[[("root/.cache/other/a", b"x" * 2_000_000)]]), {}),
     "IK532": (image(extra_layers=[[("opt/ml/code/.git", Dir()), ("opt/ml/code/.git/HEAD", b"ref: main\n")]]),
               image(extra_layers=[[("opt/ml/code/.gitignore", b"*.pyc\n")]]), {}),
-    "IK533": (image(extra_layers=[[("usr/lib/x86_64-linux-gnu/libcuda.so.535.1", b"x")]]),
+    "IK110": (image(extra_layers=[[("usr/lib/x86_64-linux-gnu/libcuda.so.535.1", b"x")]]),  # formerly IK533
               image(extra_layers=[[("usr/local/cuda/lib64/stubs/libcuda.so", b"x")]]), {}),
     "IK534": (image(extra_layers=[[("usr/local/cuda/lib64/libcudart.so.12", b"x" * 100),
                                    ("opt/venv/lib/python3.11/site-packages/nvidia/cuda_runtime/lib/libcudart.so.12",

@@ -27,6 +27,8 @@ BROKEN: dict[str, tuple[str, dict, list]] = {
     "IK521": (f'FROM python:3.11-slim\nLABEL {contract.LABEL_BIND_TO_PORT}=True\nENTRYPOINT ["serve"]\n',
               {"Labels": {contract.LABEL_BIND_TO_PORT: "True"}}, []),
     "IK523": (EXPOSES_5000, {"ExposedPorts": {"5000/tcp": {}}}, []),
+    "IK533": ('FROM python:3.11-slim\nCOPY libcuda.so.535.1 /usr/lib/x86_64-linux-gnu/\nENTRYPOINT ["serve"]\n', {},
+              [("usr/lib/x86_64-linux-gnu/libcuda.so.535.1", b"driver")]),
 }
 
 
