@@ -104,7 +104,12 @@ class Rule:
 # check written once per target under two ids became one id with a Dockerfile and an image implementation. Old
 # ids keep working in configs, --ignore/--severity, pragmas and `imagekit rules`; findings carry the new id.
 REDIRECTS: Mapping[str, str] = {
+    "IK505": "IK101",  # shell-form-entrypoint (image)
+    "IK511": "IK106",  # content-in-mounted-dir (image)
+    "IK520": "IK109",  # non-root-user (image)
+    "IK521": "IK108",  # capability-label-invalid (image)
     "IK523": "IK107",  # expose-other-port (image)
+    "IK533": "IK110",  # nvidia-driver-library-in-image (image)
 }
 
 _REGISTRY: dict[str, dict[str, Rule]] = {}

@@ -34,14 +34,15 @@ CASES: dict[str, tuple] = {
                          ("usr/local/bin/train", SERVE)]), image(), {}),
     "IK504": (image({"Entrypoint": ["/usr/local/bin/server"]}, top=[("usr/local/bin/server", elf(183))]),
               image({"Entrypoint": ["/usr/local/bin/server"]}, top=[("usr/local/bin/server", elf(62))]), {}),
-    "IK505": (image({"Entrypoint": ["/bin/sh", "-c", "serve"]}), image(), {}),
+    "IK101": (image({"Entrypoint": ["/bin/sh", "-c", "serve"]}), image(), {}),  # formerly IK505
     "IK510": (image({"Env": ["SAGEMAKER_PROGRAM=train.py"]}),
               image({"Env": ["SAGEMAKER_PROGRAM=train.py"]}, extra_layers=[[("opt/ml/code/train.py", b"print(1)\n")]]),
               {}),
-    "IK511": (image(extra_layers=[[("opt/ml/model/model.pkl", b"x" * 10)]]),
+    "IK106": (image(extra_layers=[[("opt/ml/model/model.pkl", b"x" * 10)]]),  # formerly IK511
               image(extra_layers=[[("opt/ml/code/inference.py", b"x")]]), {}),
-    "IK520": (image({"User": "1000"}), image({"User": "root"}), {}),
-    "IK521": (image({"Labels": {"com.amazonaws.sagemaker.capabilities.accept-bind-to-port": "True"}}), image(), {}),
+    "IK109": (image({"User": "1000"}), image({"User": "root"}), {}),  # formerly IK520
+    "IK108": (image({"Labels": {"com.amazonaws.sagemaker.capabilities.accept-bind-to-port": "True"}}),  # was IK521
+              image(), {}),
     "IK522": (image({"Env": ["HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz0123456789"]}),
               image({"Env": ["HF_HOME=/opt/hf"]}), {}),
     "IK107": (image({"ExposedPorts": {"5000/tcp": {}}}), image(), {}),  # formerly IK523
@@ -53,7 +54,7 @@ CASES: dict[str, tuple] = {
               image(extra_layers=[[("root/.cache/other/a", b"x" * 2_000_000)]]), {}),
     "IK532": (image(extra_layers=[[("opt/ml/code/.git", Dir()), ("opt/ml/code/.git/HEAD", b"ref: main\n")]]),
               image(extra_layers=[[("opt/ml/code/.gitignore", b"*.pyc\n")]]), {}),
-    "IK533": (image(extra_layers=[[("usr/lib/x86_64-linux-gnu/libcuda.so.535.1", b"x")]]),
+    "IK110": (image(extra_layers=[[("usr/lib/x86_64-linux-gnu/libcuda.so.535.1", b"x")]]),  # formerly IK533
               image(extra_layers=[[("usr/local/cuda/lib64/stubs/libcuda.so", b"x")]]), {}),
     "IK534": (image(extra_layers=[[("usr/local/cuda/lib64/libcudart.so.12", b"x" * 100),
                                    ("opt/venv/lib/python3.11/site-packages/nvidia/cuda_runtime/lib/libcudart.so.12",

@@ -1,4 +1,4 @@
-"""A check with a Dockerfile and an image implementation has one id; its old image id (IK523 -> IK107) keeps
+"""A check with a Dockerfile and an image implementation has one id; its old image id (IK523 -> IK107, ...) keeps
 working everywhere a user names rules, the way ruff redirects renamed codes."""
 
 from __future__ import annotations
@@ -10,39 +10,68 @@ from pathlib import Path
 import pytest
 
 from image.archive import BASE_LAYER, docker_save
+from imagekit import contract
 from imagekit.lint import LintOptions, Target, run
 from imagekit.lint.core import REDIRECTS, all_rules, implementations, load_rules
 
 EXPOSES_5000 = 'FROM python:3.11-slim\nEXPOSE 5000\nENTRYPOINT ["serve"]\n'
-IMAGE_CONFIG = {"Entrypoint": ["/usr/local/bin/serve"], "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"],
-                "ExposedPorts": {"5000/tcp": {}}}
+IMAGE_CONFIG = {"Entrypoint": ["/usr/local/bin/serve"], "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"]}
+SERVE_LAYER = [("usr/local/bin/serve", b"#!/bin/sh\nexec true\n")]
+
+# old id -> a Dockerfile and an image (config changes, extra files) that both break the check
+BROKEN: dict[str, tuple[str, dict, list]] = {
+    "IK505": ('FROM python:3.11-slim\nENTRYPOINT serve\n', {"Entrypoint": ["/bin/sh", "-c", "serve"]}, []),
+    "IK511": (f'FROM python:3.11-slim\nCOPY model.pt {contract.MODEL_DIR}/\nENTRYPOINT ["serve"]\n', {},
+              [(f"{contract.MODEL_DIR}/model.pt".lstrip("/"), b"weights")]),
+    "IK520": ('FROM python:3.11-slim\nUSER 1000\nENTRYPOINT ["serve"]\n', {"User": "1000"}, []),
+    "IK521": (f'FROM python:3.11-slim\nLABEL {contract.LABEL_BIND_TO_PORT}=True\nENTRYPOINT ["serve"]\n',
+              {"Labels": {contract.LABEL_BIND_TO_PORT: "True"}}, []),
+    "IK523": (EXPOSES_5000, {"ExposedPorts": {"5000/tcp": {}}}, []),
+    "IK533": ('FROM python:3.11-slim\nCOPY libcuda.so.535.1 /usr/lib/x86_64-linux-gnu/\nENTRYPOINT ["serve"]\n', {},
+              [("usr/lib/x86_64-linux-gnu/libcuda.so.535.1", b"driver")]),
+}
+
+
+def broken_targets(tmp_path: Path, old: str) -> list:
+    text, config, files = BROKEN[old]
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(text)
+    archive = docker_save(tmp_path / "img.tar", {**IMAGE_CONFIG, **config}, [BASE_LAYER, SERVE_LAYER + files])
+    return [dockerfile, Target.image(str(archive))]
 
 
 @pytest.fixture
 def targets(tmp_path: Path) -> list:
-    dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text(EXPOSES_5000)
-    archive = docker_save(tmp_path / "img.tar", IMAGE_CONFIG,
-                          [BASE_LAYER, [("usr/local/bin/serve", b"#!/bin/sh\nexec true\n")]])
-    return [dockerfile, Target.image(str(archive))]
+    return broken_targets(tmp_path, "IK523")
 
 
-def rules_found(targets: list, **options) -> list[tuple[str, str]]:
+def rules_found(targets: list, code: str = "IK107", **options) -> list[tuple[str, str]]:
     result = run(targets, LintOptions(profile="serve", **options))
-    return [(Path(f.file).suffix or "Dockerfile", f.rule) for f in result.findings if f.rule == "IK107"]
+    return [(Path(f.file).suffix or "Dockerfile", f.rule) for f in result.findings if f.rule == code]
 
 
-def test_one_id_for_both_implementations(targets: list) -> None:
-    assert [rule.target for rule in implementations("IK107")] == ["dockerfile", "image"]
-    assert "IK523" not in load_rules("image") and "IK523" not in all_rules()
-    assert rules_found(targets) == [("Dockerfile", "IK107"), (".tar", "IK107")]
+def test_every_redirect_has_a_broken_example() -> None:
+    assert set(BROKEN) == set(REDIRECTS)
 
 
 @pytest.mark.parametrize("old", sorted(REDIRECTS))
-def test_old_id_works_in_ignore_and_severity(targets: list, old: str) -> None:
-    assert rules_found(targets, ignore=(old,)) == []
-    result = run(targets, LintOptions(profile="serve", severity={old.lower(): "error"}))
-    assert {f.severity.label for f in result.findings if f.rule == REDIRECTS[old]} == {"error"}
+def test_both_implementations_report_the_new_id_and_the_old_id_silences_them(tmp_path: Path, old: str) -> None:
+    targets, new = broken_targets(tmp_path, old), REDIRECTS[old]
+    assert [rule.target for rule in implementations(new)] == ["dockerfile", "image"]
+    assert old not in load_rules("image") and old not in all_rules()
+    assert rules_found(targets, new) == [("Dockerfile", new), (".tar", new)]
+    assert rules_found(targets, new, ignore=(old,)) == []
+    other = "info" if all_rules()[new].severity.label != "info" else "error"
+    result = run(targets, LintOptions(profile="serve", severity={old.lower(): other}))
+    assert {f.severity.label for f in result.findings if f.rule == new} == {other}
+
+
+@pytest.mark.parametrize("old", sorted(REDIRECTS))
+def test_imagekit_rules_explains_every_old_id(old: str) -> None:
+    explained = subprocess.run([sys.executable, "-m", "imagekit", "rules", old], capture_output=True, text=True)
+    assert explained.returncode == 0
+    assert explained.stdout.startswith(f"{REDIRECTS[old]} ") and "dockerfile, image;" in explained.stdout
+    assert f"Formerly {old}" in explained.stdout
 
 
 def test_old_id_works_in_a_config_file_and_a_pragma(tmp_path: Path, targets: list) -> None:
@@ -53,13 +82,6 @@ def test_old_id_works_in_a_config_file_and_a_pragma(tmp_path: Path, targets: lis
     silenced.write_text(EXPOSES_5000.replace("EXPOSE", "# imagekit ignore=IK523 -- the proxy listens on 8080\nEXPOSE"))
     rules = [f.rule for f in run([silenced], LintOptions(profile="serve")).findings]
     assert "IK107" not in rules and "IK299" not in rules  # silenced, and the pragma is not reported as unknown
-
-
-def test_imagekit_rules_explains_an_old_id() -> None:
-    explained = subprocess.run([sys.executable, "-m", "imagekit", "rules", "IK523"], capture_output=True, text=True)
-    assert explained.returncode == 0
-    assert explained.stdout.startswith("IK107 expose-other-port (info; dockerfile, image;")
-    assert "Formerly IK523" in explained.stdout
 
 
 def test_a_stale_pragma_names_the_old_id_as_written(tmp_path: Path) -> None:

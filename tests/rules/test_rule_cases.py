@@ -87,14 +87,14 @@ def test_ik101_a_shell_c_script_that_keeps_the_shell_as_pid1() -> None:
                  profile="serve")
 
 
-def test_ik505_agrees_with_ik101_on_shell_c_entrypoints(tmp_path) -> None:
+def test_ik101_image_and_dockerfile_agree_on_shell_c_entrypoints(tmp_path) -> None:
     from image.test_image_rules import findings_for, image
 
     good = image({"Entrypoint": ["/bin/sh", "-c", "exec /usr/local/bin/serve \"$@\"", "--"]})
-    assert "IK505" not in findings_for(tmp_path, good, "IK505", {}, "good")
+    assert "IK101" not in findings_for(tmp_path, good, "IK101", {}, "good")
     for name, entrypoint in (("drops", ["/bin/sh", "-c", "python -m app"]),
                              ("pid1", ["sh", "-c", "cd /app && python serve.py \"$@\"", "--"])):
-        assert "IK505" in findings_for(tmp_path, image({"Entrypoint": entrypoint}), "IK505", {}, name), name
+        assert "IK101" in findings_for(tmp_path, image({"Entrypoint": entrypoint}), "IK101", {}, name), name
 
 
 def test_ik102_init_followed_by_a_program_passes_the_mode_on() -> None:

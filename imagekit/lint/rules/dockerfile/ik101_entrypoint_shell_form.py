@@ -45,7 +45,8 @@ RULE = Rule(
     f"{contract.SERVE_STOP_GRACE_S:g} s (serving) stop window ends in SIGKILL. The exec form "
     "`[\"/bin/sh\", \"-c\", \"python -m app\"]` loses the argument the same way (it becomes $0); a script that "
     "uses `\"$@\"`, is followed by one more word (`..., \"--\"]`, which becomes $0) and `exec`s its last "
-    "command passes it on and gives the program PID 1.",
+    "command passes it on and gives the program PID 1. A built image stores a shell-form ENTRYPOINT as "
+    "`[\"/bin/sh\", \"-c\", \"...\"]`, so `lint --image` reports the same check from the image config.",
     fix='Write ENTRYPOINT as a JSON array, e.g. ENTRYPOINT ["python", "-m", "app"].',
     check=check,
     example_bad="FROM python:3.11-slim\nENTRYPOINT python -m app\n",

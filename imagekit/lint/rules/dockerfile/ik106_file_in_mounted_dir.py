@@ -1,4 +1,5 @@
-"""IK106: files baked into a directory SageMaker mounts over at run time."""
+"""IK106: files baked into a directory SageMaker mounts over at run time (the Dockerfile implementation reads
+COPY/ADD destinations; rules/image/ik106_file_in_mounted_dir.py reads the built image's files)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,11 @@ RULE = Rule(
     severity=Severity.WARNING,
     profiles=SAGEMAKER_PROFILES,
     target="dockerfile",
-    summary=f"COPY/ADD into a {contract.ML_ROOT} directory that SageMaker mounts at run time.",
+    summary=f"Files put (by COPY/ADD, or found in the image) in a {contract.ML_ROOT} directory that SageMaker "
+    "mounts at run time.",
     rationale=f"SageMaker mounts {_MOUNTS} when a job or endpoint starts, hiding whatever the image put there. "
-    "A model or config baked into those paths works in `docker run` and vanishes in production.",
+    "A model or config baked into those paths works in `docker run` and vanishes in production. A Dockerfile is "
+    "checked for COPY/ADD there; a built image for any file there, whether COPY, RUN or the base image left it.",
     fix=f"Put files elsewhere (e.g. /opt/program, or {contract.CODE_DIR} for toolkit code) and read the mounts at "
     "run time.",
     check=check,

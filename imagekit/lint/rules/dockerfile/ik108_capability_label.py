@@ -35,7 +35,9 @@ RULE = Rule(
     rationale="Multi-container endpoints, inference pipelines and multi-model endpoints check these labels "
     f"literally. A misspelt key or any value other than the exact lower-case `{contract.CAPABILITY_TRUE}` "
     "(`True`, `TRUE`, `yes`) means the capability is off and endpoint "
-    "creation fails or the server is reached on the wrong port.",
+    f"creation fails, the server never gets {contract.ENV_BIND_TO_PORT} and is reached on the wrong port, or "
+    "multi-model mode stays off, in ways that look unrelated. A built image is checked for every capability label "
+    "in its config, including those inherited from the base image.",
     fix=f"Use exactly {contract.LABEL_BIND_TO_PORT}={contract.CAPABILITY_TRUE} or "
     f"{contract.LABEL_MULTI_MODELS}={contract.CAPABILITY_TRUE}.",
     check=check,

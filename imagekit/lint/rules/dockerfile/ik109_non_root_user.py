@@ -23,12 +23,13 @@ RULE = Rule(
     severity=Severity.WARNING,
     profiles=SAGEMAKER_PROFILES,
     target="dockerfile",
-    summary="The final USER is not root; SageMaker expects containers to run as root.",
+    summary="The final USER (the image config's User) is not root; SageMaker expects containers to run as root.",
     rationale="Unlike generic advice (hadolint DL3002, dockle CIS-DI-0001), the SageMaker docs state that "
     "containers are expected to run as root. The platform's mounts for model artifacts, output and "
     "checkpoints are owned by root, so a non-root user can fail to write the model or the failure file. So this "
     "rule is the opposite of hadolint's DL3002 on purpose: a final USER root passes, a non-root final USER is "
-    "reported.",
+    "reported. A built image is judged by its config's User, which a base image may have set even when the "
+    "Dockerfile has no USER.",
     fix="Drop the final USER (or set USER root); drop privileges inside your program if you must.",
     check=check,
     example_bad="FROM python:3.11-slim\nRUN useradd app\nUSER app\n",

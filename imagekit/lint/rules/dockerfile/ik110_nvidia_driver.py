@@ -41,11 +41,15 @@ RULE = Rule(
     severity=Severity.ERROR,
     profiles=ALL_PROFILES,
     target="dockerfile",
-    summary="The image installs NVIDIA driver packages or copies driver libraries such as libcuda.so.",
+    summary="The image installs NVIDIA driver packages or carries driver libraries such as libcuda.so.",
     rationale="GPU containers must carry the CUDA toolkit only. The NVIDIA container runtime mounts the host's "
     "driver libraries (libcuda.so, libnvidia-ml.so); a driver inside the image shadows them and fails with "
-    "version-mismatch errors. SageMaker's docs say not to bundle the driver.",
-    fix="Remove the driver packages; use a CUDA runtime base image (nvidia/cuda:*-runtime) or cuda-toolkit packages.",
+    "version-mismatch errors (`CUDA driver version is insufficient`). SageMaker's docs say not to bundle the "
+    "driver. A Dockerfile is checked for driver packages installed and driver libraries copied in; a built image "
+    "for the libraries themselves, however they got there (CUDA's `stubs/` directories, which exist for linking, "
+    "are not the driver).",
+    fix="Remove the driver packages and libraries; use a CUDA runtime base image (nvidia/cuda:*-runtime) or "
+    "cuda-toolkit packages, and link against the CUDA stubs at build time.",
     check=check,
     example_bad="FROM ubuntu:22.04\nRUN apt-get update && apt-get install -y --no-install-recommends nvidia-driver-535 "
     "&& rm -rf /var/lib/apt/lists/*\n",

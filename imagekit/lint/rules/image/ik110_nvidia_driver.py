@@ -1,0 +1,26 @@
+"""IK110 (formerly IK533), the image implementation: NVIDIA driver libraries in the image's files, however they
+got there (a driver package, COPY, the base image); CUDA's link-time stubs are not the driver.
+
+Name, severity, docs and examples are the Dockerfile rule's: one check, one id, whichever of the two is linted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterator
+
+from imagekit import contract
+from imagekit.lint.core import Problem
+from imagekit.lint.rules.dockerfile import ik110_nvidia_driver as dockerfile_rule
+from imagekit.lint.rules.image._common import ImageContext, listing
+
+
+def check(ctx: ImageContext) -> Iterator[Problem]:
+    found = [(path, entry.size) for path, entry in ctx.image.walk() if entry.kind in ("file", "symlink")
+             and path.rsplit("/", 1)[-1].startswith(contract.NVIDIA_DRIVER_LIBRARY_PREFIXES)
+             and "/stubs/" not in path]
+    if found:
+        yield Problem(f"NVIDIA driver libraries in the image: {listing(found)}.", path=found[0][0])
+
+
+RULE = replace(dockerfile_rule.RULE, target="image", check=check)
