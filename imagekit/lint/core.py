@@ -105,6 +105,7 @@ class Rule:
 # ids keep working in configs, --ignore/--severity, pragmas and `imagekit rules`; findings carry the new id.
 REDIRECTS: Mapping[str, str] = {
     "IK505": "IK101",  # shell-form-entrypoint (image)
+    "IK510": "IK105",  # sagemaker-program-missing (image; was an error, now the Dockerfile rule's warning)
     "IK511": "IK106",  # content-in-mounted-dir (image)
     "IK520": "IK109",  # non-root-user (image)
     "IK521": "IK108",  # capability-label-invalid (image)

@@ -35,7 +35,7 @@ CASES: dict[str, tuple] = {
     "IK504": (image({"Entrypoint": ["/usr/local/bin/server"]}, top=[("usr/local/bin/server", elf(183))]),
               image({"Entrypoint": ["/usr/local/bin/server"]}, top=[("usr/local/bin/server", elf(62))]), {}),
     "IK101": (image({"Entrypoint": ["/bin/sh", "-c", "serve"]}), image(), {}),  # formerly IK505
-    "IK510": (image({"Env": ["SAGEMAKER_PROGRAM=train.py"]}),
+    "IK105": (image({"Env": ["SAGEMAKER_PROGRAM=train.py"]}),  # formerly IK510
               image({"Env": ["SAGEMAKER_PROGRAM=train.py"]}, extra_layers=[[("opt/ml/code/train.py", b"print(1)\n")]]),
               {}),
     "IK106": (image(extra_layers=[[("opt/ml/model/model.pkl", b"x" * 10)]]),  # formerly IK511
@@ -99,13 +99,13 @@ def test_every_image_rule_has_a_fixture_and_metadata() -> None:
         assert rule.summary and rule.rationale and rule.fix and len(rule.summary) <= 120
 
 
-def test_ik510_looks_in_the_code_directory_whatever_env_submit_directory_says(tmp_path: Path) -> None:
+def test_ik105_looks_in_the_code_directory_whatever_env_submit_directory_says(tmp_path: Path) -> None:
     # The training toolkit overwrites SAGEMAKER_SUBMIT_DIRECTORY from the sagemaker_submit_directory hyperparameter.
     env = ["SAGEMAKER_PROGRAM=train.py", "SAGEMAKER_SUBMIT_DIRECTORY=/somewhere"]
     elsewhere = image({"Env": env}, extra_layers=[[("somewhere/train.py", b"print(1)\n")]])
     in_code_dir = image({"Env": env}, extra_layers=[[("opt/ml/code/train.py", b"print(1)\n")]])
-    assert "IK510" in findings_for(tmp_path, elsewhere, "IK510", {}, "elsewhere")
-    assert "IK510" not in findings_for(tmp_path, in_code_dir, "IK510", {}, "in_code_dir")
+    assert "IK105" in findings_for(tmp_path, elsewhere, "IK105", {}, "elsewhere")
+    assert "IK105" not in findings_for(tmp_path, in_code_dir, "IK105", {}, "in_code_dir")
 
 
 def test_entrypoint_resolution_follows_symlinks_across_layers_and_respects_whiteouts(tmp_path: Path) -> None:

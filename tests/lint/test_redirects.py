@@ -21,6 +21,8 @@ SERVE_LAYER = [("usr/local/bin/serve", b"#!/bin/sh\nexec true\n")]
 # old id -> a Dockerfile and an image (config changes, extra files) that both break the check
 BROKEN: dict[str, tuple[str, dict, list]] = {
     "IK505": ('FROM python:3.11-slim\nENTRYPOINT serve\n', {"Entrypoint": ["/bin/sh", "-c", "serve"]}, []),
+    "IK510": (f'FROM python:3.11-slim\nENV {contract.ENV_PROGRAM}=train.py\nENTRYPOINT ["serve"]\n',
+              {"Env": [*IMAGE_CONFIG["Env"], f"{contract.ENV_PROGRAM}=train.py"]}, []),
     "IK511": (f'FROM python:3.11-slim\nCOPY model.pt {contract.MODEL_DIR}/\nENTRYPOINT ["serve"]\n', {},
               [(f"{contract.MODEL_DIR}/model.pt".lstrip("/"), b"weights")]),
     "IK520": ('FROM python:3.11-slim\nUSER 1000\nENTRYPOINT ["serve"]\n', {"User": "1000"}, []),
@@ -45,8 +47,12 @@ def targets(tmp_path: Path) -> list:
     return broken_targets(tmp_path, "IK523")
 
 
-def rules_found(targets: list, code: str = "IK107", **options) -> list[tuple[str, str]]:
-    result = run(targets, LintOptions(profile="serve", **options))
+# the profile each check belongs to (the training entry-point check is train's)
+PROFILE = {"IK510": "train"}
+
+
+def rules_found(targets: list, code: str = "IK107", profile: str = "serve", **options) -> list[tuple[str, str]]:
+    result = run(targets, LintOptions(profile=profile, **options))
     return [(Path(f.file).suffix or "Dockerfile", f.rule) for f in result.findings if f.rule == code]
 
 
@@ -59,10 +65,11 @@ def test_both_implementations_report_the_new_id_and_the_old_id_silences_them(tmp
     targets, new = broken_targets(tmp_path, old), REDIRECTS[old]
     assert [rule.target for rule in implementations(new)] == ["dockerfile", "image"]
     assert old not in load_rules("image") and old not in all_rules()
-    assert rules_found(targets, new) == [("Dockerfile", new), (".tar", new)]
-    assert rules_found(targets, new, ignore=(old,)) == []
+    profile = PROFILE.get(old, "serve")
+    assert rules_found(targets, new, profile) == [("Dockerfile", new), (".tar", new)]
+    assert rules_found(targets, new, profile, ignore=(old,)) == []
     other = "info" if all_rules()[new].severity.label != "info" else "error"
-    result = run(targets, LintOptions(profile="serve", severity={old.lower(): other}))
+    result = run(targets, LintOptions(profile=profile, severity={old.lower(): other}))
     assert {f.severity.label for f in result.findings if f.rule == new} == {other}
 
 

@@ -48,10 +48,11 @@ RULE = Rule(
     severity=Severity.WARNING,
     profiles=(contract.TRAIN_COMMAND,),
     target="dockerfile",
-    summary=f"{contract.ENV_PROGRAM} is set but no COPY/ADD into {_CODE_DIR} can provide it.",
+    summary=f"{contract.ENV_PROGRAM} names a script that is not (a readable file) in {_CODE_DIR}.",
     rationale=f"The sagemaker-training toolkit runs {_CODE_DIR}/${contract.ENV_PROGRAM}. If the image does not "
     f"contain it (and no `{contract.HP_SUBMIT_DIRECTORY}` hyperparameter uploads code at run time), the job fails "
-    "with a framework error after the instance has started. An ENV "
+    "with a framework error after the instance has started. In a Dockerfile: no COPY/ADD into the code directory "
+    "can provide it; in a built image: the file is missing there, not a regular file, or not readable. An ENV "
     f"{contract.ENV_SUBMIT_DIRECTORY} in the image does not help: the toolkit overwrites it from that "
     "hyperparameter.",
     fix=f"COPY the script into {_CODE_DIR}, or point {contract.ENV_PROGRAM} at a file that is copied there.",
