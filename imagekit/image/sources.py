@@ -16,7 +16,6 @@ import os
 import platform as host_platform
 import posixpath
 import re
-import tarfile
 import zlib
 from collections import Counter
 from dataclasses import replace
@@ -26,7 +25,8 @@ from typing import IO, Any, Callable, Iterable, Iterator
 from imagekit.contract import Limits
 from imagekit.documents import check_document
 from imagekit.errors import ImagekitError, LimitExceeded
-from imagekit.image.fs import DIR, FILE, HEAD_BYTES, OTHER, SMALL_FILE_LIMIT, SMALL_FILES, SYMLINK, Entry, ImageFS
+from imagekit.image import tarscan
+from imagekit.image.fs import FILE, HEAD_BYTES, SMALL_FILE_LIMIT, SMALL_FILES, Entry, ImageFS
 
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64", "amd64": "amd64"}
@@ -34,6 +34,8 @@ _HEAD_NAMES = ("id_rsa", "id_ed25519", "id_ecdsa", ".pem", ".key", "credentials"
 
 _LAYER_NAME = re.compile(r"(^|/)layer\.tar$|^blobs/[a-z0-9]+/[0-9a-f]+$")  # docker save <= 24 | OCI blobs
 _SHA256_BLOB = re.compile(r"^blobs/sha256/([0-9a-f]{64})$")  # named by its digest: verified while streamed
+
+_NAME_BYTES = 16 * Limits.PATH_CHARS  # a GNU long name or pax header: a path and a link target, UTF-8, and keys
 
 Member = tuple[str, Entry, str | None, bytes | None]
 
@@ -54,7 +56,7 @@ def open_image(ref: str, *, platform: str | None = None) -> ImageFS:
             if stream.peek(2).startswith(_GZIP):
                 read = _read_archive(ref, _decompressed(stream, path.stat().st_size, ref))
                 return _assemble(ref, read, platform, tag)
-            return _assemble(ref, _read_archive(ref, stream, seekable=True), platform, tag)
+            return _assemble(ref, _read_archive(ref, stream, fd=stream.fileno()), platform, tag)
     if ref.endswith((".tar", ".tar.gz", ".tgz")) or "/" in ref and ref.startswith((".", "/")):
         raise ImagekitError(f"Image archive {ref} does not exist.", "Check the path, or create it with "
                             "`docker save IMAGE -o FILE`.")
@@ -90,7 +92,8 @@ def _layout_blobs(ref: str, layout: Path) -> Iterator[tuple[str, int, IO[bytes]]
                                     "Copy the layout again with real files.")
             continue
         try:
-            yield name, blob.stat().st_size, blob.open("rb")
+            fd = os.open(blob, os.O_RDONLY)
+            yield name, os.fstat(fd).st_size, tarscan.Window(fd, 0, os.fstat(fd).st_size, owned=True)
         except OSError as error:
             raise ImagekitError(f"{ref}: cannot read {name}: {error.strerror or error}.",
                                 "Check the layout's permissions.") from None
@@ -121,27 +124,29 @@ def _bomb_cap(size: int) -> int:
     return max(Limits.BOMB_FLOOR, Limits.BOMB_RATIO * size)
 
 
-def _read_archive(ref: str, stream: IO[bytes], seekable: bool = False) -> tuple[dict[str, Any], dict[str, list]]:
-    """The blobs of a tar: streamed, or (a plain tar file) with random access so file bodies are skipped by seeking."""
+def _read_archive(ref: str, stream: IO[bytes], fd: int = -1) -> tuple[dict[str, Any], dict[str, list]]:
+    """The blobs of a tar: streamed, or (*fd*: a plain tar file) with random access so bodies are skipped."""
     aliases: dict[str, str] = {}
+    seekable = fd >= 0
+    scanner = (tarscan.TarScanner(fd=fd, size=os.fstat(fd).st_size, name_bytes=_NAME_BYTES) if seekable
+               else tarscan.TarScanner(stream, name_bytes=_NAME_BYTES))
 
-    def blobs(archive: tarfile.TarFile) -> Iterator[tuple[str, int, IO[bytes]]]:
-        for count, member in enumerate(archive):
-            archive.members.clear()  # tarfile keeps every TarInfo it has read; nothing here needs them again
+    def blobs() -> Iterator[tuple[str, int, IO[bytes]]]:
+        for count, member in enumerate(scanner):
             if count > Limits.ARCHIVE_ENTRIES:
                 raise LimitExceeded(ref, "the number of archive members", "ARCHIVE_ENTRIES", Limits.ARCHIVE_ENTRIES)
             name = _member_name(ref, member.name)
-            if member.isfile():
-                yield name, member.size, archive.extractfile(member)
-            elif member.issym():  # docker save stores a layer repeated in one image once and links the rest
+            if member.kind == tarscan.REGULAR:
+                body = tarscan.Window(fd, scanner.position, member.size) if seekable else tarscan.Body(scanner)
+                yield name, member.size, body
+            elif member.kind == tarscan.SYMLINK:  # docker save stores a layer repeated in one image once, links the rest
                 aliases[name] = _member_name(ref, posixpath.join(posixpath.dirname(name), member.linkname))
 
     try:
-        with tarfile.open(fileobj=stream, mode="r:" if seekable else "r|") as archive:
-            documents, layers = _read_blobs(ref, blobs(archive), seekable)
-            layers.update({alias: layers[target] for alias, target in aliases.items() if target in layers})
-            return documents, layers
-    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as error:
+        documents, layers = _read_blobs(ref, blobs(), seekable)
+        layers.update({alias: layers[target] for alias, target in aliases.items() if target in layers})
+        return documents, layers
+    except (EOFError, zlib.error, OSError, ValueError) as error:
         raise ImagekitError(f"{ref} is not a readable image archive: {error}.",
                             "Recreate it with `docker save IMAGE -o FILE` (optionally gzipped) or pass an OCI "
                             "layout.") from None
@@ -172,7 +177,7 @@ def _read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]],
                         digest = None  # a plain tar is read by seeking from header to header, not hashed
                 raw: IO[bytes] = body if seekable else _Prefixed(peek, body)
                 hashing = _Hashing(raw) if digest else None
-                layers[name] = _index_layer(ref, name, size, hashing or raw, peek, seekable, budget)
+                layers[name] = _index_layer(ref, name, size, hashing or raw, peek, budget)
                 if hashing is not None and digest is not None:
                     hashing.drain()
                     _verify(ref, name, digest.group(1), hashing.hash)
@@ -224,11 +229,9 @@ class _Budget:
 
 
 # --- one layer -------------------------------------------------------------------------------------------
-def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, seekable: bool,
-                 budget: _Budget) -> list[Member]:
-    """The members of one layer. A plain layer in a seekable blob is read with random access (headers only);
+def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, budget: _Budget) -> list[Member]:
+    """The members of one layer. A plain layer in a file is read with random access (headers only);
     compressed layers are streamed through a decompression-bomb cap."""
-    mode = "r|"
     if magic.startswith(_GZIP):
         stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb")
     elif magic.startswith(_ZSTD):
@@ -236,21 +239,23 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, s
 
         stream = zstandard.ZstdDecompressor().stream_reader(raw)
     else:
-        stream, mode = raw, "r:" if seekable else "r|"
-    source = stream if mode == "r:" else _Limited(stream, _bomb_cap(size), f"{ref}: layer {name}")
+        stream = raw
+    if isinstance(stream, tarscan.Window):  # a plain layer in a file: headers only, bodies skipped by offset
+        layer = tarscan.TarScanner(fd=stream.fd, start=stream.start, size=size, name_bytes=_NAME_BYTES)
+    else:
+        limited = _Limited(stream, _bomb_cap(size), f"{ref}: layer {name}")
+        layer = tarscan.TarScanner(limited, name_bytes=_NAME_BYTES)  # type: ignore[arg-type]
     members: list[Member] = []
+    where = f"{ref} layer {name}"
     try:
-        with tarfile.open(fileobj=source, mode=mode) as layer:
-            for info in layer:
-                path = _member_name(f"{ref} layer {name}", info.name)
-                if not path:
-                    continue
+        for header in layer:
+            path = _member_name(where, header.name)
+            if path:
                 budget.entry()
-                members.append(_member(layer, info, path, budget))
-                layer.members.clear()  # tarfile keeps every TarInfo it has read; we keep our own compact Entry
+                members.append(_member(layer, header, path, budget))
     except ImagekitError:
         raise
-    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError, *_zstd_errors()) as error:
+    except (EOFError, zlib.error, OSError, ValueError, *_zstd_errors()) as error:
         raise ImagekitError(f"{ref}: layer {name} is damaged or truncated ({error}).",
                             "Save or pull the image again; the archive did not survive the copy.") from None
     return members
@@ -264,18 +269,17 @@ def _zstd_errors() -> tuple[type[Exception], ...]:
     return (module.ZstdError,) if module is not None else ()
 
 
-def _member(layer: tarfile.TarFile, info: tarfile.TarInfo, path: str, budget: _Budget) -> Member:
-    kind = FILE if info.isfile() else DIR if info.isdir() else SYMLINK if info.issym() else OTHER
-    entry = Entry(kind, info.mode, info.uid, info.gid, info.size if info.isfile() else 0, -1, info.linkname)
+def _member(layer: tarscan.TarScanner, header: tarscan.Header, path: str, budget: _Budget) -> Member:
     hardlink = None
-    if info.islnk():
-        hardlink = _member_name("hardlink", info.linkname)
-        entry.kind = FILE
+    kind = header.kind
+    if kind == tarscan.HARDLINK:
+        hardlink, kind = _member_name("hardlink", header.linkname), FILE
+    entry = Entry(kind, header.mode, header.uid, header.gid, header.size, -1, header.linkname)
     body = None
-    if info.isfile() and info.size:
-        wants_body = path in SMALL_FILES and info.size <= SMALL_FILE_LIMIT
-        if wants_body or info.mode & 0o111 or any(marker in path.rsplit("/", 1)[-1] for marker in _HEAD_NAMES):
-            data = layer.extractfile(info).read(info.size if wants_body else HEAD_BYTES)
+    if header.size:  # a regular file (the scanner reports no size for other kinds)
+        wants_body = path in SMALL_FILES and header.size <= SMALL_FILE_LIMIT
+        if wants_body or header.mode & 0o111 or any(marker in path.rsplit("/", 1)[-1] for marker in _HEAD_NAMES):
+            data = layer.read(header.size if wants_body else HEAD_BYTES)
             entry.head = data[:HEAD_BYTES]
             budget.head(len(entry.head))
             body = data if wants_body else None
