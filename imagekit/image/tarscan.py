@@ -24,6 +24,10 @@ _ZERO = bytes(BLOCK)
 # The names of the kinds, as fs.py wants them.
 REGULAR, HARDLINK, SYMLINK, DIRECTORY, OTHER = "file", "hardlink", "symlink", "dir", "other"
 _KINDS = {ord("1"): HARDLINK, ord("2"): SYMLINK, ord("5"): DIRECTORY}
+_LONG_NAME, _LONG_LINK, _PAX = ord("L"), ord("K"), ord("x")
+_EXTENDED = frozenset(b"LKxg")  # GNU long name and link, pax header and pax global header
+_GNU = frozenset(b"LKS")  # headers whose prefix field holds other data
+_NUMBERS = ((100, 108), (108, 116), (116, 124), (124, 136), (148, 156))  # mode, uid, gid, size, checksum
 
 
 class TarDamage(ValueError):
@@ -123,57 +127,73 @@ class TarScanner:
         long_name = long_link = None
         first = True
         while True:
-            self._skip(self._left + self._padding)
-            self._left = self._padding = 0
-            block = self._take(BLOCK)
-            if len(block) < BLOCK:
-                if block or first:
-                    raise TarDamage("empty file" if first and not block else "truncated header")
-                return
+            if self._left or self._padding:
+                self._skip(self._left + self._padding)
+                self._left = self._padding = 0
+            at = self._at
+            if at + BLOCK <= len(self._buffer):
+                self._at = at + BLOCK
+                block = self._buffer[at:at + BLOCK]
+            else:
+                block = self._take(BLOCK)
+                if len(block) < BLOCK:
+                    if block or first:
+                        raise TarDamage("empty file" if first and not block else "truncated header")
+                    return
             if block == _ZERO:
                 if first:
                     raise TarDamage("empty file")
                 return
-            _check(block)
             first = False
+            if block[107] or block[115] or block[123] or block[135] or block[154]:  # not the usual NUL-ended
+                mode, uid, gid, size, stored = (_number(block[a:b]) for a, b in _NUMBERS)
+            else:
+                try:
+                    mode, uid, gid, size, stored = (int(block[100:107], 8), int(block[108:115], 8),
+                                                    int(block[116:123], 8), int(block[124:135], 8),
+                                                    int(block[148:154], 8))
+                except ValueError:
+                    mode, uid, gid, size, stored = (_number(block[a:b]) for a, b in _NUMBERS)
+            _check(block, stored)
             flag = block[156]
-            size = _number(block[124:136])
-            if flag in b"LKxg":
+            if flag in _EXTENDED:
                 body = self._body(size)
-                if flag == ord("L"):
-                    long_name = _text(body.split(b"\0", 1)[0])
-                elif flag == ord("K"):
-                    long_link = _text(body.split(b"\0", 1)[0])
+                if flag == _LONG_NAME:
+                    long_name = _text(_until_nul(body, len(body)))
+                elif flag == _LONG_LINK:
+                    long_link = _text(_until_nul(body, len(body)))
                 else:
-                    (pax if flag == ord("x") else global_pax).update(_pax_records(body))
+                    (pax if flag == _PAX else global_pax).update(_pax_records(body))
                 continue
-            name = _text(block[:100].split(b"\0", 1)[0])
-            prefix = block[345:500].split(b"\0", 1)[0]
-            if prefix and flag not in b"LKS":  # ustar splits a long path into prefix/name
-                name = _text(prefix) + "/" + name
-            linkname = _text(block[157:257].split(b"\0", 1)[0])
-            mode, uid, gid = _number(block[100:108]), _number(block[108:116]), _number(block[116:124])
+            name = _text(_until_nul(block, 100))
+            if block[345] and flag not in _GNU:  # ustar splits a long path into prefix/name
+                name = _text(_until_nul(block[345:500], 155)) + "/" + name
+            linkname = _text(_until_nul(block[157:257], 100)) if block[157] else ""
             if long_name is not None:
-                name = long_name
+                name, long_name = long_name, None
             if long_link is not None:
-                linkname = long_link
+                linkname, long_link = long_link, None
             if pax or global_pax:
                 fields = {**global_pax, **pax}
                 name, linkname = fields.get("path", name), fields.get("linkpath", linkname)
                 size, uid, gid = (_pax_number(fields, key, value) for key, value in
                                   (("size", size), ("uid", uid), ("gid", gid)))
-            pax, long_name, long_link = {}, None, None
+                pax = {}
             kind = _KINDS.get(flag, REGULAR if flag in _REGULAR else OTHER)
             if flag == 0 and name.endswith("/"):
                 kind = DIRECTORY
-            has_body = flag not in _BODYLESS and kind != DIRECTORY
-            self._left = size if has_body else 0
-            self._padding = -self._left % BLOCK
+            if flag not in _BODYLESS and kind != DIRECTORY:
+                self._left, self._padding = size, -size % BLOCK
             self.position = self._offset + self._at
             yield Header(name, kind, mode, uid, gid, size if kind == REGULAR else 0, linkname)
 
 
-def _check(block: bytes) -> None:
+def _until_nul(field: bytes, width: int) -> bytes:
+    end = field.find(0, 0, width)
+    return field[:end if end >= 0 else width]
+
+
+def _check(block: bytes, stored: int) -> None:
     """The header checksum: the byte sum with the checksum field read as spaces.
 
     Each half of the block sums to at most 65,280, below Adler-32's modulus, so Adler-32's low half (1 + the
@@ -181,7 +201,6 @@ def _check(block: bytes) -> None:
     """
     total = (zlib.adler32(block[:256]) & 0xFFFF) + (zlib.adler32(block[256:]) & 0xFFFF) - 2
     total += 8 * 32 - sum(block[148:156])
-    stored = _number(block[148:156])
     if stored != total and stored != total - 256 * sum(byte > 127 for byte in block[:148] + block[156:]):
         raise TarDamage("bad checksum")  # (the second sum: old writers summed signed bytes)
 
