@@ -79,7 +79,7 @@ class ImageFS:
         self.layers.append(layer)
         opaque_done: set[str] = set()
         for path, entry, hardlink, body in members:
-            parent, base = posixpath.split(path)
+            parent, _, base = path.rpartition("/")  # posixpath.split for a normalised path, faster
             if base == OPAQUE:
                 if parent not in opaque_done:
                     opaque_done.add(parent)
@@ -103,7 +103,7 @@ class ImageFS:
 
     def _put(self, path: str, entry: Entry) -> None:
         self.entries[path] = entry
-        self.children.setdefault(posixpath.dirname(path), set()).add(path)
+        self.children.setdefault(path.rpartition("/")[0], set()).add(path)
 
     def _add_parents(self, directory: str, layer: int) -> None:
         """Tar writers may omit parent directories; extraction creates them, so the index does too."""

@@ -16,7 +16,7 @@ import zlib
 from typing import IO, Any, Iterator, NamedTuple
 
 BLOCK = 512
-_FILE_CHUNK = 16 << 10  # one pread past a skipped body: a header plus the small files that usually follow it
+_FILE_CHUNKS = (1 << 10, 64 << 10)  # one pread: a header plus the bodies that follow it, sized as they turn out
 _STREAM_CHUNK = 256 << 10
 _REGULAR = frozenset(b"07S\0")  # regular, contiguous, GNU sparse (stored size), old-style regular
 _BODYLESS = frozenset(b"123456")  # hard link, symlink, devices, directory, fifo: a size field means nothing
@@ -56,6 +56,7 @@ class TarScanner:
         self._stream, self._fd, self._end, self._name_bytes = stream, fd, start + size, name_bytes
         self._buffer, self._at, self._offset = b"", 0, start  # self._offset: file offset of self._buffer[0]
         self._left = self._padding = 0  # unread body bytes of the current member, and the padding after them
+        self._chunk = 16 << 10  # halved when a skip leaves the bytes read unused, doubled when they ran out
         self.position = start  # file offset of the current member's body (random access only)
 
     # --- bytes -----------------------------------------------------------------------------------------
@@ -68,7 +69,9 @@ class TarScanner:
         rest = self._buffer[at:]
         self._offset += at
         if self._fd >= 0:
-            want = min(max(size - len(rest), _FILE_CHUNK), self._end - self._offset - len(rest))
+            if rest:
+                self._chunk = min(self._chunk * 2, _FILE_CHUNKS[1])
+            want = min(max(size - len(rest), self._chunk), self._end - self._offset - len(rest))
             more = os.pread(self._fd, want, self._offset + len(rest)) if want > 0 else b""
             self._buffer = rest + more if rest else more
         else:  # a stream may return less than asked (a chunk of the engine's response): read until enough
@@ -91,6 +94,7 @@ class TarScanner:
         self._offset += len(self._buffer)
         self._buffer, self._at, size = b"", 0, size - ahead
         if self._fd >= 0:
+            self._chunk = max(self._chunk // 2, _FILE_CHUNKS[0])
             self._offset += size
             if self._offset > self._end:
                 raise TarDamage("unexpected end of data")
