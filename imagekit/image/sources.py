@@ -16,6 +16,7 @@ import os
 import platform as host_platform
 import posixpath
 import re
+import stat
 import zlib
 from collections import Counter
 from dataclasses import replace
@@ -26,7 +27,18 @@ from imagekit.contract import Limits
 from imagekit.documents import check_document
 from imagekit.errors import ImagekitError, LimitExceeded
 from imagekit.image import tarscan
-from imagekit.image.fs import FILE, HEAD_BYTES, SMALL_FILE_LIMIT, SMALL_FILES, Entry, ImageFS
+from imagekit.image.fs import (
+    DIR,
+    FILE,
+    HEAD_BYTES,
+    OPAQUE,
+    OTHER,
+    SMALL_FILE_LIMIT,
+    SMALL_FILES,
+    SYMLINK,
+    Entry,
+    ImageFS,
+)
 
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64", "amd64": "amd64"}
@@ -62,6 +74,9 @@ def open_image(ref: str, *, platform: str | None = None) -> ImageFS:
                             "`docker save IMAGE -o FILE`.")
     from imagekit import engine
 
+    stored = _engine_layer_dirs(engine.require_image(ref))
+    if stored is not None:
+        return _assemble(ref, _read_layer_dirs(ref, *stored), platform)
     return _assemble(ref, _read_archive(ref, _ChunkReader(engine.export_image(ref))), platform)
 
 
@@ -139,7 +154,7 @@ def _read_archive(ref: str, stream: IO[bytes], fd: int = -1) -> tuple[dict[str, 
             if member.kind == tarscan.REGULAR:
                 body = tarscan.Window(fd, scanner.position, member.size) if seekable else tarscan.Body(scanner)
                 yield name, member.size, body
-            elif member.kind == tarscan.SYMLINK:  # docker save stores a layer repeated in one image once, links the rest
+            elif member.kind == tarscan.SYMLINK:  # docker save stores a layer repeated in an image once, links the rest
                 aliases[name] = _member_name(ref, posixpath.join(posixpath.dirname(name), member.linkname))
 
     try:
@@ -275,15 +290,20 @@ def _member(layer: tarscan.TarScanner, header: tarscan.Header, path: str, budget
     if kind == tarscan.HARDLINK:
         hardlink, kind = _member_name("hardlink", header.linkname), FILE
     entry = Entry(kind, header.mode, header.uid, header.gid, header.size, -1, header.linkname)
-    body = None
-    if header.size:  # a regular file (the scanner reports no size for other kinds)
-        wants_body = path in SMALL_FILES and header.size <= SMALL_FILE_LIMIT
-        if wants_body or header.mode & 0o111 or _HEAD_NAME.search(path, path.rfind("/") + 1):
-            data = layer.read(header.size if wants_body else HEAD_BYTES)
-            entry.head = data[:HEAD_BYTES]
-            budget.head(len(entry.head))
-            body = data if wants_body else None
-    return path, entry, hardlink, body
+    return path, entry, hardlink, _keep_bytes(entry, path, layer.read, budget)
+
+
+def _keep_bytes(entry: Entry, path: str, read: Callable[[int], bytes], budget: _Budget) -> bytes | None:
+    """Set the entry's head (executables, key-like names) and return the whole body of a small well-known file."""
+    if not entry.size:  # only regular files have a size
+        return None
+    wants_body = path in SMALL_FILES and entry.size <= SMALL_FILE_LIMIT
+    if not (wants_body or entry.mode & 0o111 or _HEAD_NAME.search(path, path.rfind("/") + 1)):
+        return None
+    data = read(entry.size if wants_body else HEAD_BYTES)
+    entry.head = data[:HEAD_BYTES]
+    budget.head(len(entry.head))
+    return data if wants_body else None
 
 
 def _member_name(where: str, name: str) -> str:
@@ -299,6 +319,107 @@ def _member_name(where: str, name: str) -> str:
         raise ImagekitError(f"{where}: entry {name!r} points outside the archive root.",
                             "This archive was not written by docker or an OCI tool; do not load it.")
     return "" if normal == "." else normal
+
+
+# --- the engine's own layer directories ------------------------------------------------------------------
+def _engine_layer_dirs(inspected: dict[str, Any]) -> tuple[bytes, list[str]] | None:
+    """(the image config as the engine stored it, its overlay2 layer directories, lowest first), when this
+    process can read them (the engine runs on this machine, we may read its root); None otherwise.
+
+    Walking the directories the engine already unpacked is many times faster than exporting the image through
+    the API (which builds a tar of every byte), and it sees exactly the files a container would.
+    """
+    driver = inspected.get("GraphDriver") or {}
+    data = driver.get("Data") or {}
+    image_id = str(inspected.get("Id") or "")
+    if driver.get("Name") != "overlay2" or not data.get("UpperDir") or not image_id.startswith("sha256:"):
+        return None
+    layers = [*reversed(data["LowerDir"].split(":") if data.get("LowerDir") else []), data["UpperDir"]]
+    root = Path(data["UpperDir"]).parents[2]  # ROOT/overlay2/LAYER/diff
+    try:
+        config = (root / "image" / "overlay2" / "imagedb" / "content" / "sha256" / image_id[7:]).read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(config).hexdigest() != image_id[7:] or not all(os.access(d, os.R_OK | os.X_OK)
+                                                                      for d in layers):
+        return None  # not this engine's layout (user namespaces, a remote or rootless engine): export instead
+    return config, layers
+
+
+def _read_layer_dirs(ref: str, config: bytes, directories: list[str]) -> tuple[dict[str, Any], dict[str, list]]:
+    """The documents and layers an archive of the image would give, from its unpacked layer directories."""
+    budget = _Budget(ref)
+    budget.json_bytes(len(config))
+    documents = {"config.json": _json(ref, "the image config", config),
+                 "manifest.json": [{"Config": "config.json", "Layers": directories}]}
+    try:
+        return documents, {directory: _walk_layer(ref, directory, budget) for directory in directories}
+    except OSError as error:
+        raise ImagekitError(f"{ref}: cannot read the engine's layer directory {error.filename}: "
+                            f"{error.strerror or error}.", "The image changed while it was read (removed or "
+                            "pruned); run the command again.") from None
+
+
+def _walk_layer(ref: str, directory: str, budget: _Budget) -> list[Member]:
+    """One overlay2 layer as the members of the tar the engine would export for it, in the same order.
+
+    Names sorted in each directory, parents before children; a 0/0 character device is a whiteout
+    (`.wh.NAME`), the `trusted.overlay.opaque` attribute an opaque directory (`DIR/.wh..wh..opq`), a second
+    name of an inode a hard link to the first; sockets are left out, as the engine's tar writer does.
+    """
+    members: list[Member] = []
+    first_name: dict[int, str] = {}
+    pending: list[tuple[str, Iterator[os.DirEntry[str]]]] = [("", _sorted_dir(directory))]
+    while pending:
+        prefix, entries = pending[-1]
+        item = next(entries, None)
+        if item is None:
+            pending.pop()
+            continue
+        path = _member_name(f"{ref} layer {directory}", prefix + item.name)
+        info = item.stat(follow_symlinks=False)
+        mode = info.st_mode
+        if stat.S_ISSOCK(mode):
+            continue
+        budget.entry()
+        if stat.S_ISCHR(mode) and info.st_rdev == 0:
+            members.append((f"{prefix}.wh.{item.name}", Entry(OTHER, 0, 0, 0, 0, -1), None, None))
+            continue
+        kind = FILE if stat.S_ISREG(mode) else DIR if stat.S_ISDIR(mode) else SYMLINK if stat.S_ISLNK(mode) else OTHER
+        entry = Entry(kind, stat.S_IMODE(mode), info.st_uid, info.st_gid, info.st_size if kind == FILE else 0, -1,
+                      os.readlink(item.path) if kind == SYMLINK else "")
+        hardlink = first_name.get(info.st_ino) if kind == FILE and info.st_nlink > 1 else None
+        if hardlink is not None:
+            entry.size, entry.target = 0, hardlink
+            members.append((path, entry, hardlink, None))
+            continue
+        if kind == FILE and info.st_nlink > 1:
+            first_name[info.st_ino] = path
+        members.append((path, entry, None, _keep_bytes(entry, path, _file_reader(item.path), budget)))
+        if kind == DIR:
+            if _opaque(item.path):
+                members.append((f"{path}/{OPAQUE}", Entry(OTHER, 0, 0, 0, 0, -1), None, None))
+            pending.append((path + "/", _sorted_dir(item.path)))
+    return members
+
+
+def _sorted_dir(directory: str) -> Iterator[os.DirEntry[str]]:
+    with os.scandir(directory) as entries:
+        return iter(sorted(entries, key=lambda entry: entry.name))
+
+
+def _opaque(directory: str) -> bool:
+    try:
+        return os.getxattr(directory, "trusted.overlay.opaque", follow_symlinks=False) == b"y"
+    except OSError:
+        return False
+
+
+def _file_reader(path: str) -> Callable[[int], bytes]:
+    def read(size: int) -> bytes:
+        with open(path, "rb") as stream:
+            return stream.read(size)
+    return read
 
 
 # --- manifests -> ordered layers -------------------------------------------------------------------------
