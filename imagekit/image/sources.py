@@ -338,7 +338,10 @@ def _engine_layer_dirs(inspected: dict[str, Any]) -> tuple[bytes, list[str]] | N
     root = Path(data["UpperDir"]).parents[2]  # ROOT/overlay2/LAYER/diff
     try:
         config = (root / "image" / "overlay2" / "imagedb" / "content" / "sha256" / image_id[7:]).read_bytes()
+        shifted = root.stat().st_uid != 0 or re.fullmatch(r"\d+\.\d+", root.name)  # rootless, userns-remap
     except OSError:
+        return None
+    if shifted:  # owners on disk are not the owners in the image
         return None
     if hashlib.sha256(config).hexdigest() != image_id[7:] or not all(os.access(d, os.R_OK | os.X_OK)
                                                                       for d in layers):

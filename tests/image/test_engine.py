@@ -109,3 +109,20 @@ def test_layer_directories_not_readable_mean_export(inspected: dict) -> None:
     from imagekit.image import sources
 
     assert sources._engine_layer_dirs(inspected) is None
+
+
+def test_user_namespace_remapped_engine_means_export(tmp_path: Path) -> None:
+    """Under userns-remap the engine's root is DATA/UID.GID and files on disk carry shifted owners."""
+    import hashlib
+
+    from imagekit.image import sources
+
+    config = b'{"architecture": "amd64", "os": "linux", "config": {}}'
+    root = tmp_path / "100000.100000"
+    (root / "overlay2" / "layer" / "diff").mkdir(parents=True)
+    digest = hashlib.sha256(config).hexdigest()
+    (root / "image" / "overlay2" / "imagedb" / "content" / "sha256").mkdir(parents=True)
+    (root / "image" / "overlay2" / "imagedb" / "content" / "sha256" / digest).write_bytes(config)
+    inspected = {"Id": f"sha256:{digest}",
+                 "GraphDriver": {"Name": "overlay2", "Data": {"UpperDir": str(root / "overlay2" / "layer" / "diff")}}}
+    assert sources._engine_layer_dirs(inspected) is None
