@@ -142,11 +142,9 @@ class TarScanner:
                 block = self._take(BLOCK)
                 if len(block) < BLOCK:
                     if block or first:
-                        raise TarDamage("empty file" if first and not block else "truncated header")
+                        raise TarDamage("truncated header" if block else "empty file")
                     return
-            if block == _ZERO:
-                if first:
-                    raise TarDamage("empty file")
+            if block == _ZERO:  # the end (first: an empty layer, which an image may well have)
                 return
             first = False
             if block[107] or block[115] or block[123] or block[135] or block[154]:  # not the usual NUL-ended

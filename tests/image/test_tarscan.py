@@ -80,12 +80,16 @@ def test_size_beyond_octal_uses_base_256(tmp_path: Path) -> None:
     (lambda data: data[:3300], "unexpected end of data"),  # inside the body of the long-named file
     (lambda data: data[:512 * 5 + 100], "truncated header|unexpected end of data"),
     (lambda data: b"", "empty file"),
-    (lambda data: bytes(1024), "empty file"),
 ])
 @pytest.mark.parametrize("random_access", [True, False])
 def test_damage_is_a_clear_error(damage, message: str, random_access: bool, tmp_path: Path) -> None:
     with pytest.raises(TarDamage, match=message):
         _members(damage(_archive(tarfile.GNU_FORMAT)), tmp_path, random_access)
+
+
+@pytest.mark.parametrize("random_access", [True, False])
+def test_a_tar_of_only_the_end_marker_is_an_empty_layer(random_access: bool, tmp_path: Path) -> None:
+    assert _members(bytes(1024), tmp_path, random_access) == []
 
 
 def test_an_oversized_long_name_is_refused_before_it_is_read(tmp_path: Path) -> None:
