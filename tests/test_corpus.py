@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from imagekit.dockerfile import load
-from imagekit.lint.dockerfile_lint import lint_dockerfile, lint_files
+from imagekit.lint import run
+from imagekit.lint.dockerfile_lint import lint_dockerfile
 from lint.corpus import corpus_files
 
 
 def test_whole_corpus_lints_without_crashing() -> None:
     files = corpus_files()
     assert len(files) == 419
-    result = lint_files(files)
-    assert len(result.files) == len(files)
-    for file_result in result.files:
+    result = run(files)
+    assert len(result.results) == len(files)
+    for file_result in result.results:
         lines = load(file_result.file).lines
         for finding in file_result.findings:
             assert finding.line is not None and 1 <= finding.line <= max(len(lines), 1), finding
@@ -28,5 +29,5 @@ def test_buildkit_negative_parser_tests_are_syntax_errors() -> None:
 
 
 def test_most_of_the_corpus_parses() -> None:
-    unparseable = [r.file for r in lint_files(corpus_files()).files if r.unparseable]
+    unparseable = [r.file for r in run(corpus_files()).results if r.unparseable]
     assert len(unparseable) <= 15, unparseable  # BuildKit parser tests without FROM, a Jinja template, negatives

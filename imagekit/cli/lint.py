@@ -1,4 +1,5 @@
-"""`imagekit lint` and `imagekit rules` (registered on imagekit.cli.app).
+"""`imagekit lint` and `imagekit rules` (registered on imagekit.cli.app): option parsing and printing only; the
+work is `imagekit.lint.run`.
 
 Imports of the linters happen inside the commands so `imagekit lint` starts fast.
 """
@@ -44,54 +45,23 @@ def lint(
 
     Exit status: 0 nothing reaches --fail-on, 1 something does, 2 bad input (unparseable file, missing image).
     """
-    from imagekit.lint.config import load_config
-    from imagekit.lint.core import Finding
-    from imagekit.lint.dockerfile_lint import lint_files
-    from imagekit.lint.findings import fails, sort_key
-    from imagekit.lint.report import render
+    from imagekit.lint import LintOptions, Target, run
+    from imagekit.lint.report import render_run
 
     if fmt not in FORMATS:
         raise ImagekitError(f"Unknown --format {fmt!r}.", f"Use one of: {', '.join(FORMATS)}.")
-    for flag, value in (("--platform", platform), ("--dockerfile", dockerfile)):
-        if value and not image:
-            raise ImagekitError(f"{flag} applies to --image, and no --image was given.",
-                                f"Add --image REF, or drop {flag}.")
     if output and output.is_dir():
         raise ImagekitError(f"--output {output} is a directory.", "Name the report file, e.g. -o lint.sarif.")
-    overrides = {"ignore": tuple(ignore or ()), "severity": _severity_pairs(severity or []),
-                 "profile": profile, "fail_on": fail_on}
-    paths = list(files or [])
-    if not paths and not image:
-        if not Path("Dockerfile").is_file():
-            raise ImagekitError("No Dockerfile given and there is no ./Dockerfile.",
-                                "Pass Dockerfile paths, or --image REF to check a built image.")
-        paths = [Path("Dockerfile")]
-    explicit = load_config(Path.cwd(), config) if config else None
-    result = lint_files(paths, config=explicit, profile=profile, overrides=overrides, target=target)
-    findings = result.findings
-    base_config = (explicit or load_config(Path.cwd())).with_overrides(**overrides)
-    image_findings: list[Finding] = []
-    if image:
-        from imagekit.lint.image_lint import lint_image
-
-        profiles = {profile} if profile and profile != "auto" else None
-        for ref in image:
-            image_findings.extend(lint_image(ref, config=base_config, profiles=profiles, platform=platform,
-                                             dockerfile=dockerfile))
-    findings = sorted(findings + image_findings, key=sort_key)
-    # Each Dockerfile is judged by the fail-on of its own (nearest) config, images by the one found from here.
-    failed = result.failed or fails(image_findings, base_config.fail_on)
-    sources = {r.file: list(r.lines) for r in result.files}
-    report = render(findings, fmt, files=len(paths), images=len(image or []), fail_on=base_config.fail_on,
-                    failed=failed, quiet=quiet, source=sources.get)
+    options = LintOptions(config=config, profile=profile, target=target, platform=platform, dockerfile=dockerfile,
+                          ignore=tuple(ignore or ()), severity=_severity_pairs(severity or []), fail_on=fail_on)
+    result = run([*(files or []), *(Target.image(ref) for ref in image or [])], options)
+    report = render_run(result, fmt, quiet=quiet)
     if output:
         write_report_file(output, report, "the report", "--output")
     else:
         sys.stdout.write(report)
-    if result.unparseable:
-        raise typer.Exit(2)
-    if failed:
-        raise typer.Exit(1)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
 
 @app.command()
@@ -99,14 +69,14 @@ def rules(
     code: Optional[str] = typer.Argument(None, help="A rule id such as IK101 to explain; omit to list all rules."),
 ) -> None:
     """List every lint rule (Dockerfile and image), or explain one."""
-    from imagekit.lint.core import all_rules
+    from imagekit.lint.core import all_rules, canonical
     from imagekit.lint.docs import explain, rule_table
 
     catalogue = all_rules()
     if code is None:
         sys.stdout.write(rule_table(catalogue.values()))
         return
-    rule = catalogue.get(code.strip().upper())
+    rule = catalogue.get(canonical(code.strip().upper()))
     if rule is None:
         raise ImagekitError(f"There is no rule {code!r}.", "Run `imagekit rules` to list them.")
     sys.stdout.write(explain(rule))

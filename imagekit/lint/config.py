@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from imagekit.contract import Limits
 from imagekit.errors import ImagekitError, LimitExceeded
-from imagekit.lint.core import PROFILES, Rule, Severity, rules_named
+from imagekit.lint.core import PROFILES, Rule, Severity, canonical, rules_named
 from imagekit.safe_io import read_regular
 from imagekit.sizes import parse_size
 
@@ -275,10 +275,11 @@ def _list(value: Any, what: str) -> list[str]:
 
 
 def _code(code: str, what: str) -> str:
+    """The rule id as the linters know it: upper-cased, an old id redirected to the current one."""
     normalised = str(code).strip().upper()
     if not _CODE.match(normalised):
         raise ImagekitError(f"{what}: {code!r} is not a rule id.", "Rule ids look like IK101; see `imagekit rules`.")
-    return normalised
+    return canonical(normalised)
 
 
 def _choice(value: str, choices: tuple[str, ...], what: str) -> str:

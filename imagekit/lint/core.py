@@ -100,7 +100,24 @@ class Rule:
         return bool(set(self.profiles) & set(active_profiles))
 
 
+# Old rule ids -> the id of the rule that now does that check, the way ruff redirects renamed codes: a SageMaker
+# check written once per target under two ids became one id with a Dockerfile and an image implementation. Old
+# ids keep working in configs, --ignore/--severity, pragmas and `imagekit rules`; findings carry the new id.
+REDIRECTS: Mapping[str, str] = {
+    "IK523": "IK107",  # expose-other-port (image)
+}
+
 _REGISTRY: dict[str, dict[str, Rule]] = {}
+
+
+def canonical(code: str) -> str:
+    """The current id for *code* (itself unless it is a redirected old id)."""
+    return REDIRECTS.get(code, code)
+
+
+def former_ids(code: str) -> list[str]:
+    """The old ids that now redirect to *code*, for the docs."""
+    return sorted(old for old, new in REDIRECTS.items() if new == code)
 
 
 def load_rules(target: str) -> dict[str, Rule]:
@@ -130,11 +147,19 @@ def load_rules(target: str) -> dict[str, Rule]:
 
 
 def all_rules() -> dict[str, Rule]:
-    """Every rule of both linters, by code (codes are unique across targets)."""
+    """Every rule of both linters, by code; a check with both implementations is listed by its Dockerfile one
+    (the two share code, name, severity and docs: see implementations)."""
     merged: dict[str, Rule] = {}
     for target in TARGETS:
-        merged.update(load_rules(target))
+        for code, rule in load_rules(target).items():
+            merged.setdefault(code, rule)
     return merged
+
+
+def implementations(code: str) -> list[Rule]:
+    """The Dockerfile and/or image rule with this id (an old id is redirected)."""
+    code = canonical(code)
+    return [rules[code] for rules in map(load_rules, TARGETS) if code in rules]
 
 
 def rules_named(codes: Iterable[str]) -> dict[str, Rule]:

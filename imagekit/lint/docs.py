@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Iterable
 
-from imagekit.lint.core import Rule
+from imagekit.lint.core import Rule, former_ids, implementations
 
 
 def rule_table(rules: Iterable[Rule]) -> str:
@@ -17,15 +17,17 @@ def rule_table(rules: Iterable[Rule]) -> str:
     rows = sorted(rules, key=lambda r: r.code)
     lines = [f"{'ID':<6} {'SEVERITY':<8} {'TARGET':<10} {'PROFILES':<20} NAME: SUMMARY"]
     for r in rows:
-        lines.append(f"{r.code:<6} {r.severity.label:<8} {r.target:<10} {','.join(r.profiles):<20} "
+        lines.append(f"{r.code:<6} {r.severity.label:<8} {_targets(r, ','):<10} {','.join(r.profiles):<20} "
                      f"{r.name}: {r.summary}")
     return "\n".join(lines) + "\n"
 
 
 def explain(rule: Rule) -> str:
     """`imagekit rules ID`: everything about one rule, as plain text."""
-    out = [f"{rule.code} {rule.name} ({rule.severity.label}; {rule.target}; profiles: {', '.join(rule.profiles)})",
+    out = [f"{rule.code} {rule.name} ({rule.severity.label}; {_targets(rule)}; profiles: {', '.join(rule.profiles)})",
            "", rule.summary, "", "Why: " + rule.rationale, "", "Fix: " + rule.fix]
+    if former_ids(rule.code):
+        out += ["", _formerly(rule)]
     if rule.example_bad:
         out += ["", "Example:", _indent(rule.example_bad)]
     if rule.example_good:
@@ -45,12 +47,14 @@ def markdown(rules: Iterable[Rule]) -> str:
            "| ID | Name | Severity | Target | Profiles | Summary |", "|---|---|---|---|---|---|"]
     for r in rows:
         summary = r.summary.replace("|", "\\|")
-        out.append(f"| [{r.code}](#{r.code.lower()}) | {r.name} | {r.severity.label} | {r.target} | "
+        out.append(f"| [{r.code}](#{r.code.lower()}) | {r.name} | {r.severity.label} | {_targets(r)} | "
                    f"{', '.join(r.profiles)} | {summary} |")
     for r in rows:
-        out += ["", f"## {r.code}", "", f"**{r.name}** — {r.severity.label}, {r.target}, profiles: "
-                f"{', '.join(r.profiles)}", "", r.summary, "", "### Why is this bad?", "", r.rationale, "",
-                "### Fix", "", r.fix]
+        out += ["", f"## {r.code}", "", f"**{r.name}** — {r.severity.label}, {_targets(r)}, profiles: "
+                f"{', '.join(r.profiles)}", "", r.summary]
+        if former_ids(r.code):
+            out += ["", _formerly(r)]
+        out += ["", "### Why is this bad?", "", r.rationale, "", "### Fix", "", r.fix]
         if r.example_bad:
             out += ["", "### Example", "", "```dockerfile", r.example_bad.rstrip("\n"), "```"]
         if r.example_good:
@@ -58,6 +62,16 @@ def markdown(rules: Iterable[Rule]) -> str:
         if r.options:
             out += ["", "### Options", ""] + [f"- `{k}` (default `{v!r}`)" for k, v in r.options.items()]
     return "\n".join(out) + "\n"
+
+
+def _targets(rule: Rule, separator: str = ", ") -> str:
+    """"dockerfile", "image", or both when the check has an implementation for each."""
+    return separator.join(r.target for r in implementations(rule.code))
+
+
+def _formerly(rule: Rule) -> str:
+    return (f"Formerly {', '.join(former_ids(rule.code))}: the old id still works in configs, --ignore, --severity "
+            "and pragmas.")
 
 
 def _indent(text: str) -> str:

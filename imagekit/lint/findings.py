@@ -1,8 +1,9 @@
-"""Turn a rule's Problems into Findings under the user's configuration (shared by both lint drivers)."""
+"""Turn a rule's Problems into Findings under the user's configuration, and the per-target result (shared by
+both lint drivers and the pipeline)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 from imagekit.contract import Limits
@@ -44,3 +45,20 @@ def capped(findings: list[Finding]) -> list[Finding]:
                "docs/limits.md).")
     return [*kept, replace(rest[0], severity=worst.severity, message=summary,
                            fix="Fix the findings listed first, then lint again to see the rest.")]
+
+
+@dataclass
+class TargetResult:
+    """The findings of one Dockerfile or image, judged by the fail-on of the config that applied to it."""
+
+    file: str  # the Dockerfile path as given, or the image reference
+    findings: list[Finding]
+    profiles: frozenset[str]
+    kind: str = "dockerfile"  # or "image"
+    unparseable: bool = False  # a Dockerfile syntax error: exit code 2
+    fail_on: Severity | None = Severity.WARNING  # the threshold of this target's config
+    lines: tuple[str, ...] = ()  # a Dockerfile as parsed, for the text report's caret (stdin cannot be re-read)
+
+    @property
+    def failed(self) -> bool:
+        return fails(self.findings, self.fail_on)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from imagekit import contract
 from imagekit.image import ImageFS, open_image
@@ -15,6 +15,9 @@ from imagekit.lint.config import LintConfig
 from imagekit.lint.core import Finding, load_rules
 from imagekit.lint.findings import capped, sort_key, to_findings
 from imagekit.lint.rules.image._common import ImageContext
+
+if TYPE_CHECKING:
+    from imagekit.dockerfile import Dockerfile
 
 
 def infer_profiles(image: ImageFS) -> frozenset[str]:
@@ -40,12 +43,15 @@ def infer_profiles(image: ImageFS) -> frozenset[str]:
 
 
 def lint_image(ref: str, *, config: LintConfig | None = None, profiles: Iterable[str] | None = None,
-               platform: str | None = None, dockerfile: str | None = None) -> list[Finding]:
-    """Findings for one image (engine ref, `docker save` archive or OCI layout); ImagekitError on bad input."""
+               platform: str | None = None, dockerfile: str | Dockerfile | None = None) -> list[Finding]:
+    """Findings for one image (engine ref, `docker save` archive or OCI layout); ImagekitError on bad input.
+
+    *dockerfile* (a path or already parsed) is the file the image should have been built from, to cross-check.
+    """
     config = config or LintConfig()
     image = open_image(ref, platform=platform)
-    parsed = None
-    if dockerfile:
+    parsed = dockerfile
+    if isinstance(dockerfile, str):
         from imagekit.dockerfile import load
 
         parsed = load(dockerfile)

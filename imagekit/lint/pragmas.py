@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from imagekit.dockerfile.model import Dockerfile
-from imagekit.lint.core import PROFILES, Finding, Problem
+from imagekit.lint.core import PROFILES, Finding, Problem, canonical
 
 # Linear: every repetition is followed by a character it cannot match (padded pragmas took seconds with a
 # lazy group before an optional tail).
@@ -29,12 +29,18 @@ _USAGE = "expected `# imagekit [stage|global] ignore=IK123[,IK124] -- reason` or
 @dataclass
 class Pragma:
     scope: str  # "line", "stage" or "global"
-    codes: tuple[str, ...]
+    codes: tuple[str, ...]  # current ids (an old id is redirected)
     line: int
     first: int  # lines covered, inclusive
     last: int
     reason: str = ""
     used: set[str] = field(default_factory=set)
+    written: tuple[str, ...] = ()  # the ids as the comment spells them, for messages
+
+    def shown(self, code: str) -> str:
+        """*code* as the user wrote it: "IK523 (now IK107)" for a redirected old id."""
+        old = next((w for w, c in zip(self.written, self.codes, strict=False) if c == code and w != code), None)
+        return f"{old} (now {code})" if old else code
 
     def covers(self, finding: Finding) -> bool:
         line = finding.line or 0
@@ -67,7 +73,7 @@ def read_pragmas(df: Dockerfile) -> Pragmas:
             continue
         scope = (match.group(1) or "line").lower()
         codes_text, _, reason = match.group(3).partition("--")
-        codes = tuple(c.upper() for c in codes_text.replace(",", " ").split())
+        written = tuple(c.upper() for c in codes_text.replace(",", " ").split())
         nxt = next((i for i in instructions if i.line > comment.line), None)
         if scope == "global":
             first, last = 1, last_line
@@ -75,7 +81,8 @@ def read_pragmas(df: Dockerfile) -> Pragmas:
             first, last = _stage_range(df, comment.line, nxt.line if nxt and nxt.keyword == "FROM" else None, last_line)
         else:
             first, last = (nxt.line, nxt.end_line) if nxt else (0, -1)
-        result.pragmas.append(Pragma(scope, codes, comment.line, first, last, reason.strip()))
+        result.pragmas.append(Pragma(scope, tuple(map(canonical, written)), comment.line, first, last, reason.strip(),
+                                     written=written))
     return result
 
 
@@ -129,6 +136,6 @@ def apply_pragmas(findings: list[Finding], pragmas: Pragmas, *, known: set[str],
                 problems.append(Problem(f"The pragma names {code}, which is not an imagekit rule.", pragma.line, 1,
                                         fix="Correct the rule id (see `imagekit rules`) or remove it."))
             elif code in ran and code not in pragma.used:
-                problems.append(Problem(f"The pragma ignores {code}, but {code} reports nothing here.", pragma.line, 1,
-                                        fix="Remove the stale ignore."))
+                problems.append(Problem(f"The pragma ignores {pragma.shown(code)}, but {code} reports nothing here.",
+                                        pragma.line, 1, fix="Remove the stale ignore."))
     return kept, problems

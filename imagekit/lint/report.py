@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from imagekit import __version__
 from imagekit.lint.core import Finding, Rule, Severity
+
+if TYPE_CHECKING:
+    from imagekit.lint.pipeline import LintRun
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 RULES_DOC_URL = "https://github.com/imagekit/imagekit/blob/main/docs/rules.md"
@@ -64,10 +67,23 @@ def render(findings: Sequence[Finding], fmt: str, *, files: int | None = None, f
     raise ValueError(f"unknown format {fmt!r}")
 
 
+def render_run(run: "LintRun", fmt: str, *, quiet: bool = False) -> str:
+    """The report of one `imagekit.lint.run`: its findings, counts and exit decision."""
+    return render(run.findings, fmt, files=run.dockerfiles, images=run.images, fail_on=run.fail_on,
+                  failed=run.failed, quiet=quiet, source=run.source)
+
+
 def _all_rules() -> Mapping[str, Rule]:
     from imagekit.lint.core import all_rules
 
     return all_rules()
+
+
+def _targets(rule: Rule) -> list[str]:
+    """Both targets for a check with a Dockerfile and an image implementation."""
+    from imagekit.lint.core import implementations
+
+    return [r.target for r in implementations(rule.code)] or [rule.target]
 
 
 def _read_lines(file: str) -> list[str] | None:
@@ -127,7 +143,7 @@ def _sarif(findings: Sequence[Finding], rules: Mapping[str, Rule]) -> dict:
                 "help": {"text": f"{rule.rationale}\n\nFix: {rule.fix}",
                          "markdown": f"{rule.rationale}\n\n**Fix:** {rule.fix}"},
                 "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
-                "properties": {"tags": [rule.target, *rule.profiles]},
+                "properties": {"tags": [*_targets(rule), *rule.profiles]},
             })
         descriptors.append(descriptor)
     results = []

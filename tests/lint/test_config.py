@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from imagekit.errors import ImagekitError
+from imagekit.lint import run
 from imagekit.lint.config import LintConfig, load_config
 from imagekit.lint.core import Severity
-from imagekit.lint.dockerfile_lint import lint_files, lint_text
+from imagekit.lint.dockerfile_lint import lint_text
 
 
 def test_defaults_without_a_config(tmp_path: Path) -> None:
@@ -98,7 +99,7 @@ def test_each_file_uses_its_nearest_config(tmp_path: Path) -> None:
     (tmp_path / "a" / ".imagekit.yaml").write_text("lint:\n  ignore: [IK202]\n")
     for d in ("a", "b"):
         (tmp_path / d / "Dockerfile").write_text("FROM python:latest\n")
-    result = lint_files([tmp_path / "a" / "Dockerfile", tmp_path / "b" / "Dockerfile"])
+    result = run([tmp_path / "a" / "Dockerfile", tmp_path / "b" / "Dockerfile"])
     assert [(Path(f.file).parent.name, f.rule) for f in result.findings] == [("b", "IK202")]
 
 

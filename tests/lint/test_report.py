@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from imagekit.lint import run
 from imagekit.lint.core import Finding, Severity, all_rules
-from imagekit.lint.dockerfile_lint import lint_files
 from imagekit.lint.report import FORMATS, render
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
@@ -22,7 +22,7 @@ IMAGE_FINDING = Finding(rule="IK401", severity=Severity.ERROR, message="serve is
 def findings(tmp_path: Path) -> list[Finding]:
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text("FROM python:latest\n  RUN apt-get update\n")
-    return lint_files([dockerfile]).findings
+    return run([dockerfile]).findings
 
 
 def test_text_shows_the_source_line_and_a_caret(findings: list[Finding]) -> None:
