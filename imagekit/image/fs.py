@@ -79,7 +79,7 @@ class ImageFS:
         self.layers.append(layer)
         opaque_done: set[str] = set()
         for path, entry, hardlink, body in members:
-            parent, base = posixpath.split(path)
+            parent, _, base = path.rpartition("/")  # posixpath.split for a normalised path, faster
             if base == OPAQUE:
                 if parent not in opaque_done:
                     opaque_done.add(parent)
@@ -103,7 +103,7 @@ class ImageFS:
 
     def _put(self, path: str, entry: Entry) -> None:
         self.entries[path] = entry
-        self.children.setdefault(posixpath.dirname(path), set()).add(path)
+        self.children.setdefault(path.rpartition("/")[0], set()).add(path)
 
     def _add_parents(self, directory: str, layer: int) -> None:
         """Tar writers may omit parent directories; extraction creates them, so the index does too."""
@@ -199,11 +199,25 @@ class ImageFS:
         return None
 
     def walk(self, prefix: str = "") -> Iterator[tuple[str, Entry]]:
-        """Entries under *prefix* (absolute or relative), in path order."""
+        """Entries under *prefix* (absolute or relative), in path order.
+
+        A prefix walks only its subtree (the children index), so rules that look under a few directories cost
+        what those directories hold, not the whole image each.
+        """
         key = prefix.strip("/")
-        for path in sorted(self.entries):
-            if not key or path == key or path.startswith(key + "/"):
-                yield "/" + path, self.entries[path]
+        if not key:
+            paths = sorted(self.entries)
+        elif key not in self.entries:
+            return
+        else:
+            paths, pending = [key], [key]
+            while pending:
+                below = self.children.get(pending.pop(), ())
+                paths.extend(below)
+                pending.extend(below)
+            paths.sort()
+        for path in paths:
+            yield "/" + path, self.entries[path]
 
     def resolve(self, path: str, cwd: str = "/") -> tuple[str, Entry | None, str]:
         """Follow symlinks in every component the way the kernel does.

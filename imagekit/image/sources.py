@@ -16,7 +16,7 @@ import os
 import platform as host_platform
 import posixpath
 import re
-import tarfile
+import stat
 import zlib
 from collections import Counter
 from dataclasses import replace
@@ -26,14 +26,28 @@ from typing import IO, Any, Callable, Iterable, Iterator
 from imagekit.contract import Limits
 from imagekit.documents import check_document
 from imagekit.errors import ImagekitError, LimitExceeded
-from imagekit.image.fs import DIR, FILE, HEAD_BYTES, OTHER, SMALL_FILE_LIMIT, SMALL_FILES, SYMLINK, Entry, ImageFS
+from imagekit.image import tarscan
+from imagekit.image.fs import (
+    DIR,
+    FILE,
+    HEAD_BYTES,
+    OPAQUE,
+    OTHER,
+    SMALL_FILE_LIMIT,
+    SMALL_FILES,
+    SYMLINK,
+    Entry,
+    ImageFS,
+)
 
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64", "amd64": "amd64"}
-_HEAD_NAMES = ("id_rsa", "id_ed25519", "id_ecdsa", ".pem", ".key", "credentials", ".env", "token", ".netrc")
+_HEAD_NAME = re.compile("id_rsa|id_ed25519|id_ecdsa|[.]pem|[.]key|credentials|[.]env|token|[.]netrc")  # in a base name
 
 _LAYER_NAME = re.compile(r"(^|/)layer\.tar$|^blobs/[a-z0-9]+/[0-9a-f]+$")  # docker save <= 24 | OCI blobs
 _SHA256_BLOB = re.compile(r"^blobs/sha256/([0-9a-f]{64})$")  # named by its digest: verified while streamed
+
+_NAME_BYTES = 16 * Limits.PATH_CHARS  # a GNU long name or pax header: a path and a link target, UTF-8, and keys
 
 Member = tuple[str, Entry, str | None, bytes | None]
 
@@ -54,12 +68,15 @@ def open_image(ref: str, *, platform: str | None = None) -> ImageFS:
             if stream.peek(2).startswith(_GZIP):
                 read = _read_archive(ref, _decompressed(stream, path.stat().st_size, ref))
                 return _assemble(ref, read, platform, tag)
-            return _assemble(ref, _read_archive(ref, stream, seekable=True), platform, tag)
+            return _assemble(ref, _read_archive(ref, stream, fd=stream.fileno()), platform, tag)
     if ref.endswith((".tar", ".tar.gz", ".tgz")) or "/" in ref and ref.startswith((".", "/")):
         raise ImagekitError(f"Image archive {ref} does not exist.", "Check the path, or create it with "
                             "`docker save IMAGE -o FILE`.")
     from imagekit import engine
 
+    stored = _engine_layer_dirs(engine.require_image(ref))
+    if stored is not None:
+        return _assemble(ref, _read_layer_dirs(ref, *stored), platform)
     return _assemble(ref, _read_archive(ref, _ChunkReader(engine.export_image(ref))), platform)
 
 
@@ -90,7 +107,8 @@ def _layout_blobs(ref: str, layout: Path) -> Iterator[tuple[str, int, IO[bytes]]
                                     "Copy the layout again with real files.")
             continue
         try:
-            yield name, blob.stat().st_size, blob.open("rb")
+            fd = os.open(blob, os.O_RDONLY)
+            yield name, os.fstat(fd).st_size, tarscan.Window(fd, 0, os.fstat(fd).st_size, owned=True)
         except OSError as error:
             raise ImagekitError(f"{ref}: cannot read {name}: {error.strerror or error}.",
                                 "Check the layout's permissions.") from None
@@ -121,27 +139,29 @@ def _bomb_cap(size: int) -> int:
     return max(Limits.BOMB_FLOOR, Limits.BOMB_RATIO * size)
 
 
-def _read_archive(ref: str, stream: IO[bytes], seekable: bool = False) -> tuple[dict[str, Any], dict[str, list]]:
-    """The blobs of a tar: streamed, or (a plain tar file) with random access so file bodies are skipped by seeking."""
+def _read_archive(ref: str, stream: IO[bytes], fd: int = -1) -> tuple[dict[str, Any], dict[str, list]]:
+    """The blobs of a tar: streamed, or (*fd*: a plain tar file) with random access so bodies are skipped."""
     aliases: dict[str, str] = {}
+    seekable = fd >= 0
+    scanner = (tarscan.TarScanner(fd=fd, size=os.fstat(fd).st_size, name_bytes=_NAME_BYTES) if seekable
+               else tarscan.TarScanner(stream, name_bytes=_NAME_BYTES))
 
-    def blobs(archive: tarfile.TarFile) -> Iterator[tuple[str, int, IO[bytes]]]:
-        for count, member in enumerate(archive):
-            archive.members.clear()  # tarfile keeps every TarInfo it has read; nothing here needs them again
+    def blobs() -> Iterator[tuple[str, int, IO[bytes]]]:
+        for count, member in enumerate(scanner):
             if count > Limits.ARCHIVE_ENTRIES:
                 raise LimitExceeded(ref, "the number of archive members", "ARCHIVE_ENTRIES", Limits.ARCHIVE_ENTRIES)
             name = _member_name(ref, member.name)
-            if member.isfile():
-                yield name, member.size, archive.extractfile(member)
-            elif member.issym():  # docker save stores a layer repeated in one image once and links the rest
+            if member.kind == tarscan.REGULAR:
+                body = tarscan.Window(fd, scanner.position, member.size) if seekable else tarscan.Body(scanner)
+                yield name, member.size, body
+            elif member.kind == tarscan.SYMLINK:  # docker save stores a layer repeated in an image once, links the rest
                 aliases[name] = _member_name(ref, posixpath.join(posixpath.dirname(name), member.linkname))
 
     try:
-        with tarfile.open(fileobj=stream, mode="r:" if seekable else "r|") as archive:
-            documents, layers = _read_blobs(ref, blobs(archive), seekable)
-            layers.update({alias: layers[target] for alias, target in aliases.items() if target in layers})
-            return documents, layers
-    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as error:
+        documents, layers = _read_blobs(ref, blobs(), seekable)
+        layers.update({alias: layers[target] for alias, target in aliases.items() if target in layers})
+        return documents, layers
+    except (EOFError, zlib.error, OSError, ValueError) as error:
         raise ImagekitError(f"{ref} is not a readable image archive: {error}.",
                             "Recreate it with `docker save IMAGE -o FILE` (optionally gzipped) or pass an OCI "
                             "layout.") from None
@@ -172,7 +192,7 @@ def _read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]],
                         digest = None  # a plain tar is read by seeking from header to header, not hashed
                 raw: IO[bytes] = body if seekable else _Prefixed(peek, body)
                 hashing = _Hashing(raw) if digest else None
-                layers[name] = _index_layer(ref, name, size, hashing or raw, peek, seekable, budget)
+                layers[name] = _index_layer(ref, name, size, hashing or raw, peek, budget)
                 if hashing is not None and digest is not None:
                     hashing.drain()
                     _verify(ref, name, digest.group(1), hashing.hash)
@@ -224,11 +244,9 @@ class _Budget:
 
 
 # --- one layer -------------------------------------------------------------------------------------------
-def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, seekable: bool,
-                 budget: _Budget) -> list[Member]:
-    """The members of one layer. A plain layer in a seekable blob is read with random access (headers only);
+def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, budget: _Budget) -> list[Member]:
+    """The members of one layer. A plain layer in a file is read with random access (headers only);
     compressed layers are streamed through a decompression-bomb cap."""
-    mode = "r|"
     if magic.startswith(_GZIP):
         stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb")
     elif magic.startswith(_ZSTD):
@@ -236,21 +254,23 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, s
 
         stream = zstandard.ZstdDecompressor().stream_reader(raw)
     else:
-        stream, mode = raw, "r:" if seekable else "r|"
-    source = stream if mode == "r:" else _Limited(stream, _bomb_cap(size), f"{ref}: layer {name}")
+        stream = raw
+    if isinstance(stream, tarscan.Window):  # a plain layer in a file: headers only, bodies skipped by offset
+        layer = tarscan.TarScanner(fd=stream.fd, start=stream.start, size=size, name_bytes=_NAME_BYTES)
+    else:
+        limited = _Limited(stream, _bomb_cap(size), f"{ref}: layer {name}")
+        layer = tarscan.TarScanner(limited, name_bytes=_NAME_BYTES)  # type: ignore[arg-type]
     members: list[Member] = []
+    where = f"{ref} layer {name}"
     try:
-        with tarfile.open(fileobj=source, mode=mode) as layer:
-            for info in layer:
-                path = _member_name(f"{ref} layer {name}", info.name)
-                if not path:
-                    continue
+        for header in layer:
+            path = _member_name(where, header.name)
+            if path:
                 budget.entry()
-                members.append(_member(layer, info, path, budget))
-                layer.members.clear()  # tarfile keeps every TarInfo it has read; we keep our own compact Entry
+                members.append(_member(layer, header, path, budget))
     except ImagekitError:
         raise
-    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError, *_zstd_errors()) as error:
+    except (EOFError, zlib.error, OSError, ValueError, *_zstd_errors()) as error:
         raise ImagekitError(f"{ref}: layer {name} is damaged or truncated ({error}).",
                             "Save or pull the image again; the archive did not survive the copy.") from None
     return members
@@ -264,22 +284,26 @@ def _zstd_errors() -> tuple[type[Exception], ...]:
     return (module.ZstdError,) if module is not None else ()
 
 
-def _member(layer: tarfile.TarFile, info: tarfile.TarInfo, path: str, budget: _Budget) -> Member:
-    kind = FILE if info.isfile() else DIR if info.isdir() else SYMLINK if info.issym() else OTHER
-    entry = Entry(kind, info.mode, info.uid, info.gid, info.size if info.isfile() else 0, -1, info.linkname)
+def _member(layer: tarscan.TarScanner, header: tarscan.Header, path: str, budget: _Budget) -> Member:
     hardlink = None
-    if info.islnk():
-        hardlink = _member_name("hardlink", info.linkname)
-        entry.kind = FILE
-    body = None
-    if info.isfile() and info.size:
-        wants_body = path in SMALL_FILES and info.size <= SMALL_FILE_LIMIT
-        if wants_body or info.mode & 0o111 or any(marker in path.rsplit("/", 1)[-1] for marker in _HEAD_NAMES):
-            data = layer.extractfile(info).read(info.size if wants_body else HEAD_BYTES)
-            entry.head = data[:HEAD_BYTES]
-            budget.head(len(entry.head))
-            body = data if wants_body else None
-    return path, entry, hardlink, body
+    kind = header.kind
+    if kind == tarscan.HARDLINK:
+        hardlink, kind = _member_name("hardlink", header.linkname), FILE
+    entry = Entry(kind, header.mode, header.uid, header.gid, header.size, -1, header.linkname)
+    return path, entry, hardlink, _keep_bytes(entry, path, layer.read, budget)
+
+
+def _keep_bytes(entry: Entry, path: str, read: Callable[[int], bytes], budget: _Budget) -> bytes | None:
+    """Set the entry's head (executables, key-like names) and return the whole body of a small well-known file."""
+    if not entry.size:  # only regular files have a size
+        return None
+    wants_body = path in SMALL_FILES and entry.size <= SMALL_FILE_LIMIT
+    if not (wants_body or entry.mode & 0o111 or _HEAD_NAME.search(path, path.rfind("/") + 1)):
+        return None
+    data = read(entry.size if wants_body else HEAD_BYTES)
+    entry.head = data[:HEAD_BYTES]
+    budget.head(len(entry.head))
+    return data if wants_body else None
 
 
 def _member_name(where: str, name: str) -> str:
@@ -288,11 +312,117 @@ def _member_name(where: str, name: str) -> str:
         raise LimitExceeded(where, f"the length of entry {name[:60]!r}...", "PATH_CHARS", Limits.PATH_CHARS)
     if name.count("/") >= Limits.PATH_DEPTH:
         raise LimitExceeded(where, f"the depth of entry {name[:60]!r}...", "PATH_DEPTH", Limits.PATH_DEPTH)
-    normal = posixpath.normpath(name) if name else "."
+    normal = name.rstrip("/")  # what normpath would return for the usual `dir/file` or `dir/`, much faster
+    if not normal or normal[0] in "./" or "/." in normal or "//" in normal:
+        normal = posixpath.normpath(name) if name else "."
     if name.startswith("/") or normal == ".." or normal.startswith("../"):
         raise ImagekitError(f"{where}: entry {name!r} points outside the archive root.",
                             "This archive was not written by docker or an OCI tool; do not load it.")
     return "" if normal == "." else normal
+
+
+# --- the engine's own layer directories ------------------------------------------------------------------
+def _engine_layer_dirs(inspected: dict[str, Any]) -> tuple[bytes, list[str]] | None:
+    """(the image config as the engine stored it, its overlay2 layer directories, lowest first), when this
+    process can read them (the engine runs on this machine, we may read its root); None otherwise.
+
+    Walking the directories the engine already unpacked is many times faster than exporting the image through
+    the API (which builds a tar of every byte), and it sees exactly the files a container would.
+    """
+    driver = inspected.get("GraphDriver") or {}
+    data = driver.get("Data") or {}
+    image_id = str(inspected.get("Id") or "")
+    if driver.get("Name") != "overlay2" or not data.get("UpperDir") or not image_id.startswith("sha256:"):
+        return None
+    layers = [*reversed(data["LowerDir"].split(":") if data.get("LowerDir") else []), data["UpperDir"]]
+    root = Path(data["UpperDir"]).parents[2]  # ROOT/overlay2/LAYER/diff
+    try:
+        config = (root / "image" / "overlay2" / "imagedb" / "content" / "sha256" / image_id[7:]).read_bytes()
+        shifted = root.stat().st_uid != 0 or re.fullmatch(r"\d+\.\d+", root.name)  # rootless, userns-remap
+    except OSError:
+        return None
+    if shifted:  # owners on disk are not the owners in the image
+        return None
+    if hashlib.sha256(config).hexdigest() != image_id[7:] or not all(os.access(d, os.R_OK | os.X_OK)
+                                                                      for d in layers):
+        return None  # not this engine's layout (user namespaces, a remote or rootless engine): export instead
+    return config, layers
+
+
+def _read_layer_dirs(ref: str, config: bytes, directories: list[str]) -> tuple[dict[str, Any], dict[str, list]]:
+    """The documents and layers an archive of the image would give, from its unpacked layer directories."""
+    budget = _Budget(ref)
+    budget.json_bytes(len(config))
+    documents = {"config.json": _json(ref, "the image config", config),
+                 "manifest.json": [{"Config": "config.json", "Layers": directories}]}
+    try:
+        return documents, {directory: _walk_layer(ref, directory, budget) for directory in directories}
+    except OSError as error:
+        raise ImagekitError(f"{ref}: cannot read the engine's layer directory {error.filename}: "
+                            f"{error.strerror or error}.", "The image changed while it was read (removed or "
+                            "pruned); run the command again.") from None
+
+
+def _walk_layer(ref: str, directory: str, budget: _Budget) -> list[Member]:
+    """One overlay2 layer as the members of the tar the engine would export for it, in the same order.
+
+    Names sorted in each directory, parents before children; a 0/0 character device is a whiteout
+    (`.wh.NAME`), the `trusted.overlay.opaque` attribute an opaque directory (`DIR/.wh..wh..opq`), a second
+    name of an inode a hard link to the first; sockets are left out, as the engine's tar writer does.
+    """
+    members: list[Member] = []
+    first_name: dict[int, str] = {}
+    pending: list[tuple[str, Iterator[os.DirEntry[str]]]] = [("", _sorted_dir(directory))]
+    while pending:
+        prefix, entries = pending[-1]
+        item = next(entries, None)
+        if item is None:
+            pending.pop()
+            continue
+        path = _member_name(f"{ref} layer {directory}", prefix + item.name)
+        info = item.stat(follow_symlinks=False)
+        mode = info.st_mode
+        if stat.S_ISSOCK(mode):
+            continue
+        budget.entry()
+        if stat.S_ISCHR(mode) and info.st_rdev == 0:
+            members.append((f"{prefix}.wh.{item.name}", Entry(OTHER, 0, 0, 0, 0, -1), None, None))
+            continue
+        kind = FILE if stat.S_ISREG(mode) else DIR if stat.S_ISDIR(mode) else SYMLINK if stat.S_ISLNK(mode) else OTHER
+        entry = Entry(kind, stat.S_IMODE(mode), info.st_uid, info.st_gid, info.st_size if kind == FILE else 0, -1,
+                      os.readlink(item.path) if kind == SYMLINK else "")
+        hardlink = first_name.get(info.st_ino) if kind == FILE and info.st_nlink > 1 else None
+        if hardlink is not None:
+            entry.size, entry.target = 0, hardlink
+            members.append((path, entry, hardlink, None))
+            continue
+        if kind == FILE and info.st_nlink > 1:
+            first_name[info.st_ino] = path
+        members.append((path, entry, None, _keep_bytes(entry, path, _file_reader(item.path), budget)))
+        if kind == DIR:
+            if _opaque(item.path):
+                members.append((f"{path}/{OPAQUE}", Entry(OTHER, 0, 0, 0, 0, -1), None, None))
+            pending.append((path + "/", _sorted_dir(item.path)))
+    return members
+
+
+def _sorted_dir(directory: str) -> Iterator[os.DirEntry[str]]:
+    with os.scandir(directory) as entries:
+        return iter(sorted(entries, key=lambda entry: entry.name))
+
+
+def _opaque(directory: str) -> bool:
+    try:
+        return os.getxattr(directory, "trusted.overlay.opaque", follow_symlinks=False) == b"y"
+    except OSError:
+        return False
+
+
+def _file_reader(path: str) -> Callable[[int], bytes]:
+    def read(size: int) -> bytes:
+        with open(path, "rb") as stream:
+            return stream.read(size)
+    return read
 
 
 # --- manifests -> ordered layers -------------------------------------------------------------------------

@@ -65,3 +65,64 @@ def test_missing_engine_image_is_exit_2_with_a_hint(engine) -> None:
                             capture_output=True, text=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "not in the Docker engine" in result.stderr and "docker images" in result.stderr
+
+
+SHAPES = ("FROM {base}\n"
+          "RUN mkdir -p /d/sub && echo a > /d/sub/f && echo b > /d/g && echo x > /h1 && ln /h1 /h2 && mkfifo /fifo"
+          " && chmod 4755 /h1 && printf '#!/bin/sh\\n' > /d/run.sh && chmod 755 /d/run.sh\n"
+          "RUN rm -rf /d && mkdir -p /d && echo c > /d/new && rm /h2 && rm -rf /usr/share/doc && ln -s /d/new /lnk\n"
+          "RUN ln /d/new /d/new2 && echo 'u:x:1000:1000::/home/u:/bin/sh' >> /etc/passwd && chown 1000:1000 /d/new\n")
+
+
+def _index(image) -> tuple:
+    """What rules can see of an image (modes as permission and set-id bits: the engine's exported tar keeps the
+    file-type bits only for layers it built itself)."""
+    entries = {path: (e.kind, e.mode & 0o7777, e.uid, e.gid, e.size, e.layer, e.target, e.head)
+               for path, e in image.entries.items()}
+    return entries, image.small_files, [(layer.size, layer.files, layer.wasted) for layer in image.layers]
+
+
+def test_engine_layer_directories_read_like_the_export(throwaway_image, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whiteouts, an opaque directory, hard links, a fifo, set-id bits: walking the engine's layer directories
+    gives the index (and findings) the exported archive gives, and falls back to the export when it cannot."""
+    from imagekit import engine
+    from imagekit.image import sources
+
+    tag = throwaway_image(SHAPES)
+    stored = sources._engine_layer_dirs(engine.require_image(tag))
+    assert stored is not None, "the test engine's overlay2 layers should be readable here"
+    from_directories = sources.open_image(tag)
+    findings = rules(tag)
+    monkeypatch.setattr(sources, "_engine_layer_dirs", lambda inspected: None)
+    from_export = sources.open_image(tag)
+    assert _index(from_directories) == _index(from_export)
+    assert rules(tag) == findings
+    assert "d/g" not in from_export.entries and from_export.entries["d/new2"].size == 0  # opaque dir, hard link
+
+
+@pytest.mark.parametrize("inspected", [
+    {"Id": "sha256:" + "0" * 64, "GraphDriver": {"Name": "btrfs", "Data": {}}},
+    {"Id": "sha256:" + "0" * 64, "GraphDriver": {"Name": "overlay2", "Data": {"UpperDir": "/nonexistent/x/y/diff"}}},
+    {"Id": "sha256:" + "0" * 64, "GraphDriver": None},
+])
+def test_layer_directories_not_readable_mean_export(inspected: dict) -> None:
+    from imagekit.image import sources
+
+    assert sources._engine_layer_dirs(inspected) is None
+
+
+def test_user_namespace_remapped_engine_means_export(tmp_path: Path) -> None:
+    """Under userns-remap the engine's root is DATA/UID.GID and files on disk carry shifted owners."""
+    import hashlib
+
+    from imagekit.image import sources
+
+    config = b'{"architecture": "amd64", "os": "linux", "config": {}}'
+    root = tmp_path / "100000.100000"
+    (root / "overlay2" / "layer" / "diff").mkdir(parents=True)
+    digest = hashlib.sha256(config).hexdigest()
+    (root / "image" / "overlay2" / "imagedb" / "content" / "sha256").mkdir(parents=True)
+    (root / "image" / "overlay2" / "imagedb" / "content" / "sha256" / digest).write_bytes(config)
+    inspected = {"Id": f"sha256:{digest}",
+                 "GraphDriver": {"Name": "overlay2", "Data": {"UpperDir": str(root / "overlay2" / "layer" / "diff")}}}
+    assert sources._engine_layer_dirs(inspected) is None
