@@ -64,6 +64,7 @@ MAX_HYPERPARAMETERS = 100
 
 # How smoke names why /ping fails (imagekit's own windows, not the platform's)
 CAUSE_SETTLE_S = 4.0  # a fatal observation (loopback-only bind, another port, /ping 4xx/5xx) that lasts this long
+OTHER_PORT_SETTLE_S = 8.0  # a server may bind a side port (a metrics or rendezvous port) before 8080
 DIAGNOSE_INTERVAL_S = 1.0  # how often sockets and logs are read while /ping is polled
 PROGRESS_INTERVAL_S = 10.0  # a plain "still waiting" line this often while /ping is polled (off a TTY)
 WORKER_RESTART_LOOP = 2  # worker restarts (e.g. gunicorn WORKER TIMEOUT) before it counts as a loop

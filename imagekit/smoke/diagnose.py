@@ -142,6 +142,7 @@ class Observation:
     summary: str  # one line for the progress indicator
     kind: str = "loading"  # what sort of cause: the same kind for CAUSE_SETTLE_S makes it certain
     settled: bool = False  # certain at once (the restart count already is the evidence)
+    settle_s: float | None = contract.CAUSE_SETTLE_S  # how long it must last to be certain; None: only at the end
 
 
 def observe(container, port: int, ping: str, ping_status: int | None, ping_body: bytes, logs: str) -> Observation:
@@ -170,14 +171,17 @@ def observe(container, port: int, ping: str, ping_status: int | None, ping_body:
             f"{contract.SERVING_PORT} (or {contract.ENV_BIND_TO_PORT} when the image has the bind-to-port label)"
         return Observation(f"nothing listens on port {port}, but it listens on {', '.join(map(str, others))}. "
                            f"SageMaker sends /ping and /invocations to port {told}: serve there.", summary,
-                           "other-port")
+                           "other-port", settle_s=contract.OTHER_PORT_SETTLE_S)
     if ping_status is not None and ping_status not in NOT_YET:
         body = snippet(ping_body)
         found = error_line(logs)
         return Observation(f"/ping answers {ping_status}" + (f" ({body!r})" if body else "") +
                            (f"; the log says: {found}" if found else "") +
                            ". SageMaker needs 200 from /ping (often a model that failed to load: check "
-                           f"{contract.MODEL_DIR}).", summary, f"ping-{ping_status}")
+                           f"{contract.MODEL_DIR}).", summary, f"ping-{ping_status}",
+                           # a server may answer errors while it loads, and the platform keeps polling: only an
+                           # error in the log makes it certain before the window ends
+                           settle_s=contract.CAUSE_SETTLE_S if found else None)
     return Observation(None, summary)
 
 

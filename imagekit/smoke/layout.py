@@ -109,6 +109,8 @@ def _extract_inside(archive: tarfile.TarFile, destination: Path) -> None:
         elif not (member.isfile() or member.isdir()):
             raise _Refused(f"{member.name!r} is a device, FIFO or other special file")
         member.mode &= 0o755  # no setuid/setgid/sticky, no group/other write, as the 'data' filter does
+        if member.isdir():
+            member.mode |= 0o700  # extracted one by one, a read-only directory would refuse the files inside it
         member.uid = member.gid = 0
         member.uname = member.gname = ""
         archive.extract(member, root, set_attrs=not member.issym(), numeric_owner=True)

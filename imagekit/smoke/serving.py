@@ -184,8 +184,9 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
     """Poll /ping (2 s per request, like the platform) until 200, and meanwhile watch why it is not 200 yet.
 
     An exit fails the start check at once (exit code, cause, log tail); a cause that stays the same for
-    CAUSE_SETTLE_S (loopback-only bind, another port, /ping answering an error, workers restarting in a loop)
-    fails the ready check without waiting out the window; otherwise the window ends it as "still loading".
+    its settle time (loopback-only bind, another port, /ping answering an error with an error in the log, workers
+    restarting in a loop) fails the ready check without waiting out the window; otherwise the window ends it,
+    naming the last cause seen or "still loading".
     """
     started = time.monotonic()
     ping, status, body = "/ping: no answer yet", None, b""
@@ -212,7 +213,8 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
             look = diagnose.observe(container, port, ping, status, body, diagnose.recent_log(container))
             cause_since = (cause_since if look.kind == seen.kind else time.monotonic()) if look.cause else None
             seen = look
-            if cause_since is not None and (look.settled or time.monotonic() - cause_since >= contract.CAUSE_SETTLE_S):
+            if cause_since is not None and (look.settled or look.settle_s is not None and
+                                            time.monotonic() - cause_since >= look.settle_s):
                 waited = time.monotonic() - started
                 report.check(check, False, f"/ping on port {port} is not 200 after {waited:.0f} s because "
                                            f"{look.cause} Log tail:\n{log_tail(container)}")

@@ -61,6 +61,20 @@ def test_a_not_ready_container_gets_its_cause_named(sockets: str, ping: str, sta
     assert (says in seen.cause) if says else seen.cause is None, seen.cause
 
 
+def test_only_causes_a_loading_server_cannot_show_end_the_wait_early() -> None:
+    """SageMaker keeps polling /ping for the whole window: an error answer with nothing wrong in the log, or a side
+    port bound before 8080, may be a server still loading, so they are not judged as fast as a loopback bind."""
+    def look(sockets: str, status, logs: str) -> diagnose.Observation:
+        return diagnose.observe(FakeContainer(sockets), contract.SERVING_PORT, f"/ping: {status}", status, b"", logs)
+
+    serving = "   0: 00000000:1F90 00000000:0000 0A"
+    assert look(serving, 404, "").settle_s is None  # answered at the end of the window, named then
+    assert look(serving, 500, "Traceback (most recent call last):\nValueError: bad model\n").settle_s == \
+        contract.CAUSE_SETTLE_S
+    assert look("   0: 00000000:7531 00000000:0000 0A", None, "").settle_s == contract.OTHER_PORT_SETTLE_S
+    assert look("   0: 0100007F:1F90 00000000:0000 0A", None, "").settle_s == contract.CAUSE_SETTLE_S
+
+
 def test_still_loading_names_the_platform_window_and_the_setting_that_extends_it() -> None:
     text = diagnose.still_loading(6.2, 6, diagnose.Observation(None, "/ping: no answer; listening: 0.0.0.0:8080"))
     assert text.startswith("still loading after 6 s (/ping: no answer; listening: 0.0.0.0:8080)")

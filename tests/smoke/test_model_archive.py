@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -102,3 +103,28 @@ def test_links_inside_the_model_are_kept(tmp_path: Path) -> None:
     unpack_model(archive, tmp_path / "model")
     assert (tmp_path / "model" / "latest").read_text() == "w" and (tmp_path / "model" / "copy").read_text() == "w"
     assert (tmp_path / "model" / "code" / "inference.py").exists()
+
+
+def test_a_read_only_directory_in_the_model_extracts_for_a_non_root_user(tmp_path: Path) -> None:
+    """Archives from Bazel or Nix carry 0555 directories; as a normal user their files must still be written."""
+    import os
+    import tempfile
+
+    shared = Path(tempfile.mkdtemp(prefix="imagekit-test-"))  # tmp_path is root's 0700: nobody cannot enter it
+    try:
+        shared.chmod(0o777)
+        with tarfile.open(shared / "model.tar.gz", "w:gz") as archive:
+            folder = tarfile.TarInfo("weights")
+            folder.type, folder.mode = tarfile.DIRTYPE, 0o555
+            archive.addfile(folder)
+            info = tarfile.TarInfo("weights/model.bin")
+            info.size = 1
+            archive.addfile(info, io.BytesIO(b"w"))
+        code = ("from pathlib import Path; from imagekit.smoke.layout import unpack_model; "
+                f"unpack_model(Path({str(shared / 'model.tar.gz')!r}), Path({str(shared / 'out')!r}))")
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                                preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)))
+        assert result.returncode == 0, result.stderr
+        assert (shared / "out" / "weights" / "model.bin").read_bytes() == b"w"
+    finally:
+        shutil.rmtree(shared)
