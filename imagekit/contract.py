@@ -59,6 +59,7 @@ MAX_INFERENCE_ID_CHARS = 64
 MODEL_ERROR_STATUS = 424  # InvokeEndpoint's ModelError: the container answered 4xx/5xx (§3.2)
 SERVE_STOP_GRACE_S = 30.0  # SIGTERM, then SIGKILL 30 s later (§3.1)
 TRAIN_STOP_GRACE_S = 120.0  # docker stop -t 120 (§1.7)
+INTERRUPTED_STOP_GRACE_S = 5.0  # imagekit's own: a run stopped by a signal gives its containers at most this long
 FAILURE_REASON_MAX_CHARS = 1024  # DescribeTrainingJob.FailureReason (§1.7)
 MAX_HYPERPARAMETERS = 100
 

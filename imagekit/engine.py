@@ -16,7 +16,7 @@ import uuid
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from imagekit import interrupts
+from imagekit import contract, interrupts
 from imagekit.errors import EngineUnavailable, ImagekitError
 
 if TYPE_CHECKING:
@@ -331,7 +331,10 @@ def run_attached(container: "Container") -> int:
         raise ImagekitError("`imagekit run` attaches the terminal through the docker CLI, and none is installed.",
                             "Install it (Debian: apt-get install docker.io) or use `imagekit smoke`, which needs "
                             "no CLI.")
-    return subprocess.run([cli, "start", "--attach", "--interactive", container.id], check=False).returncode
+    # The SDK reads DOCKER_HOST or the default socket; the CLI would follow an active `docker context` instead.
+    engine = [] if os.environ.get("DOCKER_HOST") else ["-H", f"unix://{DEFAULT_SOCKET}"]
+    return subprocess.run([cli, *engine, "start", "--attach", "--interactive", container.id],
+                          check=False).returncode
 
 
 def owned_objects(run_id: str | None = None, *, this_process: bool = False) -> dict[str, list[Any]]:
@@ -363,18 +366,32 @@ def cleanup(run_id: str, grace: float = 0.0) -> int:
         return _remove(objects)
 
 
-def _stop(run_id: str, containers: list["Container"], grace: float) -> None:
+def send_signal(container: "Container", name: str) -> None:
+    """Signal a container that may have exited an instant ago (the engine answers 409 then: nothing to do)."""
     from docker.errors import APIError
 
+    try:
+        container.kill(signal=name)
+    except APIError as error:
+        if getattr(error, "status_code", None) != 409:
+            raise
+
+
+def _stop(run_id: str, containers: list["Container"], grace: float) -> None:
     running = [container for container in containers if container.status == "running"]
     if not running:
         return
-    interrupts.notice(f"stopping {len(running)} container(s) with SIGTERM, {grace:g} s to exit as SageMaker "
-                      "gives them (signal again to kill them now)")
+    # docker stop, Kubernetes and systemd send one SIGTERM and SIGKILL a few seconds later: a cleanup still
+    # waiting out the platform's 30-120 s grace would be killed before it removes anything.
+    grace = min(grace, contract.INTERRUPTED_STOP_GRACE_S)
+    interrupts.notice(f"stopping {len(running)} container(s) with SIGTERM, {grace:g} s to exit "
+                      "(signal again to kill them now)")
+    from docker.errors import APIError
+
     for container in running:
         try:
             container.kill(signal="SIGTERM")
-        except APIError:  # exited meanwhile
+        except APIError:  # exited meanwhile, or gone: the removal below deals with it either way
             pass
     deadline = time.monotonic() + grace
     still_running = {"label": f"{RUN_LABEL}={run_id}", "status": "running"}

@@ -95,8 +95,16 @@ def exit_status(signum: int) -> int:
 def notice(text: str) -> None:
     """Tell the person (or CI log) watching what the interrupted run is doing about it."""
     if _state.received is not None:
-        sys.stderr.write(f"imagekit: {text}\n")
+        say(f"imagekit: {text}")
+
+
+def say(line: str) -> None:
+    """Write to stderr if it is still there: a closed pipe or terminal (SIGHUP) must not cut a cleanup short."""
+    try:
+        sys.stderr.write(line + "\n")
         sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def count_removed(kind: str, count: int = 1) -> None:

@@ -112,13 +112,17 @@ def _finish_interrupted(signum: int) -> None:
         from imagekit import engine
         from imagekit.smoke.common import remove_leftover_workdirs
 
-        if engine.connected():
-            engine.cleanup_this_process()
+        try:
+            if engine.connected():
+                engine.cleanup_this_process()
+        except Exception as error:  # noqa: BLE001 - the engine going down too (systemd stopping both)
+            interrupts.say(f"imagekit: could not sweep the engine ({error}); run `imagekit smoke --cleanup` "
+                           "once it answers again.")
         interrupts.count_removed("work dirs", remove_leftover_workdirs(this_process=True))
     words = list(itertools.takewhile(lambda word: not word.startswith("-"), sys.argv[1:4]))  # command [IMAGE]
     name = signal.Signals(signum).name
-    sys.stderr.write(f"imagekit: `{' '.join(['imagekit', *words])}` stopped by {name}; removed "
-                     f"{interrupts.summary()}.\n")
+    interrupts.say(f"imagekit: `{' '.join(['imagekit', *words])}` stopped by {name}; removed "
+                   f"{interrupts.summary()}.")
     sys.exit(interrupts.exit_status(signum))
 
 

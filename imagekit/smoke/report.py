@@ -23,8 +23,8 @@ WARNING_CHECKS = frozenset({"serve.sigterm"})
 
 def severity_of(name: str) -> str:
     """A check's severity by its name; a variant's copy (variants.NAME.sigterm) has its serve check's."""
-    if name.startswith("variants."):
-        name = "serve." + name.split(".", 2)[-1]
+    if name.startswith("variants."):  # the check is the last part: a variant's name may hold dots (v1.2)
+        name = "serve." + name.rsplit(".", 1)[-1]
     return WARNING if name in WARNING_CHECKS else ERROR
 
 

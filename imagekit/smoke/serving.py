@@ -442,13 +442,13 @@ def _execution_parameters(report: Report, port: int) -> None:
 def _stop(report: Report, container, grace: float) -> None:
     """SIGTERM, then SIGKILL after the grace period, as endpoint updates and scale-in do."""
     started = time.monotonic()
-    container.kill(signal="SIGTERM")
+    engine.send_signal(container, "SIGTERM")
     try:
         container.wait(timeout=grace)
         seconds = round(time.monotonic() - started, 2)
         report.check("serve.sigterm", True, f"serve exited {seconds} s after SIGTERM.")
     except Exception:
-        container.kill(signal="SIGKILL")
+        engine.send_signal(container, "SIGKILL")
         report.check("serve.sigterm", False, f"serve was still running {grace:g} s after SIGTERM and had to be "
                                              "killed; in-flight requests would be cut off at scale-in. A program "
                                              "that runs as PID 1 gets no default SIGTERM action: handle SIGTERM, "

@@ -201,11 +201,11 @@ def _wait(container, started: float, timeout: float | None, stop_grace: float) -
     except Exception as error:  # requests' ReadTimeout: the job ran past its time limit
         if "timed out" not in str(error).lower() and "timeout" not in type(error).__name__.lower():
             raise
-    container.kill(signal="SIGTERM")
+    engine.send_signal(container, "SIGTERM")
     try:
         return container.wait(timeout=stop_grace)["StatusCode"], "sigterm"
     except Exception:
-        container.kill(signal="SIGKILL")
+        engine.send_signal(container, "SIGKILL")
         return container.wait(timeout=30)["StatusCode"], "sigkill"
 
 

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable, Iterator, NamedTuple
 
-from imagekit import contract, engine
+from imagekit import contract, engine, interrupts
 from imagekit.errors import ImagekitError
 from imagekit.smoke import logs
 from imagekit.smoke.common import finish_run, repeat_concurrently, run_workdir
@@ -255,8 +255,9 @@ def running_endpoint(variants: list[Variant], *, model: str | Path | None = None
                                f"variants.{variant.name}.ready"):
                 raise ImagekitError(f"Variant {variant.name} ({variant.image}) never became ready: "
                                     f"{report.checks[-1].detail}", "Run `imagekit smoke serve` on that image alone.")
-        router = Router(variants, port)
-        threading.Thread(target=router.serve_forever, daemon=True).start()
+        with interrupts.deferred():  # shutdown() below would wait forever for a serve_forever that never started
+            router = Router(variants, port)
+            threading.Thread(target=router.serve_forever, daemon=True).start()
         yield router
     finally:
         if router is not None:
