@@ -84,11 +84,13 @@ def finish_run(run_id: str, work: Path, grace: float) -> None:
     """Remove one run's engine objects and work dir, however the run ended. Stopped by a signal, its containers
     get *grace* seconds to exit first (the platform's stop), and a further signal never skips the cleanup."""
     with interrupts.deferred():
-        if engine.connected():  # else the run never reached the engine (and docker may be half-imported)
-            engine.cleanup(run_id, grace)
-        if work.is_dir():
-            shutil.rmtree(work, ignore_errors=True)
-            interrupts.count_removed("work dirs")
+        try:
+            if engine.connected():  # else the run never reached the engine (and docker may be half-imported)
+                engine.cleanup(run_id, grace)
+        finally:
+            if work.is_dir():
+                shutil.rmtree(work, ignore_errors=True)
+                interrupts.count_removed("work dirs")
 
 
 def remove_leftover_workdirs(this_process: bool = False) -> int:
