@@ -7,6 +7,8 @@ exact programs the image carries, with this interpreter, in milliseconds and wit
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -57,8 +59,10 @@ class FakeImage:
         return [sys.executable, "-c", launcher]
 
     def start(self, program: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+        """Started in a process group of its own, so ``kill_group`` also ends the workers it forks (in a container
+        they die with PID 1; on the host a killed master would leave them running)."""
         return subprocess.Popen(self.command(program), env={"PATH": "/usr/bin:/bin", **(env or {})},
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
     def train(self, hyperparameters: dict[str, str] | None = None, channels: tuple[str, ...] = ("training",),
               hosts: tuple[str, ...] = ("algo-1",), env: dict[str, str] | None = None,
@@ -116,6 +120,15 @@ def request(port: int, path: str, body: bytes | None = None, headers: dict[str, 
             return answer.status, dict(answer.headers), answer.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """End a started program and everything it forked, whatever state the test left it in."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
 def wait_ready(port: int, process: subprocess.Popen, deadline_s: float = 20) -> float:

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from imagekit import contract
-from runtime.harness import FakeImage, RuntimeConfig, free_port, hidden_modules, request, wait_ready
+from runtime.harness import FakeImage, RuntimeConfig, free_port, hidden_modules, kill_group, request, wait_ready
 
 DEFAULTS_ONLY = """import os, time
 class Model:
@@ -68,9 +68,7 @@ def serving(tmp_path):
 
     yield start
     for server in started:
-        if server.process.poll() is None:
-            server.process.kill()
-        server.process.wait()
+        kill_group(server.process)
 
 
 def test_ping_is_503_until_the_model_is_loaded(serving):

@@ -15,7 +15,16 @@ import numpy
 import pytest
 
 from imagekit import contract
-from runtime.harness import FakeImage, RuntimeConfig, fake_pip, free_port, hidden_modules, request, wait_ready
+from runtime.harness import (
+    FakeImage,
+    RuntimeConfig,
+    fake_pip,
+    free_port,
+    hidden_modules,
+    kill_group,
+    request,
+    wait_ready,
+)
 from runtime.test_training import ECHO, script_image, seen
 
 ARGPARSE = """import argparse, json, os
@@ -139,7 +148,10 @@ def endpoint(tmp_path):
 
     yield start
     for server in started:
-        server.stop()  # SIGTERM: the master stops its workers, which hold the output pipes too
+        try:
+            server.stop()  # SIGTERM: the master stops its workers, which hold the output pipes too
+        finally:
+            kill_group(server.process)
 
 
 REPORT_TYPE = """import json
