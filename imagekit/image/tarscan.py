@@ -157,6 +157,7 @@ class TarScanner:
                 except ValueError:
                     mode, uid, gid, size, stored = (_number(block[a:b]) for a, b in _NUMBERS)
             _check(block, stored)
+            _not_negative(size, uid, gid)
             flag = block[156]
             if flag in _EXTENDED:
                 body = self._body(size)
@@ -168,7 +169,8 @@ class TarScanner:
                     (pax if flag == _PAX else global_pax).update(_pax_records(body))
                 continue
             name = _text(_until_nul(block, 100))
-            if block[345] and flag not in _GNU:  # ustar splits a long path into prefix/name
+            # POSIX ustar splits a long path into prefix/name; GNU headers keep access/change times there
+            if block[345] and flag not in _GNU and block[257:263] == b"ustar\0":
                 name = _text(_until_nul(block[345:500], 155)) + "/" + name
             linkname = _text(_until_nul(block[157:257], 100)) if block[157] else ""
             if long_name is not None:
@@ -180,6 +182,7 @@ class TarScanner:
                 name, linkname = fields.get("path", name), fields.get("linkpath", linkname)
                 size, uid, gid = (_pax_number(fields, key, value) for key, value in
                                   (("size", size), ("uid", uid), ("gid", gid)))
+                _not_negative(size, uid, gid)
                 pax = {}
             kind = _KINDS.get(flag, REGULAR if flag in _REGULAR else OTHER)
             if flag == 0 and name.endswith("/"):
@@ -188,6 +191,12 @@ class TarScanner:
                 self._left, self._padding = size, -size % BLOCK
             self.position = self._offset + self._at
             yield Header(name, kind, mode, uid, gid, size if kind == REGULAR else 0, linkname)
+
+
+def _not_negative(size: int, uid: int, gid: int) -> None:
+    """A negative size would move the reader back onto the same header, forever."""
+    if size < 0 or uid < 0 or gid < 0:
+        raise TarDamage(f"negative size or owner in a header (size {size}, uid {uid}, gid {gid})")
 
 
 def _until_nul(field: bytes, width: int) -> bytes:

@@ -98,3 +98,25 @@ def test_an_oversized_long_name_is_refused_before_it_is_read(tmp_path: Path) -> 
         tar.addfile(tarfile.TarInfo("x" * 5000))
     with pytest.raises(TarDamage, match="extended header"):
         list(TarScanner(io.BytesIO(buffer.getvalue()), name_bytes=4096))
+
+
+def _with_field(name: str, start: int, end: int, value: bytes, fmt: int = tarfile.GNU_FORMAT) -> bytes:
+    block = bytearray(tarfile.TarInfo(name).tobuf(fmt))
+    block[start:end] = value
+    block[148:156] = b"        "
+    block[148:156] = b"%06o\0 " % sum(block)
+    return bytes(block) + bytes(1024)
+
+
+@pytest.mark.parametrize("name", ["./", "x"])
+@pytest.mark.parametrize("random_access", [True, False])
+def test_a_negative_size_is_damage_not_a_loop_on_the_same_header(name: str, random_access: bool,
+                                                                 tmp_path: Path) -> None:
+    with pytest.raises(TarDamage, match="negative size"):
+        _members(_with_field(name, 124, 136, b"-0000001000\0"), tmp_path, random_access)
+
+
+def test_gnu_headers_keep_times_where_ustar_has_its_prefix(tmp_path: Path) -> None:
+    """GNU tar (--incremental, --atime-preserve) and Go's writer store atime/ctime at byte 345: not a path part."""
+    data = _with_field("model.pkl", 345, 357, b"14771171041\0")
+    assert [m[0] for m in _members(data, tmp_path, True)] == ["model.pkl"]
