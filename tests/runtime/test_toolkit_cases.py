@@ -106,9 +106,27 @@ def test_code_shipped_from_s3_without_boto3_fails_saying_so(tmp_path):
     assert "s3://bucket/job/source/sourcedir.tar.gz" in failure and "no boto3" in failure
 
 
-def test_a_shipped_tarball_cannot_write_outside_the_code_dir(tmp_path):
+def _linked_tarball(path):
+    """q -> ., then p -> q/.. (each inside while only the earlier links exist), then a file written through p."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, link in (("q", "."), ("p", "q/..")):
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, link
+            tar.addfile(info)
+        for name, text in (("p/escaped.py", "x = 1\n"), ("entry.py", ECHO)):
+            info = tarfile.TarInfo(name)
+            info.size = len(text.encode())
+            tar.addfile(info, io.BytesIO(text.encode()))
+    return path
+
+
+@pytest.mark.parametrize("evil", [
+    lambda tmp: _source_tarball(tmp / "evil.tar.gz", {"../../escaped.py": "x = 1\n", "entry.py": ECHO}),
+    lambda tmp: _linked_tarball(tmp / "evil.tar.gz"),
+], ids=["dot-dot", "link-through-link"])
+def test_a_shipped_tarball_cannot_write_outside_the_code_dir(tmp_path, evil):
     image, env, _ = _shipping_image(tmp_path)
-    tarball = _source_tarball(tmp_path / "evil.tar.gz", {"../../escaped.py": "x = 1\n", "entry.py": ECHO})
+    tarball = evil(tmp_path)
     run = image.train({contract.HP_PROGRAM: '"entry.py"', contract.HP_SUBMIT_DIRECTORY: json.dumps(str(tarball))},
                       env=env)
     assert run.returncode == 1

@@ -22,21 +22,29 @@ def _inside(root, path):
 
 
 def safe_extract(archive, destination):
-    """Unpack *archive* into *destination*, refusing members that would land (or link) outside it."""
+    """Unpack *archive* into *destination*, refusing members that would land (or link) outside it.
+
+    Member by member, each checked against the disk as the members before it left it: a link that an earlier
+    member makes (q -> ., then p -> q/..) is followed when a later member is checked. (The host's model-archive
+    reader does the same; this copy exists because the runtime never imports imagekit.)
+    """
     root = os.path.realpath(destination)
     with tarfile.open(archive) as tar:
-        members = tar.getmembers()
-        for member in members:
+        for member in tar:
             target = os.path.realpath(os.path.join(root, member.name))
             link_base = os.path.dirname(target) if member.issym() else root
-            escapes = not _inside(root, target) or member.isdev() or (
+            escapes = os.path.isabs(member.name) or not _inside(root, target) or not (
+                member.isfile() or member.isdir() or member.issym() or member.islnk()) or (
                 (member.issym() or member.islnk())
                 and (os.path.isabs(member.linkname)
                      or not _inside(root, os.path.realpath(os.path.join(link_base, member.linkname)))))
             if escapes:
-                raise RuntimeError(f"{archive}: member {member.name!r} would be written outside {destination}; "
-                                   "rebuild the archive with relative paths inside it")
-        tar.extractall(root, members=members)
+                raise RuntimeError(f"{archive}: member {member.name!r} would be written outside {destination}, "
+                                   "or is a device or FIFO; rebuild the archive with relative paths inside it")
+            member.mode &= 0o755
+            if member.isdir():
+                member.mode |= 0o700
+            tar.extract(member, root, set_attrs=not member.issym())
 
 
 def _download_s3(uri, target):
