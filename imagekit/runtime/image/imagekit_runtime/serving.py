@@ -249,6 +249,8 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
             try:
                 request = json.loads(body)
                 name, url = request["model_name"], request["url"]
+                if not (isinstance(name, str) and isinstance(url, str)):
+                    raise TypeError("model_name and url must be strings")
             except (ValueError, TypeError, KeyError):
                 return self._model_error(400, "BadRequestException", 'expected {"model_name": ..., "url": ...}')
             if not os.path.isdir(url):
@@ -335,10 +337,20 @@ def _ended(code):
     return f"was killed by {name}" + (" (out of memory?)" if -code == signal.SIGKILL else "")
 
 
+def _default_workers():
+    """The toolkit's model server: one worker per GPU when there are GPUs (each loads the model onto its own),
+    else one per CPU. Eight copies of a model on one GPU would run it out of memory."""
+    try:
+        gpus = [name for name in os.listdir("/dev") if name.startswith("nvidia") and name[6:].isdigit()]
+    except OSError:
+        gpus = []
+    return len(gpus) or os.cpu_count() or 1
+
+
 def main():
     port = _env_int(C["env_bind_to_port"], C["port"])
     # Like the toolkit's model server: one worker per CPU unless the spec or SAGEMAKER_MODEL_SERVER_WORKERS says.
-    workers = max(1, _env_int(C["env_workers"], CONFIG.get("serve_workers") or os.cpu_count() or 1))
+    workers = max(1, _env_int(C["env_workers"], CONFIG.get("serve_workers") or _default_workers()))
     if multi_model_mode() and workers > 1:
         log(f"multi-model mode: 1 worker instead of {workers}, so every request sees the models loaded")
         workers = 1
