@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tarfile
 from pathlib import Path
 
 from imagekit import contract
 from imagekit.errors import ImagekitError
+from imagekit.runtime.image.imagekit_runtime.archives import Escape, extract_inside
 
 
 def host_tree(root: Path, host: str, hosts: list[str], *, channels: dict[str, Path], hyperparameters: dict[str, str],
@@ -75,42 +75,9 @@ def unpack_model(source: Path, destination: Path) -> None:
         return
     try:
         with tarfile.open(source, "r:*") as archive:
-            _extract_inside(archive, destination)
-    except _Refused as error:
+            extract_inside(archive, destination)
+    except Escape as error:
         raise ImagekitError(f"Model {source} is refused: {error}.", hint) from None
     except (tarfile.TarError, OSError, EOFError) as error:
         reason = "not a tar archive (plain, gzip, bzip2 or xz)" if isinstance(error, tarfile.ReadError) else error
         raise ImagekitError(f"Model {source} is not a readable model.tar.gz: {reason}.", hint) from None
-
-
-class _Refused(Exception):
-    """A model archive member that would land, or point, outside the model directory, or is not a plain file."""
-
-
-def _extract_inside(archive: tarfile.TarFile, destination: Path) -> None:
-    """Extract member by member, refusing escapes by our own checks.
-
-    Python's extraction filters are missing from Debian 12's 3.11.2, so they cannot be relied on: each member's
-    real path (through links extracted before it) and each link's target must stay inside *destination*.
-    """
-    root = os.path.realpath(destination)
-
-    def inside(path: str) -> bool:
-        return os.path.commonpath([root, path]) == root
-
-    for member in archive:
-        target = os.path.realpath(os.path.join(root, member.name))
-        if os.path.isabs(member.name) or not inside(target):
-            raise _Refused(f"{member.name!r} would be written outside the model directory")
-        if member.issym() or member.islnk():
-            base = os.path.dirname(target) if member.issym() else root
-            if os.path.isabs(member.linkname) or not inside(os.path.realpath(os.path.join(base, member.linkname))):
-                raise _Refused(f"{member.name!r} links to {member.linkname!r}, outside the model directory")
-        elif not (member.isfile() or member.isdir()):
-            raise _Refused(f"{member.name!r} is a device, FIFO or other special file")
-        member.mode &= 0o755  # no setuid/setgid/sticky, no group/other write, as the 'data' filter does
-        if member.isdir():
-            member.mode |= 0o700  # extracted one by one, a read-only directory would refuse the files inside it
-        member.uid = member.gid = 0
-        member.uname = member.gname = ""
-        archive.extract(member, root, set_attrs=not member.issym(), numeric_owner=True)

@@ -14,37 +14,17 @@ import sys
 import tarfile
 import tempfile
 
+from imagekit_runtime.archives import Escape, extract_inside
 from imagekit_runtime.config import C, log
 
 
-def _inside(root, path):
-    return path == root or path.startswith(root + os.sep)
-
-
 def safe_extract(archive, destination):
-    """Unpack *archive* into *destination*, refusing members that would land (or link) outside it.
-
-    Member by member, each checked against the disk as the members before it left it: a link that an earlier
-    member makes (q -> ., then p -> q/..) is followed when a later member is checked. (The host's model-archive
-    reader does the same; this copy exists because the runtime never imports imagekit.)
-    """
-    root = os.path.realpath(destination)
+    """Unpack *archive* into *destination*, refusing members that would land (or link) outside it."""
     with tarfile.open(archive) as tar:
-        for member in tar:
-            target = os.path.realpath(os.path.join(root, member.name))
-            link_base = os.path.dirname(target) if member.issym() else root
-            escapes = os.path.isabs(member.name) or not _inside(root, target) or not (
-                member.isfile() or member.isdir() or member.issym() or member.islnk()) or (
-                (member.issym() or member.islnk())
-                and (os.path.isabs(member.linkname)
-                     or not _inside(root, os.path.realpath(os.path.join(link_base, member.linkname)))))
-            if escapes:
-                raise RuntimeError(f"{archive}: member {member.name!r} would be written outside {destination}, "
-                                   "or is a device or FIFO; rebuild the archive with relative paths inside it")
-            member.mode &= 0o755
-            if member.isdir():
-                member.mode |= 0o700
-            tar.extract(member, root, set_attrs=not member.issym())
+        try:
+            extract_inside(tar, destination)
+        except Escape as escape:
+            raise RuntimeError(f"{archive}: {escape}; rebuild the archive with relative paths inside it") from None
 
 
 def _download_s3(uri, target):
