@@ -271,3 +271,32 @@ class Limits:
     YAML_BYTES = 1 << 20  # imagekit.yaml, .imagekit.yaml, pyproject.toml
     DOCUMENT_DEPTH = 64  # nesting of one YAML, TOML or JSON document
     DOCUMENT_NODES = 100_000  # values of one document, YAML aliases expanded ("billion laughs")
+
+
+# --- MPI and parameter-server distribution (§2.6; sagemaker-training mpi.py, sagemaker-tensorflow-training) -----
+DISTRIBUTIONS: tuple[str, ...] = ("none", "torchrun", "mpi", "parameter_server")
+HP_MPI_ENABLED = "sagemaker_mpi_enabled"
+HP_MPI_PROCESSES_PER_HOST = "sagemaker_mpi_num_of_processes_per_host"
+HP_MPI_NUM_PROCESSES = "sagemaker_mpi_num_processes"
+HP_MPI_CUSTOM_OPTIONS = "sagemaker_mpi_custom_mpi_options"
+HP_PARAMETER_SERVER_ENABLED = "sagemaker_parameter_server_enabled"
+HP_TORCH_DISTRIBUTED_ENABLED = "sagemaker_torch_distributed_enabled"
+# Settings whose launchers need hardware or libraries only AWS's GPU/Trainium containers have: refused early.
+HARDWARE_DISTRIBUTION_HPS: tuple[str, ...] = (
+    "sagemaker_distributed_dataparallel_enabled", "sagemaker_pytorch_xla_multi_worker_enabled")
+HP_MODEL_PARALLEL = "mp_parameters"  # smdistributed model parallel's hyperparameter (SM_HP_MP_PARAMETERS)
+# Debian packages an MPI image needs at run time: mpirun/orted, sshd, ssh and ssh-keygen.
+MPI_SYSTEM_PACKAGES: tuple[str, ...] = ("openmpi-bin", "openssh-server", "openssh-client")
+MPIRUN = PurePosixPath("/usr/bin/mpirun")
+SSHD = PurePosixPath("/usr/sbin/sshd")  # the path the toolkit starts (and checks for)
+SSH_PORT = 22
+SSH_CONFIG_DIR = PurePosixPath("/etc/ssh")
+ROOT_SSH_DIR = PurePosixPath("/root/.ssh")
+# Where the runtime keeps the job's keys and sshd config: a tmpfs-like run dir, created at start, never in the image.
+MPI_RUN_DIR = PurePosixPath("/run/imagekit-mpi")
+MPI_KEY_PORT = 2226  # algo-1 hands out the job's public key here, inside the job's private network
+MPI_MASTER_WAIT_S = 60 * 60  # the toolkit's master waits up to 1 h for the workers' sshd
+# TF_CONFIG of the TensorFlow toolkit's parameter-server mode: master/worker tasks on 2222, ps tasks on 2223.
+TF_CONFIG_ENV = "TF_CONFIG"
+TF_WORKER_PORT = 2222
+TF_PS_PORT = 2223

@@ -48,7 +48,8 @@ def runtime_files(spec: Spec) -> dict[str, tuple[bytes, int]]:
     from imagekit.runtime import RuntimeConfig, build_context_files
 
     config = RuntimeConfig(train=spec.train, handler=spec.handler, distribution=spec.distribution,
-                           serve_workers=spec.serve_workers)
+                           serve_workers=spec.serve_workers, processes_per_host=spec.mpi_processes_per_host,
+                           custom_mpi_options=spec.mpi_custom_options)
     return build_context_files(config)
 
 

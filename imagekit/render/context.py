@@ -88,6 +88,8 @@ def template_context(spec: Spec, resolution: Resolution, *, entrypoint: list[str
                      buildkit: bool, wheelhouse: bool, provenance: Provenance) -> dict[str, Any]:
     builder_packages = list(spec.build_packages)
     runtime_packages = list(resolution.system_packages)
+    if spec.distribution == "mpi":  # mpirun/orted and sshd/ssh/ssh-keygen for the runtime's MPI launcher
+        runtime_packages += [p for p in contract.MPI_SYSTEM_PACKAGES if p not in runtime_packages]
     if resolution.apt_python:
         builder_packages = ["python3", "python3-venv", *builder_packages]
         runtime_packages = ["python3", *runtime_packages]
