@@ -295,6 +295,8 @@ ROOT_SSH_DIR = PurePosixPath("/root/.ssh")
 # Where the runtime keeps the job's keys and sshd config: a tmpfs-like run dir, created at start, never in the image.
 MPI_RUN_DIR = PurePosixPath("/run/imagekit-mpi")
 MPI_KEY_PORT = 2226  # algo-1 hands out the job's public key here, inside the job's private network
+# How the failure file names the MPI rank that failed first (smoke reads it back into its report).
+MPI_RANK_FAILURE = "MPI rank {rank} on {host} failed ({ended})"
 MPI_MASTER_WAIT_S = 60 * 60  # the toolkit's master waits up to 1 h for the workers' sshd
 # TF_CONFIG of the TensorFlow toolkit's parameter-server mode: master/worker tasks on 2222, ps tasks on 2223.
 TF_CONFIG_ENV = "TF_CONFIG"

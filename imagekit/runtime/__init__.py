@@ -93,6 +93,7 @@ def _distribution_values() -> dict[str, object]:
         "hardware_distribution_hps": list(c.HARDWARE_DISTRIBUTION_HPS), "hp_model_parallel": c.HP_MODEL_PARALLEL,
         "sshd": str(c.SSHD), "ssh_port": c.SSH_PORT, "mpi_run_dir": str(c.MPI_RUN_DIR),
         "mpi_key_port": c.MPI_KEY_PORT, "mpi_master_wait_s": c.MPI_MASTER_WAIT_S,
+        "mpi_rank_failure": c.MPI_RANK_FAILURE,
         "tf_config_env": c.TF_CONFIG_ENV, "tf_worker_port": c.TF_WORKER_PORT, "tf_ps_port": c.TF_PS_PORT,
     }
 

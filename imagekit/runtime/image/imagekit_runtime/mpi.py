@@ -38,8 +38,14 @@ SSH_CONFIG = os.path.join(RUN_DIR, "ssh_config")
 DONE_FILE = os.path.join(RUN_DIR, "done")  # algo-1 writes mpirun's exit code here on every worker
 PUBLIC_KEY = re.compile(r"^ssh-ed25519 [A-Za-z0-9+/]+={0,2}( [\w@.-]+)?$")
 TAG = re.compile(r"^\[(\d+),(\d+)\]<(stdout|stderr)>:?")
-ABORTED_RANK = re.compile(r"Process name:\s*\[\[\d+,\d+\],(\d+)\]")
-ABORTED_CODE = re.compile(r"Exit code:\s*(-?\d+)")
+INNER_TAG = re.compile(r"\[\d+,\d+\]<(?:stdout|stderr)>:?")  # a tag glued to a line that had no newline
+# How mpirun names the first rank that failed: a non-zero exit, MPI_Abort (what `python -m mpi4py` calls on an
+# uncaught exception), or a signal.
+FAILED_RANK = (
+    re.compile(r"Process name:\s*\[\[\d+,\d+\],(?P<rank>\d+)\]\s*Exit code:\s*(?P<code>-?\d+)"),
+    re.compile(r"MPI_ABORT was invoked on rank (?P<rank>\d+) in communicator \S+\s+with errorcode (?P<code>-?\d+)"),
+    re.compile(r"process rank (?P<rank>\d+) with PID \d+ on node \S+ exited on signal (?P<signal>\d+)"),
+)
 KEPT_OUT_OF_SSHD = {"HOME", "PWD", "OLDPWD", "SHLVL", "_", "TERM"}
 TAIL_LINES = 40
 
@@ -284,7 +290,7 @@ class RankLog:
             with self.lock:
                 if tag:
                     rank = int(tag.group(2))
-                    text = line[tag.end():]
+                    text = INNER_TAG.sub("", line[tag.end():])
                     line = f"[{tag.group(1)},mpirank:{rank},{self.host_of(rank)}]<{tag.group(3)}>:{text}"
                     if tag.group(3) == "stderr":
                         self.ranks[rank].append(text)
@@ -294,25 +300,27 @@ class RankLog:
                 sink.flush()
 
     def failed_rank(self):
-        """(rank, exit code) mpirun reported as the first to fail, or None."""
+        """(rank, how it ended) of the rank mpirun reported as the first to fail, or None."""
         text = "\n".join(self.launcher)
-        rank, code = ABORTED_RANK.search(text), ABORTED_CODE.search(text)
-        if rank:
-            return int(rank.group(1)), int(code.group(1)) if code else None
+        for pattern in FAILED_RANK:
+            found = pattern.search(text)
+            if found:
+                ended = f"signal {found['signal']}" if "signal" in pattern.groupindex else f"exit code {found['code']}"
+                return int(found["rank"]), ended
         return None
 
     def failure(self, exit_code, command):
         """The failure file: which rank on which host failed first, its last error line, then its stderr."""
         failed = self.failed_rank()
         if failed:
-            rank, code = failed
+            rank, ended = failed
             lines = [line for line in self.ranks.get(rank, ()) if line.strip()]
-            reason = lines[-1].strip() if lines else f"exit code {code}"
-            head = f"MPI rank {rank} on {self.host_of(rank)} failed (exit code {code}): {reason}"
+            head = C["mpi_rank_failure"].format(rank=rank, host=self.host_of(rank), ended=ended)
+            head += f": {lines[-1].strip()}" if lines else ""
         else:
-            lines = [line for line in self.launcher if line.strip()]
+            lines = [line for line in self.launcher if line.strip() and not set(line.strip()) <= {"-", "="}]
             head = f"mpirun exited with code {exit_code}: {lines[-1].strip() if lines else 'no output'}"
-        text = f"{head}\nExitCode {exit_code}\nCommand {' '.join(command)!r}\n" + "\n".join(lines[-TAIL_LINES:])
+        text = f"{head}\nExitCode {exit_code}\n" + "\n".join(lines[-TAIL_LINES:]) + f"\nCommand {' '.join(command)!r}"
         return text[: C["failure_max_chars"]]
 
 
