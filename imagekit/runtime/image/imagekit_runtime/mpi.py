@@ -328,10 +328,11 @@ def _sshd_environment(child_env):
     return {name: value for name, value in child_env.items() if not name.startswith("OMPI_")}
 
 
-def run_master(env, settings, program, child_env, forwarded, run):
-    """algo-1: sshd, the job's key served to workers, wait for their sshd, mpirun, tell workers it is done.
+def run_master(env, settings, command, child_env, run):
+    """algo-1: sshd, the job's key served to workers, wait for their sshd, *command* (mpirun), tell workers it is
+    done.
 
-    Returns (exit code, failure text or None). *run* runs a command with (argv, env, sink) and returns its code.
+    Returns (exit code, failure text or None). *run* runs (argv, env, RankLog) and returns the exit code.
     """
     hosts = env["distribution_hosts"] or env["hosts"]
     sshd = start_sshd(_sshd_environment(child_env))
@@ -341,7 +342,6 @@ def run_master(env, settings, program, child_env, forwarded, run):
     try:
         log(f"waiting for the MPI workers {', '.join(workers) or '(none)'} to accept the job's key")
         wait_for_workers(workers, C["mpi_master_wait_s"])
-        command = mpirun_command(env, settings, forwarded, program)
         ranks = RankLog(hosts, settings.processes_per_host)
         mpirun_env = {**child_env, "OMPI_MCA_plm_rsh_args": f"-F {SSH_CONFIG}"}
         log(f"running {' '.join(command)}")

@@ -365,6 +365,15 @@ def main():
     return 1
 
 
+def mpi_command(env, entry):
+    """(settings, mpirun argv) that algo-1 runs: the user's program on every rank, the SM_* variables forwarded."""
+    import imagekit_runtime.mpi as mpi
+
+    settings = mpi.MPISettings(env, env["additional_framework_parameters"], CONFIG)
+    program = mpi.rank_program(*entry)
+    return settings, mpi.mpirun_command(env, settings, sorted(environment_variables(env)), program)
+
+
 def _run_mpi(env, entry, child_env):
     """algo-1 launches mpirun across the hosts; the others serve it over sshd until it is done."""
     import imagekit_runtime.mpi as mpi
@@ -372,11 +381,8 @@ def _run_mpi(env, entry, child_env):
     mpi.require_tools()
     if not env["is_master"]:
         return mpi.run_worker(env, child_env)
-    settings = mpi.MPISettings(env, env["additional_framework_parameters"], CONFIG)
-    kind, target, path, args = entry
-    program = mpi.rank_program(kind, target, path, args)
-    forwarded = sorted(environment_variables(env))
-    return mpi.run_master(env, settings, program, child_env, forwarded,
+    settings, command = mpi_command(env, entry)
+    return mpi.run_master(env, settings, command, child_env,
                           lambda argv, mpirun_env, ranks: run(argv, mpirun_env, ranks)[0])
 
 
