@@ -302,3 +302,10 @@ MPI_MASTER_WAIT_S = 60 * 60  # the toolkit's master waits up to 1 h for the work
 TF_CONFIG_ENV = "TF_CONFIG"
 TF_WORKER_PORT = 2222
 TF_PS_PORT = 2223
+# What marks an image as one that runs MPI (lint IK114): Debian/Ubuntu MPI packages (by prefix), Python bindings.
+MPI_APT_PREFIXES: tuple[str, ...] = ("openmpi-bin", "libopenmpi", "mpich", "libmpich", "python3-mpi4py",
+                                     "python3-horovod")
+MPI_PIP_NAMES: tuple[str, ...] = ("horovod", "mpi4py")
+MPIRUN_APT_PACKAGES: tuple[str, ...] = ("openmpi-bin", "mpich")
+SSHD_APT_PACKAGE = "openssh-server"
+SSH_HOST_KEYS_GLOB = "/etc/ssh/ssh_host_*"  # Debian's openssh-server generates them when it is installed

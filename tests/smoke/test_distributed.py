@@ -54,7 +54,7 @@ def expected_centroids() -> dict[str, list[float]]:
     centroids = {}
     for label in sorted({row[0] for row in rows}):
         members = [[float(v) for v in row[1:]] for row in rows if row[0] == label]
-        centroids[str(int(float(label)))] = [sum(column) / len(members) for column in zip(*members)]
+        centroids[str(int(float(label)))] = [sum(column) / len(members) for column in zip(*members, strict=True)]
     return centroids
 
 
