@@ -380,6 +380,7 @@ def _run_mpi(env, entry, child_env):
 
     mpi.require_tools()
     if not env["is_master"]:
+        _stop_on_signals()
         return mpi.run_worker(env, child_env)
     settings, command = mpi_command(env, entry)
     return mpi.run_master(env, settings, command, child_env,
@@ -401,10 +402,22 @@ def _run_with_parameter_server(env, command, child_env):
         if code:
             return code, failure_reason(128 - code if code < 0 else code, tail, command)
         if current != hosts[0]:
+            _stop_on_signals()
             ps.wait_until_master_is_down(hosts[0])
         return 0, ps.parameter_server_failure(server, current)
     finally:
         ps.stop(server)
+
+
+def _stop_on_signals():
+    """While this host only waits for others (no program of its own runs), SIGTERM/SIGINT end it: as PID 1 it
+    would otherwise ignore StopTrainingJob's SIGTERM and be killed 120 s later."""
+    def stop(signum, _frame):
+        log(f"received signal {signum} while waiting; stopping")
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
 
 
 def _child_environment(env, sagemaker, target):
