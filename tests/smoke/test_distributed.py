@@ -29,19 +29,27 @@ PS_PROBE = Path(__file__).resolve().parent / "ps_probe"
 
 
 @pytest.fixture(scope="module")
-def mpi_image(base_image) -> str:
-    tag = f"imagekit-test/mpi-{uuid.uuid4().hex[:8]}:latest"
-    build(EXAMPLE, tag=tag, base=base_image, log=lambda line: None)
-    yield tag
-    engine.remove_image(tag)
+def images(base_image) -> dict[str, str]:
+    """The MPI example and the parameter-server probe, built once for the module (layers cached by the engine)."""
+    tags = {}
+    try:
+        for kind, project in (("mpi", EXAMPLE), ("ps", PS_PROBE)):
+            tags[kind] = f"imagekit-test/{kind}-{uuid.uuid4().hex[:8]}:latest"
+            build(project, tag=tags[kind], base=base_image, log=lambda line: None)
+        yield tags
+    finally:
+        for tag in tags.values():
+            engine.remove_image(tag)
 
 
 @pytest.fixture(scope="module")
-def ps_image(base_image) -> str:
-    tag = f"imagekit-test/ps-probe-{uuid.uuid4().hex[:8]}:latest"
-    build(PS_PROBE, tag=tag, base=base_image, log=lambda line: None)
-    yield tag
-    engine.remove_image(tag)
+def mpi_image(images) -> str:
+    return images["mpi"]
+
+
+@pytest.fixture(scope="module")
+def ps_image(images) -> str:
+    return images["ps"]
 
 
 def model_file(archive: Path, name: str) -> dict:
