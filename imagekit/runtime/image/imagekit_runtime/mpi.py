@@ -18,8 +18,10 @@ failure file names that rank and its host.
 """
 
 import collections
+import importlib.util
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -108,23 +110,18 @@ def mpirun_command(env, settings, forwarded, program):
     return command + program
 
 
-def rank_program(kind, target, path, args, python=sys.executable):
+def rank_program(kind, target, args):
     """What each rank runs, as the toolkit's runner builds it: Python under `python -m mpi4py` (so an uncaught
-    exception aborts every rank) when mpi4py is there, a shell entry point through /bin/sh -c."""
+    exception aborts every rank) when mpi4py is there, any other entry point through /bin/sh -c."""
     if kind == "module" or target.endswith(".py"):
-        launcher = [python, "-m", "mpi4py"] if _has_mpi4py() else [python]
-        if launcher == [python]:
+        launcher = [sys.executable, "-m", "mpi4py"] if _has_mpi4py() else [sys.executable]
+        if launcher == [sys.executable]:
             log("mpi4py is not importable: ranks run plain python (the toolkit runs `python -m mpi4py`)")
         return [*launcher, *(["-m", target] if kind == "module" else [target]), *args]
-    import shlex
-
-    return ["/bin/sh", "-c", " ".join([f"./{shlex.quote(target)}", *map(shlex.quote, args)])] \
-        if os.path.isfile(path) else [path, *args]
+    return ["/bin/sh", "-c", " ".join([f"./{shlex.quote(target)}", *map(shlex.quote, args)])]
 
 
 def _has_mpi4py():
-    import importlib.util
-
     try:
         return importlib.util.find_spec("mpi4py") is not None
     except (ImportError, ValueError):
@@ -177,8 +174,9 @@ def start_sshd(environment):
     return subprocess.Popen([sshd, "-D", "-e", "-f", SSHD_CONFIG])
 
 
-def make_user_key():
-    """algo-1's keypair for this job and the client config every ssh the launcher runs uses."""
+def make_user_key(host):
+    """algo-1's keypair for this job and the client config every ssh the launcher runs uses; algo-1 (*host*)
+    trusts it too, in case mpirun reaches its own host over ssh."""
     os.makedirs(RUN_DIR, mode=0o700, exist_ok=True)
     if not os.path.exists(USER_KEY):
         _run_quietly(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "imagekit-mpi", "-f", USER_KEY])
@@ -188,7 +186,7 @@ def make_user_key():
         "  BatchMode yes", "  ConnectTimeout 10", "  LogLevel ERROR"]) + "\n")
     with open(USER_KEY + ".pub", encoding="utf-8") as handle:
         public = handle.read().strip()
-    authorize(public, ["127.0.0.1"])
+    authorize(public, ["127.0.0.1", *_addresses(host)])
     return public
 
 
@@ -336,7 +334,7 @@ def run_master(env, settings, command, child_env, run):
     """
     hosts = env["distribution_hosts"] or env["hosts"]
     sshd = start_sshd(_sshd_environment(child_env))
-    key_server = serve_public_key(make_user_key())
+    key_server = serve_public_key(make_user_key(env["current_host"]))
     workers = [host for host in hosts if host != env["current_host"]]
     code = 1
     try:

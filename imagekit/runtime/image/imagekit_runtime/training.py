@@ -370,7 +370,8 @@ def mpi_command(env, entry):
     import imagekit_runtime.mpi as mpi
 
     settings = mpi.MPISettings(env, env["additional_framework_parameters"], CONFIG)
-    program = mpi.rank_program(*entry)
+    kind, target, _, args = entry
+    program = mpi.rank_program(kind, target, args)
     return settings, mpi.mpirun_command(env, settings, sorted(environment_variables(env)), program)
 
 
