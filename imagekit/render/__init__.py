@@ -75,6 +75,10 @@ def warnings_for(spec: Spec, resolution: Resolution) -> tuple[str, ...]:
         found.append(f"user: {spec.user} — SageMaker runs training and serving containers as root; the image "
                      f"chowns {contract.ML_ROOT} to {spec.user}, but volumes SageMaker mounts there may not be "
                      "writable by it. Test with `imagekit smoke` before shipping.")
+        if spec.distribution == "mpi":
+            found.append(f"user: {spec.user} with distribution: mpi — the MPI launcher starts sshd on port "
+                         f"{contract.SSH_PORT} and mpirun logs in as root, which needs the container to run as "
+                         "root; multi-host jobs will fail. Remove `user:`.")
     return tuple(found)
 
 

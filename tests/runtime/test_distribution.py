@@ -149,7 +149,7 @@ result = [tf_config(hosts, h) for h in hosts] + [tf_config(hosts, h, ps_task=Tru
                        for kind, index in tasks]
 
 
-def test_spec_mpi_settings_need_distribution_mpi_and_add_the_packages(tmp_path):
+def test_spec_mpi_settings_need_distribution_mpi_and_add_the_packages_without_host_keys(tmp_path):
     from generate.helpers import dockerfile_for, write_project
     from imagekit.errors import ImagekitError
 
@@ -159,4 +159,11 @@ def test_spec_mpi_settings_need_distribution_mpi_and_add_the_packages(tmp_path):
         load_spec(write_project(tmp_path / "bad", spec))
     path = write_project(tmp_path / "good", {**spec, "distribution": "mpi"})
     assert load_spec(path).mpi_processes_per_host == 2
-    assert "openmpi-bin openssh-server openssh-client" in dockerfile_for(path)
+    dockerfile = dockerfile_for(path)
+    assert "openmpi-bin openssh-server openssh-client" in dockerfile
+    assert "rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_*" in dockerfile  # in the installing layer
+    from imagekit.render import warnings_for
+    from imagekit.spec.frameworks import resolve
+
+    nonroot = load_spec(write_project(tmp_path / "user", {**spec, "distribution": "mpi", "user": "model"}))
+    assert any("with distribution: mpi" in warning for warning in warnings_for(nonroot, resolve(nonroot)))
