@@ -10,6 +10,7 @@ from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import (
     DockerfileContext,
     base_may_differ,
+    own_instructions,
     package_manager_installs,
     pip_install_args,
     pip_requirements,
@@ -17,6 +18,8 @@ from imagekit.lint.rules.dockerfile._common import (
 )
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+")
+# An MPI built or placed by hand (AWS's images download Open MPI and put /opt/amazon/openmpi/bin on PATH).
+MPI_BY_HAND = re.compile(r"open-?mpi|mpich|mpirun|\bOMPI_", re.I)
 # sshd settings that refuse the launcher's root key logins, written by a RUN (sed, echo >> sshd_config).
 REFUSING = re.compile(r"\b(PermitRootLogin\s+no|PubkeyAuthentication\s+no)\b", re.I)
 
@@ -46,8 +49,9 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
         if refused:
             yield Problem(f"Sets sshd's `{refused.group(1)}`: the MPI launcher logs in to every host as root with "
                           "a key.", ins.line, ins.column)
-    if base_may_differ(final):
-        return
+    if base_may_differ(final) or MPI_BY_HAND.search(final.lineage()[-1].external_base or "") \
+            or "horovod" in (final.lineage()[-1].external_base or "").lower():
+        return  # a base that may bring MPI and sshd itself
     packages = installed(ctx)
     names = {name for _, name in packages}
     mpi = [(ins, name) for ins, name in packages
@@ -56,7 +60,9 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
         return
     ins, first = mpi[0]
     missing = [] if contract.SSHD_APT_PACKAGE in names else [contract.SSHD_APT_PACKAGE]
-    if not names & set(contract.MPIRUN_APT_PACKAGES):
+    by_hand = any(MPI_BY_HAND.search(ins.text) for ins in own_instructions(ctx.dockerfile.final_image_stages(),
+                                                                             "RUN", "ENV"))
+    if not names & set(contract.MPIRUN_APT_PACKAGES) and not by_hand:
         missing.append(f"mpirun ({' or '.join(contract.MPIRUN_APT_PACKAGES)})")
     if missing:
         yield Problem(f"Installs {first} but not {' nor '.join(missing)}: the MPI launcher starts {contract.SSHD} "

@@ -29,17 +29,18 @@ def _removes_host_keys(words: list[str]) -> bool:
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     stages = ctx.dockerfile.final_image_stages()
     for ins, cmds in runs(stages):
-        removed = any(cmd.program == "rm" and _removes_host_keys(list(cmd.argv)) for cmd in cmds)
-        for cmd in cmds:
-            install = package_manager_installs(cmd)
-            if install and install[0] in APT_PROGRAMS and not removed \
-                    and contract.SSHD_APT_PACKAGE in {package.split("=")[0] for package in install[1]}:
-                yield Problem(f"Installing {contract.SSHD_APT_PACKAGE} generates SSH host keys in {_HOST_KEYS_DIR} "
-                              "that every container of the image would share; remove them in the same RUN.",
-                              ins.line, ins.column)
-            elif cmd.program == "ssh-keygen" and not cmd.has("-l", "-F", "-R", "-y") and not removed:
-                yield Problem("ssh-keygen at build time bakes a key every container of the image shares; generate "
-                              "keys when the job starts.", ins.line, ins.column)
+        if any(cmd.program == "rm" and _removes_host_keys(list(cmd.argv)) for cmd in cmds):
+            continue
+        host_keys = any(install and install[0] in APT_PROGRAMS
+                        and contract.SSHD_APT_PACKAGE in {package.split("=")[0] for package in install[1]}
+                        for install in map(package_manager_installs, cmds))
+        if host_keys:
+            yield Problem(f"Installing {contract.SSHD_APT_PACKAGE} generates SSH host keys in {_HOST_KEYS_DIR} "
+                          "that every container of the image would share; remove them in the same RUN.",
+                          ins.line, ins.column)
+        if any(cmd.program == "ssh-keygen" and not cmd.has("-l", "-F", "-R", "-y") for cmd in cmds):
+            yield Problem("ssh-keygen at build time bakes a key every container of the image shares; generate "
+                          "keys when the job starts.", ins.line, ins.column)
     for ins in own_instructions(stages, "COPY", "ADD"):
         keys = [path for path in copy_paths(ins) if KEY_FILE.match(posixpath.basename(path.rstrip("/")))]
         if keys:
