@@ -287,11 +287,8 @@ HARDWARE_DISTRIBUTION_HPS: tuple[str, ...] = (
 HP_MODEL_PARALLEL = "mp_parameters"  # smdistributed model parallel's hyperparameter (SM_HP_MP_PARAMETERS)
 # Debian packages an MPI image needs at run time: mpirun/orted, sshd, ssh and ssh-keygen.
 MPI_SYSTEM_PACKAGES: tuple[str, ...] = ("openmpi-bin", "openssh-server", "openssh-client")
-MPIRUN = PurePosixPath("/usr/bin/mpirun")
 SSHD = PurePosixPath("/usr/sbin/sshd")  # the path the toolkit starts (and checks for)
 SSH_PORT = 22
-SSH_CONFIG_DIR = PurePosixPath("/etc/ssh")
-ROOT_SSH_DIR = PurePosixPath("/root/.ssh")
 # Where the runtime keeps the job's keys and sshd config: a tmpfs-like run dir, created at start, never in the image.
 MPI_RUN_DIR = PurePosixPath("/run/imagekit-mpi")
 MPI_KEY_PORT = 2226  # algo-1 hands out the job's public key here, inside the job's private network

@@ -155,6 +155,10 @@ def test_spec_mpi_settings_need_distribution_mpi_and_add_the_packages_without_ho
 
     spec = {"name": "mpi-job", "framework": {"name": "custom"}, "train": {"script": "train.py"},
             "mpi": {"processes_per_host": 2}}
+    from imagekit.resources import schemas_dir
+
+    schema = json.loads((schemas_dir() / "imagekit.schema.json").read_text())
+    assert tuple(schema["properties"]["distribution"]["enum"]) == contract.DISTRIBUTIONS
     with pytest.raises(ImagekitError, match="distribution is 'none'"):
         load_spec(write_project(tmp_path / "bad", spec))
     path = write_project(tmp_path / "good", {**spec, "distribution": "mpi"})
