@@ -160,6 +160,17 @@ def tag_image(image: str, repository: str, tag: str) -> None:
     connect().api.tag(image, repository, tag, force=True)
 
 
+def push_image(ref: str, auth_config: dict[str, str] | None) -> Iterator[dict[str, Any]]:
+    """`docker push REF` as the engine's decoded progress stream; *auth_config* None: the SDK's docker config."""
+    repository, _, tag = ref.rpartition(":")
+    return connect().api.push(repository, tag=tag, auth_config=auth_config, stream=True, decode=True)
+
+
+def registry_digest(ref: str, auth_config: dict[str, str] | None) -> str:
+    """The digest the registry serves for *ref*'s manifest, asked by the engine (`docker manifest inspect`)."""
+    return connect().api.inspect_distribution(ref, auth_config=auth_config)["Descriptor"]["digest"]
+
+
 BuildProgress = Callable[[str], None]
 _STEP = re.compile(r"^Step \d+/\d+ : ")
 

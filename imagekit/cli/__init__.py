@@ -56,6 +56,7 @@ def report_error(error: ImagekitError) -> None:
 
 # Register the command modules (order is the order of `imagekit --help`, so isort must not sort them).
 from imagekit.cli import generate, lint, smoke, setup  # noqa: E402,F401  # isort: skip
+from imagekit.cli import ship  # noqa: E402,F401  # isort: skip
 
 
 def main() -> None:
