@@ -108,7 +108,13 @@ def registry_override(host: str) -> str | None:
     A test seam, honoured only when set: ``ECR_HOST=HOST:PORT[,...]`` sends the image to another registry (the
     tests' local one) while the control-plane calls still go to the ECR endpoint (moto). Never set it in real use.
     """
-    for pair in filter(None, os.environ.get(REGISTRY_OVERRIDE_ENV, "").split(",")):
+    pairs = [pair for pair in os.environ.get(REGISTRY_OVERRIDE_ENV, "").split(",") if pair.strip()]
+    if pairs and not (os.environ.get("AWS_ENDPOINT_URL_ECR") or os.environ.get("AWS_ENDPOINT_URL")):
+        raise ImagekitError(f"{REGISTRY_OVERRIDE_ENV} is set but AWS_ENDPOINT_URL(_ECR) is not, so the ECR calls "
+                            "would go to real AWS while the image goes elsewhere.",
+                            f"It is a test seam: point AWS_ENDPOINT_URL at the fake ECR endpoint, or unset "
+                            f"{REGISTRY_OVERRIDE_ENV}.")
+    for pair in pairs:
         source, eq, target = pair.strip().partition("=")
         if not eq or not target:
             raise ImagekitError(f"{REGISTRY_OVERRIDE_ENV}={os.environ[REGISTRY_OVERRIDE_ENV]!r} is not "
