@@ -69,3 +69,34 @@ def moto_ecr(moto_server, monkeypatch) -> Iterator[MotoEcr]:
     requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     yield MotoEcr(moto_server, boto3.session.Session(region_name=REGION).client("ecr"))
+
+
+@dataclass
+class EcrLogin:
+    username: str
+    password: str
+
+
+@pytest.fixture(scope="session")
+def moto_login(moto_server) -> EcrLogin:
+    """The registry login moto's GetAuthorizationToken hands out for ACCOUNT (what the local registry accepts)."""
+    import base64
+
+    import boto3
+
+    client = boto3.session.Session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing",
+                                   aws_session_token="testing").client("ecr", endpoint_url=moto_server)
+    token = client.get_authorization_token(registryIds=[ACCOUNT])["authorizationData"][0]["authorizationToken"]
+    username, _, password = base64.b64decode(token).decode().partition(":")
+    return EcrLogin(username, password)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory, moto_login):
+    """The local TLS registry (htpasswd), trusted by the engine, whose one user is the login moto's ECR hands out:
+    plain pushes use it through a docker config, ECR pushes get it from GetAuthorizationToken."""
+    from registry_support import running_registry
+
+    with running_registry(tmp_path_factory.mktemp("registry"), username=moto_login.username,
+                          password=moto_login.password) as running, running.trust_for_engine():
+        yield running
