@@ -8,21 +8,12 @@ AWS. The ECR image push itself goes to the local registry through IMAGEKIT_ECR_R
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from typing import Iterator
 
 import pytest
 
-REGION = "eu-west-1"
-ACCOUNT = "123456789012"  # moto's default account
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from ship.sandbox import ACCOUNT, REGION, closed_port
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,10 @@ import json
 import stat
 
 import pytest
-from ship.conftest import ACCOUNT, REGION
 
 from imagekit.errors import ImagekitError
 from imagekit.ship import ecr
+from ship.sandbox import ACCOUNT, REGION
 
 URI = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/team/iris:1.0"
 

@@ -14,13 +14,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-from ship.conftest import ACCOUNT, REGION, closed_port
 
 from imagekit import contract
 from imagekit.errors import ImagekitError
 from imagekit.ship import PushOptions, push
 from imagekit.ship.ecr import REGISTRY_OVERRIDE_ENV
 from imagekit.ship.push import destination, push_failure
+from ship.sandbox import ACCOUNT, REGION, closed_port
 
 MANIFEST_TYPES = ("application/vnd.docker.distribution.manifest.v2+json",
                   "application/vnd.docker.distribution.manifest.list.v2+json",
