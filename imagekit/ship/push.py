@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from imagekit.errors import ImagekitError
 from imagekit.ship import ecr
+from imagekit.sizes import human_size
 
 Log = Callable[[str], None]
 CERTS_DIR = "/etc/docker/certs.d"  # where the engine looks for a registry's CA (ca.crt) and client certificate
@@ -153,8 +154,10 @@ def _engine_auth(host: str, log: Log) -> dict[str, str] | None:
     except DockerException as error:
         raise ImagekitError(f"The docker credential helper for {host} failed: {error}.",
                             f"Check credHelpers/credsStore in {path} and that the helper is on PATH.") from None
-    log(f"login: {'credentials for ' + host + ' from ' + str(path) if found else 'none found for ' + host}"
-        f"{'' if found else ' in ' + str(path) + ' (pushing anonymously; `docker login ' + host + '` adds them)'}")
+    if found:
+        log(f"login: credentials for {host} from {path}")
+    else:
+        log(f"login: none for {host} in {path}: pushing anonymously (`docker login {host}` adds them)")
     return found
 
 
@@ -175,7 +178,8 @@ class _Progress:
         if self.seen.get(layer) == (status, step):
             return
         self.seen[layer] = (status, step)
-        self.log(f"  {layer}  {status}" + (f" {step} %" if status == "Pushing" else ""))
+        size = f" {step} % of {human_size(detail['total'])}" if status == "Pushing" and detail.get("total") else ""
+        self.log(f"  {layer}  {status}{size}")
 
 
 _DIGEST_LINE = re.compile(r"digest: (sha256:[0-9a-f]{64})")
