@@ -17,6 +17,7 @@ import pytest
 
 from imagekit import contract
 from imagekit.errors import ImagekitError
+from imagekit.scaffold import new
 from imagekit.ship import PushOptions, push
 from imagekit.ship.ecr import REGISTRY_OVERRIDE_ENV
 from imagekit.ship.push import destination, push_failure
@@ -126,12 +127,18 @@ def test_an_image_with_error_findings_is_not_pushed(throwaway_image, registry):
     assert served_digest(registry, "unchecked/small", "latest") is None
 
 
-def test_a_missing_local_image_and_a_bad_uri_exit_2(engine):
+def test_a_missing_local_image_and_a_bad_uri_exit_2(engine, tmp_path):
     missing = imagekit("push", f"imagekit-test/missing-{uuid.uuid4().hex[:8]}:1", "--to", "127.0.0.1:5000/x:1")
     assert missing.returncode == 2 and "is not in the Docker engine" in missing.stderr
+    name = f"unbuilt-{uuid.uuid4().hex[:8]}"  # no IMAGE: the project's, named as `imagekit build` names it
+    project = new(name, "sklearn", directory=tmp_path)
+    unbuilt = imagekit("push", "--spec", str(project), "--to", "127.0.0.1:5000/x:1")
+    assert unbuilt.returncode == 2 and f"Image '{name}:latest' is not in the Docker engine" in unbuilt.stderr
     bad = imagekit("push", "anything", "--to", "Registry.example.com/UPPER:1")
     assert bad.returncode == 2 and "is not a REGISTRY/REPOSITORY:TAG" in bad.stderr
-    assert "Traceback" not in missing.stderr + bad.stderr
+    bad_build = imagekit("build", str(project), "--push", "12345.dkr.ecr.eu-west-1.amazonaws.com/x:1")
+    assert bad_build.returncode == 2 and "12-digit" in bad_build.stderr and "Step" not in bad_build.stderr
+    assert "Traceback" not in missing.stderr + unbuilt.stderr + bad.stderr + bad_build.stderr
 
 
 @pytest.mark.parametrize(("message", "says", "names"), [
