@@ -157,3 +157,15 @@ def test_registry_refusals_name_their_cause(message, says, names):
     target = destination("registry.example.com:5000/iris:1.0")
     error = push_failure(message, target, credentials_sent=True)
     assert says in error.message and names in str(error)
+
+
+def test_save_login_stores_the_ecr_login_where_it_says(throwaway_image, registry, moto_ecr, monkeypatch):
+    uri = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/small:1"
+    host = uri.split("/")[0]
+    monkeypatch.setenv(REGISTRY_OVERRIDE_ENV, f"{host}={registry.host}")
+    lines: list[str] = []
+    push(throwaway_image(SMALL), uri, PushOptions(verify=False, save_login=True), log=lines.append)
+    config = Path(os.environ["DOCKER_CONFIG"]) / "config.json"
+    assert any(f"saved for {host} in {config}" in line for line in lines)
+    saved = json.loads(config.read_text())["auths"][host]["auth"]
+    assert base64.b64decode(saved).decode() == f"{registry.username}:{registry.password}"
