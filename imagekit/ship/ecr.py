@@ -47,12 +47,21 @@ INSTALL_HINT = "Install the ECR extra: pip install 'imagekit[ecr]' (it adds boto
 
 
 @dataclass(frozen=True)
-class EcrUri:
-    """ACCOUNT.dkr.ecr.REGION.SUFFIX/REPOSITORY:TAG, checked part by part."""
+class EcrRegistry:
+    """ACCOUNT.dkr.ecr.REGION.DOMAIN: one account's registry in one region, what a login is for."""
 
     account: str
     region: str
     host: str
+
+    def __str__(self) -> str:
+        return self.host
+
+
+@dataclass(frozen=True)
+class EcrUri(EcrRegistry):
+    """ACCOUNT.dkr.ecr.REGION.DOMAIN/REPOSITORY:TAG, checked part by part."""
+
     repository: str
     tag: str
 
@@ -65,33 +74,39 @@ def looks_like_ecr(uri: str) -> bool:
     return bool(re.match(r"[^/]*\.dkr\.ecr(?:-fips)?\.", uri))
 
 
-def parse(uri: str) -> EcrUri:
-    """Check an ECR image URI and split it; a mistake in any part is one ImagekitError naming that part."""
-    example = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/iris:1.0"
-    host, slash, path = uri.partition("/")
+def parse_registry(host: str, shown: str) -> EcrRegistry:
+    """Check an ECR registry host (account, region, partition domain); errors quote *shown*, the whole input."""
     found = _ECR_HOST.fullmatch(host)
-    if not found or not slash:
-        raise ImagekitError(f"{uri!r} is not an Amazon ECR image URI.",
-                            f"The form is ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY:TAG, e.g. {example}.")
+    if not found:
+        raise ImagekitError(f"{shown!r} is not an Amazon ECR image URI.",
+                            "The form is ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY:TAG, e.g. "
+                            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/iris:1.0.")
     account, region, suffix = found["account"], found["region"], found["suffix"]
     if not _ACCOUNT.fullmatch(account):
-        raise ImagekitError(f"{uri!r}: the account {account!r} is not a 12-digit AWS account id.",
+        raise ImagekitError(f"{shown!r}: the account {account!r} is not a 12-digit AWS account id.",
                             "Copy the URI from the ECR console or `aws sts get-caller-identity --query Account`.")
     if suffix not in PARTITIONS:
-        raise ImagekitError(f"{uri!r}: {suffix!r} is not an ECR domain.",
+        raise ImagekitError(f"{shown!r}: {suffix!r} is not an ECR domain.",
                             f"Use one of: {', '.join(PARTITIONS)} (China regions use amazonaws.com.cn).")
     if not _REGION.fullmatch(region):
-        raise ImagekitError(f"{uri!r}: {region!r} is not an AWS region name.",
+        raise ImagekitError(f"{shown!r}: {region!r} is not an AWS region name.",
                             "Regions look like eu-west-1, us-gov-west-1 or cn-north-1.")
     expected = next((partition for prefix, partition in _REGION_PARTITION if region.startswith(prefix)), "aws")
     if PARTITIONS[suffix] != expected:
         right = next(s for s, p in PARTITIONS.items() if p == expected)
-        raise ImagekitError(f"{uri!r}: region {region} is in the {expected} partition, whose registries are under "
-                            f"{right}, not {suffix}.", f"Use {account}.dkr.ecr.{region}.{right}/...")
+        raise ImagekitError(f"{shown!r}: region {region} is in the {expected} partition, whose registries are "
+                            f"under {right}, not {suffix}.", f"Use {account}.dkr.ecr.{region}.{right}/...")
+    return EcrRegistry(account, region, host)
+
+
+def parse(uri: str) -> EcrUri:
+    """Check an ECR image URI and split it; a mistake in any part is one ImagekitError naming that part."""
+    host, slash, path = uri.partition("/")
+    registry = parse_registry(host if slash else "", uri)
     if "@" in path:
         raise ImagekitError(f"{uri!r}: a push target names a tag, not a digest.",
                             "Push to REPOSITORY:TAG; the digest is printed after the push.")
-    repository, colon, tag = path.rpartition(":") if ":" in path else (path, "", "latest")
+    repository, _, tag = path.rpartition(":") if ":" in path else (path, "", "latest")
     if not (2 <= len(repository) <= 256 and _REPOSITORY.fullmatch(repository)):
         raise ImagekitError(f"{uri!r}: {repository!r} is not a valid ECR repository name.",
                             "Use 2-256 lower-case letters, digits and . _ - separators, with / between "
@@ -99,7 +114,7 @@ def parse(uri: str) -> EcrUri:
     if not _TAG.fullmatch(tag):
         raise ImagekitError(f"{uri!r}: {tag!r} is not a valid image tag.",
                             "A tag is up to 128 letters, digits, _ . and - and does not start with . or -.")
-    return EcrUri(account, region, host, repository, tag)
+    return EcrUri(registry.account, registry.region, registry.host, repository, tag)
 
 
 def registry_override(host: str) -> str | None:
@@ -124,8 +139,8 @@ def registry_override(host: str) -> str | None:
     return None
 
 
-def client(uri: EcrUri) -> "BaseClient":
-    """An ECR client for the URI's region through boto3's standard credential chain."""
+def client(uri: EcrRegistry) -> "BaseClient":
+    """An ECR client for the registry's region through boto3's standard credential chain."""
     try:
         import boto3
     except ImportError:
@@ -134,7 +149,7 @@ def client(uri: EcrUri) -> "BaseClient":
     return boto3.session.Session(region_name=uri.region).client("ecr")
 
 
-def _call(uri: EcrUri, what: str, call: Callable[[], Any]) -> Any:
+def _call(uri: EcrRegistry, what: str, call: Callable[[], Any]) -> Any:
     """Run one ECR API call; credential, permission and network failures become one paragraph."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
 
@@ -211,8 +226,8 @@ class Login:
         return {"username": self.username, "password": self.password, "serveraddress": server}
 
 
-def login(ecr: "BaseClient", uri: EcrUri) -> Login:
-    """The registry login for the URI's account (held in memory only)."""
+def login(ecr: "BaseClient", uri: EcrRegistry) -> Login:
+    """The registry login for the registry's account (held in memory only)."""
     answer = _call(uri, "GetAuthorizationToken", lambda: ecr.get_authorization_token(registryIds=[uri.account]))
     data = answer["authorizationData"][0]
     username, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
@@ -240,3 +255,11 @@ def save_login(credentials: Login, host: str) -> Path:
         raise ImagekitError(f"Cannot save the ECR login to {path}: {error}.",
                             "Fix the file (it must be JSON) or push without --save-login.") from None
     return path
+
+
+def registry_credentials(host: str) -> tuple[str, str]:
+    """(user, password) for reading from the ECR registry *host*: the credentials provider of
+    imagekit.image.registry (`imagekit lint --image` straight from ECR) asks this before the docker config."""
+    registry = parse_registry(host, host)
+    credentials = login(client(registry), registry)
+    return credentials.username, credentials.password

@@ -102,3 +102,11 @@ def test_the_registry_override_is_refused_without_a_fake_endpoint(monkeypatch):
     monkeypatch.setenv(ecr.REGISTRY_OVERRIDE_ENV, f"{ecr.parse(URI).host}=127.0.0.1:5000")
     with pytest.raises(ImagekitError, match="real AWS"):
         ecr.registry_override(ecr.parse(URI).host)
+
+
+def test_registry_credentials_give_the_login_for_reading_from_ecr(moto_ecr):
+    """What `imagekit lint --image` from an ECR registry asks for (imagekit.image.registry's provider)."""
+    token = moto_ecr.client.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    assert ":".join(ecr.registry_credentials(ecr.parse(URI).host)) == base64.b64decode(token).decode()
+    with pytest.raises(ImagekitError, match="12-digit"):
+        ecr.registry_credentials("1234.dkr.ecr.eu-west-1.amazonaws.com")
