@@ -246,15 +246,17 @@ http:
 
 @contextlib.contextmanager
 def running_registry(workdir: Path, *, auth: str = "htpasswd", username: str = "tester",
-                     password: str = "s3cret-pass", token_lifetime: int = 300) -> Iterator[Registry]:
+                     password: str = "s3cret-pass", token_lifetime: int = 300,
+                     storage: Path | None = None) -> Iterator[Registry]:
     """A registry serving HTTPS on 127.0.0.1:free-port until the block ends; *auth* is "htpasswd", "token" or
-    "none". Everything it writes stays in *workdir*."""
+    "none". Everything it writes stays in *workdir*, its blobs and manifests in *storage* (default: a directory
+    there; pass another registry's to serve the same images with other auth)."""
     if auth not in ("htpasswd", "token", "none"):
         raise ValueError(f"auth must be htpasswd, token or none, not {auth!r}")
     ensure_tools()
     workdir.mkdir(parents=True, exist_ok=True)
     ca = CertificateAuthority.create(workdir / "tls")
-    storage = workdir / "storage"
+    storage = storage or workdir / "storage"
     storage.mkdir(exist_ok=True)
     config = workdir / "config.yml"
     config.write_text(_CONFIG.format(storage=storage))
@@ -315,3 +317,65 @@ def _stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+# --- uploads without an engine (multi-platform indexes, hand-made manifests) --------------------------------
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+def _call(registry: Registry, method: str, url: str, body: bytes = b"",
+          headers: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:
+    """One request with basic auth (an htpasswd or no-auth registry); raises on an error status."""
+    secret = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
+    request = urllib.request.Request(url if url.startswith("http") else registry.url + url, data=body or None,
+                                     method=method, headers={"Authorization": f"Basic {secret}", **(headers or {})})
+    with urllib.request.urlopen(request, context=registry.ssl_context(), timeout=60) as answer:
+        return answer.status, {key.lower(): value for key, value in answer.headers.items()}
+
+
+def upload_blob(registry: Registry, repository: str, data: bytes) -> str:
+    """Upload *data* as a blob (POST, then PUT with its digest); returns the digest."""
+    import hashlib
+    from urllib.parse import urlencode, urljoin
+
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    _, headers = _call(registry, "POST", f"/v2/{repository}/blobs/uploads/")
+    location = urljoin(registry.url + "/", headers["location"])
+    _call(registry, "PUT", f"{location}{'&' if '?' in location else '?'}{urlencode({'digest': digest})}", data,
+          {"Content-Type": "application/octet-stream"})
+    return digest
+
+
+def upload_manifest(registry: Registry, repository: str, reference: str, data: bytes, media_type: str) -> str:
+    """PUT a manifest or index under a tag or digest; returns the digest the registry computed."""
+    _, headers = _call(registry, "PUT", f"/v2/{repository}/manifests/{reference}", data,
+                       {"Content-Type": media_type})
+    return headers["docker-content-digest"]
+
+
+def upload_layout(registry: Registry, layout: Path, repository: str, tag: str) -> str:
+    """Copy an OCI image layout (one or more platform manifests) to REPOSITORY:TAG with no engine: every blob, each
+    manifest by digest, then the layout's index (or its only manifest) under *tag*. Returns the tag's digest."""
+    index = json.loads((layout / "index.json").read_text())
+
+    def blob(digest: str) -> bytes:
+        return (layout / "blobs" / "sha256" / digest.split(":", 1)[1]).read_bytes()
+
+    for descriptor in index["manifests"]:
+        manifest = json.loads(blob(descriptor["digest"]))
+        for part in (manifest["config"], *manifest["layers"]):
+            upload_blob(registry, repository, blob(part["digest"]))
+        upload_manifest(registry, repository, descriptor["digest"], blob(descriptor["digest"]),
+                        manifest.get("mediaType", OCI_MANIFEST))
+    if len(index["manifests"]) == 1 and "platform" not in index["manifests"][0]:
+        only = index["manifests"][0]
+        return upload_manifest(registry, repository, tag, blob(only["digest"]), only.get("mediaType", OCI_MANIFEST))
+    document = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": index["manifests"]}
+    return upload_manifest(registry, repository, tag, json.dumps(document).encode(), OCI_INDEX)
+
+
+def blob_file(registry: Registry, digest: str) -> Path:
+    """Where the registry keeps a blob's bytes on disk (to damage one in a test)."""
+    hexdigest = digest.split(":", 1)[1]
+    return registry.storage / "docker" / "registry" / "v2" / "blobs" / "sha256" / hexdigest[:2] / hexdigest / "data"

@@ -268,6 +268,11 @@ class RegistryClient:
         self._context = tls_context(registry, ca_file)
         self._scheme = "https"
 
+    @property
+    def subject(self) -> str:
+        """*where* to start a sentence with."""
+        return self.where[:1].upper() + self.where[1:]
+
     # --- auth ---------------------------------------------------------------------------------------
     def _lookup_credentials(self) -> Credentials | None:
         if self._credentials is False:
@@ -284,7 +289,7 @@ class RegistryClient:
         elif scheme.lower() == "bearer":
             self._authorization = "Bearer " + self._token(_challenge_params(params), scope, credentials)
         else:
-            raise ImagekitError(f"{self.where} asks for {scheme or 'an unnamed'} authentication, which imagekit does "
+            raise ImagekitError(f"{self.subject} asks for {scheme or 'an unnamed'} authentication, which imagekit does "
                                 "not speak (it speaks Basic and Bearer tokens).", "Use a registry with standard "
                                 "token or basic auth, or lint a `docker save` archive of the image instead.")
 
@@ -293,7 +298,7 @@ class RegistryClient:
         parts = urlsplit(realm)
         if parts.scheme not in ("https", "http") or not parts.netloc or (
                 parts.scheme == "http" and not is_loopback(parts.netloc)):
-            raise ImagekitError(f"{self.where} names the token endpoint {realm!r}, which is not an https URL.",
+            raise ImagekitError(f"{self.subject} names the token endpoint {realm!r}, which is not an https URL.",
                                 "The registry's auth setup is broken; tell its operator.")
         query = {"service": params["service"]} if "service" in params else {}
         query["scope"] = params.get("scope") or scope
@@ -322,17 +327,17 @@ class RegistryClient:
     def _auth_error(self, status: int, credentials: Credentials | None) -> ImagekitError:
         login = f"`docker login {self.registry}`"
         if status == 403:
-            return ImagekitError(f"{self.where} denied access (403){' to ' + credentials[0] if credentials else ''}: "
+            return ImagekitError(f"{self.subject} denied access (403){' to ' + credentials[0] if credentials else ''}: "
                                  "these credentials may not pull this repository.",
                                  "Ask for pull permission on the repository (for ECR: ecr:BatchGetImage and "
                                  "ecr:GetDownloadUrlForLayer in the repository or IAM policy).")
         if credentials is None:
-            return ImagekitError(f"{self.where} requires authentication (401) and no credentials for "
+            return ImagekitError(f"{self.subject} requires authentication (401) and no credentials for "
                                  f"{self.registry} were found in {docker_config_path()} or its credential helpers.",
                                  f"Log in with {login} (for ECR: `aws ecr get-login-password | docker login "
                                  "--username AWS --password-stdin HOST`), or set DOCKER_CONFIG to a config that has "
                                  "them.")
-        return ImagekitError(f"{self.where} rejected the credentials of user {credentials[0]!r} (401): a wrong or "
+        return ImagekitError(f"{self.subject} rejected the credentials of user {credentials[0]!r} (401): a wrong or "
                              "expired password or token.", f"Log in again with {login} (ECR tokens expire after "
                              "12 hours).")
 
@@ -368,12 +373,12 @@ class RegistryClient:
             target = urljoin(url, answer.headers.get("location", ""))
             if urlsplit(target).scheme != "https" and not (urlsplit(target).scheme == "http"
                                                           and self._scheme == "http"):
-                raise ImagekitError(f"{self.where} redirected a download to {target[:200]!r}, which is not https.",
+                raise ImagekitError(f"{self.subject} redirected a download to {target[:200]!r}, which is not https.",
                                     "Refusing to download image content in the clear; tell the registry's operator.")
             url = target
             if urlsplit(target).netloc != origin:
                 headers = {key: value for key, value in headers.items() if key != "Authorization"}
-        raise LimitExceeded(self.where, "the number of redirects of one download", "REGISTRY_REDIRECTS",
+        raise LimitExceeded(self.subject, "the number of redirects of one download", "REGISTRY_REDIRECTS",
                             Limits.REGISTRY_REDIRECTS)
 
     def _request(self, url: str, headers: dict[str, str], context: ssl.SSLContext | None = None) -> Response:
@@ -422,30 +427,30 @@ class RegistryClient:
                           f"repository:{reference.repository}:pull")
         if answer.status == 404:
             detail = _error_detail(answer)
-            raise ImagekitError(f"{self.where} has no image {reference.repository}:{wanted}{detail}.",
+            raise ImagekitError(f"{self.subject} has no image {reference.repository}:{wanted}{detail}.",
                                 "Check the repository name and tag (or push the image first); the registry's "
                                 "repository names are case-sensitive and lower-case.")
         if answer.status != 200:
             detail = _error_detail(answer)
-            raise ImagekitError(f"{self.where} answered {answer.status} for the manifest of "
+            raise ImagekitError(f"{self.subject} answered {answer.status} for the manifest of "
                                 f"{reference.repository}:{wanted}{detail}.", "Try again later; if it persists, "
                                 "the registry is failing.")
         data = answer.read_small(Limits.JSON_BYTES, "a manifest")
         actual = "sha256:" + hashlib.sha256(data).hexdigest()
         expected = digest or reference.digest or answer.headers.get("docker-content-digest", "")
         if expected.startswith("sha256:") and expected != actual:
-            raise ImagekitError(f"{self.where}: the manifest {reference.repository}@{expected} does not match its "
+            raise ImagekitError(f"{self.subject}: the manifest {reference.repository}@{expected} does not match its "
                                 f"digest (its bytes hash to {actual}); it was altered in transit or in storage.",
                                 "Do not use this image; push it again from a source you trust.")
         from imagekit.image.sources import _json
 
         document = _json(self.where, f"manifest {wanted}", data)
         if not isinstance(document, dict):
-            raise ImagekitError(f"{self.where}: the manifest {wanted} is not a JSON object.",
+            raise ImagekitError(f"{self.subject}: the manifest {wanted} is not a JSON object.",
                                 "The registry returned something that is not an image manifest.")
         media = str(document.get("mediaType") or answer.headers.get("content-type", ""))
         if media.startswith(_SCHEMA1) or document.get("schemaVersion") == 1:
-            raise ImagekitError(f"{self.where}: {reference.repository}:{wanted} is a Docker schema 1 manifest, a "
+            raise ImagekitError(f"{self.subject}: {reference.repository}:{wanted} is a Docker schema 1 manifest, a "
                                 "format registries stopped serving in 2019.", "Push the image again with a "
                                 "current docker or buildx.")
         return data, document, actual
@@ -456,7 +461,7 @@ class RegistryClient:
         answer = self.get(f"{reference.repository}/blobs/{digest}", {}, f"repository:{reference.repository}:pull")
         if answer.status != 200:
             detail = _error_detail(answer)
-            raise ImagekitError(f"{self.where} answered {answer.status} for blob {digest} of "
+            raise ImagekitError(f"{self.subject} answered {answer.status} for blob {digest} of "
                                 f"{reference.repository}{detail}.", "The image is incomplete in the registry; push "
                                 "it again.")
         return _Exactly(answer.body, size, f"{self.where}: blob {digest}")
