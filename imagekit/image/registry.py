@@ -194,17 +194,25 @@ def _credential_helper(helper: str, server: str) -> Credentials | None:
 
 def default_credentials(registry: str) -> Credentials | None:
     """ECR hosts: `imagekit.ship.ecr.registry_credentials` (boto3's GetAuthorizationToken) when installed, else
-    the docker config; every other host: the docker config."""
+    the docker config; every other host: the docker config. When ECR cannot give a token (no boto3, no AWS
+    credentials) a `docker login` still counts; without one either, ECR's reason is the error."""
+    ecr_error = None
     if _ECR_HOST.match(registry.split(":")[0]):
         try:
             from imagekit.ship.ecr import registry_credentials  # type: ignore[import-not-found]
         except ImportError:
             pass
         else:
-            found = registry_credentials(registry)
+            try:
+                found = registry_credentials(registry)
+            except ImagekitError as error:
+                found, ecr_error = None, error
             if found:
                 return found
-    return docker_config_credentials(registry)
+    found = docker_config_credentials(registry)
+    if found is None and ecr_error is not None:
+        raise ecr_error
+    return found
 
 
 # --- transport -------------------------------------------------------------------------------------------
@@ -344,8 +352,8 @@ class RegistryClient:
     # --- requests -----------------------------------------------------------------------------------
     def get(self, path: str, headers: dict[str, str], scope: str) -> Response:
         """GET /v2/PATH on the registry, authenticating on a 401 challenge, following redirects (bounded)."""
-        url = f"{self._scheme}://{self.host}/v2/{path}"
         for attempt in range(2):
+            url = f"{self._scheme}://{self.host}/v2/{path}"  # the scheme may have fallen back to http
             sent = dict(headers)
             if self._authorization:
                 sent["Authorization"] = self._authorization

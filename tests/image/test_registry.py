@@ -6,16 +6,22 @@ image and then lints it with no engine reachable at all.
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from image.archive import BASE_LAYER, oci_layout
+from imagekit.contract import Limits
 from imagekit.errors import ImagekitError
 from imagekit.image.registry import docker_config_credentials, parse_reference
 from imagekit.image.registry_source import open_registry_image, source_of
@@ -176,4 +182,97 @@ def test_lint_from_the_registry_equals_lint_from_the_engine(engine, throwaway_im
     assert "read from the Docker engine" in from_engine.stderr
     assert f"read from the registry {registry.host} (no engine involved)" in from_registry.stderr
     assert from_registry.returncode == from_engine.returncode, from_registry.stderr
-    assert json.loads(from_registry.stdout.replace(pushed, tag)) == json.loads(from_engine.stdout)
+    findings = json.loads(from_engine.stdout)["findings"]
+    assert findings and json.loads(from_registry.stdout.replace(pushed, tag))["findings"] == findings
+
+
+class _Fake(http.server.BaseHTTPRequestHandler):
+    """A plain-HTTP registry on loopback that answers from `routes` (path -> (status, headers, body))."""
+
+    routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+    seen: list[tuple[str, str | None]] = []
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        status, headers, body = self.routes.get(self.path.split("?")[0], (404, {}, b""))
+        self.send_response(status)
+        for key, value in {**headers, "Content-Length": str(len(body))}.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def fake_server() -> Iterator[tuple[str, type[_Fake]]]:
+    """(host:port, its handler class: set `routes`, read `seen`)."""
+    handler = type("Handler", (_Fake,), {"routes": {}, "seen": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[str, type[_Fake]]]:
+    with fake_server() as running:
+        yield running
+
+
+def _manifest(config: bytes) -> bytes:
+    digest = "sha256:" + hashlib.sha256(config).hexdigest()
+    return json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "config": {"digest": digest, "size": len(config)}, "layers": []}).encode()
+
+
+def test_hostile_registry_answers_are_bounded(fake) -> None:
+    host, handler = fake
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {}}).encode()
+    blob = f"/v2/x/blobs/sha256:{hashlib.sha256(config).hexdigest()}"
+    handler.routes.update({
+        "/v2/x/manifests/v1": (200, {}, _manifest(config)),
+        blob: (307, {"Location": f"http://{host}{blob}"}, b""),  # a loop (plain HTTP: a loopback registry)
+        "/v2/huge/manifests/v1": (200, {}, b"{" + b" " * Limits.JSON_BYTES + b"}"),
+    })
+    with pytest.raises(ImagekitError, match="REGISTRY_REDIRECTS"):
+        open_registry_image(f"{host}/x:v1", credentials=lambda registry: None)
+    with pytest.raises(ImagekitError, match="JSON_BYTES"):
+        open_registry_image(f"{host}/huge:v1", credentials=lambda registry: None)
+    handler.routes["/v2/x/manifests/v1"] = (200, {"Docker-Content-Digest": "sha256:" + "0" * 64}, _manifest(config))
+    with pytest.raises(ImagekitError, match="does not match its digest"):
+        open_registry_image(f"{host}/x:v1", credentials=lambda registry: None)
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_host(fake) -> None:
+    host, handler = fake
+    with fake_server() as (storage_host, storage):
+        config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"User": "1000"}}).encode()
+        digest = hashlib.sha256(config).hexdigest()
+        storage.routes["/bucket/config"] = (200, {}, config)
+        secret = "Basic " + base64.b64encode(b"user:pass").decode()
+        handler.routes.update({
+            "/v2/": (401, {"WWW-Authenticate": 'Basic realm="fake"'}, b""),
+            "/v2/x/manifests/v1": (200, {}, _manifest(config)),
+            f"/v2/x/blobs/sha256:{digest}": (307, {"Location": f"http://{storage_host}/bucket/config"}, b""),
+        })
+        original = handler.do_GET
+
+        def guarded(self) -> None:  # every /v2/ path needs the login, as a real registry's would
+            if self.headers.get("Authorization") != secret and self.path.startswith("/v2/"):
+                self.seen.append((self.path, self.headers.get("Authorization")))
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="fake"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            original(self)
+
+        handler.do_GET = guarded
+        image = open_registry_image(f"{host}/x:v1", credentials=lambda registry: ("user", "pass"))
+        assert image.config == {"User": "1000"}
+        assert storage.seen == [("/bucket/config", None)]  # fetched, without our Authorization
