@@ -163,6 +163,38 @@ def test_bearer_token_auth(tmp_path: Path) -> None:
             open_registry_image(ref, credentials=login(registry, "wrong"), ca_file=registry.ca_file)
         with pytest.raises(ImagekitError, match="requires authentication"):
             open_registry_image(ref, credentials=lambda host: None, ca_file=registry.ca_file)
+    # tokens that expired before they were issued (past the registry's 60 s leeway): refused, asked for again
+    # once, then reported as expired credentials
+    with running_registry(tmp_path / "expired", auth="token", token_lifetime=-120,
+                          storage=uploader.storage) as expired:
+        with pytest.raises(ImagekitError, match="wrong or expired password or token"):
+            open_registry_image(expired.ref("imagekit-test/token", "v1"), credentials=login(expired),
+                                ca_file=expired.ca_file)
+
+
+def test_ecr_hosts_ask_the_ecr_provider_first(monkeypatch, tmp_path: Path) -> None:
+    import types
+
+    from imagekit.image.registry import default_credentials
+
+    host = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+    ecr = types.ModuleType("imagekit.ship.ecr")
+    ecr.registry_credentials = lambda registry: ("AWS", f"token-for-{registry}")
+    monkeypatch.setitem(sys.modules, "imagekit.ship.ecr", ecr)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    (tmp_path / "config.json").write_text(json.dumps({"auths": {host: {"auth": base64.b64encode(
+        b"AWS:stale").decode()}, "ghcr.io": {"auth": base64.b64encode(b"me:pat").decode()}}}))
+    assert default_credentials(host) == ("AWS", f"token-for-{host}")
+    assert default_credentials("ghcr.io") == ("me", "pat")
+
+    def no_aws(registry: str):
+        raise ImagekitError("No AWS credentials.")
+
+    ecr.registry_credentials = no_aws
+    assert default_credentials(host) == ("AWS", "stale")  # a docker login still counts
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(ImagekitError, match="No AWS credentials"):
+        default_credentials(host)
 
 
 def test_lint_from_the_registry_equals_lint_from_the_engine(engine, throwaway_image, registry: Registry,
