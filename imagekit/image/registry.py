@@ -273,6 +273,7 @@ class RegistryClient:
         self._provider = credentials or default_credentials
         self._credentials: Credentials | None | bool = False  # False: not looked up yet
         self._authorization: str | None = None
+        self._ca_file = ca_file
         self._context = tls_context(registry, ca_file)
         self._scheme = "https"
 
@@ -314,7 +315,7 @@ class RegistryClient:
         headers = {}
         if credentials is not None:
             headers["Authorization"] = "Basic " + base64.b64encode(":".join(credentials).encode()).decode()
-        answer = self._request(url, headers, context=tls_context(parts.netloc))
+        answer = self._request(url, headers, context=tls_context(parts.netloc, self._ca_file))
         if answer.status in (401, 403):
             answer.body.close()
             raise self._auth_error(answer.status, credentials)
@@ -423,7 +424,7 @@ class RegistryClient:
         return Response(answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer, url)
 
     def _context_for(self, host: str) -> ssl.SSLContext:
-        return self._context if host == self.host else tls_context(host)
+        return self._context if host == self.host else tls_context(host, self._ca_file)
 
     # --- documents and blobs ------------------------------------------------------------------------
     def manifest(self, reference: Reference, digest: str | None = None) -> tuple[bytes, dict[str, Any], str]:

@@ -93,14 +93,15 @@ def _shape_manifest(ref: str, digest: str, document: dict[str, Any]) -> None:
 
 
 def _checked_digest(ref: str, descriptor: dict[str, Any]) -> str:
-    """A descriptor's digest, only as sha256:HEX (it becomes part of a URL and a blob name); its size checked."""
+    """A descriptor's digest, only as sha256:HEX (it becomes part of a URL and a blob name); its size checked
+    (required: a blob is read up to that size and no further)."""
     digest = str(descriptor.get("digest") or "")
     size = descriptor.get("size")
     if not _DIGEST.fullmatch(digest):
         raise ImagekitError(f"{ref}: the manifest names the blob {digest[:80]!r}, which is not a sha256 digest.",
                             "imagekit reads sha256-addressed images only; push the image again with docker or "
                             "buildx.")
-    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise ImagekitError(f"{ref}: the manifest gives blob {digest} the size {size!r}.",
                             "The manifest is malformed; push the image again.")
     return digest
@@ -110,8 +111,8 @@ def _fetch(client: RegistryClient, reference: Reference,
            descriptors: Any) -> Iterator[tuple[str, int, IO[bytes]]]:
     """(blob name, size, stream) per descriptor, each opened only when the reader gets to it."""
     for descriptor in descriptors:
-        digest, size = descriptor["digest"], int(descriptor.get("size") or 0)
-        yield _blob_name(digest), size, client.blob(reference, digest, size)
+        yield _blob_name(descriptor["digest"]), descriptor["size"], client.blob(reference, descriptor["digest"],
+                                                                               descriptor["size"])
 
 
 class _NestedIndexes:
@@ -124,7 +125,10 @@ class _NestedIndexes:
         if not name.startswith("blobs/sha256/"):
             return None  # "index.json": a registry has no layout-level index
         digest = "sha256:" + name.removeprefix("blobs/sha256/")
-        _, document, _ = self.client.manifest(self.reference, _checked_digest(self.ref, {"digest": digest}))
+        if not _DIGEST.fullmatch(digest):  # it becomes part of a URL
+            raise ImagekitError(f"{self.ref}: the index names the manifest {digest[:80]!r}, which is not a sha256 "
+                                "digest.", "The index is malformed; push the image again with docker or buildx.")
+        _, document, _ = self.client.manifest(self.reference, digest)
         from imagekit.image.sources import _shape
 
         _shape(self.ref, f"index {digest}", document, _INDEX)
