@@ -28,7 +28,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -111,8 +111,7 @@ class Registry:
     password: str
     storage: Path
     auth: str  # "htpasswd", "token" or "none"
-    token_realm: str | None = None
-    _engine_dirs: list[Path] = field(default_factory=list)
+    token_realm: str | None = None  # the token server's URL, with auth="token"
 
     @property
     def url(self) -> str:

@@ -131,7 +131,8 @@ def docker_config_credentials(registry: str) -> Credentials | None:
     base64 `auth` entry of config.json (keys with or without https://, Docker Hub's legacy key)."""
     path = docker_config_path()
     try:
-        config = json.loads(path.read_bytes()[:Limits.JSON_BYTES])
+        with path.open("rb") as stream:
+            config = json.loads(stream.read(Limits.JSON_BYTES))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as error:
