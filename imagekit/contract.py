@@ -71,6 +71,9 @@ PROGRESS_INTERVAL_S = 10.0  # a plain "still waiting" line this often while /pin
 WORKER_RESTART_LOOP = 2  # worker restarts (e.g. gunicorn WORKER TIMEOUT) before it counts as a loop
 START_EXIT_WAIT_S = 5.0  # a container whose port is not published is given this long to be seen exiting
 
+# Registries (`lint --image HOST/REPO:TAG` reads one without an engine)
+REGISTRY_TIMEOUT_S = 30.0  # one connect or read of a registry request
+
 # Request/response headers (§3.2, §4)
 HEADER_CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
 HEADER_TARGET_VARIANT = "X-Amzn-SageMaker-Target-Variant"
@@ -257,6 +260,9 @@ class Limits:
     SYMLINK_HOPS = 40  # what Linux allows before ELOOP
     BOMB_FLOOR = 256 << 20  # a compressed layer may always expand to this much...
     BOMB_RATIO = 200  # ...or to this many times its compressed size, whichever is larger
+    # Registries (`lint --image HOST/REPO:TAG`): per answer.
+    REGISTRY_REDIRECTS = 5  # redirects of one download (blob stores answer with one, to S3 or a CDN)
+    REGISTRY_SMALL_BYTES = 64 << 10  # a token or error answer
     # Dockerfiles: per file.
     DOCKERFILE_BYTES = 4 << 20
     DOCKERFILE_LINE_CHARS = 256 << 10  # one physical line

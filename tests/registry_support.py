@@ -28,7 +28,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -111,8 +111,7 @@ class Registry:
     password: str
     storage: Path
     auth: str  # "htpasswd", "token" or "none"
-    token_realm: str | None = None
-    _engine_dirs: list[Path] = field(default_factory=list)
+    token_realm: str | None = None  # the token server's URL, with auth="token"
 
     @property
     def url(self) -> str:
@@ -144,7 +143,12 @@ class Registry:
     @contextlib.contextmanager
     def trust_for_engine(self) -> Iterator[Path]:
         """Install the CA as /etc/docker/certs.d/HOST:PORT/ca.crt (dockerd reads it per connection) and remove it
-        afterwards. Yields the installed file."""
+        afterwards. Yields the installed file.
+
+        Note: dockerd counts 127.0.0.0/8 as an insecure registry by default (`docker info`: Insecure Registries),
+        so it pushes to and pulls from this registry over TLS *without verifying* the certificate (and would fall
+        back to plain HTTP): a push succeeds with or without this CA. The engine's certificate checking cannot be
+        exercised on a loopback address; imagekit's own client does verify (tests/image/test_registry.py)."""
         directory = ENGINE_CERTS_DIR / self.host
         directory.mkdir(parents=True, exist_ok=True)
         installed = directory / "ca.crt"
