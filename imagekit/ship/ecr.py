@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from imagekit.errors import ImagekitError
+from imagekit.image.registry import docker_config_path
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -232,11 +233,6 @@ def login(ecr: "BaseClient", uri: EcrRegistry) -> Login:
     data = answer["authorizationData"][0]
     username, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
     return Login(username, password, data.get("proxyEndpoint", f"https://{uri.host}"), data.get("expiresAt"))
-
-
-def docker_config_path() -> Path:
-    """The docker CLI's config file (DOCKER_CONFIG or ~/.docker), which `docker login` writes too."""
-    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "config.json"
 
 
 def save_login(credentials: Login, host: str) -> Path:

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from imagekit.errors import ImagekitError
+from imagekit.image.registry import ENGINE_CERTS_DIRS, docker_config_path
 from imagekit.ship import ecr
 from imagekit.sizes import human_size
 
 Log = Callable[[str], None]
-CERTS_DIR = "/etc/docker/certs.d"  # where the engine looks for a registry's CA (ca.crt) and client certificate
 PROGRESS_STEP = 25  # a layer's "Pushing" line is repeated each time it passes another 25 %
 
 
@@ -148,7 +148,7 @@ def _engine_auth(host: str, log: Log) -> dict[str, str] | None:
     from docker import auth
     from docker.errors import DockerException
 
-    path = ecr.docker_config_path()
+    path = docker_config_path()
     try:
         found = auth.load_config(str(path) if path.exists() else None).resolve_authconfig(host)
     except DockerException as error:
@@ -229,17 +229,18 @@ def push_failure(message: str, target: _Destination, credentials_sent: bool) -> 
     """The engine's push error as one paragraph: which of the usual causes it is, and what to do."""
     text = message.lower()
     host, uri = target.host, target.uri
+    ca_file = ENGINE_CERTS_DIRS[0] / host / "ca.crt"  # where the engine looks for a registry's CA
     login = ("run `imagekit push` again (it logs in to ECR itself) and check the AWS credentials in use"
-             if target.ecr else f"`docker login {host}`, or add a credential helper to {ecr.docker_config_path()}")
+             if target.ecr else f"`docker login {host}`, or add a credential helper to {docker_config_path()}")
     if "expired" in text:
         what, hint = "the registry login has expired", f"Log in again: {login}."
     elif "x509" in text or "certificate" in text or "tls:" in text:
         what = "the registry's TLS certificate could not be verified"
-        hint = (f"Give the engine the CA that signed it as {CERTS_DIR}/{host}/ca.crt (no restart needed), or add "
-                "the CA to the system's trust store and restart the engine.")
+        hint = (f"Give the engine the CA that signed it as {ca_file} (no restart needed), or add the CA to the "
+                "system's trust store and restart the engine.")
     elif "server gave http response" in text:
         what, hint = "the registry speaks plain HTTP", (
-            f"Serve it over TLS (CA in {CERTS_DIR}/{host}/ca.crt), or list {host} in the engine's "
+            f"Serve it over TLS (CA in {ca_file}), or list {host} in the engine's "
             "insecure-registries (/etc/docker/daemon.json) and restart it.")
     elif any(word in text for word in ("connection refused", "no such host", "i/o timeout", "network is unreachable",
                                        "dial tcp", "no route to host", "connection reset")):

@@ -10,6 +10,7 @@ import stat
 import pytest
 
 from imagekit.errors import ImagekitError
+from imagekit.image.registry import docker_config_path
 from imagekit.ship import ecr
 from ship.sandbox import ACCOUNT, REGION
 
@@ -76,7 +77,7 @@ def test_login_decodes_the_token_and_saves_it_only_when_asked(moto_ecr, tmp_path
     uri = ecr.parse(URI)
     login = ecr.login(ecr.client(uri), uri)
     assert login.username == "AWS" and login.password
-    assert not ecr.docker_config_path().exists()  # nothing on disk unless asked
+    assert not docker_config_path().exists()  # nothing on disk unless asked
     path = ecr.save_login(login, uri.host)
     saved = json.loads(path.read_text())["auths"][uri.host]["auth"]
     assert base64.b64decode(saved).decode() == f"AWS:{login.password}"

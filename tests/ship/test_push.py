@@ -17,15 +17,13 @@ import pytest
 
 from imagekit import contract
 from imagekit.errors import ImagekitError
+from imagekit.image.registry import INDEX_TYPES, MANIFEST_TYPES
 from imagekit.scaffold import new
 from imagekit.ship import PushOptions, push
 from imagekit.ship.ecr import REGISTRY_OVERRIDE_ENV
 from imagekit.ship.push import destination, push_failure
 from ship.sandbox import ACCOUNT, REGION, closed_port
 
-MANIFEST_TYPES = ("application/vnd.docker.distribution.manifest.v2+json",
-                  "application/vnd.docker.distribution.manifest.list.v2+json",
-                  "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json")
 UNCHECKED = PushOptions(verify=False)
 SMALL = 'FROM {base}\nCMD ["true"]\n'
 # A serving image (it exposes SageMaker's port) whose entrypoint is not in it: IK501, an error-level finding.
@@ -36,7 +34,8 @@ def served_digest(registry, repository: str, tag: str) -> str | None:
     """The Docker-Content-Digest the registry answers a manifest HEAD with (None: no such tag)."""
     secret = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
     request = urllib.request.Request(f"{registry.url}/v2/{repository}/manifests/{tag}", method="HEAD",
-                                     headers={"Accept": ", ".join(MANIFEST_TYPES), "Authorization": f"Basic {secret}"})
+                                     headers={"Accept": ", ".join(MANIFEST_TYPES + INDEX_TYPES),
+                                              "Authorization": f"Basic {secret}"})
     try:
         with urllib.request.urlopen(request, context=registry.ssl_context(), timeout=30) as answer:
             return answer.headers["Docker-Content-Digest"]
