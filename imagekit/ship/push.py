@@ -143,22 +143,27 @@ def _ecr_auth(target: _Destination, options: PushOptions, log: Log) -> dict[str,
     return credentials.auth_config(target.host)
 
 
-def _engine_auth(host: str, log: Log) -> dict[str, str] | None:
+def _engine_auth(host: str, log: Log) -> dict[str, str]:
     """The credentials the docker CLI would send to *host*: its config file's entry or credential helper."""
+    import warnings
+
     from docker import auth
+    from docker.credentials.errors import StoreError
     from docker.errors import DockerException
 
     path = docker_config_path()
     try:
-        found = auth.load_config(str(path) if path.exists() else None).resolve_authconfig(host)
-    except DockerException as error:
+        with warnings.catch_warnings():  # the SDK also warns about a missing helper: the error below says it
+            warnings.simplefilter("ignore")
+            found = auth.load_config(str(path) if path.exists() else None).resolve_authconfig(host)
+    except (DockerException, StoreError) as error:
         raise ImagekitError(f"The docker credential helper for {host} failed: {error}.",
                             f"Check credHelpers/credsStore in {path} and that the helper is on PATH.") from None
     if found:
         log(f"login: credentials for {host} from {path}")
     else:
         log(f"login: none for {host} in {path}: pushing anonymously (`docker login {host}` adds them)")
-    return found
+    return found or {}  # {}: anonymous, said explicitly (None would make the SDK look the config up again)
 
 
 class _Progress:
@@ -185,7 +190,7 @@ class _Progress:
 _DIGEST_LINE = re.compile(r"digest: (sha256:[0-9a-f]{64})")
 
 
-def _stream_push(target: _Destination, auth: dict[str, str] | None, log: Log) -> str:
+def _stream_push(target: _Destination, auth: dict[str, str], log: Log) -> str:
     """Push, reporting per-layer progress; the manifest digest the engine reports, or ImagekitError."""
     from docker.errors import APIError
 
@@ -196,19 +201,19 @@ def _stream_push(target: _Destination, auth: dict[str, str] | None, log: Log) ->
         for chunk in engine.push_image(target.ref, auth):
             if "error" in chunk:
                 message = (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
-                raise push_failure(message, target, credentials_sent=auth is not None)
+                raise push_failure(message, target, credentials_sent=bool(auth))
             progress(chunk)
             found = _DIGEST_LINE.search(chunk.get("status", ""))
             digest = (chunk.get("aux") or {}).get("Digest") or (found.group(1) if found else digest)
     except APIError as error:
-        raise push_failure(str(error.explanation or error), target, credentials_sent=auth is not None) from None
+        raise push_failure(str(error.explanation or error), target, credentials_sent=bool(auth)) from None
     if not digest:
         raise ImagekitError(f"The engine finished pushing {target.uri} without reporting a digest.",
                             "Check the engine log; push again.", exit_code=1)
     return digest
 
 
-def _read_back(target: _Destination, auth: dict[str, str] | None, streamed: str) -> str:
+def _read_back(target: _Destination, auth: dict[str, str], streamed: str) -> str:
     """The digest the registry serves for the pushed tag; it must be the one the push reported."""
     from docker.errors import APIError
 
@@ -217,7 +222,7 @@ def _read_back(target: _Destination, auth: dict[str, str] | None, streamed: str)
     try:
         served = engine.registry_digest(target.ref, auth)
     except APIError as error:
-        raise push_failure(str(error.explanation or error), target, credentials_sent=auth is not None) from None
+        raise push_failure(str(error.explanation or error), target, credentials_sent=bool(auth)) from None
     if served != streamed:
         raise ImagekitError(f"{target.uri} was pushed as {streamed}, but the registry now serves {served}.",
                             "Something else pushed the same tag meanwhile: push under a unique tag (e.g. the commit "

@@ -168,3 +168,12 @@ def test_save_login_stores_the_ecr_login_where_it_says(throwaway_image, registry
     assert any(f"saved for {host} in {config}" in line for line in lines)
     saved = json.loads(config.read_text())["auths"][host]["auth"]
     assert base64.b64decode(saved).decode() == f"{registry.username}:{registry.password}"
+
+
+def test_a_missing_credential_helper_is_one_clear_error(throwaway_image):
+    image = throwaway_image(SMALL)  # built first: the SDK client caches the docker config it sees during a build
+    config = Path(os.environ["DOCKER_CONFIG"])
+    config.mkdir()
+    (config / "config.json").write_text(json.dumps({"credsStore": "imagekit-test-absent"}))
+    with pytest.raises(ImagekitError, match="credential helper for registry.example.com failed"):
+        push(image, "registry.example.com/small:1", UNCHECKED, log=lambda line: None)
