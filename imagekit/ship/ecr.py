@@ -145,13 +145,14 @@ def client(uri: EcrRegistry) -> "BaseClient":
     try:
         import boto3
     except ImportError:
-        raise ImagekitError(f"Pushing to Amazon ECR ({uri.host}) needs boto3, which is not installed.",
+        raise ImagekitError(f"Logging in to Amazon ECR ({uri.host}) needs boto3, which is not installed.",
                             INSTALL_HINT) from None
     return boto3.session.Session(region_name=uri.region).client("ecr")
 
 
-def _call(uri: EcrRegistry, what: str, call: Callable[[], Any]) -> Any:
-    """Run one ECR API call; credential, permission and network failures become one paragraph."""
+def _call(uri: EcrRegistry, what: str, call: Callable[[], Any], missing: str = "") -> Any:
+    """Run one ECR API call; the error code *missing* is None, credential, permission and network failures
+    become one paragraph."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
 
     try:
@@ -163,6 +164,8 @@ def _call(uri: EcrRegistry, what: str, call: Callable[[], Any]) -> Any:
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         text = error.response.get("Error", {}).get("Message", str(error))
+        if code == missing:
+            return None
         if code in ("ExpiredTokenException", "ExpiredToken", "RequestExpired"):
             hint = "The AWS session has expired: refresh it (`aws sso login`, re-assume the role) and push again."
         elif code in ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException",
@@ -181,13 +184,10 @@ def _call(uri: EcrRegistry, what: str, call: Callable[[], Any]) -> Any:
 
 def ensure_repository(ecr: "BaseClient", uri: EcrUri, scan_on_push: bool, immutable_tags: bool, log: Log) -> dict:
     """The repository's description, creating it (with the given scan and tag settings) when it is missing."""
-    try:
-        found = _call(uri, "DescribeRepositories", lambda: ecr.describe_repositories(
-            registryId=uri.account, repositoryNames=[uri.repository]))
+    found = _call(uri, "DescribeRepositories", lambda: ecr.describe_repositories(
+        registryId=uri.account, repositoryNames=[uri.repository]), missing="RepositoryNotFoundException")
+    if found is not None:
         return found["repositories"][0]
-    except ImagekitError as error:
-        if "RepositoryNotFoundException" not in error.message:
-            raise
     created = _call(uri, "CreateRepository", lambda: ecr.create_repository(
         registryId=uri.account, repositoryName=uri.repository,
         imageTagMutability="IMMUTABLE" if immutable_tags else "MUTABLE",
@@ -202,14 +202,12 @@ def check_tag_free(ecr: "BaseClient", uri: EcrUri, repository: dict) -> None:
     before the upload."""
     if repository.get("imageTagMutability", "MUTABLE") != "IMMUTABLE":
         return
-    try:
-        images = _call(uri, "DescribeImages", lambda: ecr.describe_images(
-            registryId=uri.account, repositoryName=uri.repository, imageIds=[{"imageTag": uri.tag}]))
-    except ImagekitError as error:
-        if "ImageNotFoundException" in error.message:
-            return
-        raise
-    digest = images["imageDetails"][0]["imageDigest"] if images.get("imageDetails") else "?"
+    images = _call(uri, "DescribeImages", lambda: ecr.describe_images(
+        registryId=uri.account, repositoryName=uri.repository, imageIds=[{"imageTag": uri.tag}]),
+        missing="ImageNotFoundException")
+    if images is None or not images.get("imageDetails"):
+        return
+    digest = images["imageDetails"][0]["imageDigest"]
     raise ImagekitError(f"{uri} already exists ({digest}) and repository {uri.repository} has immutable tags, so "
                         "ECR would refuse the push.", "Push under a new tag (e.g. the commit SHA).")
 
@@ -220,7 +218,6 @@ class Login:
 
     username: str
     password: str
-    endpoint: str
     expires: datetime | None
 
     def auth_config(self, server: str) -> dict[str, str]:
@@ -232,7 +229,7 @@ def login(ecr: "BaseClient", uri: EcrRegistry) -> Login:
     answer = _call(uri, "GetAuthorizationToken", lambda: ecr.get_authorization_token(registryIds=[uri.account]))
     data = answer["authorizationData"][0]
     username, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
-    return Login(username, password, data.get("proxyEndpoint", f"https://{uri.host}"), data.get("expiresAt"))
+    return Login(username, password, data.get("expiresAt"))
 
 
 def save_login(credentials: Login, host: str) -> Path:
@@ -240,12 +237,16 @@ def save_login(credentials: Login, host: str) -> Path:
     path = docker_config_path()
     try:
         config = json.loads(path.read_text()) if path.exists() else {}
+        if not isinstance(config, dict) or not isinstance(config.setdefault("auths", {}), dict):
+            raise ValueError("it is not a docker config object")
         auth = base64.b64encode(f"{credentials.username}:{credentials.password}".encode()).decode()
-        config.setdefault("auths", {})[host] = {"auth": auth}
+        config["auths"][host] = {"auth": auth}
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(path.name + ".imagekit-tmp")
-        temporary.touch(mode=0o600)
-        temporary.write_text(json.dumps(config, indent=2) + "\n")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # also when an old temporary file had other permissions
+        with os.fdopen(descriptor, "w") as out:
+            out.write(json.dumps(config, indent=2) + "\n")
         temporary.replace(path)
     except (OSError, ValueError) as error:
         raise ImagekitError(f"Cannot save the ECR login to {path}: {error}.",

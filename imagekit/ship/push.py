@@ -174,7 +174,7 @@ class _Progress:
 
     def __call__(self, chunk: dict[str, Any]) -> None:
         layer, status = chunk.get("id"), chunk.get("status", "")
-        if not layer or not status or layer == chunk.get("tag"):
+        if not layer or not status:
             return
         detail = chunk.get("progressDetail") or {}
         step = 0
