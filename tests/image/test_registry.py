@@ -173,7 +173,6 @@ def test_bearer_token_auth(tmp_path: Path) -> None:
 
 
 def test_ecr_hosts_ask_the_ecr_provider_first(monkeypatch, tmp_path: Path) -> None:
-
     from imagekit.image.registry import default_credentials
     from imagekit.ship import ecr
 
