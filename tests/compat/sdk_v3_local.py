@@ -77,18 +77,19 @@ def _child(args: argparse.Namespace) -> None:
     from sagemaker.train.model_trainer import Mode
 
     home = Path(args.home)
+    training_root = home / home.name  # its name is the compose project's: unique per run, unlike "training"
+    training_root.mkdir()
     started = time.perf_counter()
     trainer = ModelTrainer(training_mode=Mode.LOCAL_CONTAINER, training_image=args.image, role=FAKE_ROLE,
                            compute=Compute(instance_type="local", instance_count=args.instance_count),
                            source_code=SourceCode(command="train"), base_job_name="imagekit-compat",
                            hyperparameters=dict(pair.split("=", 1) for pair in args.hp),
-                           local_container_root=str(home / "training"))
-    (home / "training").mkdir()
+                           local_container_root=str(training_root))
     trainer.train(input_data_config=[InputData(channel_name=args.channel, data_source=str(Path(args.data).resolve()))],
                   logs=False)
     model_dir = home / "model"  # local mode extracts every tarball next to a file:// model
     model_dir.mkdir()
-    shutil.copy(home / "training" / "compressed_artifacts" / "model.tar.gz", model_dir)
+    shutil.copy(training_root / "compressed_artifacts" / "model.tar.gz", model_dir)
     trained = time.perf_counter()
 
     session = LocalSession()  # local_code, serving_port and container_root from ~/.sagemaker/config.yaml
