@@ -28,7 +28,7 @@ from imagekit.smoke import endpoint_metrics
 if TYPE_CHECKING:
     from imagekit.smoke.variants import Router
 
-DEFAULT_ENDPOINT_NAME = "imagekit-endpoint"
+DEFAULT_ENDPOINT_NAME = contract.LOCAL_ENDPOINT_NAME
 NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 INVOKE_PATH = re.compile("^" + re.escape(contract.RUNTIME_INVOKE_ROUTE).replace(r"\{name\}", "([^/]+)") + "$")
 SCOPE_REGION = re.compile(r"Credential=[^/,]*/\d{8}/([a-z0-9-]+)/")

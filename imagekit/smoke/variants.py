@@ -85,6 +85,11 @@ def check_variants(variants: list[Variant]) -> None:
     """What CreateEndpointConfig refuses, refused before the engine is asked."""
     if not variants:
         raise ImagekitError("No --variant was given.", "For example: --variant blue=my-model:v1:1")
+    bad = [v.name for v in variants if not endpoint_api.NAME.fullmatch(v.name)]
+    if bad:
+        raise ImagekitError(f"--variant name {bad[0]!r} is not a VariantName: letters, digits and hyphens, starting "
+                            f"with a letter or digit, at most {contract.MAX_NAME_CHARS}.", "For example: --variant "
+                            "blue=my-model:v1:1")
     if len({v.name for v in variants}) != len(variants):
         raise ImagekitError("Two --variant options use the same name.", "Give every variant its own NAME.")
     if not any(v.weight > 0 for v in variants):
@@ -288,7 +293,8 @@ class _RouterHandler(BaseHTTPRequestHandler):
 @contextmanager
 def running_endpoint(variants: list[Variant], *, model: str | Path | None = None, env: dict[str, str] | None = None,
                      startup_timeout: float = contract.STARTUP_HEALTH_TIMEOUT_S, port: int = 0,
-                     report: Report | None = None, pass_aws_credentials: bool = False) -> Iterator[Router]:
+                     report: Report | None = None, pass_aws_credentials: bool = False,
+                     endpoint_name: str = endpoint_api.DEFAULT_ENDPOINT_NAME) -> Iterator[Router]:
     """Start every variant and the router; everything is removed when the block ends (also on Ctrl-C)."""
     check_variants(variants)
     report = report or Report(",".join(v.image for v in variants))
@@ -307,7 +313,7 @@ def running_endpoint(variants: list[Variant], *, model: str | Path | None = None
                 raise ImagekitError(f"Variant {variant.name} ({variant.image}) never became ready: "
                                     f"{report.checks[-1].detail}", "Run `imagekit smoke serve` on that image alone.")
         with interrupts.deferred():  # shutdown() below would wait forever for a serve_forever that never started
-            router = Router(variants, port)
+            router = Router(variants, port, endpoint_name)
             threading.Thread(target=router.serve_forever, daemon=True).start()
         yield router
     finally:
