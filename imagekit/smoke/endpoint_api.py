@@ -193,6 +193,9 @@ def _update_weights(router: Router, request: dict, region: str) -> dict:
         if not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
             raise validation(f"DesiredWeight {weight!r} for {name} is not a number of 0 or more.")
         weights[name] = float(weight)
+    if not any({**{n: v.weight for n, v in router.variants.items()}, **weights}.values()):
+        raise validation(f"The update would leave every variant of {router.endpoint_name} with weight 0, so it "
+                         "would route no request.")
     if not router.begin_update(weights):
         raise validation(f"Cannot update in-progress endpoint \"{endpoint_arn(region, router.endpoint_name)}\".")
     return {"EndpointArn": endpoint_arn(region, router.endpoint_name)}

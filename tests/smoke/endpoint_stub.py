@@ -67,7 +67,7 @@ def stub_endpoint(weights: dict[str, float], fail_every: dict[str, int] | None =
     router.models = models
     servers = [*models.values(), router]
     for server in servers:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         yield router
     finally:
