@@ -64,8 +64,8 @@ def parse_policy(text: str) -> Policy:
             raise ValueError
     except ValueError:
         raise ImagekitError(f"--rollout {text!r} is not KIND:SIZE%:BAKE.", f"For example: {POLICY_EXAMPLE}.") from None
-    low, high = {"canary": (0, CANARY_MAX), "linear": (LINEAR_MIN, LINEAR_MAX), "all-at-once": (1, 1)}[kind]
-    if not (low < step <= high or step == low == high) or not 0 <= bake <= BAKE_MAX_S:
+    allowed = {"canary": 0 < step <= CANARY_MAX, "linear": LINEAR_MIN <= step <= LINEAR_MAX, "all-at-once": True}
+    if not allowed[kind] or not 0 <= bake <= BAKE_MAX_S:
         raise ImagekitError(f"--rollout {text!r}: SageMaker's guardrails allow a canary of at most 50 %, linear steps "
                             f"of 10-50 % and bake periods of 0-{BAKE_MAX_S} s.", f"For example: {POLICY_EXAMPLE}.")
     return Policy(kind, step, bake)
