@@ -12,6 +12,7 @@ import http.client
 import json
 import math
 import random
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -172,6 +173,11 @@ class Router(ThreadingHTTPServer):
 
     def metrics(self) -> dict:
         return {name: variant.metrics() for name, variant in self.variants.items()}
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up mid-request (a load generator stopping) is its own business: no traceback."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
     def server_close(self) -> None:
         if self.update_timer is not None:
