@@ -68,8 +68,8 @@ def print_table(metrics: dict, stream: TextIO) -> None:
 @contextmanager
 def live_view(metrics: Metrics, quiet: bool = False, stream: TextIO | None = None,
               interval: float = contract.PROGRESS_INTERVAL_S) -> Iterator[None]:
-    """While the block runs: on a terminal a table redrawn every LIVE_VIEW_REFRESH_S (lines written to stderr
-    meanwhile appear above it), else a plain line every *interval* seconds; nothing when *quiet*."""
+    """While the block runs: on a terminal a table redrawn every LIVE_VIEW_REFRESH_S (lines written to stdout and
+    stderr meanwhile appear above it), else a plain line every *interval* seconds; nothing when *quiet*."""
     stream = stream or sys.stderr
     if quiet:
         yield
@@ -80,7 +80,7 @@ def live_view(metrics: Metrics, quiet: bool = False, stream: TextIO | None = Non
 
         with Live(get_renderable=lambda: table(metrics()), console=Console(file=stream),
                   refresh_per_second=1 / contract.LIVE_VIEW_REFRESH_S, redirect_stderr=stream is sys.stderr,
-                  redirect_stdout=False):
+                  redirect_stdout=stream is sys.stderr):
             yield
         return
     stop = threading.Event()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import operator
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -154,7 +153,7 @@ class Rollout:
     alarms: list[Alarm]
     on_event: Callable[[dict], None] = lambda event: None
     events: list[dict] = field(default_factory=list)
-    outcome: str = "running"  # then completed, rolled-back or stopped
+    outcome: str = "running"  # then completed or rolled-back (stopped: interrupted, weights left as they were)
     fired: str | None = None  # the alarm that rolled it back
 
     def weights(self, original: dict[str, float], share: float) -> dict[str, float]:
@@ -169,21 +168,17 @@ class Rollout:
         self.events.append(entry)
         self.on_event(entry)
 
-    def run(self, stop: threading.Event | None = None) -> str:
-        stop = stop or threading.Event()
+    def run(self) -> str:
+        """Step, bake and decide; the outcome. Interrupted (Ctrl-C), the weights stay where they were."""
         original = {name: v.weight for name, v in self.router.variants.items()}
         self.note("start", policy=f"{self.policy.kind} {self.policy.step:.0%} bake {self.policy.bake_s:g}s",
                   target=self.target, weights=original, alarms=[a.text for a in self.alarms])
         for share in self.policy.shares():
             self.router.set_weights(self.weights(original, share))
             self.note("shift", share=share, weights=self.weights(original, share))
-            verdict = self._bake(stop)
-            if verdict == "stopped":
-                self.outcome = "stopped"
-                self.note("stopped", weights={n: v.weight for n, v in self.router.variants.items()})
-                return self.outcome
-            if verdict is not None:
-                alarm, observed = verdict
+            fired = self._bake()
+            if fired is not None:
+                alarm, observed = fired
                 self.router.set_weights(original)
                 self.outcome, self.fired = "rolled-back", alarm.text
                 self.note("rollback", alarm=alarm.text, observed=alarm.show(observed), share=share, weights=original)
@@ -192,8 +187,8 @@ class Rollout:
         self.note("complete", weights={n: v.weight for n, v in self.router.variants.items()})
         return self.outcome
 
-    def _bake(self, stop: threading.Event):
-        """Evaluate the alarms until the bake ends: (alarm, observed) for the first that fires, "stopped", or None."""
+    def _bake(self) -> tuple[Alarm, float | None] | None:
+        """Evaluate the alarms until the bake ends: the first that fires and what it observed, or None."""
         started = time.time()
         deadline = started + self.policy.bake_s
         while True:
@@ -207,8 +202,7 @@ class Rollout:
                 self.note("baked", seconds=self.policy.bake_s, invocations=len(samples),
                           alarms={a.text: a.show(v) for a, v in observed.items()})
                 return None
-            if stop.wait(min(contract.ROLLOUT_EVALUATION_S, left)):
-                return "stopped"
+            time.sleep(min(contract.ROLLOUT_EVALUATION_S, left))
 
     def report(self) -> dict:
         return {"target": self.target, "policy": self.policy.kind, "step": self.policy.step,
