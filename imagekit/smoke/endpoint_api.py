@@ -82,9 +82,11 @@ def runtime_error(status: int, code: str, message: str, body_code: str | None = 
 
 
 def model_error(router: Router, variant: str, status: int, answer: bytes, region: str) -> Reply:
-    """The container answered 4xx/5xx: the caller gets ModelError (424) naming its status and message."""
+    """The container answered 4xx/5xx, or nothing (*status* 0, as the platform reports a container that timed out
+    or hung up): the caller gets ModelError (424) naming its status and message."""
     original = answer.decode("utf-8", "replace")
-    kind, code = ("client", "CLIENT_ERROR_FROM_MODEL") if status < 500 else ("server", "INTERNAL_FAILURE_FROM_MODEL")
+    kind, code = ("client", "CLIENT_ERROR_FROM_MODEL") if 0 < status < 500 else \
+        ("server", "INTERNAL_FAILURE_FROM_MODEL")
     group = LOG_GROUP.format(name=router.endpoint_name)
     return runtime_error(contract.MODEL_ERROR_STATUS, "ModelError",
                          f"Received {kind} error ({status}) from primary with message \"{original}\". See the "

@@ -278,19 +278,20 @@ class _RouterHandler(BaseHTTPRequestHandler):
             answer = response.read()
             model_us = (time.perf_counter() - model_started) * 1e6
             status, content_type = response.status, response.getheader("Content-Type", "application/octet-stream")
-            attributes, answered = response.getheader(contract.HEADER_CUSTOM_ATTRIBUTES), True
+            attributes = response.getheader(contract.HEADER_CUSTOM_ATTRIBUTES)
         except (OSError, http.client.HTTPException) as error:
-            model_us, status, content_type, attributes, answered = 0.0, 502, "application/json", None, False
-            answer = json.dumps({"error": f"variant {variant.name} did not answer: {error}"}).encode()
+            model_us, status, content_type, attributes = 0.0, 0, "application/json", None
+            answer = f"Variant {variant.name}'s container did not answer: {error}".encode()
         finally:
             connection.close()
-        # Counted before the answer goes out, so a caller that reads the metrics next sees this call.
+        # Counted before the answer goes out, so a caller that reads the metrics next sees this call; no answer
+        # counts as a 5XX, as the platform counts a container that timed out.
         self.server.record(variant, endpoint_metrics.Sample(
-            time.time(), status, model_us, (time.perf_counter() - started) * 1e6 - model_us))
+            time.time(), status or 500, model_us, (time.perf_counter() - started) * 1e6 - model_us))
         reply = {"Content-Type": content_type, contract.HEADER_INVOKED_VARIANT: variant.name}
         if attributes:
             reply[contract.HEADER_CUSTOM_ATTRIBUTES] = attributes
-        if answered and status >= 400:  # the caller sees the model's error as ModelError (424)
+        if not 0 < status < 400:  # the caller sees the model's error as ModelError (424)
             code, headers, error = endpoint_api.model_error(self.server, variant.name, status, answer, region)
             return code, {**reply, **headers}, error
         return status, reply, answer

@@ -3,6 +3,7 @@ model containers: the calls a client and a rollout script make work, and errors 
 
 from __future__ import annotations
 
+import socket
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -66,6 +67,23 @@ def test_invoke_errors_are_the_platforms(endpoint) -> None:
         runtime.invoke_endpoint(EndpointName=ENDPOINT, Body=b"{}", InferenceId="i" * 65)
     assert too_long.value.response["Error"]["Code"] == "ValidationError"
     assert endpoint.models["blue"].seen[-1:] == [] or "i" * 65 not in str(endpoint.models["blue"].seen)
+
+
+def test_a_container_that_does_not_answer_is_a_model_error_and_a_5xx(endpoint) -> None:
+    endpoint.variants["green"].port = _closed_port()
+    runtime = client("sagemaker-runtime", endpoint)
+    with pytest.raises(runtime.exceptions.ModelError) as error:
+        runtime.invoke_endpoint(EndpointName=ENDPOINT, Body=b"{}", TargetVariant="green")
+    assert error.value.response["OriginalStatusCode"] == 0
+    assert "Received server error (0)" in error.value.response["Error"]["Message"]
+    assert "green's container did not answer" in error.value.response["OriginalMessage"]
+    assert endpoint.metrics()["green"][contract.METRIC_5XX] == 1
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nobody listens there once the probe is closed
 
 
 def test_a_rollout_script_shifts_weights_with_describe_update_and_the_waiter(endpoint) -> None:

@@ -72,6 +72,7 @@ class Endpoint:
         out = self.process.stdout.read()
         self.process.wait(timeout=timeout)
         self.reader.join()
+        assert out.startswith("{"), "".join(self.log)  # the report, or why there is none
         return self.process.returncode, json.loads(out)
 
 
