@@ -287,6 +287,7 @@ DIMENSION_VARIANT = "VariantName"
 MAX_NAME_CHARS = 63  # EndpointName, VariantName: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
 MAX_TARGET_MODEL_CHARS = 1024
 MAX_ENABLE_EXPLANATIONS_CHARS = 64
+ENDPOINT_LOG_GROUP = "/aws/sagemaker/Endpoints/{name}"  # where the platform writes a variant's container log
 LOCAL_ENDPOINT_NAME = "imagekit-endpoint"  # the EndpointName when none is given
 LOCAL_ACCOUNT_ID = "000000000000"  # the account in the local endpoint's ARNs (no account exists)
 LOCAL_DEFAULT_REGION = "us-east-1"  # when the request's SigV4 scope names none

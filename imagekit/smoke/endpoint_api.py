@@ -32,7 +32,6 @@ DEFAULT_ENDPOINT_NAME = contract.LOCAL_ENDPOINT_NAME
 NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 INVOKE_PATH = re.compile("^" + re.escape(contract.RUNTIME_INVOKE_ROUTE).replace(r"\{name\}", "([^/]+)") + "$")
 SCOPE_REGION = re.compile(r"Credential=[^/,]*/\d{8}/([a-z0-9-]+)/")
-LOG_GROUP = "/aws/sagemaker/Endpoints/{name}"  # where the platform writes a variant's container log
 JSON_11, JSON_10 = "application/x-amz-json-1.1", "application/x-amz-json-1.0"
 NOT_HERE = "is not supported by imagekit's local endpoint"
 
@@ -87,7 +86,7 @@ def model_error(router: Router, variant: str, status: int, answer: bytes, region
     original = answer.decode("utf-8", "replace")
     kind, code = ("client", "CLIENT_ERROR_FROM_MODEL") if 0 < status < 500 else \
         ("server", "INTERNAL_FAILURE_FROM_MODEL")
-    group = LOG_GROUP.format(name=router.endpoint_name)
+    group = contract.ENDPOINT_LOG_GROUP.format(name=router.endpoint_name)
     return runtime_error(contract.MODEL_ERROR_STATUS, "ModelError",
                          f"Received {kind} error ({status}) from primary with message \"{original}\". See the "
                          f"log of variant {variant} (imagekit streams it to stderr as `{variant} | ...`).",

@@ -188,6 +188,7 @@ class Router(ThreadingHTTPServer):
 class _RouterHandler(BaseHTTPRequestHandler):
     server: Router
     protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
+    timeout = contract.INVOCATION_TIMEOUT_S  # an idle kept-alive connection is closed after this long
 
     def log_message(self, *args) -> None:  # quiet: the report carries the numbers
         pass

@@ -3,6 +3,7 @@ model containers: the calls a client and a rollout script make work, and errors 
 
 from __future__ import annotations
 
+import http.client
 import socket
 import time
 from datetime import datetime, timedelta, timezone
@@ -196,3 +197,11 @@ def test_cloudwatch_refuses_what_it_would_refuse(endpoint) -> None:
                                    StartTime=now - 60, EndTime=now)
     with pytest.raises(ClientError, match="not supported by imagekit's local endpoint"):
         cloudwatch.put_metric_data(Namespace="Custom", MetricData=[{"MetricName": "m", "Value": 1.0}])
+    # Older botocore speaks CloudWatch's query protocol: it gets an XML error that says what to do.
+    connection = http.client.HTTPConnection("127.0.0.1", endpoint.server_address[1], timeout=10)
+    connection.request("POST", "/", body="Action=GetMetricData&Version=2010-08-01",
+                       headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    answer = connection.getresponse()
+    body = answer.read().decode()
+    connection.close()
+    assert answer.status == 400 and "<Code>InvalidAction</Code>" in body and "upgrade boto3" in body
