@@ -2,8 +2,9 @@
 
 The router listens on one port, sends each POST /invocations to a variant picked by weight ÷ sum of weights
 (or to the one named by X-Amzn-SageMaker-Target-Variant), answers with x-Amzn-Invoked-Production-Variant, and
-records per-variant metrics under CloudWatch's names. POST /_imagekit/weights {"NAME": weight, ...} changes
-weights live (UpdateEndpointWeightsAndCapacities); GET /_imagekit/metrics returns the metrics.
+records one sample per invocation under CloudWatch's names (endpoint_metrics). The same port answers boto3:
+InvokeEndpoint at /endpoints/NAME/invocations and a SageMaker/CloudWatch subset (endpoint_api). POST
+/_imagekit/weights {"NAME": weight, ...} changes weights at once; GET /_imagekit/metrics returns the metrics.
 """
 
 from __future__ import annotations
