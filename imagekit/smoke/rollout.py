@@ -173,7 +173,8 @@ class Rollout:
         original = {name: v.weight for name, v in self.router.variants.items()}
         self.note("start", policy=f"{self.policy.kind} {self.policy.step:.0%} bake {self.policy.bake_s:g}s",
                   target=self.target, weights=original, alarms=[a.text for a in self.alarms])
-        for share in self.policy.shares():
+        already = original[self.target] / sum(original.values())  # a target with traffic starts from its share
+        for share in [share for share in self.policy.shares() if share > already]:
             self.router.set_weights(self.weights(original, share))
             self.note("shift", share=share, weights=self.weights(original, share))
             fired = self._bake()

@@ -74,6 +74,14 @@ def test_linear_steps_and_the_report() -> None:
     assert (report["target"], report["policy"], report["step"], report["bake_s"]) == ("green", "linear", 0.5, 0.5)
 
 
+def test_a_target_that_already_has_traffic_starts_from_its_share() -> None:
+    with stub_endpoint({"blue": 3.0, "green": 1.0}) as router:
+        rollout = Rollout(router, "green", parse_policy("linear:20%:0s"), [])
+        assert rollout.run() == "completed"
+    assert [e["share"] for e in rollout.events if e["event"] == "shift"] == [0.4, 0.6, 0.8, 1.0]
+    assert rollout.events[1]["weights"] == {"blue": 2.4, "green": 1.6}  # the total weight is kept
+
+
 def test_policies_follow_the_guardrails_bounds() -> None:
     assert parse_policy("linear:10%:30s").shares() == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
     assert parse_policy("linear:30%:1m").shares() == [0.3, 0.6, 0.9, 1.0]
