@@ -443,7 +443,7 @@ def cleanup_leftovers() -> tuple[int, dict[str, set[str]]]:
 
 
 def _remove(objects: dict[str, list[Any]]) -> int:
-    from docker.errors import NotFound
+    from docker.errors import APIError, NotFound
 
     removed = 0
     for kind in ("containers", "networks", "volumes"):  # containers first: they hold the networks and volumes
@@ -452,6 +452,10 @@ def _remove(objects: dict[str, list[Any]]) -> int:
                 obj.remove(force=True, v=True) if kind == "containers" else obj.remove()
             except NotFound:
                 continue
+            except APIError as error:  # another clean-up (a second imagekit, `docker rm`) got there first
+                if error.status_code == 409 and "already in progress" in str(error):
+                    continue
+                raise
             removed += 1
             interrupts.count_removed(kind)
     return removed
