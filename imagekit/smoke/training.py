@@ -108,9 +108,10 @@ def run_all(image: str, *, data: dict[str, str | Path] | None = None,
 
     Takes every option of ``train`` (the job) and of ``serve`` (*serve_options*: startup_timeout, requests, ...).
     """
-    from imagekit.smoke.serving import check_startup_timeout, serve
+    from imagekit.smoke.serving import check_load_options, check_startup_timeout, serve
 
     check_startup_timeout(serve_options.get("startup_timeout", contract.STARTUP_HEALTH_TIMEOUT_S))
+    check_load_options(serve_options.get("requests", 0), serve_options.get("concurrency", 1), payloads)
     keep = Path(output) if output else run_workdir("all")
     try:
         report = train(image, data=data, hyperparameters=hyperparameters, env=env, output=keep,
