@@ -156,6 +156,17 @@ def remove_image(ref: str) -> None:
         pass
 
 
+def untag_image(ref: str) -> None:
+    """Remove the name *ref* only: never forced, never pruning, so it cannot delete an image or its parents (the
+    engine refuses to untag an image's last name while a container uses it)."""
+    from docker.errors import ImageNotFound, NotFound
+
+    try:
+        connect().api.remove_image(ref, force=False, noprune=True)
+    except (ImageNotFound, NotFound):
+        pass
+
+
 def tag_image(image: str, repository: str, tag: str) -> None:
     connect().api.tag(image, repository, tag, force=True)
 

@@ -92,34 +92,49 @@ def push(image: str | None, to: str, options: PushOptions = PushOptions(), log: 
     target = destination(to)  # a bad URI is reported before anything slow happens
     image = image or default_image(spec_path)
     engine.connect()
-    tags = engine.require_image(image).get("RepoTags") or []
+    pushed_id = engine.require_image(image)["Id"]  # tagged and linted by id: a rebuild meanwhile cannot swap it
     if options.verify:
-        verify(image, log)
+        verify(image, pushed_id, log)
     else:
         log(f"lint: skipped (--no-verify): {image} is pushed unchecked")
     auth = _ecr_auth(target, options, log) if target.ecr else _engine_auth(target.host, log)
     repository, _, tag = target.ref.rpartition(":")
-    untag_after = bool(tags) and target.ref not in tags  # an image known only by id keeps the tag, not lost
-    engine.tag_image(image, repository, tag)
+    held = engine.inspect_image(target.ref)  # the engine normalises names: docker.io/me/x:1 is me/x:1
+    engine.tag_image(pushed_id, repository, tag)
     try:
         log(f"push: {image} → {target.uri}" + (f" (registry override: {target.host})" if target.ref != target.uri
                                                 else ""))
         streamed = _stream_push(target, auth, log)
         served = _read_back(target, auth, streamed)
     finally:
-        if untag_after:
-            engine.remove_image(target.ref)  # only the tag: the image has others
+        _put_tag_back(target.ref, pushed_id, held)
     result = PushResult(target.uri, target.uri.rpartition(":")[0], served)
     log(f"pushed {target.uri} ({served})")
     return result
 
 
-def verify(image: str, log: Log) -> None:
-    """`imagekit lint --image IMAGE` with the working directory's config; error-level findings stop the push."""
+def _put_tag_back(ref: str, pushed_id: str, held: dict[str, Any] | None) -> None:
+    """Leave the engine's tags as the push found them: *ref* back on the image that *held* it, or removed when it
+    was new, but only while the pushed image has another name (untagging its last name would delete it)."""
+    from imagekit import engine
+
+    repository, _, tag = ref.rpartition(":")
+    if held is not None:
+        if held["Id"] != pushed_id:
+            engine.tag_image(held["Id"], repository, tag)
+        return
+    current = engine.inspect_image(pushed_id)
+    if current is not None and len(current.get("RepoTags") or []) > 1:
+        engine.untag_image(ref)
+
+
+def verify(image: str, image_id: str, log: Log) -> None:
+    """`imagekit lint --image IMAGE` with the working directory's config; error-level findings stop the push.
+    *image_id* is what is linted: the image IMAGE named when the push began, the one that gets pushed."""
     from imagekit.lint import Target, run
     from imagekit.lint.report import render_run
 
-    result = run([Target.image(image)])
+    result = run([Target.image(image_id)])
     summary = ", ".join(f"{count} {label}" for label, count in result.counts.items() if count) or "no findings"
     if result.fails("error"):
         log(render_run(result, "text").rstrip())
