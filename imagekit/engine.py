@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from imagekit import contract, interrupts
 from imagekit.errors import EngineUnavailable, ImagekitError
+from imagekit.references import IMAGE_REFERENCE
 
 if TYPE_CHECKING:
     import docker
@@ -100,11 +101,6 @@ def _reason(error: BaseException) -> str:
 # --- images ---------------------------------------------------------------------------------------
 
 
-# An image reference `docker tag` accepts: [registry[:port]/]path[:tag] (the distribution project's grammar).
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-IMAGE_REFERENCE = re.compile(
-    rf"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?/)?"
-    rf"{_COMPONENT}(?:/{_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?")
 _DIGEST = re.compile(r"@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 

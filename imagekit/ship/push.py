@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from imagekit.errors import ImagekitError
 from imagekit.image.registry import ENGINE_CERTS_DIRS, docker_config_path
+from imagekit.references import parse_reference
 from imagekit.ship import ecr
 from imagekit.sizes import human_size
 
@@ -68,20 +69,20 @@ def default_image(spec_path=None) -> str:
 
 def destination(uri: str) -> _Destination:
     """Check a push target: an ECR URI part by part, anything else as a tagged image reference."""
-    from imagekit.engine import IMAGE_REFERENCE
-
     if ecr.looks_like_ecr(uri):
         parsed = ecr.parse(uri)
         host = ecr.registry_override(parsed.host) or parsed.host
         return _Destination(str(parsed), f"{host}/{parsed.repository}:{parsed.tag}", host, parsed)
-    if "@" in uri or not IMAGE_REFERENCE.fullmatch(uri):
+    try:
+        reference = parse_reference(uri)
+    except ImagekitError:
+        reference = None
+    if reference is None or reference.digest:
         raise ImagekitError(f"--to {uri!r} is not a REGISTRY/REPOSITORY:TAG to push to.",
                             "Use lower-case repository components and an optional :tag (no @digest), e.g. "
                             "registry.example.com:5000/team/iris:1.0 or an ECR URI.")
-    from docker.auth import resolve_repository_name
-
     full = uri if ":" in uri.rsplit("/", 1)[-1] else f"{uri}:latest"
-    return _Destination(full, full, resolve_repository_name(full)[0], None)
+    return _Destination(full, full, reference.registry, None)
 
 
 def push(image: str | None, to: str, options: PushOptions = PushOptions(), log: Log = _stderr,

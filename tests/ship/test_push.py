@@ -204,3 +204,20 @@ def test_a_target_tag_held_by_another_image_goes_back_to_it(throwaway_image, reg
     finally:
         engine.untag_image(target)
     assert result.digest == served_digest(registry, "held/small", "1")
+
+
+def test_an_upper_case_ecr_host_is_pushed_as_ecr():
+    target = destination(f"{ACCOUNT}.DKR.ECR.{REGION.upper()}.AMAZONAWS.COM/team/iris:1")
+    assert target.ecr is not None and target.host == f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+
+
+@pytest.mark.parametrize("ref", ["localhost:5000/x:v\u00e9", "ex.com/x:\u0661", "ex.com/\u00e9:1", "Ex.com/Team/x:1",
+                                 "ex.com/x:1\n", "localhost:123456/x:1", "ex.com/x:" + "a" * 129])
+def test_push_targets_follow_the_one_reference_grammar(ref):
+    """What push, the engine's checks and the registry reader accept is one grammar: a target all three refuse."""
+    from imagekit import engine
+    from imagekit.references import parse_reference
+
+    for check in (destination, engine.check_reference, parse_reference):
+        with pytest.raises(ImagekitError):
+            check(ref)
