@@ -115,18 +115,19 @@ def push(image: str | None, to: str, options: PushOptions = PushOptions(), log: 
 
 
 def _put_tag_back(ref: str, pushed_id: str, held: dict[str, Any] | None) -> None:
-    """Leave the engine's tags as the push found them: *ref* back on the image that *held* it, or removed when it
-    was new, but only while the pushed image has another name (untagging its last name would delete it)."""
+    """Leave the engine's names as the push found them: *ref* off the pushed image (with the digest reference the
+    push recorded, as `docker rmi` drops it) while the image has another name (untagging its last name would
+    delete it), and back on the image that *held* it before."""
     from imagekit import engine
 
-    repository, _, tag = ref.rpartition(":")
-    if held is not None:
-        if held["Id"] != pushed_id:
-            engine.tag_image(held["Id"], repository, tag)
+    if held is not None and held["Id"] == pushed_id:
         return
     current = engine.inspect_image(pushed_id)
     if current is not None and len(current.get("RepoTags") or []) > 1:
         engine.untag_image(ref)
+    if held is not None:
+        repository, _, tag = ref.rpartition(":")
+        engine.tag_image(held["Id"], repository, tag)
 
 
 def verify(image: str, image_id: str, log: Log) -> None:

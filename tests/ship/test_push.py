@@ -201,6 +201,7 @@ def test_a_target_tag_held_by_another_image_goes_back_to_it(throwaway_image, reg
         result = push(pushed, target, UNCHECKED, log=lambda line: None)
         assert engine.inspect_image(target)["Id"] == engine.inspect_image(other)["Id"]
         assert engine.inspect_image(pushed)["RepoTags"] == [pushed]
+        assert engine.inspect_image(pushed)["RepoDigests"] == []  # nothing keeps it once its own tag goes
     finally:
         engine.untag_image(target)
     assert result.digest == served_digest(registry, "held/small", "1")
