@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from imagekit import contract, interrupts
 from imagekit.errors import EngineUnavailable, ImagekitError
+from imagekit.references import IMAGE_REFERENCE
 
 if TYPE_CHECKING:
     import docker
@@ -100,11 +101,6 @@ def _reason(error: BaseException) -> str:
 # --- images ---------------------------------------------------------------------------------------
 
 
-# An image reference `docker tag` accepts: [registry[:port]/]path[:tag] (the distribution project's grammar).
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-IMAGE_REFERENCE = re.compile(
-    rf"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?/)?"
-    rf"{_COMPONENT}(?:/{_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?")
 _DIGEST = re.compile(r"@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 
@@ -152,6 +148,17 @@ def remove_image(ref: str) -> None:
 
     try:
         connect().api.remove_image(ref, force=True, noprune=False)
+    except (ImageNotFound, NotFound):
+        pass
+
+
+def untag_image(ref: str) -> None:
+    """Remove the name *ref* only: never forced, never pruning, so it cannot delete an image or its parents (the
+    engine refuses to untag an image's last name while a container uses it)."""
+    from docker.errors import ImageNotFound, NotFound
+
+    try:
+        connect().api.remove_image(ref, force=False, noprune=True)
     except (ImageNotFound, NotFound):
         pass
 

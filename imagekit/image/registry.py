@@ -34,9 +34,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from imagekit.contract import REGISTRY_TIMEOUT_S, Limits
 from imagekit.errors import ImagekitError, LimitExceeded
+from imagekit.references import DOCKER_HUB, DOCKER_HUB_API, Reference
 
-DOCKER_HUB = "docker.io"
-DOCKER_HUB_API = "registry-1.docker.io"
 DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/"  # the key `docker login` writes for Docker Hub
 ENGINE_CERTS_DIRS = (Path("/etc/docker/certs.d"), Path.home() / ".docker" / "certs.d")
 
@@ -46,78 +45,11 @@ MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json",
                   "application/vnd.docker.distribution.manifest.v2+json")
 _SCHEMA1 = "application/vnd.docker.distribution.manifest.v1"
 
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_REPOSITORY = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
-_TAG = re.compile(r"[\w][\w.-]{0,127}")
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-_HOST = re.compile(r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
-                   r"|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?")
-
 Credentials = tuple[str, str]  # (username, password or token)
 CredentialsProvider = Callable[[str], Optional[Credentials]]
 """Given a registry host ("host:port" as in the reference), its (username, secret), or None for anonymous.
 
 A provider may raise ImagekitError to explain why it has none (no AWS credentials, a helper that failed)."""
-
-
-@dataclass(frozen=True)
-class Reference:
-    """An image reference split the docker way; `registry` is the host as written (docker.io for Docker Hub)."""
-
-    registry: str
-    repository: str
-    tag: str | None = None
-    digest: str | None = None
-
-    @property
-    def reference(self) -> str:
-        """What goes after /manifests/: the digest when there is one, else the tag."""
-        return self.digest or self.tag or "latest"
-
-    @property
-    def api_host(self) -> str:
-        return DOCKER_HUB_API if self.registry == DOCKER_HUB else self.registry
-
-    def __str__(self) -> str:
-        tail = f":{self.tag}" if self.tag else ""
-        return f"{self.registry}/{self.repository}{tail}{'@' + self.digest if self.digest else ''}"
-
-
-def has_registry_host(ref: str) -> bool:
-    """Whether *ref* names its registry (`host.domain/...`, `host:port/...`, `localhost/...`), as docker decides."""
-    first, slash, _ = ref.partition("/")
-    return bool(slash) and ("." in first or ":" in first or first == "localhost")
-
-
-def parse_reference(ref: str) -> Reference:
-    """`[HOST[:PORT]/]REPO[:TAG][@sha256:HEX]` with docker's defaults; ImagekitError names what is malformed."""
-    name, at, digest = ref.partition("@")
-    tag = None
-    last_slash = name.rfind("/")
-    if ":" in name[last_slash + 1:]:
-        name, _, tag = name.rpartition(":")
-    if has_registry_host(name):
-        registry, _, repository = name.partition("/")
-    else:
-        registry, repository = DOCKER_HUB, name
-    if registry in ("index.docker.io", "registry-1.docker.io"):
-        registry = DOCKER_HUB
-    if registry == DOCKER_HUB and "/" not in repository:
-        repository = f"library/{repository}"
-    problems = []
-    if not _HOST.fullmatch(registry):
-        problems.append(f"registry host {registry!r}")
-    if not _REPOSITORY.fullmatch(repository) or len(repository) > 255:
-        problems.append(f"repository {repository!r} (lower-case letters, digits, separators . _ - and /)")
-    if tag is not None and not _TAG.fullmatch(tag):
-        problems.append(f"tag {tag!r}")
-    if at and not _DIGEST.fullmatch(digest):
-        problems.append(f"digest {digest!r} (sha256:64 hex digits)")
-    if problems:
-        raise ImagekitError(f"{ref} is not a valid image reference: bad {'; bad '.join(problems)}.",
-                            "Write it as HOST[:PORT]/REPOSITORY[:TAG][@sha256:DIGEST], e.g. "
-                            "123456789012.dkr.ecr.us-east-1.amazonaws.com/model:1.0.")
-    return Reference(registry, repository, tag if tag or at else "latest", digest or None)
 
 
 # --- credentials -----------------------------------------------------------------------------------------
@@ -300,7 +232,7 @@ class RegistryClient:
                                 "token or basic auth, or lint a `docker save` archive of the image instead.")
 
     def _token(self, params: dict[str, str], scope: str, credentials: Credentials | None) -> str:
-        realm = params.get("realm", "")
+        realm = self._checked_url("names the token endpoint", params.get("realm", ""))
         parts = urlsplit(realm)
         if parts.scheme not in ("https", "http") or not parts.netloc or (
                 parts.scheme == "http" and not is_loopback(parts.netloc)):
@@ -368,6 +300,20 @@ class RegistryClient:
             self._authorize(challenge, scope)
         raise AssertionError("unreachable")
 
+    def _checked_url(self, what: str, url: str, base: str = "") -> str:
+        """*url* (from the registry's answer, relative to *base*) if an HTTP request line can carry it: printable
+        ASCII whose host and port parse. A hostile or broken registry gets one clear error, not a crash deep in
+        http.client."""
+        try:
+            url = urljoin(base, url)  # this and .port raise ValueError for a malformed IPv6 host or port
+            valid = url.isascii() and url.isprintable() and " " not in url and urlsplit(url).port != -1
+        except ValueError:
+            valid = False
+        if valid:
+            return url
+        raise ImagekitError(f"{self.subject} {what} {url[:200]!r}, which is not a valid URL.",
+                            "The registry or something between it and imagekit is misbehaving; tell its operator.")
+
     def _follow(self, url: str, headers: dict[str, str]) -> Response:
         """Follow blob redirects (to a storage host: normal) without sending our Authorization elsewhere."""
         origin = urlsplit(url).netloc
@@ -376,7 +322,7 @@ class RegistryClient:
             if answer.status not in (301, 302, 303, 307, 308):
                 return answer
             answer.body.close()
-            target = urljoin(url, answer.headers.get("location", ""))
+            target = self._checked_url("redirected a download to", answer.headers.get("location", ""), url)
             if urlsplit(target).scheme != "https" and not (urlsplit(target).scheme == "http"
                                                           and self._scheme == "http"):
                 raise ImagekitError(f"{self.subject} redirected a download to {target[:200]!r}, which is not https.",

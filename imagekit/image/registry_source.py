@@ -16,16 +16,9 @@ from typing import IO, Any, Iterator
 from imagekit.contract import Limits
 from imagekit.errors import ImagekitError, LimitExceeded
 from imagekit.image.fs import ImageFS
-from imagekit.image.registry import (
-    _DIGEST,
-    INDEX_TYPES,
-    CredentialsProvider,
-    Reference,
-    RegistryClient,
-    has_registry_host,
-    parse_reference,
-)
+from imagekit.image.registry import INDEX_TYPES, CredentialsProvider, RegistryClient
 from imagekit.image.sources import _INDEX, _MANIFEST, _assemble, _blob_name, _path_and_tag, _pick_manifest, _read_blobs
+from imagekit.references import _DIGEST, Reference, has_registry_host, parse_reference
 
 
 def from_registry(ref: str) -> bool:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from imagekit.errors import ImagekitError
 from imagekit.image.registry import docker_config_path
+from imagekit.references import TAG_PATTERN
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -42,7 +43,6 @@ _ACCOUNT = re.compile(r"[0-9]{12}")
 _REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}")
 # ECR's repository name pattern (CreateRepository API reference), 2 to 256 characters.
 _REPOSITORY = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 REGISTRY_OVERRIDE_ENV = "IMAGEKIT_ECR_REGISTRY_OVERRIDE"
 INSTALL_HINT = "Install the ECR extra: pip install 'imagekit[ecr]' (it adds boto3)."
 
@@ -72,11 +72,13 @@ class EcrUri(EcrRegistry):
 
 def looks_like_ecr(uri: str) -> bool:
     """Whether *uri* names an ECR registry host at all (then it must parse, or it is a typo worth reporting)."""
-    return bool(re.match(r"[^/]*\.dkr\.ecr(?:-fips)?\.", uri))
+    return bool(re.match(r"[^/]*\.dkr\.ecr(?:-fips)?\.", uri, re.IGNORECASE))  # DNS names ignore case
 
 
 def parse_registry(host: str, shown: str) -> EcrRegistry:
-    """Check an ECR registry host (account, region, partition domain); errors quote *shown*, the whole input."""
+    """Check an ECR registry host (account, region, partition domain); errors quote *shown*, the whole input.
+    The host comes back in lower case: DNS ignores case, the engine's and docker config's host keys do not."""
+    host = host.lower()
     found = _ECR_HOST.fullmatch(host)
     if not found:
         raise ImagekitError(f"{shown!r} is not an Amazon ECR image URI.",
@@ -112,7 +114,7 @@ def parse(uri: str) -> EcrUri:
         raise ImagekitError(f"{uri!r}: {repository!r} is not a valid ECR repository name.",
                             "Use 2-256 lower-case letters, digits and . _ - separators, with / between "
                             "namespaces, e.g. team/iris.")
-    if not _TAG.fullmatch(tag):
+    if not TAG_PATTERN.fullmatch(tag):
         raise ImagekitError(f"{uri!r}: {tag!r} is not a valid image tag.",
                             "A tag is up to 128 letters, digits, _ . and - and does not start with . or -.")
     return EcrUri(registry.account, registry.region, registry.host, repository, tag)

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from imagekit.errors import ImagekitError
 from imagekit.image.registry import ENGINE_CERTS_DIRS, docker_config_path
+from imagekit.references import parse_reference
 from imagekit.ship import ecr
 from imagekit.sizes import human_size
 
@@ -68,20 +69,20 @@ def default_image(spec_path=None) -> str:
 
 def destination(uri: str) -> _Destination:
     """Check a push target: an ECR URI part by part, anything else as a tagged image reference."""
-    from imagekit.engine import IMAGE_REFERENCE
-
     if ecr.looks_like_ecr(uri):
         parsed = ecr.parse(uri)
         host = ecr.registry_override(parsed.host) or parsed.host
         return _Destination(str(parsed), f"{host}/{parsed.repository}:{parsed.tag}", host, parsed)
-    if "@" in uri or not IMAGE_REFERENCE.fullmatch(uri):
+    try:
+        reference = parse_reference(uri)
+    except ImagekitError:
+        reference = None
+    if reference is None or reference.digest:
         raise ImagekitError(f"--to {uri!r} is not a REGISTRY/REPOSITORY:TAG to push to.",
                             "Use lower-case repository components and an optional :tag (no @digest), e.g. "
                             "registry.example.com:5000/team/iris:1.0 or an ECR URI.")
-    from docker.auth import resolve_repository_name
-
     full = uri if ":" in uri.rsplit("/", 1)[-1] else f"{uri}:latest"
-    return _Destination(full, full, resolve_repository_name(full)[0], None)
+    return _Destination(full, full, reference.registry, None)
 
 
 def push(image: str | None, to: str, options: PushOptions = PushOptions(), log: Log = _stderr,
@@ -92,34 +93,50 @@ def push(image: str | None, to: str, options: PushOptions = PushOptions(), log: 
     target = destination(to)  # a bad URI is reported before anything slow happens
     image = image or default_image(spec_path)
     engine.connect()
-    tags = engine.require_image(image).get("RepoTags") or []
+    pushed_id = engine.require_image(image)["Id"]  # tagged and linted by id: a rebuild meanwhile cannot swap it
     if options.verify:
-        verify(image, log)
+        verify(image, pushed_id, log)
     else:
         log(f"lint: skipped (--no-verify): {image} is pushed unchecked")
     auth = _ecr_auth(target, options, log) if target.ecr else _engine_auth(target.host, log)
     repository, _, tag = target.ref.rpartition(":")
-    untag_after = bool(tags) and target.ref not in tags  # an image known only by id keeps the tag, not lost
-    engine.tag_image(image, repository, tag)
+    held = engine.inspect_image(target.ref)  # the engine normalises names: docker.io/me/x:1 is me/x:1
+    engine.tag_image(pushed_id, repository, tag)
     try:
         log(f"push: {image} → {target.uri}" + (f" (registry override: {target.host})" if target.ref != target.uri
                                                 else ""))
         streamed = _stream_push(target, auth, log)
         served = _read_back(target, auth, streamed)
     finally:
-        if untag_after:
-            engine.remove_image(target.ref)  # only the tag: the image has others
+        _put_tag_back(target.ref, pushed_id, held)
     result = PushResult(target.uri, target.uri.rpartition(":")[0], served)
     log(f"pushed {target.uri} ({served})")
     return result
 
 
-def verify(image: str, log: Log) -> None:
-    """`imagekit lint --image IMAGE` with the working directory's config; error-level findings stop the push."""
+def _put_tag_back(ref: str, pushed_id: str, held: dict[str, Any] | None) -> None:
+    """Leave the engine's names as the push found them: *ref* off the pushed image (with the digest reference the
+    push recorded, as `docker rmi` drops it) while the image has another name (untagging its last name would
+    delete it), and back on the image that *held* it before."""
+    from imagekit import engine
+
+    if held is not None and held["Id"] == pushed_id:
+        return
+    current = engine.inspect_image(pushed_id)
+    if current is not None and len(current.get("RepoTags") or []) > 1:
+        engine.untag_image(ref)
+    if held is not None:
+        repository, _, tag = ref.rpartition(":")
+        engine.tag_image(held["Id"], repository, tag)
+
+
+def verify(image: str, image_id: str, log: Log) -> None:
+    """`imagekit lint --image IMAGE` with the working directory's config; error-level findings stop the push.
+    *image_id* is what is linted: the image IMAGE named when the push began, the one that gets pushed."""
     from imagekit.lint import Target, run
     from imagekit.lint.report import render_run
 
-    result = run([Target.image(image)])
+    result = run([Target.image(image_id)])
     summary = ", ".join(f"{count} {label}" for label, count in result.counts.items() if count) or "no findings"
     if result.fails("error"):
         log(render_run(result, "text").rstrip())

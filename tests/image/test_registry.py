@@ -23,9 +23,10 @@ import pytest
 from image.archive import BASE_LAYER, oci_layout
 from imagekit.contract import Limits
 from imagekit.errors import ImagekitError
-from imagekit.image.registry import docker_config_credentials, parse_reference
+from imagekit.image.registry import docker_config_credentials
 from imagekit.image.registry_source import open_registry_image, source_of
 from imagekit.lint.image_lint import lint_image
+from imagekit.references import parse_reference
 from registry_support import Registry, blob_file, free_port, running_registry, upload_layout
 
 SERVE = b"#!/usr/bin/env python3\nprint('serving')\n"
@@ -305,3 +306,25 @@ def test_credentials_do_not_follow_a_redirect_to_another_host(fake) -> None:
         image = open_registry_image(f"{host}/x:v1", credentials=lambda registry: ("user", "pass"))
         assert image.config == {"User": "1000"}
         assert storage.seen == [("/bucket/config", None)]  # fetched, without our Authorization
+
+
+@pytest.mark.parametrize("ref", ["localhost:5999/x:v\u00e9", "ex.com/x:\u0661", "ex.com/\u00e9:1", "ex.com/x:1\n"])
+def test_non_ascii_and_malformed_references_are_exit_2(ref: str, tmp_path: Path) -> None:
+    with pytest.raises(ImagekitError, match="not a valid image reference"):
+        parse_reference(ref)
+    run = imagekit("lint", "--image", ref, env={**NO_ENGINE, "DOCKER_CONFIG": str(tmp_path)})
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize(("status", "headers"), [
+    (307, {"Location": "/v2/x/manifests/\u00e9"}),
+    (307, {"Location": "http://[::1/x"}),
+    (307, {"Location": "http://127.0.0.1:99999/x"}),
+    (401, {"WWW-Authenticate": 'Bearer realm="http://[::1/token",service="fake"'}),
+    (401, {"WWW-Authenticate": 'Bearer realm="http://127.0.0.1/t\u00e9",service="fake"'}),
+])
+def test_hostile_redirects_and_token_realms_are_one_clear_error(fake, status: int, headers: dict) -> None:
+    host, handler = fake
+    handler.routes["/v2/x/manifests/v1"] = (status, headers, b"")
+    with pytest.raises(ImagekitError, match="not a valid URL"):
+        open_registry_image(f"{host}/x:v1", credentials=lambda registry: None)

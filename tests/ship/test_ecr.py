@@ -24,11 +24,12 @@ URI = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/team/iris:1.0"
     (f"{ACCOUNT}.dkr.ecr.us-gov-west-1.amazonaws.com/ml/iris:gpu_1", "us-gov-west-1", "ml/iris", "gpu_1"),
     (f"{ACCOUNT}.dkr.ecr-fips.us-east-2.amazonaws.com/iris:1", "us-east-2", "iris", "1"),
     (f"{ACCOUNT}.dkr.ecr.us-iso-east-1.c2s.ic.gov/iris:1", "us-iso-east-1", "iris", "1"),
+    (f"{ACCOUNT}.DKR.ECR.US-EAST-1.AMAZONAWS.COM/iris:V1", "us-east-1", "iris", "V1"),  # DNS ignores case
 ])
 def test_valid_ecr_uris_parse(uri, region, repository, tag):
     parsed = ecr.parse(uri)
     assert (parsed.account, parsed.region, parsed.repository, parsed.tag) == (ACCOUNT, region, repository, tag)
-    assert str(parsed).endswith(f"/{repository}:{tag}")
+    assert str(parsed) == f"{uri.split('/')[0].lower()}/{repository}:{tag}"
 
 
 @pytest.mark.parametrize(("uri", "says"), [

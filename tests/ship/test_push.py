@@ -177,3 +177,48 @@ def test_a_missing_credential_helper_is_one_clear_error(throwaway_image):
     (config / "config.json").write_text(json.dumps({"credsStore": "imagekit-test-absent"}))
     with pytest.raises(ImagekitError, match="credential helper for registry.example.com failed"):
         push(image, "registry.example.com/small:1", UNCHECKED, log=lambda line: None)
+
+
+def test_pushing_to_the_docker_hub_spelling_of_the_image_own_name_keeps_the_image(throwaway_image):
+    """The engine lists docker.io/NAME as NAME: a push whose target is the image's own (only) name must leave
+    that name, and so the image, in place even when the push fails (here: Docker Hub is out of reach)."""
+    from imagekit import engine
+
+    image = throwaway_image(SMALL + f"LABEL imagekit-test.case={uuid.uuid4().hex}\n")
+    with pytest.raises(ImagekitError):
+        push(image, f"docker.io/{image}", UNCHECKED, log=lambda line: None)
+    assert engine.inspect_image(image)["RepoTags"] == [image]
+
+
+def test_a_target_tag_held_by_another_image_goes_back_to_it(throwaway_image, registry):
+    from imagekit import engine
+
+    pushed, other = (throwaway_image(SMALL + f"LABEL imagekit-test.case={uuid.uuid4().hex}\n") for _ in range(2))
+    target = registry.ref("held/small", "1")
+    engine.tag_image(other, *target.rsplit(":", 1))
+    registry.docker_config(Path(os.environ["DOCKER_CONFIG"]))
+    try:
+        result = push(pushed, target, UNCHECKED, log=lambda line: None)
+        assert engine.inspect_image(target)["Id"] == engine.inspect_image(other)["Id"]
+        assert engine.inspect_image(pushed)["RepoTags"] == [pushed]
+        assert engine.inspect_image(pushed)["RepoDigests"] == []  # nothing keeps it once its own tag goes
+    finally:
+        engine.untag_image(target)
+    assert result.digest == served_digest(registry, "held/small", "1")
+
+
+def test_an_upper_case_ecr_host_is_pushed_as_ecr():
+    target = destination(f"{ACCOUNT}.DKR.ECR.{REGION.upper()}.AMAZONAWS.COM/team/iris:1")
+    assert target.ecr is not None and target.host == f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+
+
+@pytest.mark.parametrize("ref", ["localhost:5000/x:v\u00e9", "ex.com/x:\u0661", "ex.com/\u00e9:1", "Ex.com/Team/x:1",
+                                 "ex.com/x:1\n", "localhost:123456/x:1", "ex.com/x:" + "a" * 129])
+def test_push_targets_follow_the_one_reference_grammar(ref):
+    """What push, the engine's checks and the registry reader accept is one grammar: a target all three refuse."""
+    from imagekit import engine
+    from imagekit.references import parse_reference
+
+    for check in (destination, engine.check_reference, parse_reference):
+        with pytest.raises(ImagekitError):
+            check(ref)

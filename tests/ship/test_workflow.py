@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -40,3 +42,13 @@ def test_it_lints_builds_smokes_and_pushes_to_ecr_with_oidc_on_main_only(workflo
     assert "role-to-assume" in credentials["with"]
     for step in (credentials, job["steps"][order[-1]]):
         assert step["if"] == "github.ref == 'refs/heads/main' && github.event_name == 'push'"
+
+
+def test_imagekit_is_installed_only_from_the_pinned_source_the_project_sets(workflow):
+    """imagekit is not on PyPI: a bare `pip install imagekit...` in a job that can push to ECR would install
+    whatever someone publishes under that name. The install comes from the IMAGEKIT_INSTALL variable, or fails."""
+    job = yaml.safe_load(workflow.read_text())["jobs"]["image"]
+    install = next(step for step in job["steps"] if "pip install" in step.get("run", ""))
+    assert install["env"] == {"IMAGEKIT_INSTALL": "${{ vars.IMAGEKIT_INSTALL }}"}
+    assert 'pip install "$IMAGEKIT_INSTALL"' in install["run"] and "exit 1" in install["run"]
+    assert not re.search(r"pip install\s+[\"']?imagekit", workflow.read_text())  # no bare package name
