@@ -161,12 +161,13 @@ def test_cloudwatch_reads_the_per_variant_metrics(endpoint) -> None:
                                               Statistics=["Sum", "Average", "SampleCount"], **window)
     assert [(p["Sum"], p["Average"], p["SampleCount"], p["Unit"]) for p in errors["Datapoints"]] == [
         (2.0, 0.25, 8.0, "Count")]
-    latency = cloudwatch.get_metric_statistics(Namespace="AWS/SageMaker", MetricName="ModelLatency",
-                                               Dimensions=_dimensions("blue"), Period=360, Statistics=["Maximum"],
-                                               ExtendedStatistics=["p50", "p99"], **window)
-    point = latency["Datapoints"][0]
-    assert point["Unit"] == "Microseconds"
-    assert 0 < point["ExtendedStatistics"]["p50"] <= point["ExtendedStatistics"]["p99"] <= point["Maximum"]
+    latency = {kind: cloudwatch.get_metric_statistics(Namespace="AWS/SageMaker", MetricName="ModelLatency",
+                                                      Dimensions=_dimensions("blue"), Period=360, **{kind: wanted},
+                                                      **window)["Datapoints"][0]
+               for kind, wanted in (("Statistics", ["Maximum"]), ("ExtendedStatistics", ["p50", "p99"]))}
+    assert latency["Statistics"]["Unit"] == "Microseconds"
+    percentiles = latency["ExtendedStatistics"]["ExtendedStatistics"]
+    assert 0 < percentiles["p50"] <= percentiles["p99"] <= latency["Statistics"]["Maximum"]
     data = cloudwatch.get_metric_data(MetricDataQueries=[
         {"Id": "calls", "MetricStat": {"Metric": {"Namespace": "AWS/SageMaker", "MetricName": "Invocations",
                                                   "Dimensions": _dimensions(v)}, "Period": 360, "Stat": "Sum"}}
