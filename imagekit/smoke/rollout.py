@@ -64,9 +64,10 @@ def parse_policy(text: str) -> Policy:
     allowed = {"canary": 0 < step <= contract.ROLLOUT_CANARY_MAX,
                "linear": contract.ROLLOUT_LINEAR_MIN <= step <= contract.ROLLOUT_LINEAR_MAX, "all-at-once": True}
     if not allowed[kind] or not 0 <= bake <= contract.ROLLOUT_BAKE_MAX_S:
-        raise ImagekitError(f"--rollout {text!r}: SageMaker's guardrails allow a canary of at most "
-                            f"{contract.ROLLOUT_CANARY_MAX * 100:g} %, linear steps of {contract.ROLLOUT_LINEAR_MIN * 100:g}-"
-                            f"{contract.ROLLOUT_LINEAR_MAX * 100:g} % and bake periods of 0-{contract.ROLLOUT_BAKE_MAX_S} s.",
+        canary, low, high = (100 * share for share in (contract.ROLLOUT_CANARY_MAX, contract.ROLLOUT_LINEAR_MIN,
+                                                       contract.ROLLOUT_LINEAR_MAX))
+        raise ImagekitError(f"--rollout {text!r}: SageMaker's guardrails allow a canary of at most {canary:g} %, "
+                            f"linear steps of {low:g}-{high:g} % and bake periods of 0-{contract.ROLLOUT_BAKE_MAX_S} s.",
                             f"For example: {POLICY_EXAMPLE}.")
     return Policy(kind, step, bake)
 

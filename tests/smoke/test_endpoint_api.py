@@ -13,7 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from imagekit import contract
-from imagekit.smoke.variants import WEIGHTS_ROUTE
+from imagekit.errors import ImagekitError
+from imagekit.smoke.variants import WEIGHTS_ROUTE, Router, Variant, check_variants
 
 from .endpoint_stub import ENDPOINT, REGION, client, post, stub_endpoint
 
@@ -309,3 +310,39 @@ def test_get_metric_statistics_keeps_statistics_and_percentiles_apart(endpoint, 
             Namespace="AWS/SageMaker", MetricName="ModelLatency", Dimensions=_dimensions("blue"),
             StartTime=now - 60, EndTime=now, Period=60, **asked)
     assert error.value.response["Error"]["Code"] == code
+
+
+def test_a_variant_name_over_63_characters_is_refused() -> None:
+    with pytest.raises(ImagekitError, match="at most 63"):
+        check_variants([Variant("a" + "--b" * 40, "my-model:v1", 1.0)])
+    check_variants([Variant("a" * 63, "my-model:v1", 1.0)])
+
+
+@pytest.fixture()
+def router():
+    """A router whose variants are never invoked (weights and status only)."""
+    router = Router([Variant("blue", "my-model:v1", 1.0), Variant("green", "my-model:v2", 0.0)])
+    yield router
+    router.server_close()
+
+
+def test_in_service_is_never_reported_with_the_old_weights(router, monkeypatch) -> None:
+    monkeypatch.setattr(contract, "LOCAL_ENDPOINT_UPDATE_S", 0.001)
+    stale = 0
+    for number in range(200):
+        wanted = {"blue": 0.0, "green": 1.0} if number % 2 == 0 else {"blue": 1.0, "green": 0.0}
+        assert router.begin_update(wanted)
+        while (state := router.state())["status"] == "Updating":
+            pass
+        stale += {v["name"]: v["current"] for v in state["variants"]} != wanted
+    assert stale == 0
+
+
+def test_an_update_changes_only_the_variants_it_names(router, monkeypatch) -> None:
+    monkeypatch.setattr(contract, "LOCAL_ENDPOINT_UPDATE_S", 0.2)
+    assert router.begin_update({"blue": 0.5})
+    router.set_weights({"green": 2.0})  # a rollout's shift while the update is in progress
+    deadline = time.time() + 10
+    while router.state()["status"] == "Updating" and time.time() < deadline:
+        time.sleep(0.02)
+    assert {name: v.weight for name, v in router.variants.items()} == {"blue": 0.5, "green": 2.0}
