@@ -67,7 +67,7 @@ def parse_policy(text: str) -> Policy:
         canary, low, high = (100 * share for share in (contract.ROLLOUT_CANARY_MAX, contract.ROLLOUT_LINEAR_MIN,
                                                        contract.ROLLOUT_LINEAR_MAX))
         raise ImagekitError(f"--rollout {text!r}: SageMaker's guardrails allow a canary of at most {canary:g} %, "
-                            f"linear steps of {low:g}-{high:g} % and bake periods of 0-{contract.ROLLOUT_BAKE_MAX_S} s.",
+                            f"linear steps of {low:g}-{high:g} % and bakes of 0-{contract.ROLLOUT_BAKE_MAX_S} s.",
                             f"For example: {POLICY_EXAMPLE}.")
     return Policy(kind, step, bake)
 
