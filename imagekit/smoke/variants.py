@@ -131,7 +131,7 @@ class Router(ThreadingHTTPServer):
     def _checked(self, weights: object) -> dict[str, float]:
         """*weights* as floats, or ValueError saying what is wrong: every route that changes weights comes through
         here (under the lock) before anything changes, so no weight can break the weighted choice."""
-        if not isinstance(weights, dict) or not weights:
+        if not isinstance(weights, dict):
             raise ValueError("give the weights as a JSON object of variant name to weight")
         unknown = [str(name) for name in weights if name not in self.variants]
         if unknown:

@@ -259,6 +259,15 @@ def test_malformed_api_requests_get_aws_errors(endpoint, target: str, request_bo
     assert client("sagemaker", endpoint).describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "InService"
 
 
+def test_an_update_that_names_a_variant_without_a_weight_keeps_its_weight(endpoint, monkeypatch) -> None:
+    monkeypatch.setattr(contract, "LOCAL_ENDPOINT_UPDATE_S", 0.01)
+    sagemaker = client("sagemaker", endpoint)
+    sagemaker.update_endpoint_weights_and_capacities(EndpointName=ENDPOINT, DesiredWeightsAndCapacities=[
+        {"VariantName": "green", "DesiredInstanceCount": 1}])
+    sagemaker.get_waiter("endpoint_in_service").wait(EndpointName=ENDPOINT, WaiterConfig={"Delay": 1})
+    assert {name: v.weight for name, v in endpoint.variants.items()} == {"blue": 1.0, "green": 0.0}
+
+
 def test_weights_whose_total_overflows_are_refused_with_nothing_changed(endpoint) -> None:
     sagemaker = client("sagemaker", endpoint)  # each weight is finite (botocore refuses negatives itself)
     with pytest.raises(ClientError) as refused:
