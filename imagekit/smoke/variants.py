@@ -198,15 +198,13 @@ class Router(ThreadingHTTPServer):
             variant.totals.add(sample)
             variant.recorded += 1
 
-    def samples(self, name: str, since: float = -math.inf) -> list[endpoint_metrics.Sample]:
+    def samples(self, name: str, since: float) -> list[endpoint_metrics.Sample]:
         """The kept samples of variant *name* from *since* on (read from the newest back, so a recent window
         does not copy the whole history)."""
         with self.lock:
-            kept = self.variants[name].samples
-            if since == -math.inf:
-                return list(kept)
             # SAMPLE_ORDER_SLACK_S: samples are stamped just before the lock, so they may be out of order by a bit.
-            recent = list(itertools.takewhile(lambda s: s.at >= since - SAMPLE_ORDER_SLACK_S, reversed(kept)))
+            recent = list(itertools.takewhile(lambda s: s.at >= since - SAMPLE_ORDER_SLACK_S,
+                                              reversed(self.variants[name].samples)))
         return [s for s in reversed(recent) if s.at >= since]
 
     def samples_after(self, name: str, seen: int) -> tuple[list[endpoint_metrics.Sample], int]:
