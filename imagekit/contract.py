@@ -303,6 +303,11 @@ LIVE_VIEW_REFRESH_S = 1.0  # the live table's refresh on a TTY (plain lines ever
 ROLLOUT_EVALUATION_S = 0.5  # how often a bake period's alarms are evaluated
 CLOUDWATCH_MAX_DATAPOINTS = 1440  # GetMetricStatistics: datapoints one call may ask for
 CLOUDWATCH_MAX_METRIC_DATA_QUERIES = 500  # GetMetricData
+CLOUDWATCH_MAX_STATISTICS = 5  # GetMetricStatistics: Statistics entries
+CLOUDWATCH_MAX_EXTENDED_STATISTICS = 10  # GetMetricStatistics: ExtendedStatistics (percentile) entries
+ROLLOUT_CANARY_MAX = 0.5  # deployment guardrails' TrafficRoutingConfig: CanarySize at most half the traffic
+ROLLOUT_LINEAR_MIN, ROLLOUT_LINEAR_MAX = 0.1, 0.5  # LinearStepSize: 10-50 % of the traffic per step
+ROLLOUT_BAKE_MAX_S = 3600  # WaitIntervalInSeconds' upper bound
 
 # --- MPI and parameter-server distribution (§2.6; sagemaker-training mpi.py, sagemaker-tensorflow-training) -----
 DISTRIBUTIONS: tuple[str, ...] = ("none", "torchrun", "mpi", "parameter_server")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from imagekit.smoke.variants import Router
 
 DEFAULT_ENDPOINT_NAME = contract.LOCAL_ENDPOINT_NAME
-NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+NAME = re.compile(rf"[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,{contract.MAX_NAME_CHARS - 1}}}")
 INVOKE_PATH = re.compile("^" + re.escape(contract.RUNTIME_INVOKE_ROUTE).replace(r"\{name\}", "([^/]+)") + "$")
 SCOPE_REGION = re.compile(r"Credential=[^/,]*/\d{8}/([a-z0-9-]+)/")
 JSON_11, JSON_10 = "application/x-amz-json-1.1", "application/x-amz-json-1.0"
@@ -48,6 +48,11 @@ class ApiError(Exception):
 
 def validation(message: str) -> ApiError:
     return ApiError("ValidationException", message)
+
+
+def is_name(text: str) -> bool:
+    """An EndpointName or VariantName the platform accepts: the pattern alone lets hyphens run past the length."""
+    return len(text) <= contract.MAX_NAME_CHARS and NAME.fullmatch(text) is not None
 
 
 def region_of(headers: Mapping[str, str]) -> str:
@@ -129,7 +134,15 @@ def json_api(router: Router, target: str, body: bytes, headers: Mapping[str, str
             raise ApiError("SerializationException", "The request body is not JSON.") from None
         if not isinstance(request, dict):
             raise ApiError("SerializationException", "The request body is not a JSON object.")
-        answer = handler(router, request, region_of(headers))
+        try:
+            answer = handler(router, request, region_of(headers))
+        except ApiError:
+            raise
+        except Exception as error:  # a shape the handlers did not foresee: an error answer, never a hang-up
+            code = "ValidationException" if service == contract.SAGEMAKER_TARGET_PREFIX else \
+                "InvalidParameterValueException"
+            raise ApiError(code, f"The {operation} request has a parameter of the wrong type or value "
+                           f"({type(error).__name__}: {error}).", query_code="InvalidParameterValue;Sender") from None
         return 200, {"Content-Type": content_type, **_request_id()}, json.dumps(answer).encode()
     except ApiError as error:
         reply_headers = {"Content-Type": content_type, contract.HEADER_ERROR_TYPE: error.code, **_request_id()}
@@ -179,7 +192,7 @@ def _update_weights(router: Router, request: dict, region: str) -> dict:
     weights: dict[str, float] = {}
     for item in desired:
         name = item.get("VariantName") if isinstance(item, dict) else None
-        if name not in router.variants:
+        if not isinstance(name, str) or name not in router.variants:
             raise validation(f"The variant {name!r} is not part of endpoint {router.endpoint_name} (its variants: "
                              f"{', '.join(router.variants)}).")
         if name in weights:
@@ -190,14 +203,13 @@ def _update_weights(router: Router, request: dict, region: str) -> dict:
         if count != 1:
             raise validation(f"DesiredInstanceCount {count} for {name}: imagekit's local endpoint runs one "
                              "container per variant, so only 1 is supported.")
-        weight = item.get("DesiredWeight", router.variants[name].weight)
-        if not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
-            raise validation(f"DesiredWeight {weight!r} for {name} is not a number of 0 or more.")
-        weights[name] = float(weight)
-    if not any({**{n: v.weight for n, v in router.variants.items()}, **weights}.values()):
-        raise validation(f"The update would leave every variant of {router.endpoint_name} with weight 0, so it "
-                         "would route no request.")
-    if not router.begin_update(weights):
+        if "DesiredWeight" in item:
+            weights[name] = item["DesiredWeight"]
+    try:
+        started = router.begin_update(weights)
+    except ValueError as error:
+        raise validation(f"DesiredWeightsAndCapacities: {error}.") from None
+    if not started:
         raise validation(f"Cannot update in-progress endpoint \"{endpoint_arn(region, router.endpoint_name)}\".")
     return {"EndpointArn": endpoint_arn(region, router.endpoint_name)}
 
@@ -206,6 +218,8 @@ def _list_endpoints(router: Router, request: dict, region: str) -> dict:
     state = router.state()
     contains = request.get("NameContains") or ""
     status = request.get("StatusEquals")
+    if not isinstance(contains, str) or not isinstance(status, (str, type(None))):
+        raise validation("NameContains and StatusEquals must be strings.")
     if contains.lower() not in router.endpoint_name.lower() or status not in (None, state["status"]):
         return {"Endpoints": []}
     return {"Endpoints": [{"EndpointName": router.endpoint_name,
@@ -243,10 +257,16 @@ def _period(value: object) -> int:
 def _series(router: Router, metric: dict, unit: str | None) -> tuple[str, str | None]:
     """(metric name, variant) for an AWS/SageMaker metric with exactly this endpoint's dimensions, else variant None
     (CloudWatch answers no data, not an error, for a metric nobody published)."""
+    if not isinstance(metric, dict):
+        raise _cloudwatch_error("The metric must be an object with Namespace, MetricName and Dimensions.")
     name = metric.get("MetricName")
     if not isinstance(name, str) or not name:
         raise _cloudwatch_error("MetricName is required.", "MissingParameter")
-    dimensions = {d.get("Name"): d.get("Value") for d in metric.get("Dimensions") or [] if isinstance(d, dict)}
+    given = metric.get("Dimensions") or []
+    if not isinstance(given, list) or not all(isinstance(d, dict) and isinstance(d.get("Name"), str)
+                                              and isinstance(d.get("Value"), str) for d in given):
+        raise _cloudwatch_error("Dimensions must be a list of {Name, Value} strings.")
+    dimensions = {d["Name"]: d["Value"] for d in given}
     variant = dimensions.get(contract.DIMENSION_VARIANT)
     published = (metric.get("Namespace") == contract.CLOUDWATCH_NAMESPACE and name in endpoint_metrics.UNITS
                  and set(dimensions) == {contract.DIMENSION_ENDPOINT, contract.DIMENSION_VARIANT}
@@ -258,32 +278,51 @@ def _series(router: Router, metric: dict, unit: str | None) -> tuple[str, str | 
 def _points(router: Router, name: str, variant: str | None, start: float, end: float, period: int):
     if variant is None:
         return {}
-    return endpoint_metrics.buckets(endpoint_metrics.values(router.samples(variant), name), start, end, period)
+    return endpoint_metrics.buckets(endpoint_metrics.values(router.samples(variant, since=start), name), start, end,
+                                    period)
+
+
+def _statistics(request: dict) -> tuple[list[str], list[str]]:
+    """GetMetricStatistics' Statistics or ExtendedStatistics (percentiles), never both, as CloudWatch refuses."""
+    plain, extended = request.get("Statistics"), request.get("ExtendedStatistics")
+    if plain and extended:
+        raise _cloudwatch_error("Specify either Statistics or ExtendedStatistics, but not both (ask for percentiles "
+                                "in a second call).", "InvalidParameterCombination")
+    for field, given, allowed, limit in (
+            ("Statistics", plain, lambda s: s in endpoint_metrics.STATISTICS, contract.CLOUDWATCH_MAX_STATISTICS),
+            ("ExtendedStatistics", extended, endpoint_metrics.PERCENTILE.fullmatch,
+             contract.CLOUDWATCH_MAX_EXTENDED_STATISTICS)):
+        if given is None:
+            continue
+        if not isinstance(given, list) or not 1 <= len(given) <= limit:
+            raise _cloudwatch_error(f"{field} must be a list of 1 to {limit} statistics.")
+        wrong = [s for s in given if not isinstance(s, str) or not allowed(s)]
+        if wrong:
+            raise _cloudwatch_error(f"{field} {wrong[0]!r} is not one of " + (
+                ", ".join(endpoint_metrics.STATISTICS) if field == "Statistics" else
+                "the percentiles p0.0 to p100 (e.g. p99)") + ".")
+    if not plain and not extended:
+        raise _cloudwatch_error("Statistics or ExtendedStatistics is required.", "MissingParameter")
+    return plain or [], extended or []
 
 
 def _get_metric_statistics(router: Router, request: dict, region: str) -> dict:
     start, end = _time(request.get("StartTime"), "StartTime"), _time(request.get("EndTime"), "EndTime")
     period = _period(request.get("Period"))
-    wanted = list(request.get("Statistics") or []) + list(request.get("ExtendedStatistics") or [])
-    if not wanted:
-        raise _cloudwatch_error("Statistics or ExtendedStatistics is required.", "MissingParameter")
-    unknown = [s for s in wanted if not endpoint_metrics.is_statistic(s)]
-    if unknown:
-        raise _cloudwatch_error(f"Unknown statistic(s) {', '.join(map(str, unknown))}: use SampleCount, Average, Sum, "
-                                "Minimum, Maximum or a percentile such as p99.")
-    if (end - start) / period > contract.CLOUDWATCH_MAX_DATAPOINTS:
-        raise _cloudwatch_error(f"You have requested up to {math.ceil((end - start) / period)} datapoints, which "
-                                f"exceeds the limit of {contract.CLOUDWATCH_MAX_DATAPOINTS}.",
-                                "InvalidParameterCombination")
+    plain, extended = _statistics(request)
+    requested = (end - start) / period
+    if requested > contract.CLOUDWATCH_MAX_DATAPOINTS:
+        shown = math.ceil(requested) if math.isfinite(requested) else "unboundedly many"
+        raise _cloudwatch_error(f"You have requested up to {shown} datapoints, which exceeds the limit of "
+                                f"{contract.CLOUDWATCH_MAX_DATAPOINTS}.", "InvalidParameterCombination")
     name, variant = _series(router, request, request.get("Unit"))
     datapoints = []
     for at, numbers in sorted(_points(router, name, variant, start, end, period).items()):
         point: dict = {"Timestamp": at, "Unit": endpoint_metrics.UNITS[name]}
-        for stat in request.get("Statistics") or []:
+        for stat in plain:
             point[stat] = endpoint_metrics.statistic(numbers, stat)
-        extended = {stat: endpoint_metrics.statistic(numbers, stat) for stat in request.get("ExtendedStatistics") or []}
         if extended:
-            point["ExtendedStatistics"] = extended
+            point["ExtendedStatistics"] = {stat: endpoint_metrics.statistic(numbers, stat) for stat in extended}
         datapoints.append(point)
     return {"Label": name, "Datapoints": datapoints}
 
@@ -303,9 +342,9 @@ def _get_metric_data(router: Router, request: dict, region: str) -> dict:
         if not isinstance(stat, dict):
             raise _cloudwatch_error(f"Query {query.get('Id') if isinstance(query, dict) else query!r}: metric math "
                                     f"(Expression) {NOT_HERE}; give each query a MetricStat.")
-        if not endpoint_metrics.is_statistic(str(stat.get("Stat"))):
+        if not isinstance(stat.get("Stat"), str) or not endpoint_metrics.is_statistic(stat["Stat"]):
             raise _cloudwatch_error(f"Query {query.get('Id')}: unknown Stat {stat.get('Stat')!r}.")
-        name, variant = _series(router, stat.get("Metric") or {}, stat.get("Unit"))
+        name, variant = _series(router, stat.get("Metric"), stat.get("Unit"))
         points = sorted(_points(router, name, variant, start, end, _period(stat.get("Period"))).items(),
                         reverse=descending)
         if query.get("ReturnData", True):

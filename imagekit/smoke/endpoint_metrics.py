@@ -2,14 +2,16 @@
 
 SageMaker emits, per InvokeEndpoint call and variant, `Invocations` 1, `Invocation4XXErrors` and
 `Invocation5XXErrors` 1 or 0 (so their Average is the error rate), `ModelLatency` and `OverheadLatency` in
-microseconds. GetMetricStatistics, GetMetricData, the rollout alarms and the live view all read the same samples
-through `values` and `statistic`, so they agree with each other.
+microseconds. GetMetricStatistics and GetMetricData read the kept samples (`values`, `statistic`); the live view,
+the report and the rollout alarms read running totals (`Totals`) fed the same samples, so they agree, percentiles to
+within half a histogram bucket.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from typing import Iterable, NamedTuple
 
 from imagekit import contract
@@ -18,23 +20,27 @@ UNITS = {contract.METRIC_INVOCATIONS: "Count", contract.METRIC_4XX: "Count", con
          contract.METRIC_MODEL_LATENCY: "Microseconds", contract.METRIC_OVERHEAD_LATENCY: "Microseconds"}
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 PERCENTILE = re.compile(r"p(\d{1,2}(?:\.\d{1,2})?|100)")
+HISTOGRAM_STEP = math.log(1.01)  # percentile buckets 1 % wide: about 2,100 of them from 1 us to 20 min
 
 
 class Sample(NamedTuple):
     at: float  # epoch seconds when the answer went out
-    status: int  # what the container answered (502 when it did not)
+    status: int  # what the container answered (500 when it did not); 1xx/3xx count as 4XX (a ModelError)
     model_us: float
     overhead_us: float
+
+
+PICK = {contract.METRIC_INVOCATIONS: lambda s: 1.0,
+        contract.METRIC_4XX: lambda s: float(s.status < 500 and not 200 <= s.status < 300),
+        contract.METRIC_5XX: lambda s: float(s.status >= 500),
+        contract.METRIC_MODEL_LATENCY: lambda s: s.model_us,
+        contract.METRIC_OVERHEAD_LATENCY: lambda s: s.overhead_us}
 
 
 def values(samples: Iterable[Sample], metric: str, start: float = -math.inf, end: float = math.inf
            ) -> list[tuple[float, float]]:
     """(time, value) of *metric* for every sample in [start, end)."""
-    pick = {contract.METRIC_INVOCATIONS: lambda s: 1.0,
-            contract.METRIC_4XX: lambda s: float(400 <= s.status < 500),
-            contract.METRIC_5XX: lambda s: float(s.status >= 500),
-            contract.METRIC_MODEL_LATENCY: lambda s: s.model_us,
-            contract.METRIC_OVERHEAD_LATENCY: lambda s: s.overhead_us}[metric]
+    pick = PICK[metric]
     return [(s.at, pick(s)) for s in samples if start <= s.at < end]
 
 
@@ -75,14 +81,64 @@ def buckets(points: list[tuple[float, float]], start: float, end: float, period:
     return grouped
 
 
-def summary(samples: list[Sample]) -> dict:
-    """Totals and latency percentiles since the start: the report's and the live view's numbers."""
-    def percentiles(metric: str) -> dict:
-        numbers = [value for _, value in values(samples, metric)]
-        return {name: None if not numbers else round(statistic(numbers, name)) for name in ("p50", "p99")}
+class Running:
+    """One metric's statistics kept as values arrive, in bounded memory: count, sum, minimum, maximum, and a
+    histogram of logarithmic buckets (each HISTOGRAM_STEP wide) for percentiles. Reading it costs the number of
+    buckets, not the number of samples, so the live view, the report and the alarms never sort the history (a
+    sort of a million samples holds the GIL for seconds, and the router would count that wait as ModelLatency)."""
 
-    return {contract.METRIC_INVOCATIONS: len(samples),
-            contract.METRIC_4XX: sum(1 for s in samples if 400 <= s.status < 500),
-            contract.METRIC_5XX: sum(1 for s in samples if s.status >= 500),
-            contract.METRIC_MODEL_LATENCY: percentiles(contract.METRIC_MODEL_LATENCY),
-            contract.METRIC_OVERHEAD_LATENCY: percentiles(contract.METRIC_OVERHEAD_LATENCY)}
+    def __init__(self) -> None:
+        self.count, self.total, self.low, self.high = 0, 0.0, math.inf, -math.inf
+        self.histogram: Counter[float] = Counter()
+
+    def add(self, value: float) -> None:
+        self.count += 1
+        self.total += value
+        self.low, self.high = min(self.low, value), max(self.high, value)
+        self.histogram[math.floor(math.log(value) / HISTOGRAM_STEP) if value > 0 else -math.inf] += 1
+
+    def statistic(self, name: str) -> float | None:
+        """CloudWatch's statistic *name*; a percentile is exact to within half a bucket (HISTOGRAM_STEP / 2)."""
+        if not self.count:
+            return None
+        exact = {"SampleCount": float(self.count), "Sum": self.total, "Average": self.total / self.count,
+                 "Minimum": self.low, "Maximum": self.high}
+        if name in exact:
+            return exact[name]
+        match = PERCENTILE.fullmatch(name)
+        if not match:
+            raise ValueError(f"unknown statistic {name!r}")
+        rank = (self.count - 1) * float(match.group(1)) / 100
+        seen = 0
+        for bucket in sorted(self.histogram):
+            seen += self.histogram[bucket]
+            if seen > rank:
+                middle = 0.0 if bucket == -math.inf else math.exp((bucket + 0.5) * HISTOGRAM_STEP)
+                return min(max(middle, self.low), self.high)
+        return self.high
+
+
+class Totals:
+    """Every metric of one variant (or one bake), kept as samples arrive."""
+
+    def __init__(self) -> None:
+        self.metrics = {metric: Running() for metric in UNITS}
+
+    def add(self, sample: Sample) -> None:
+        for metric, running in self.metrics.items():
+            running.add(PICK[metric](sample))
+
+    def statistic(self, metric: str, name: str) -> float | None:
+        return self.metrics[metric].statistic(name)
+
+    def summary(self) -> dict:
+        """Totals and latency percentiles: the report's and the live view's numbers."""
+        def percentiles(metric: str) -> dict:
+            return {name: None if self.metrics[metric].count == 0 else round(self.statistic(metric, name))
+                    for name in ("p50", "p99")}
+
+        return {contract.METRIC_INVOCATIONS: self.metrics[contract.METRIC_INVOCATIONS].count,
+                contract.METRIC_4XX: round(self.metrics[contract.METRIC_4XX].total),
+                contract.METRIC_5XX: round(self.metrics[contract.METRIC_5XX].total),
+                contract.METRIC_MODEL_LATENCY: percentiles(contract.METRIC_MODEL_LATENCY),
+                contract.METRIC_OVERHEAD_LATENCY: percentiles(contract.METRIC_OVERHEAD_LATENCY)}

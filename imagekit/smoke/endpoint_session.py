@@ -32,7 +32,7 @@ class EndpointSession:
                      rollback_if: list[str] | tuple[str, ...] = ()) -> "EndpointSession":
         parsed = [parse_variant(v) for v in variants]
         check_variants(parsed)
-        if not endpoint_api.NAME.fullmatch(endpoint_name):
+        if not endpoint_api.is_name(endpoint_name):
             raise ImagekitError(f"--endpoint-name {endpoint_name!r} is not an EndpointName: letters, digits and "
                                 f"hyphens, starting with a letter or digit, at most {contract.MAX_NAME_CHARS}.",
                                 "For example: --endpoint-name my-model-prod")

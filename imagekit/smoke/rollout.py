@@ -24,8 +24,6 @@ from imagekit.errors import ImagekitError
 from imagekit.smoke import endpoint_metrics
 from imagekit.smoke.variants import Router, Variant
 
-CANARY_MAX, LINEAR_MIN, LINEAR_MAX = 0.5, 0.1, 0.5  # TrafficRoutingConfig's CanarySize and LinearStepSize bounds
-BAKE_MAX_S = 3600  # WaitIntervalInSeconds' upper bound
 POLICY_EXAMPLE = "--rollout canary:10%:60s, --rollout linear:10%:30s or --rollout all-at-once:60s"
 ALARM_EXAMPLE = "--rollback-if 'Invocation5XXErrors>1%' or --rollback-if 'ModelLatency.p99>200ms'"
 ALARM = re.compile(r"(?P<metric>[A-Za-z0-9]+)(?:\.(?P<stat>[A-Za-z0-9.]+))?\s*(?P<op>>=|<=|>|<)\s*"
@@ -63,10 +61,14 @@ def parse_policy(text: str) -> Policy:
             raise ValueError
     except ValueError:
         raise ImagekitError(f"--rollout {text!r} is not KIND:SIZE%:BAKE.", f"For example: {POLICY_EXAMPLE}.") from None
-    allowed = {"canary": 0 < step <= CANARY_MAX, "linear": LINEAR_MIN <= step <= LINEAR_MAX, "all-at-once": True}
-    if not allowed[kind] or not 0 <= bake <= BAKE_MAX_S:
-        raise ImagekitError(f"--rollout {text!r}: SageMaker's guardrails allow a canary of at most 50 %, linear steps "
-                            f"of 10-50 % and bake periods of 0-{BAKE_MAX_S} s.", f"For example: {POLICY_EXAMPLE}.")
+    allowed = {"canary": 0 < step <= contract.ROLLOUT_CANARY_MAX,
+               "linear": contract.ROLLOUT_LINEAR_MIN <= step <= contract.ROLLOUT_LINEAR_MAX, "all-at-once": True}
+    if not allowed[kind] or not 0 <= bake <= contract.ROLLOUT_BAKE_MAX_S:
+        canary, low, high = (100 * share for share in (contract.ROLLOUT_CANARY_MAX, contract.ROLLOUT_LINEAR_MIN,
+                                                       contract.ROLLOUT_LINEAR_MAX))
+        raise ImagekitError(f"--rollout {text!r}: SageMaker's guardrails allow a canary of at most {canary:g} %, "
+                            f"linear steps of {low:g}-{high:g} % and bakes of 0-{contract.ROLLOUT_BAKE_MAX_S} s.",
+                            f"For example: {POLICY_EXAMPLE}.")
     return Policy(kind, step, bake)
 
 
@@ -86,13 +88,19 @@ class Alarm:
     compare: str
     threshold: float  # in CloudWatch's unit of the statistic: a rate (0-1) for an error %, microseconds for latency
 
-    def observe(self, samples: list[endpoint_metrics.Sample]) -> float | None:
-        numbers = [value for _, value in endpoint_metrics.values(samples, self.metric)]
-        return endpoint_metrics.statistic(numbers, self.stat)
+    def observe(self, totals: endpoint_metrics.Totals) -> float | None:
+        return totals.statistic(self.metric, self.stat)
 
-    def fires(self, observed: float | None) -> bool:
+    @property
+    def waits_for_bake_end(self) -> bool:
+        """A Sum or SampleCount only grows during a bake, so "less than" on it is decided at the bake's end (checked
+        on the first half second's total it would fire on any healthy variant)."""
+        return self.stat in ("Sum", "SampleCount") and self.compare in ("<", "<=")
+
+    def fires(self, observed: float | None, bake_ended: bool = True) -> bool:
         """No data is no alarm (CloudWatch's INSUFFICIENT_DATA does not trip a guardrail)."""
-        return observed is not None and OPERATORS[self.compare](observed, self.threshold)
+        return (observed is not None and (bake_ended or not self.waits_for_bake_end)
+                and OPERATORS[self.compare](observed, self.threshold))
 
     def show(self, observed: float | None) -> str:
         if observed is None:
@@ -190,17 +198,21 @@ class Rollout:
 
     def _bake(self) -> tuple[Alarm, float | None] | None:
         """Evaluate the alarms until the bake ends: the first that fires and what it observed, or None."""
-        started = time.time()
-        deadline = started + self.policy.bake_s
+        deadline = time.time() + self.policy.bake_s
+        totals = endpoint_metrics.Totals()  # the target's metrics since the bake began, fed only new samples
+        seen = self.router.variants[self.target].recorded
         while True:
-            samples = [s for s in self.router.samples(self.target) if s.at >= started]
-            observed = {alarm: alarm.observe(samples) for alarm in self.alarms}
-            for alarm, value in observed.items():
-                if alarm.fires(value):
-                    return alarm, value
             left = deadline - time.time()
+            new, seen = self.router.samples_after(self.target, seen)
+            for sample in new:
+                totals.add(sample)
+            observed = {alarm: alarm.observe(totals) for alarm in self.alarms}
+            for alarm, value in observed.items():
+                if alarm.fires(value, bake_ended=left <= 0):
+                    return alarm, value
             if left <= 0:
-                self.note("baked", seconds=self.policy.bake_s, invocations=len(samples),
+                self.note("baked", seconds=self.policy.bake_s,
+                          invocations=totals.metrics[contract.METRIC_INVOCATIONS].count,
                           alarms={a.text: a.show(v) for a, v in observed.items()})
                 return None
             time.sleep(min(contract.ROLLOUT_EVALUATION_S, left))

@@ -10,6 +10,7 @@ InvokeEndpoint at /endpoints/NAME/invocations and a SageMaker/CloudWatch subset 
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import math
 import random
@@ -50,6 +51,7 @@ FORWARDED_HEADERS = ("content-type", "accept", contract.HEADER_CUSTOM_ATTRIBUTES
 OVERSIZED_DRAIN_FACTOR = 4
 SPLIT_SIGMAS = 4  # observed share may differ from weight ÷ sum by this many binomial standard deviations
 DEFAULT_REQUESTS = 200
+SAMPLE_ORDER_SLACK_S = 1.0
 
 
 @dataclass
@@ -60,9 +62,8 @@ class Variant:
     port: int = 0  # host port of its container, once started
     container: object = field(default=None, repr=False, compare=False)  # its serve container, once started
     samples: deque = field(default_factory=lambda: deque(maxlen=contract.LOCAL_METRIC_SAMPLES), repr=False)
-
-    def metrics(self) -> dict:
-        return {"CurrentWeight": self.weight, **endpoint_metrics.summary(list(self.samples))}
+    totals: endpoint_metrics.Totals = field(default_factory=endpoint_metrics.Totals, repr=False)
+    recorded: int = 0  # samples ever recorded (the deque keeps the newest LOCAL_METRIC_SAMPLES)
 
 
 def parse_variant(text: str) -> Variant:
@@ -87,7 +88,7 @@ def check_variants(variants: list[Variant]) -> None:
     """What CreateEndpointConfig refuses, refused before the engine is asked."""
     if not variants:
         raise ImagekitError("No --variant was given.", "For example: --variant blue=my-model:v1:1")
-    bad = [v.name for v in variants if not endpoint_api.NAME.fullmatch(v.name)]
+    bad = [v.name for v in variants if not endpoint_api.is_name(v.name)]
     if bad:
         raise ImagekitError(f"--variant name {bad[0]!r} is not a VariantName: letters, digits and hyphens, starting "
                             f"with a letter or digit, at most {contract.MAX_NAME_CHARS}.", "For example: --variant "
@@ -127,23 +128,48 @@ class Router(ThreadingHTTPServer):
                 return None
             return self.random.choices(live, weights=[v.weight for v in live])[0]
 
-    def set_weights(self, weights: dict[str, float]) -> None:
-        """New weights at once (the rollout's and /_imagekit/weights' way)."""
-        unknown = set(weights) - set(self.variants)
+    def _checked(self, weights: object) -> dict[str, float]:
+        """*weights* as floats, or ValueError saying what is wrong: every route that changes weights comes through
+        here (under the lock) before anything changes, so no weight can break the weighted choice."""
+        if not isinstance(weights, dict):
+            raise ValueError("give the weights as a JSON object of variant name to weight")
+        unknown = [str(name) for name in weights if name not in self.variants]
         if unknown:
-            raise ValueError(f"unknown variant(s): {', '.join(sorted(unknown))}")
+            raise ValueError(f"unknown variant(s): {', '.join(sorted(unknown))} (the variants: "
+                             f"{', '.join(self.variants)})")
+        bad = {name: weight for name, weight in weights.items() if isinstance(weight, bool)
+               or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0}
+        if bad:
+            name, weight = next(iter(bad.items()))
+            raise ValueError(f"the weight {weight!r} of {name} is not a finite number of 0 or more")
+        after = {**{name: v.weight for name, v in self.variants.items()}, **weights}
+        if not math.isfinite(sum(after.values())):
+            raise ValueError("the weights add up to more than a float can hold; use smaller numbers (only their "
+                             "ratios matter)")
+        if not any(after.values()):
+            raise ValueError(f"every variant of {self.endpoint_name} would have weight 0, so it would route no "
+                             "request")
+        return {name: float(weight) for name, weight in weights.items()}
+
+    def _apply(self, weights: dict[str, float]) -> None:
+        for name, weight in weights.items():
+            self.variants[name].weight = weight
+        self.modified = time.time()
+
+    def set_weights(self, weights: object) -> None:
+        """New weights for the variants named, at once (the rollout's and /_imagekit/weights' way); ValueError,
+        with nothing changed, if any weight is bad."""
         with self.lock:
-            for name, weight in weights.items():
-                self.variants[name].weight = float(weight)
-            self.modified = time.time()
+            self._apply(self._checked(weights))
 
     def begin_update(self, weights: dict[str, float]) -> bool:
-        """UpdateEndpointWeightsAndCapacities: Updating now, the new weights and InService after
-        LOCAL_ENDPOINT_UPDATE_S; False if an update is already in progress (the platform refuses it)."""
+        """UpdateEndpointWeightsAndCapacities: Updating now, the new weights of the variants named and InService
+        after LOCAL_ENDPOINT_UPDATE_S; False if an update is already in progress (the platform refuses it);
+        ValueError, with nothing changed, if any weight is bad."""
         with self.lock:
             if self.desired is not None:
                 return False
-            self.desired = {name: weights.get(name, v.weight) for name, v in self.variants.items()}
+            self.desired = self._checked(weights)
             self.modified = time.time()
             self.update_timer = threading.Timer(contract.LOCAL_ENDPOINT_UPDATE_S, self._finish_update)
             self.update_timer.daemon = True
@@ -151,9 +177,11 @@ class Router(ThreadingHTTPServer):
         return True
 
     def _finish_update(self) -> None:
+        """Only the variants the update named change (a rollout's shift meanwhile stays), and in the same step as
+        the status turns InService, so DescribeEndpoint never shows InService with the old weights."""
         with self.lock:
             desired, self.desired = self.desired or {}, None
-        self.set_weights(desired)
+            self._apply(desired)
 
     def state(self) -> dict:
         """What DescribeEndpoint reports: status, and per variant its current and desired weight."""
@@ -167,13 +195,31 @@ class Router(ThreadingHTTPServer):
     def record(self, variant: Variant, sample: endpoint_metrics.Sample) -> None:
         with self.lock:
             variant.samples.append(sample)
+            variant.totals.add(sample)
+            variant.recorded += 1
 
-    def samples(self, name: str) -> list[endpoint_metrics.Sample]:
+    def samples(self, name: str, since: float) -> list[endpoint_metrics.Sample]:
+        """The kept samples of variant *name* from *since* on (read from the newest back, so a recent window
+        does not copy the whole history)."""
         with self.lock:
-            return list(self.variants[name].samples)
+            # SAMPLE_ORDER_SLACK_S: samples are stamped just before the lock, so they may be out of order by a bit.
+            recent = list(itertools.takewhile(lambda s: s.at >= since - SAMPLE_ORDER_SLACK_S,
+                                              reversed(self.variants[name].samples)))
+        return [s for s in reversed(recent) if s.at >= since]
+
+    def samples_after(self, name: str, seen: int) -> tuple[list[endpoint_metrics.Sample], int]:
+        """The samples of variant *name* recorded after the first *seen* (those still kept), and how many were ever
+        recorded: a reader that passes the count back next time reads each sample once."""
+        with self.lock:
+            variant = self.variants[name]
+            new = min(variant.recorded - seen, len(variant.samples))
+            return list(itertools.islice(reversed(variant.samples), new))[::-1], variant.recorded
 
     def metrics(self) -> dict:
-        return {name: variant.metrics() for name, variant in self.variants.items()}
+        """Per variant its weight and running totals: cheap whatever the history (the live view reads it every
+        second)."""
+        with self.lock:
+            return {name: {"CurrentWeight": v.weight, **v.totals.summary()} for name, v in self.variants.items()}
 
     def handle_error(self, request, client_address) -> None:
         """A client that hangs up mid-request (a load generator stopping) is its own business: no traceback."""
@@ -214,10 +260,25 @@ class _RouterHandler(BaseHTTPRequestHandler):
         else:
             self._reply(404, b'{"error": "not found"}')
 
+    def _refuse(self, status: int, message: str) -> None:
+        """An answer after which the connection closes (what is left of the request cannot be trusted)."""
+        self.close_connection = True
+        status, headers, body = endpoint_api.runtime_error(status, "ValidationError", message)
+        self._reply(status, body, {**headers, "Connection": "close"})
+
     def _read_body(self) -> bytes | None:
-        """The body, or None once an oversized one was answered: InvokeEndpoint refuses it before any variant sees
-        it. What is reasonable is read so the client gets the answer rather than a reset; bigger means hang up."""
-        length = int(self.headers.get("Content-Length") or 0)
+        """The body, or None once the request was answered: without a usable Content-Length (411 missing, 400
+        not a number of 0 or more: reading on would wait for bytes that never come), or oversized, which
+        InvokeEndpoint refuses before any variant sees it. What is reasonable is read so the client gets the answer
+        rather than a reset; bigger means hang up."""
+        given = self.headers.get("Content-Length")
+        if given is None:
+            self._refuse(411, "The request has no Content-Length header (the endpoint needs the body's length).")
+            return None
+        if not given.strip().isdigit():
+            self._refuse(400, f"Content-Length {given!r} is not a number of bytes.")
+            return None
+        length = int(given)
         if length <= contract.MAX_PAYLOAD_BYTES:
             return self.rfile.read(length)
         if length <= OVERSIZED_DRAIN_FACTOR * contract.MAX_PAYLOAD_BYTES:
@@ -226,10 +287,7 @@ class _RouterHandler(BaseHTTPRequestHandler):
                 if not chunk:
                     break
                 length -= len(chunk)
-        self.close_connection = True
-        status, headers, body = endpoint_api.runtime_error(
-            413, "ValidationError", f"The request body is over the {contract.MAX_PAYLOAD_BYTES}-byte limit.")
-        self._reply(status, body, {**headers, "Connection": "close"})
+        self._refuse(413, f"The request body is over the {contract.MAX_PAYLOAD_BYTES}-byte limit.")
         return None
 
     def do_POST(self) -> None:
@@ -243,7 +301,7 @@ class _RouterHandler(BaseHTTPRequestHandler):
         if path == WEIGHTS_ROUTE:
             try:
                 self.server.set_weights(json.loads(body))
-            except (ValueError, TypeError, AttributeError) as error:
+            except ValueError as error:  # not JSON (JSONDecodeError is one), or a bad weight
                 return self._reply(400, json.dumps({"error": str(error)}).encode())
             return self._reply(200, json.dumps({n: v.weight for n, v in self.server.variants.items()}).encode())
         target = self.headers.get(contract.HEADER_AMZ_TARGET)
@@ -293,10 +351,10 @@ class _RouterHandler(BaseHTTPRequestHandler):
         reply = {"Content-Type": content_type, contract.HEADER_INVOKED_VARIANT: variant.name}
         if attributes:
             reply[contract.HEADER_CUSTOM_ATTRIBUTES] = attributes
-        if not 0 < status < 400:  # the caller sees the model's error as ModelError (424)
+        if not 200 <= status < 300:  # the caller sees any other answer as ModelError (424), as the platform does
             code, headers, error = endpoint_api.model_error(self.server, variant.name, status, answer, region)
             return code, {**reply, **headers}, error
-        return status, reply, answer
+        return 200, reply, answer  # InvokeEndpoint's success is 200, whichever 2xx the container chose
 
 
 @contextmanager

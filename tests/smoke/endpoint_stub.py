@@ -19,7 +19,7 @@ ENDPOINT = "blue-green"
 
 class StubModel(ThreadingHTTPServer):
     """A model container: answers 200 with JSON; every `fail_every`-th request 500 (0: never); the body `bad`
-    gets 400; custom attributes come back prefixed, like a model that sets them."""
+    gets 400, `status:NNN` gets NNN; custom attributes come back prefixed, like a model that sets them."""
 
     daemon_threads = True
 
@@ -43,6 +43,8 @@ class _StubHandler(BaseHTTPRequestHandler):
         every = self.server.fail_every
         if body == b"bad":
             status, answer = 400, b"cannot parse bad"
+        elif body.startswith(b"status:"):  # answer with the status asked for, e.g. status:302
+            status, answer = int(body[7:]), b""
         elif every and number % every == 0:
             status, answer = 500, b"model exploded"
         else:

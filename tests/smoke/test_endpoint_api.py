@@ -4,6 +4,7 @@ model containers: the calls a client and a rollout script make work, and errors 
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import time
 from datetime import datetime, timedelta, timezone
@@ -12,8 +13,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from imagekit import contract
+from imagekit.errors import ImagekitError
+from imagekit.smoke.variants import WEIGHTS_ROUTE, Router, Variant, check_variants
 
-from .endpoint_stub import ENDPOINT, REGION, client, stub_endpoint
+from .endpoint_stub import ENDPOINT, REGION, client, post, stub_endpoint
 
 DIMENSIONS = [{"Name": "EndpointName", "Value": ENDPOINT}]
 
@@ -161,12 +164,13 @@ def test_cloudwatch_reads_the_per_variant_metrics(endpoint) -> None:
                                               Statistics=["Sum", "Average", "SampleCount"], **window)
     assert [(p["Sum"], p["Average"], p["SampleCount"], p["Unit"]) for p in errors["Datapoints"]] == [
         (2.0, 0.25, 8.0, "Count")]
-    latency = cloudwatch.get_metric_statistics(Namespace="AWS/SageMaker", MetricName="ModelLatency",
-                                               Dimensions=_dimensions("blue"), Period=360, Statistics=["Maximum"],
-                                               ExtendedStatistics=["p50", "p99"], **window)
-    point = latency["Datapoints"][0]
-    assert point["Unit"] == "Microseconds"
-    assert 0 < point["ExtendedStatistics"]["p50"] <= point["ExtendedStatistics"]["p99"] <= point["Maximum"]
+    latency = {kind: cloudwatch.get_metric_statistics(Namespace="AWS/SageMaker", MetricName="ModelLatency",
+                                                      Dimensions=_dimensions("blue"), Period=360, **{kind: wanted},
+                                                      **window)["Datapoints"][0]
+               for kind, wanted in (("Statistics", ["Maximum"]), ("ExtendedStatistics", ["p50", "p99"]))}
+    assert latency["Statistics"]["Unit"] == "Microseconds"
+    percentiles = latency["ExtendedStatistics"]["ExtendedStatistics"]
+    assert 0 < percentiles["p50"] <= percentiles["p99"] <= latency["Statistics"]["Maximum"]
     data = cloudwatch.get_metric_data(MetricDataQueries=[
         {"Id": "calls", "MetricStat": {"Metric": {"Namespace": "AWS/SageMaker", "MetricName": "Invocations",
                                                   "Dimensions": _dimensions(v)}, "Period": 360, "Stat": "Sum"}}
@@ -205,3 +209,149 @@ def test_cloudwatch_refuses_what_it_would_refuse(endpoint) -> None:
     body = answer.read().decode()
     connection.close()
     assert answer.status == 400 and "<Code>InvalidAction</Code>" in body and "upgrade boto3" in body
+
+
+def _raw(router, request: bytes) -> bytes:
+    """One hand-written HTTP request and the whole answer (the router closes such connections after answering)."""
+    with socket.create_connection(("127.0.0.1", router.server_address[1]), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("length, status", [(b"Content-Length: abc\r\n", b"400"), (b"Content-Length: -1\r\n", b"400"),
+                                            (b"", b"411")], ids=["not-a-number", "negative", "missing"])
+def test_a_request_without_a_usable_content_length_is_answered_not_dropped(endpoint, length: bytes,
+                                                                           status: bytes) -> None:
+    answer = _raw(endpoint, b"POST /endpoints/" + ENDPOINT.encode() + b"/invocations HTTP/1.1\r\nHost: x\r\n" + length
+                  + b"Connection: keep-alive\r\n\r\n")  # keep-alive: before, a -1 read waited for the client to go
+    assert answer.startswith(b"HTTP/1.1 " + status)
+    assert b"x-amzn-ErrorType: ValidationError" in answer
+
+
+@pytest.mark.parametrize("target, request_body, code", [
+    ("SageMaker.ListEndpoints", {"NameContains": 5}, "ValidationException"),
+    ("SageMaker.UpdateEndpointWeightsAndCapacities",
+     {"EndpointName": ENDPOINT, "DesiredWeightsAndCapacities": [{"VariantName": ["blue"]}]}, "ValidationException"),
+    ("GraniteServiceVersion20100801.GetMetricStatistics",
+     {"Namespace": "AWS/SageMaker", "MetricName": "Invocations", "StartTime": 0, "EndTime": 60, "Period": 60,
+      "Statistics": 5}, "InvalidParameterValueException"),
+    ("GraniteServiceVersion20100801.GetMetricStatistics",
+     {"Namespace": "AWS/SageMaker", "MetricName": "Invocations", "StartTime": 0, "EndTime": 60, "Period": 60,
+      "Statistics": ["Sum"], "Dimensions": 5}, "InvalidParameterValueException"),
+    ("GraniteServiceVersion20100801.GetMetricStatistics",
+     {"Namespace": "AWS/SageMaker", "MetricName": "Invocations", "StartTime": -1e308, "EndTime": 1e308,
+      "Period": 60, "Statistics": ["Sum"]}, "InvalidParameterCombinationException"),
+    ("GraniteServiceVersion20100801.GetMetricData",
+     {"StartTime": 0, "EndTime": 60, "MetricDataQueries": [{"Id": "q", "MetricStat": {
+         "Metric": "Invocations", "Period": 60, "Stat": "Sum"}}]}, "InvalidParameterValueException"),
+], ids=["name-contains-number", "variant-name-list", "statistics-number", "dimensions-number", "huge-time-range",
+        "metric-string"])
+def test_malformed_api_requests_get_aws_errors(endpoint, target: str, request_body: dict, code: str) -> None:
+    body = json.dumps(request_body).encode()
+    answer = _raw(endpoint, f"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: {target}\r\nContent-Type: "
+                  f"application/x-amz-json-1.1\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                  + body)
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert f'"__type": "{code}"'.encode() in answer
+    assert client("sagemaker", endpoint).describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "InService"
+
+
+def test_an_update_that_names_a_variant_without_a_weight_keeps_its_weight(endpoint, monkeypatch) -> None:
+    monkeypatch.setattr(contract, "LOCAL_ENDPOINT_UPDATE_S", 0.01)
+    sagemaker = client("sagemaker", endpoint)
+    sagemaker.update_endpoint_weights_and_capacities(EndpointName=ENDPOINT, DesiredWeightsAndCapacities=[
+        {"VariantName": "green", "DesiredInstanceCount": 1}])
+    sagemaker.get_waiter("endpoint_in_service").wait(EndpointName=ENDPOINT, WaiterConfig={"Delay": 1})
+    assert {name: v.weight for name, v in endpoint.variants.items()} == {"blue": 1.0, "green": 0.0}
+
+
+def test_weights_whose_total_overflows_are_refused_with_nothing_changed(endpoint) -> None:
+    sagemaker = client("sagemaker", endpoint)  # each weight is finite (botocore refuses negatives itself)
+    with pytest.raises(ClientError) as refused:
+        sagemaker.update_endpoint_weights_and_capacities(EndpointName=ENDPOINT, DesiredWeightsAndCapacities=[
+            {"VariantName": "blue", "DesiredWeight": 1e308}, {"VariantName": "green", "DesiredWeight": 1e308}])
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "InService"
+    assert post(endpoint) == 200
+
+
+@pytest.mark.parametrize("body", [b'{"blue": Infinity}', b'{"green": -1}', b'{"green": 1, "blue": "abc"}',
+                                  b'{"blue": 1e308, "green": 1e308}', b'{"blue": 0}', b"[1]", b"not json"])
+def test_the_weights_route_refuses_a_bad_weight_and_changes_none(endpoint, body: bytes) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", endpoint.server_address[1], timeout=10)
+    connection.request("POST", WEIGHTS_ROUTE, body=body)
+    answer = connection.getresponse()
+    answer.read()
+    connection.close()
+    assert answer.status == 400
+    assert {name: v.weight for name, v in endpoint.variants.items()} == {"blue": 1.0, "green": 0.0}
+    assert post(endpoint) == 200
+
+
+@pytest.mark.parametrize("status", [204, 201])
+def test_a_2xx_answer_reaches_boto3_as_invoke_endpoints_200(endpoint, status: int) -> None:
+    answer = client("sagemaker-runtime", endpoint).invoke_endpoint(EndpointName=ENDPOINT,
+                                                                   Body=f"status:{status}".encode())
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200 and answer["InvokedProductionVariant"] == "blue"
+    assert endpoint.metrics()["blue"][contract.METRIC_4XX] == 0
+
+
+def test_a_redirect_from_the_container_is_a_model_error_counted_as_4xx(endpoint) -> None:
+    runtime = client("sagemaker-runtime", endpoint)
+    with pytest.raises(runtime.exceptions.ModelError) as error:
+        runtime.invoke_endpoint(EndpointName=ENDPOINT, Body=b"status:302")
+    assert error.value.response["OriginalStatusCode"] == 302
+    assert (endpoint.metrics()["blue"][contract.METRIC_4XX], endpoint.metrics()["blue"][contract.METRIC_5XX]) == (1, 0)
+
+
+@pytest.mark.parametrize("asked, code", [
+    ({"Statistics": ["p99"]}, "InvalidParameterValue"),
+    ({"ExtendedStatistics": ["Sum"]}, "InvalidParameterValue"),
+    ({"Statistics": ["Sum"], "ExtendedStatistics": ["p99"]}, "InvalidParameterCombination"),
+], ids=["percentile-in-statistics", "plain-in-extended", "both"])
+def test_get_metric_statistics_keeps_statistics_and_percentiles_apart(endpoint, asked: dict, code: str) -> None:
+    now = time.time()
+    with pytest.raises(ClientError) as error:
+        client("cloudwatch", endpoint).get_metric_statistics(
+            Namespace="AWS/SageMaker", MetricName="ModelLatency", Dimensions=_dimensions("blue"),
+            StartTime=now - 60, EndTime=now, Period=60, **asked)
+    assert error.value.response["Error"]["Code"] == code
+
+
+def test_a_variant_name_over_63_characters_is_refused() -> None:
+    with pytest.raises(ImagekitError, match="at most 63"):
+        check_variants([Variant("a" + "--b" * 40, "my-model:v1", 1.0)])
+    check_variants([Variant("a" * 63, "my-model:v1", 1.0)])
+
+
+@pytest.fixture()
+def router():
+    """A router whose variants are never invoked (weights and status only)."""
+    router = Router([Variant("blue", "my-model:v1", 1.0), Variant("green", "my-model:v2", 0.0)])
+    yield router
+    router.server_close()
+
+
+def test_in_service_is_never_reported_with_the_old_weights(router, monkeypatch) -> None:
+    monkeypatch.setattr(contract, "LOCAL_ENDPOINT_UPDATE_S", 0.001)
+    stale = 0
+    for number in range(200):
+        wanted = {"blue": 0.0, "green": 1.0} if number % 2 == 0 else {"blue": 1.0, "green": 0.0}
+        assert router.begin_update(wanted)
+        while (state := router.state())["status"] == "Updating":
+            pass
+        stale += {v["name"]: v["current"] for v in state["variants"]} != wanted
+    assert stale == 0
+
+
+def test_an_update_changes_only_the_variants_it_names(router, monkeypatch) -> None:
+    monkeypatch.setattr(contract, "LOCAL_ENDPOINT_UPDATE_S", 0.2)
+    assert router.begin_update({"blue": 0.5})
+    router.set_weights({"green": 2.0})  # a rollout's shift while the update is in progress
+    deadline = time.time() + 10
+    while router.state()["status"] == "Updating" and time.time() < deadline:
+        time.sleep(0.02)
+    assert {name: v.weight for name, v in router.variants.items()} == {"blue": 0.5, "green": 2.0}

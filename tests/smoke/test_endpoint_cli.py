@@ -162,7 +162,8 @@ def test_a_canary_rollout_completes_or_rolls_back_by_itself(images: dict[str, st
     (["--rollout", "canary:10%:10s", "--rollout-to", "red"], "no variant of that name"),
     (["--rollback-if", "Invocation5XXErrors>1%"], "need --rollout"),
     (["--endpoint-name", "my_endpoint"], "is not an EndpointName"),
-], ids=["canary-size", "alarm-metric", "rollout-to", "alarm-without-rollout", "endpoint-name"])
+    (["--endpoint-name", "a" + "--b" * 40], "at most 63"),  # the pattern alone lets hyphens run past 63
+], ids=["canary-size", "alarm-metric", "rollout-to", "alarm-without-rollout", "endpoint-name", "endpoint-name-length"])
 def test_bad_endpoint_options_are_exit_2_before_the_engine_is_asked(tmp_path: Path, args: list[str],
                                                                     message: str) -> None:
     run = subprocess.run([sys.executable, "-m", "imagekit", "endpoint", "--variant", "blue=my-model:v1:1",

@@ -10,8 +10,9 @@ import pytest
 
 from imagekit.errors import ImagekitError
 from imagekit.smoke import live
+from imagekit.smoke.endpoint_metrics import Sample
 from imagekit.smoke.rollout import Rollout, check_rollout, describe, parse_alarm, parse_policy
-from imagekit.smoke.variants import Variant
+from imagekit.smoke.variants import Router, Variant
 
 from .endpoint_stub import post, stub_endpoint
 
@@ -147,3 +148,56 @@ def test_the_live_view_redraws_a_table_on_a_terminal_and_prints_lines_otherwise(
     with live.live_view(lambda: METRICS, quiet=True, stream=quiet):
         pass
     assert quiet.getvalue() == ""
+
+
+def test_the_metrics_stay_cheap_and_close_however_long_the_history() -> None:
+    """The live view reads them every second while the router measures latency in the same process: a read that
+    sorted the whole history would hold the GIL long enough to show up as ModelLatency."""
+    router = Router([Variant("blue", "my-model:v1", 1.0)])
+    try:
+        latencies = [1000.0 + number % 1000 * 10 for number in range(100_000)]
+        for latency in latencies:
+            router.record(router.variants["blue"], Sample(time.time(), 200, latency, 50.0))
+        started = time.perf_counter()
+        metrics = router.metrics()["blue"]
+        assert time.perf_counter() - started < 0.02  # sorting 100,000 samples took 0.1 s
+    finally:
+        router.server_close()
+    assert metrics["Invocations"] == 100_000
+    ordered = sorted(latencies)
+    for name, rank in (("p50", 0.5), ("p99", 0.99)):
+        exact = ordered[round((len(ordered) - 1) * rank)]
+        assert abs(metrics["ModelLatency"][name] - exact) <= 0.01 * exact
+
+
+def _bake_under_steady_load(alarm: str, bake: str) -> Rollout:
+    """all-at-once to green at about 10 requests a second."""
+    with stub_endpoint({"blue": 1.0, "green": 0.0}) as router:
+        stop = threading.Event()
+
+        def load() -> None:
+            while not stop.wait(0.1):
+                post(router)
+
+        sender = threading.Thread(target=load, daemon=True)
+        sender.start()
+        try:
+            rollout = Rollout(router, "green", parse_policy(f"all-at-once:{bake}"), [parse_alarm(alarm)])
+            rollout.run()
+        finally:
+            stop.set()
+            sender.join()
+    return rollout
+
+
+def test_a_less_than_alarm_on_a_growing_total_waits_for_the_bake_end() -> None:
+    assert _bake_under_steady_load("Invocations<3", "2s").outcome == "completed"  # 0.5 s in, the total was below 3
+    low = _bake_under_steady_load("Invocations<1000", "1s")
+    assert low.outcome == "rolled-back"
+    shift, rollback = (next(e["at"] for e in low.events if e["event"] == kind) for kind in ("shift", "rollback"))
+    assert rollback - shift >= 1.0
+
+
+def test_greater_than_alarms_still_fire_mid_bake() -> None:
+    alarm = parse_alarm("Invocation5XXErrors>=1")
+    assert alarm.fires(1.0, bake_ended=False) and not parse_alarm("Invocations<5").fires(1.0, bake_ended=False)

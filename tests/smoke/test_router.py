@@ -65,19 +65,19 @@ def test_answers_carry_the_variant_and_the_models_custom_attributes(router) -> N
 
 
 def test_a_model_error_reaches_the_caller_as_424_and_counts_as_5xx(router) -> None:
-    front, variant = router
+    front, _ = router
     status, _, body = _invoke(front, b"fail")
     error = json.loads(body)
     assert status == contract.MODEL_ERROR_STATUS
     assert (error["ErrorCode"], error["OriginalStatusCode"], error["OriginalMessage"]) == (
         "INTERNAL_FAILURE_FROM_MODEL", 500, "model exploded")
-    metrics = variant.metrics()
+    metrics = front.metrics()["blue"]
     assert (metrics[contract.METRIC_INVOCATIONS], metrics[contract.METRIC_5XX]) == (1, 1)
 
 
 def test_requests_invoke_endpoint_would_refuse_never_reach_a_variant(router) -> None:
-    front, variant = router
+    front, _ = router
     assert _invoke(front, b"0" * (contract.MAX_PAYLOAD_BYTES + 1))[0] == 413
     assert _invoke(front, b"{}", Accept="a/" + "b" * contract.MAX_HEADER_VALUE_CHARS)[0] == 400
     assert _invoke(front, b"{}", **{contract.HEADER_INFERENCE_ID: "i" * 65})[0] == 400
-    assert variant.metrics()[contract.METRIC_INVOCATIONS] == 0
+    assert front.metrics()["blue"][contract.METRIC_INVOCATIONS] == 0
