@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import tempfile
 from pathlib import Path
 
 import pytest
 
+import image_cache
 from imagekit import engine, smoke
 from imagekit.build import build
 from imagekit.lint import Target
@@ -29,7 +29,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pytorch-cuda"
 # runtime stage) takes minutes on two cores, loading the archive a fraction of that. The key covers the whole build
 # context (git provenance left out: a new commit alone changes nothing in the image) and the base's recipe; the
 # wheels themselves are cached by the wheelhouse (~/.cache/imagekit/wheelhouse).
-IMAGE_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "imagekit-test-cuda"
+IMAGE_CACHE = image_cache.CACHE_ROOT / "imagekit-test-cuda"
 CUDA_WHEEL_LIBRARIES = ("cuda_runtime/lib/libcudart.so.12", "cublas/lib/libcublas.so.12", "cudnn/lib/libcudnn.so.9",
                         "nccl/lib/libnccl.so.2")
 PROBE = f"""
@@ -53,11 +53,7 @@ def _context_key(base: str) -> str:
         digest = hashlib.sha256()
         for path in files:
             digest.update(path.relative_to(context).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    from imagekit.base import LABEL_PREFIX, RECIPE_LABEL
-
-    labels = engine.require_image(base).get("Config", {}).get("Labels") or {}
-    recipe = (labels.get(RECIPE_LABEL), labels.get(LABEL_PREFIX + "package-list-sha256"))
-    digest.update(repr(recipe if recipe != (None, None) else engine.require_image(base)["Id"]).encode())
+    digest.update(repr(image_cache.base_recipe(base)).encode())
     return digest.hexdigest()[:16]
 
 
@@ -77,30 +73,17 @@ def _build(tag: str, base: str) -> None:
                 pass
 
 
-def _save(tag: str, archive: Path) -> None:
-    IMAGE_CACHE.mkdir(parents=True, exist_ok=True)
-    for stale in IMAGE_CACHE.glob("pytorch-cuda-*.tar"):
-        stale.unlink()
-    partial = archive.with_suffix(".partial")
-    with partial.open("wb") as out:
-        for chunk in engine.export_image(tag):
-            out.write(chunk)
-    partial.rename(archive)
-
-
 @pytest.fixture(scope="module")
 def cuda_image(base_image: str) -> str:
     key = _context_key(base_image)
     tag = f"imagekit-test/pytorch-cuda:{key}"
     archive = IMAGE_CACHE / f"pytorch-cuda-{key}.tar"
     try:
-        if archive.is_file():
-            with archive.open("rb") as data:
-                engine.connect().api.load_image(data)
+        image_cache.load(archive)
         if engine.inspect_image(tag) is None:
             _build(tag, base_image)
         if not archive.is_file():
-            _save(tag, archive)
+            image_cache.save(tag, archive, "pytorch-cuda-*.tar")
         yield tag
     finally:
         engine.remove_image(tag)
