@@ -294,3 +294,29 @@ class Limits:
     YAML_BYTES = 1 << 20  # imagekit.yaml, .imagekit.yaml, pyproject.toml
     DOCUMENT_DEPTH = 64  # nesting of one YAML, TOML or JSON document
     DOCUMENT_NODES = 100_000  # values of one document, YAML aliases expanded ("billion laughs")
+
+# --- The local endpoint's AWS APIs (imagekit endpoint): InvokeEndpoint, a SageMaker/CloudWatch subset -----------
+HEADER_ENABLE_EXPLANATIONS = "X-Amzn-SageMaker-Enable-Explanations"
+HEADER_ERROR_TYPE = "x-amzn-ErrorType"  # AWS's error code header (rest-json, JSON protocols)
+HEADER_REQUEST_ID = "x-amzn-RequestId"
+HEADER_QUERY_ERROR = "x-amzn-query-error"  # CloudWatch (awsQueryCompatible): the query-protocol error code
+HEADER_AMZ_TARGET = "X-Amz-Target"  # JSON protocols: Service.Operation
+RUNTIME_INVOKE_ROUTE = "/endpoints/{name}/invocations"  # sagemaker-runtime InvokeEndpoint
+SAGEMAKER_TARGET_PREFIX = "SageMaker"  # sagemaker (AWS JSON 1.1)
+CLOUDWATCH_TARGET_PREFIX = "GraniteServiceVersion20100801"  # CloudWatch (AWS JSON 1.0)
+CLOUDWATCH_NAMESPACE = "AWS/SageMaker"
+DIMENSION_ENDPOINT = "EndpointName"
+DIMENSION_VARIANT = "VariantName"
+MAX_NAME_CHARS = 63  # EndpointName, VariantName: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
+MAX_TARGET_MODEL_CHARS = 1024
+MAX_ENABLE_EXPLANATIONS_CHARS = 64
+ENDPOINT_LOG_GROUP = "/aws/sagemaker/Endpoints/{name}"  # where the platform writes a variant's container log
+LOCAL_ENDPOINT_NAME = "imagekit-endpoint"  # the EndpointName when none is given
+LOCAL_ACCOUNT_ID = "000000000000"  # the account in the local endpoint's ARNs (no account exists)
+LOCAL_DEFAULT_REGION = "us-east-1"  # when the request's SigV4 scope names none
+LOCAL_ENDPOINT_UPDATE_S = 1.0  # imagekit's own: Updating lasts this long before new weights apply (InService)
+LOCAL_METRIC_SAMPLES = 1_000_000  # per variant, newest kept: what GetMetricData and the rollout alarms can see
+LIVE_VIEW_REFRESH_S = 1.0  # the live table's refresh on a TTY (plain lines every PROGRESS_INTERVAL_S otherwise)
+ROLLOUT_EVALUATION_S = 0.5  # how often a bake period's alarms are evaluated
+CLOUDWATCH_MAX_DATAPOINTS = 1440  # GetMetricStatistics: datapoints one call may ask for
+CLOUDWATCH_MAX_METRIC_DATA_QUERIES = 500  # GetMetricData

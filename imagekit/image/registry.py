@@ -52,7 +52,6 @@ _TAG = re.compile(r"[\w][\w.-]{0,127}")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _HOST = re.compile(r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
                    r"|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?")
-_ECR_HOST = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 
 Credentials = tuple[str, str]  # (username, password or token)
 CredentialsProvider = Callable[[str], Optional[Credentials]]
@@ -194,22 +193,19 @@ def _credential_helper(helper: str, server: str) -> Credentials | None:
 
 
 def default_credentials(registry: str) -> Credentials | None:
-    """ECR hosts: `imagekit.ship.ecr.registry_credentials` (boto3's GetAuthorizationToken) when installed, else
+    """ECR hosts: `imagekit.ship.ecr.registry_credentials` (boto3's GetAuthorizationToken, the `ecr` extra), else
     the docker config; every other host: the docker config. When ECR cannot give a token (no boto3, no AWS
     credentials) a `docker login` still counts; without one either, ECR's reason is the error."""
+    from imagekit.ship.ecr import looks_like_ecr, registry_credentials
+
     ecr_error = None
-    if _ECR_HOST.match(registry.split(":")[0]):
+    if looks_like_ecr(registry):
         try:
-            from imagekit.ship.ecr import registry_credentials  # type: ignore[import-not-found]
-        except ImportError:
-            pass
-        else:
-            try:
-                found = registry_credentials(registry)
-            except ImagekitError as error:
-                found, ecr_error = None, error
-            if found:
-                return found
+            found = registry_credentials(registry)
+        except ImagekitError as error:
+            found, ecr_error = None, error
+        if found:
+            return found
     found = docker_config_credentials(registry)
     if found is None and ecr_error is not None:
         raise ecr_error

@@ -173,14 +173,11 @@ def test_bearer_token_auth(tmp_path: Path) -> None:
 
 
 def test_ecr_hosts_ask_the_ecr_provider_first(monkeypatch, tmp_path: Path) -> None:
-    import types
-
     from imagekit.image.registry import default_credentials
+    from imagekit.ship import ecr
 
     host = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
-    ecr = types.ModuleType("imagekit.ship.ecr")
-    ecr.registry_credentials = lambda registry: ("AWS", f"token-for-{registry}")
-    monkeypatch.setitem(sys.modules, "imagekit.ship.ecr", ecr)
+    monkeypatch.setattr(ecr, "registry_credentials", lambda registry: ("AWS", f"token-for-{registry}"))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
     (tmp_path / "config.json").write_text(json.dumps({"auths": {host: {"auth": base64.b64encode(
         b"AWS:stale").decode()}, "ghcr.io": {"auth": base64.b64encode(b"me:pat").decode()}}}))
@@ -190,7 +187,7 @@ def test_ecr_hosts_ask_the_ecr_provider_first(monkeypatch, tmp_path: Path) -> No
     def no_aws(registry: str):
         raise ImagekitError("No AWS credentials.")
 
-    ecr.registry_credentials = no_aws
+    monkeypatch.setattr(ecr, "registry_credentials", no_aws)
     assert default_credentials(host) == ("AWS", "stale")  # a docker login still counts
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(ImagekitError, match="No AWS credentials"):
