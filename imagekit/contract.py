@@ -320,3 +320,37 @@ LIVE_VIEW_REFRESH_S = 1.0  # the live table's refresh on a TTY (plain lines ever
 ROLLOUT_EVALUATION_S = 0.5  # how often a bake period's alarms are evaluated
 CLOUDWATCH_MAX_DATAPOINTS = 1440  # GetMetricStatistics: datapoints one call may ask for
 CLOUDWATCH_MAX_METRIC_DATA_QUERIES = 500  # GetMetricData
+
+# --- MPI and parameter-server distribution (§2.6; sagemaker-training mpi.py, sagemaker-tensorflow-training) -----
+DISTRIBUTIONS: tuple[str, ...] = ("none", "torchrun", "mpi", "parameter_server")
+HP_MPI_ENABLED = "sagemaker_mpi_enabled"
+HP_MPI_PROCESSES_PER_HOST = "sagemaker_mpi_num_of_processes_per_host"
+HP_MPI_NUM_PROCESSES = "sagemaker_mpi_num_processes"
+HP_MPI_CUSTOM_OPTIONS = "sagemaker_mpi_custom_mpi_options"
+HP_PARAMETER_SERVER_ENABLED = "sagemaker_parameter_server_enabled"
+HP_TORCH_DISTRIBUTED_ENABLED = "sagemaker_torch_distributed_enabled"
+# Settings whose launchers need hardware or libraries only AWS's GPU/Trainium containers have: refused early.
+HARDWARE_DISTRIBUTION_HPS: tuple[str, ...] = (
+    "sagemaker_distributed_dataparallel_enabled", "sagemaker_pytorch_xla_multi_worker_enabled")
+HP_MODEL_PARALLEL = "mp_parameters"  # smdistributed model parallel's hyperparameter (SM_HP_MP_PARAMETERS)
+# Debian packages an MPI image needs at run time: mpirun/orted, sshd, ssh and ssh-keygen.
+MPI_SYSTEM_PACKAGES: tuple[str, ...] = ("openmpi-bin", "openssh-server", "openssh-client")
+SSHD = PurePosixPath("/usr/sbin/sshd")  # the path the toolkit starts (and checks for)
+SSH_PORT = 22
+# Where the runtime keeps the job's keys and sshd config: a tmpfs-like run dir, created at start, never in the image.
+MPI_RUN_DIR = PurePosixPath("/run/imagekit-mpi")
+MPI_KEY_PORT = 2226  # algo-1 hands out the job's public key here, inside the job's private network
+# How the failure file names the MPI rank that failed first (smoke reads it back into its report).
+MPI_RANK_FAILURE = "MPI rank {rank} on {host} failed ({ended})"
+MPI_MASTER_WAIT_S = 60 * 60  # the toolkit's master waits up to 1 h for the workers' sshd
+# TF_CONFIG of the TensorFlow toolkit's parameter-server mode: master/worker tasks on 2222, ps tasks on 2223.
+TF_CONFIG_ENV = "TF_CONFIG"
+TF_WORKER_PORT = 2222
+TF_PS_PORT = 2223
+# What marks an image as one that runs MPI (lint IK114): Debian/Ubuntu MPI packages (by prefix), Python bindings.
+MPI_APT_PREFIXES: tuple[str, ...] = ("openmpi-bin", "libopenmpi", "mpich", "libmpich", "python3-mpi4py",
+                                     "python3-horovod")
+MPI_PIP_NAMES: tuple[str, ...] = ("horovod", "mpi4py")
+MPIRUN_APT_PACKAGES: tuple[str, ...] = ("openmpi-bin", "mpich")
+SSHD_APT_PACKAGE = "openssh-server"
+SSH_HOST_KEYS_GLOB = "/etc/ssh/ssh_host_*"  # Debian's openssh-server generates them when it is installed
