@@ -220,6 +220,23 @@ INSTANCE_TYPES: dict[str, tuple[int, int, int]] = {
     "ml.g4dn.xlarge": (4, 16, 1), "ml.g4dn.2xlarge": (8, 32, 1), "ml.g5.xlarge": (4, 16, 1),
     "ml.g5.2xlarge": (8, 32, 1), "ml.p3.2xlarge": (8, 61, 1),
 }
+# NVIDIA GPU instances (AWS's EC2 accelerated-computing tables): smoke requests their GPUs (imagekit/smoke/hardware.py)
+INSTANCE_TYPES.update({
+    "ml.g4dn.4xlarge": (16, 64, 1), "ml.g4dn.8xlarge": (32, 128, 1), "ml.g4dn.12xlarge": (48, 192, 4),
+    "ml.g4dn.16xlarge": (64, 256, 1),
+    "ml.g5.4xlarge": (16, 64, 1), "ml.g5.8xlarge": (32, 128, 1), "ml.g5.12xlarge": (48, 192, 4),
+    "ml.g5.16xlarge": (64, 256, 1), "ml.g5.24xlarge": (96, 384, 4), "ml.g5.48xlarge": (192, 768, 8),
+    "ml.g6.xlarge": (4, 16, 1), "ml.g6.2xlarge": (8, 32, 1), "ml.g6.4xlarge": (16, 64, 1),
+    "ml.g6.8xlarge": (32, 128, 1), "ml.g6.12xlarge": (48, 192, 4), "ml.g6.16xlarge": (64, 256, 1),
+    "ml.g6.24xlarge": (96, 384, 4), "ml.g6.48xlarge": (192, 768, 8),
+    "ml.g6e.xlarge": (4, 32, 1), "ml.g6e.2xlarge": (8, 64, 1), "ml.g6e.4xlarge": (16, 128, 1),
+    "ml.g6e.8xlarge": (32, 256, 1), "ml.g6e.12xlarge": (48, 384, 4), "ml.g6e.16xlarge": (64, 512, 1),
+    "ml.g6e.24xlarge": (96, 768, 4), "ml.g6e.48xlarge": (192, 1536, 8),
+    "ml.p3.8xlarge": (32, 244, 4), "ml.p3.16xlarge": (64, 488, 8), "ml.p3dn.24xlarge": (96, 768, 8),
+    "ml.p4d.24xlarge": (96, 1152, 8), "ml.p4de.24xlarge": (96, 1152, 8),
+    "ml.p5.4xlarge": (16, 256, 1), "ml.p5.48xlarge": (192, 2048, 8), "ml.p5e.48xlarge": (192, 2048, 8),
+    "ml.p5en.48xlarge": (192, 2048, 8),
+})
 DEFAULT_CONTENT_TYPE = "application/json"
 TRAINING_INPUT_MODE_DEFAULT = "File"
 S3_DISTRIBUTION_DEFAULT = "FullyReplicated"

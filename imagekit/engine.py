@@ -470,3 +470,33 @@ def _remove(objects: dict[str, list[Any]]) -> int:
 
 def engine_version() -> dict[str, Any]:
     return connect().version()
+
+
+# --- GPUs: what the engine can hand a container (docker run --gpus) ------------------------------------------
+NVIDIA_RUNTIME = "nvidia"  # the runtime `nvidia-ctk runtime configure` registers in daemon.json
+NVIDIA_CDI_PREFIX = "nvidia.com/gpu="  # CDI device names nvidia-ctk generates (nvidia.com/gpu=0, ...=all)
+
+
+def engine_info() -> dict[str, Any]:
+    return connect().info()
+
+
+def nvidia_gpu_devices(info: dict[str, Any]) -> tuple[str, ...] | None:
+    """How this engine hands out NVIDIA GPUs: the CDI device names it discovered (Docker 28.2+ lists them in
+    `docker info`), () when it has NVIDIA's runtime (devices picked by count), None when it cannot at all."""
+    cdi = tuple(device.get("ID", "") for device in info.get("DiscoveredDevices") or []
+                if device.get("Source") == "cdi" and device.get("ID", "").startswith(NVIDIA_CDI_PREFIX)
+                and not device.get("ID", "").endswith("=all"))
+    if cdi:
+        return cdi
+    return () if NVIDIA_RUNTIME in (info.get("Runtimes") or {}) else None
+
+
+def gpu_request(count: int, cdi_devices: tuple[str, ...] = ()) -> Any:
+    """The device request for *count* GPUs: `--gpus N` through NVIDIA's runtime, or the first *count* CDI
+    devices."""
+    from docker.types import DeviceRequest
+
+    if cdi_devices:
+        return DeviceRequest(driver="cdi", device_ids=list(cdi_devices[:count]))
+    return DeviceRequest(count=count, capabilities=[["gpu"]])

@@ -20,10 +20,12 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    engine_fixtures = {"engine", "base_image", "throwaway_image", "module_image", "sklearn_scaffold"}
+    engine_fixtures = {"engine", "base_image", "throwaway_image", "module_image", "sklearn_scaffold", "nvidia_gpus"}
     for item in items:
         if engine_fixtures & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.engine)
+        if "nvidia_gpus" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.gpu)
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +42,18 @@ def engine():
             pytest.fail(f"CI=true but no Docker engine is available: {error}")
         pytest.skip(f"no Docker engine: {error}")
     return client
+
+
+@pytest.fixture(scope="session")
+def nvidia_gpus(engine) -> tuple[str, ...]:
+    """How the engine hands out NVIDIA GPUs (engine.nvidia_gpu_devices); tests that use it are marked ``gpu`` and
+    skip, with the reason, on an engine that has none: the one skip CI allows, since nothing stands in for a GPU."""
+    from imagekit import engine as engine_mod
+
+    devices = engine_mod.nvidia_gpu_devices(engine_mod.engine_info())
+    if devices is None:
+        pytest.skip("needs an NVIDIA GPU: this engine has no nvidia runtime and no nvidia.com/gpu CDI device")
+    return devices
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,15 @@ from pathlib import Path
 
 
 def model_fn(model_dir):
+    """The model on this worker's GPU when there is one, else on CPU (a smoke run without GPUs)."""
     import torch
 
-    saved = torch.load(Path(model_dir) / "model.pt")
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    saved = torch.load(Path(model_dir) / "model.pt", map_location=device, weights_only=True)
     model = torch.nn.Sequential(torch.nn.Linear(saved["inputs"], 16), torch.nn.ReLU(),
                                 torch.nn.Linear(16, saved["classes"]))
     model.load_state_dict(saved["state"])
-    return model.eval()
+    return model.to(device).eval()
 
 
 def input_fn(body, content_type):
@@ -35,7 +37,8 @@ def predict_fn(rows, model):
     import torch
 
     with torch.no_grad():
-        return model(torch.tensor(rows, dtype=torch.float32)).argmax(dim=1).tolist()
+        device = next(model.parameters()).device
+        return model(torch.tensor(rows, dtype=torch.float32, device=device)).argmax(dim=1).tolist()
 
 
 def output_fn(predictions, accept):

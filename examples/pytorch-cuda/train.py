@@ -31,15 +31,21 @@ def main():
     model_dir.mkdir(parents=True, exist_ok=True)
     import torch
 
-    x, y = torch.tensor(features), torch.tensor(labels)
+    # The GPU when the instance has one (SM_NUM_GPUS > 0 on SageMaker); CPU otherwise, e.g. in a smoke run without GPUs.
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    print(f"training on {device} (torch {torch.__version__}, CUDA {torch.version.cuda}, "
+          f"SM_NUM_GPUS={os.environ.get('SM_NUM_GPUS', '?')})")
+    x, y = torch.tensor(features, device=device), torch.tensor(labels, device=device)
     model = torch.nn.Sequential(torch.nn.Linear(x.shape[1], 16), torch.nn.ReLU(), torch.nn.Linear(16, max(labels) + 1))
+    model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=0.05)
     for _ in range(args.epochs):
         optimiser.zero_grad()
         loss = torch.nn.functional.cross_entropy(model(x), y)
         loss.backward()
         optimiser.step()
-    torch.save({"state": model.state_dict(), "inputs": x.shape[1], "classes": max(labels) + 1}, model_dir / "model.pt")
+    state = {name: tensor.cpu() for name, tensor in model.state_dict().items()}  # loadable with or without a GPU
+    torch.save({"state": state, "inputs": x.shape[1], "classes": max(labels) + 1}, model_dir / "model.pt")
     print(f"trained on {len(labels)} rows, final loss {loss.item():.3f}")
 
 

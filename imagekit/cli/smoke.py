@@ -37,7 +37,8 @@ CONCURRENCY = typer.Option(1, "--concurrency", help="Concurrent requests in load
 STARTUP_TIMEOUT = typer.Option(contract.STARTUP_HEALTH_TIMEOUT_S, "--startup-timeout",
                                help="Seconds for /ping to answer 200 (the platform's default).")
 INSTANCES = typer.Option(1, "--instances", help="Hosts algo-1..N on a private network.")
-INSTANCE_TYPE = typer.Option(None, "--instance-type", help="e.g. ml.m5.xlarge: applies its CPU and memory limits.")
+INSTANCE_TYPE = typer.Option(None, "--instance-type", help="e.g. ml.g5.xlarge: applies its CPU and memory limits "
+                             "and requests its GPUs (a warning when the engine has none).")
 TIMEOUT = typer.Option(None, "--timeout", help="Seconds before the training job is stopped (SIGTERM, SIGKILL "
                        f"{contract.TRAIN_STOP_GRACE_S:g} s later).")
 NETWORK_ISOLATION = typer.Option(False, "--network-isolation", help="Train with no way out: no network on one "
@@ -105,7 +106,7 @@ def serve_command(
     accept: Optional[str] = ACCEPT, startup_timeout: float = STARTUP_TIMEOUT,
     requests: int = REQUESTS, concurrency: int = CONCURRENCY, env: Optional[List[str]] = ENV,
     as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS, quiet: bool = QUIET,
-    fail_on: str = FAIL_ON,
+    fail_on: str = FAIL_ON, instance_type: Optional[str] = INSTANCE_TYPE,
 ) -> None:
     """Run `docker run IMAGE serve` and check /ping, /invocations, the payload limit and SIGTERM."""
     from imagekit import smoke
@@ -118,6 +119,9 @@ def serve_command(
             raise ImagekitError(f"smoke serve got both an IMAGE ({image}) and --variant; with --variant every image "
                                 "is named in its NAME=IMAGE:WEIGHT.",
                                 f"Drop {image}, or add it as a variant: --variant NAME={image}:1.")
+        if instance_type is not None:
+            raise ImagekitError("--instance-type applies to one serving container; --variant runs several.",
+                                "Drop --instance-type, or smoke each variant's image on its own with it.")
         with _live_logs(quiet):
             report = serve_variants([parse_variant(v) for v in variant], model=model, payloads=payload,
                                     content_type=content_type, accept=accept, requests=requests or DEFAULT_REQUESTS,
@@ -136,7 +140,8 @@ def serve_command(
         report = smoke.serve(image, model=model, payloads=payload, content_type=content_type, accept=accept,
                              startup_timeout=startup_timeout, requests=requests, concurrency=concurrency,
                              env=_pairs(env, "--env"), pass_aws_credentials=pass_aws_credentials,
-                             on_check=_progress(as_json, status), on_progress=status.waiting)
+                             on_check=_progress(as_json, status), on_progress=status.waiting,
+                             instance_type=instance_type)
     _finish(report, as_json, junit, fail_on)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
+from imagekit.smoke import hardware
 from imagekit.smoke.common import environment, finish_run, run_workdir
 from imagekit.smoke.layout import unpack_model
 from imagekit.smoke.serving import _model_dir
@@ -29,9 +30,10 @@ def run(image: str, mode: str, *, data: dict[str, str | Path] | None = None,
         pass_aws_credentials: bool = False) -> int:
     """Run *mode* in *image* attached to this terminal; returns the container's exit code.
 
-    train and shell get a one-host training job's tree (channels from *data*, *hyperparameters*, the instance
-    type's limits); serve gets *model* read-only at /opt/ml/model, as hosting mounts it; serve and shell
-    publish the serving port on 127.0.0.1:*port* (so a server started by hand in the shell answers there too).
+    Every mode gets the instance type's limits and GPUs; train and shell get a one-host training job's tree
+    (channels from *data*, *hyperparameters*); serve gets *model* read-only at /opt/ml/model, as hosting mounts
+    it; serve and shell publish the serving port on 127.0.0.1:*port* (so a server started by hand in the shell
+    answers there too).
     """
     if mode not in MODES:
         raise ImagekitError(f"`imagekit run` runs one of {', '.join(MODES)}, not {mode!r}.",
@@ -46,7 +48,8 @@ def run(image: str, mode: str, *, data: dict[str, str | Path] | None = None,
     try:
         if mode == contract.SERVE_COMMAND:
             options = {"environment": environment({}, env, pass_aws_credentials),
-                       "volumes": {str(_model_dir(work, model)): {"bind": str(contract.MODEL_DIR), "mode": "ro"}}}
+                       "volumes": {str(_model_dir(work, model)): {"bind": str(contract.MODEL_DIR), "mode": "ro"}},
+                       **hardware.place(instance_type).options}
         else:
             host = contract.host_name(1)
             options = training_host(run_id, work, host, [host], channels=channels,

@@ -11,7 +11,7 @@ from typing import Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
-from imagekit.smoke import diagnose, logs
+from imagekit.smoke import diagnose, hardware, logs
 from imagekit.smoke.common import environment, finish_run, log_tail, repeat_concurrently, run_workdir
 from imagekit.smoke.layout import unpack_model
 from imagekit.smoke.report import Check, Report
@@ -51,21 +51,26 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
           startup_timeout: float = contract.STARTUP_HEALTH_TIMEOUT_S, requests: int = 0, concurrency: int = 1,
           env: dict[str, str] | None = None, stop_grace: float = contract.SERVE_STOP_GRACE_S,
           pass_aws_credentials: bool = False, on_check: Callable[[Check], None] | None = None,
-          on_progress: Progress | None = None) -> Report:
+          on_progress: Progress | None = None, instance_type: str | None = None) -> Report:
     """Start serve with the model read-only at /opt/ml/model; check /ping, /invocations, limits and SIGTERM.
+
+    *instance_type* gives the container that instance's CPU, memory and GPUs (imagekit.smoke.hardware).
 
     While /ping is not 200 the container is watched (sockets, state, log) and a certain cause ends the wait early.
     """
     check_startup_timeout(startup_timeout)
     check_load_options(requests, concurrency, payloads)
     bodies = [_payload(p) for p in payloads or []]
+    placement = hardware.place(instance_type)
     report = Report(image, on_check=on_check)
+    hardware.check(report, contract.SERVE_COMMAND, placement)
     run_id = engine.new_run_id()
     work = run_workdir("serve")
     try:
         model_dir = _model_dir(work, model)
         try:
-            container, host_port, port = start_serving(run_id, image, model_dir, env, pass_aws_credentials)
+            container, host_port, port = start_serving(run_id, image, model_dir, env, pass_aws_credentials,
+                                                       resources=placement.options)
             logs.follow(report, container, "serve")
         except StartFailed as failed:
             report.check("serve.start", False, failed.detail)
@@ -81,7 +86,7 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
         _stop(report, container, stop_grace)
         if _labels(image).get(contract.LABEL_MULTI_MODELS) == contract.CAPABILITY_TRUE:
             _multi_model(report, run_id, image, model_dir, env, pass_aws_credentials, startup_timeout,
-                         bodies[0] if bodies else DEFAULT_PAYLOAD, content_type)
+                         bodies[0] if bodies else DEFAULT_PAYLOAD, content_type, placement.options)
         return report
     finally:
         finish_run(run_id, work, stop_grace)
@@ -116,7 +121,7 @@ class StartFailed(ImagekitError):
 
 def start_serving(run_id: str, image: str, model_dir: Path, env: dict[str, str] | None,
                   pass_aws_credentials: bool = False, name: str = "serve",
-                  multi_model: str | None = None) -> tuple[object, int, int]:
+                  multi_model: str | None = None, resources: dict | None = None) -> tuple[object, int, int]:
     """Start `docker run IMAGE serve` with the model read-only; returns (container, host port, container port).
 
     StartFailed (with the cause and the log tail) when the runtime refuses the command or the container exits
@@ -125,6 +130,7 @@ def start_serving(run_id: str, image: str, model_dir: Path, env: dict[str, str] 
     An image with the bind-to-port label is told to listen on another port than 8080, proving it honours
     SAGEMAKER_BIND_TO_PORT the way multi-container endpoints need. With *multi_model* (a model name) it runs
     as a multi-model endpoint: SAGEMAKER_MULTI_MODEL=true and the model under the multi-model directory.
+    *resources* are the instance type's limits and GPU request (hardware.Placement.options).
     """
     labels = _labels(image)
     port = BIND_TO_PORT_PROBE if labels.get(contract.LABEL_BIND_TO_PORT) == contract.CAPABILITY_TRUE else \
@@ -139,7 +145,7 @@ def start_serving(run_id: str, image: str, model_dir: Path, env: dict[str, str] 
         run_id, image, [contract.SERVE_COMMAND], name=f"imagekit-{run_id}-{name}",
         environment=environment(platform, env, pass_aws_credentials),
         volumes={str(model_dir): {"bind": str(mount), "mode": "ro"}},
-        ports={f"{port}/tcp": ("127.0.0.1", None)})
+        ports={f"{port}/tcp": ("127.0.0.1", None)}, **(resources or {}))
     try:
         engine.start_container(container, contract.SERVE_COMMAND)
     except engine.StartRefused as refused:
@@ -294,12 +300,13 @@ def _invoke(report: Report, port: int, bodies: list[bytes], content_type: str | 
 
 
 def _multi_model(report: Report, run_id: str, image: str, model_dir: Path, env: dict[str, str] | None,
-                 pass_aws_credentials: bool, startup_timeout: float, body: bytes, content_type: str | None) -> None:
+                 pass_aws_credentials: bool, startup_timeout: float, body: bytes, content_type: str | None,
+                 resources: dict) -> None:
     """The image claims the multi-models capability: run it as a multi-model endpoint and walk the /models API."""
     name = MULTI_MODEL_PROBE
     try:
         container, port, inner = start_serving(run_id, image, model_dir, env, pass_aws_credentials, name="mme",
-                                               multi_model=name)
+                                               multi_model=name, resources=resources)
     except StartFailed as failed:
         report.check("serve.multi-model.start", False, failed.detail)
         return

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
-from imagekit.smoke import diagnose, logs
+from imagekit.smoke import diagnose, hardware, logs
 from imagekit.smoke.common import environment, finish_run, log_tail, run_workdir
 from imagekit.smoke.layout import host_tree, pack_model
 from imagekit.smoke.report import Check, Report
@@ -49,7 +49,9 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
                                 "Pass a directory you can write to.") from None
     engine.require_image(image)
     instance_type = instance_type or contract.DEFAULT_INSTANCE_TYPE
+    placement = hardware.place(instance_type)
     report = Report(image, on_check=on_check)
+    hardware.check(report, contract.TRAIN_COMMAND, placement)
     run_id = engine.new_run_id()
     work = run_workdir("train")
     hosts = [contract.host_name(i + 1) for i in range(instances)]
@@ -123,7 +125,8 @@ def run_all(image: str, *, data: dict[str, str | Path] | None = None,
             report.check("all.serve-skipped", False, "Serving was not tried: training produced no model.")
             return report
         report.extend(serve(image, model=archive, payloads=payloads, content_type=content_type, env=env,
-                            pass_aws_credentials=pass_aws_credentials, on_check=on_check, **serve_options))
+                            pass_aws_credentials=pass_aws_credentials, on_check=on_check,
+                            instance_type=instance_type, **serve_options))
         if output is None:
             del report.data["model_archive"]  # it lived in a temp dir, removed below
         return report
@@ -145,12 +148,12 @@ def training_host(run_id: str, work: Path, host: str, hosts: list[str], *, chann
                   hyperparameters: dict[str, str], instance_type: str, env: dict[str, str] | None,
                   pass_aws_credentials: bool) -> dict[str, Any]:
     """What `docker create` needs to make a container *host* of training job *run_id*: its hostname, its /opt/ml
-    tree (written under *work*/*host*), the job's environment and the instance type's CPU and memory."""
+    tree (written under *work*/*host*), the job's environment and the instance type's CPU, memory and GPUs."""
     job = {contract.ENV_TRAINING_JOB_NAME: f"imagekit-smoke-{run_id}",
            contract.ENV_TRAINING_JOB_ARN: f"arn:aws:sagemaker:local:000000000000:training-job/imagekit-smoke-{run_id}"}
     return {"hostname": host, "environment": environment(job, env, pass_aws_credentials),
             "volumes": host_tree(work / host, host, hosts, channels=channels, hyperparameters=hyperparameters,
-                                 instance_type=instance_type), **_limits(instance_type)}
+                                 instance_type=instance_type), **hardware.place(instance_type).options}
 
 
 def _shipped_code(source_dir: str | Path | None, entry_point: str | None) -> tuple[dict, dict[str, str]]:
@@ -179,17 +182,6 @@ def _channel_dir(name: str, path: str | Path) -> Path:
                             "Pass --data CHANNEL=DIR with an existing directory (files in it appear under "
                             f"{contract.channel_dir(name)}).")
     return directory
-
-
-def _limits(instance_type: str) -> dict:
-    spec = contract.INSTANCE_TYPES.get(instance_type)
-    if spec is None:
-        if instance_type != contract.DEFAULT_INSTANCE_TYPE:
-            raise ImagekitError(f"Unknown instance type {instance_type!r}.",
-                                f"Use one of: {', '.join(sorted(contract.INSTANCE_TYPES))} (or omit it).")
-        return {}
-    cpus, memory_gib, _ = spec
-    return {"nano_cpus": cpus * 10**9, "mem_limit": f"{memory_gib}g"}
 
 
 def _wait(container, started: float, timeout: float | None, stop_grace: float) -> tuple[int | None, str]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-import os
 import pickle
 import time
 from pathlib import Path
 
 import pytest
 
+import image_cache
 from imagekit import smoke
 
 pytestmark = pytest.mark.slow
@@ -26,9 +26,10 @@ STOP_GRACE_S = 3.0  # plumber ignores SIGTERM: do not wait the platform's 30 s f
 CSV = "text/csv"
 
 
-# Built images are kept here as `docker save` archives: apt-installing scikit-learn on a fresh engine (as CI's is)
-# takes about two minutes, loading the archive a fraction of that. The key covers everything the build reads.
-IMAGE_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "imagekit-test-byoc"
+# Built images are kept as `docker save` archives (tests/image_cache.py): apt-installing scikit-learn on a fresh
+# engine (as CI's is) takes about two minutes, loading the archive a fraction of that. The key covers everything the
+# build reads.
+IMAGE_CACHE = image_cache.CACHE_ROOT / "imagekit-test-byoc"
 
 
 def _build(module_image, name: str) -> str:
@@ -38,34 +39,17 @@ def _build(module_image, name: str) -> str:
     folder = HERE / name
     files = {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.name != "Dockerfile"}
     dockerfile = (folder / "Dockerfile").read_text()
-    from imagekit.base import LABEL_PREFIX, RECIPE_LABEL
-
-    # The base by what it was built from: packages and apt config (a rebuilt base from the same recipe has a new
-    # date, not new content; one with another apt config changes what an apt-get install leaves in the image).
-    base = (engine.require_image(module_image.base).get("Config", {}).get("Labels") or {})
-    recipe = (base.get(RECIPE_LABEL), base.get(LABEL_PREFIX + "package-list-sha256"))
-    if recipe == (None, None):
-        recipe = engine.require_image(module_image.base)["Id"]
+    recipe = image_cache.base_recipe(module_image.base)
     digest = hashlib.sha256(repr((dockerfile, files, recipe)).encode()).hexdigest()[:16]
     archive = IMAGE_CACHE / f"{name}-{digest}.tar"
     tag = f"imagekit-test/byoc-{name}:{digest}"
     module_image.tags.append(tag)  # removed with the module's other images
-    client = engine.connect()
-    if archive.is_file():
-        with archive.open("rb") as data:
-            client.api.load_image(data)
-        if engine.inspect_image(tag):
-            return tag
+    image_cache.load(archive)
+    if engine.inspect_image(tag):
+        return tag
     built = module_image(dockerfile, files)
-    client.api.tag(built, *tag.split(":"))
-    IMAGE_CACHE.mkdir(parents=True, exist_ok=True)
-    for stale in IMAGE_CACHE.glob(f"{name}-*.tar"):
-        stale.unlink()
-    partial = archive.with_suffix(".partial")
-    with partial.open("wb") as out:
-        for chunk in engine.export_image(tag):
-            out.write(chunk)
-    partial.rename(archive)
+    engine.connect().api.tag(built, *tag.split(":"))
+    image_cache.save(tag, archive, f"{name}-*.tar")
     return tag
 
 
