@@ -263,11 +263,16 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, b
     members: list[Member] = []
     where = f"{ref} layer {name}"
     try:
-        for header in layer:
-            path = _member_name(where, header.name)
-            if path:
-                budget.entry()
+        for header in layer:  # per file of the image: _member's common case is inlined
+            name, kind, mode, uid, gid, size, linkname = header
+            path = _member_name(where, name)
+            if not path:
+                continue
+            budget.entry()
+            if kind == tarscan.HARDLINK or size and _keeps_bytes(path, mode):
                 members.append(_member(layer, header, path, budget))
+            else:
+                members.append((path, Entry(kind, mode, uid, gid, size, -1, linkname), None, None))
     except ImagekitError:
         raise
     except (EOFError, zlib.error, OSError, ValueError, *_zstd_errors()) as error:
@@ -293,13 +298,18 @@ def _member(layer: tarscan.TarScanner, header: tarscan.Header, path: str, budget
     return path, entry, hardlink, _keep_bytes(entry, path, layer.read, budget)
 
 
+def _keeps_bytes(path: str, mode: int) -> bool:
+    """Whether a regular file's first bytes (or whole body) are kept: executables, key-like names, SMALL_FILES."""
+    return bool(mode & 0o111 or path in SMALL_FILES or _HEAD_NAME.search(path, path.rfind("/") + 1))
+
+
 def _keep_bytes(entry: Entry, path: str, read: Callable[[int], bytes], budget: _Budget) -> bytes | None:
     """Set the entry's head (executables, key-like names) and return the whole body of a small well-known file."""
     if not entry.size:  # only regular files have a size
         return None
-    wants_body = path in SMALL_FILES and entry.size <= SMALL_FILE_LIMIT
-    if not (wants_body or entry.mode & 0o111 or _HEAD_NAME.search(path, path.rfind("/") + 1)):
+    if not _keeps_bytes(path, entry.mode):
         return None
+    wants_body = path in SMALL_FILES and entry.size <= SMALL_FILE_LIMIT
     data = read(entry.size if wants_body else HEAD_BYTES)
     entry.head = data[:HEAD_BYTES]
     budget.head(len(entry.head))
@@ -310,7 +320,7 @@ def _member_name(where: str, name: str) -> str:
     """Layer paths are relative; `../x` and `/etc/x` are how archives escape a directory, so refuse them."""
     if len(name) > Limits.PATH_CHARS:
         raise LimitExceeded(where, f"the length of entry {name[:60]!r}...", "PATH_CHARS", Limits.PATH_CHARS)
-    if name.count("/") >= Limits.PATH_DEPTH:
+    if len(name) >= Limits.PATH_DEPTH and name.count("/") >= Limits.PATH_DEPTH:
         raise LimitExceeded(where, f"the depth of entry {name[:60]!r}...", "PATH_DEPTH", Limits.PATH_DEPTH)
     normal = name.rstrip("/")  # what normpath would return for the usual `dir/file` or `dir/`, much faster
     if not normal or normal[0] in "./" or "/." in normal or "//" in normal:
@@ -470,8 +480,6 @@ def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: st
             members = [(path, replace(entry), link, body) for path, entry, link, body in members]
         applied.add(id(members))
         _check_hardlinks(ref, name, image, members)
-        for _, entry, _, _ in members:
-            entry.layer = len(image.layers)
         image.apply_layer(name, members)
         uses[id(layers[name])] -= 1
         if not uses[id(layers[name])]:
@@ -480,9 +488,10 @@ def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: st
 
 
 def _check_hardlinks(ref: str, layer: str, image: ImageFS, members: list[Member]) -> None:
-    seen = {path for path, *_ in members}
-    for path, _, target, _ in members:
-        if target is not None and target not in seen and target not in image.entries:
+    links = [(path, target) for path, _, target, _ in members if target is not None]
+    seen = {path for path, *_ in members} if links else set()
+    for path, target in links:
+        if target not in seen and target not in image.entries:
             raise ImagekitError(f"{ref}: layer {layer} has a hard link {path} to {target}, which does not exist.",
                                 "The archive is damaged or hand-made; save the image again.")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import zlib
+from functools import partial
 from typing import IO, Any, Iterator, NamedTuple
 
 BLOCK = 512
@@ -42,6 +43,9 @@ class Header(NamedTuple):
     gid: int
     size: int  # body bytes of a regular file; 0 for every other kind
     linkname: str
+
+
+_header = partial(tuple.__new__, Header)  # a Header without NamedTuple's Python-level __new__ (per member)
 
 
 class TarScanner:
@@ -125,39 +129,54 @@ class TarScanner:
         return data
 
     # --- headers ---------------------------------------------------------------------------------------
+    def _next_block(self, skip: int) -> bytes:
+        """The 512 bytes *skip* bytes past the read position (b"" at a clean end of data)."""
+        at = self._at + skip
+        if at + BLOCK <= len(self._buffer):
+            self._at = at + BLOCK
+            return self._buffer[at:at + BLOCK]
+        if self._fd >= 0:  # one pread: this header and, when bodies are small, the members after it
+            offset = self._offset + at
+            self._chunk = (max(self._chunk // 2, _FILE_CHUNKS[0]) if at > len(self._buffer)
+                           else min(self._chunk * 2, _FILE_CHUNKS[1]))  # bodies skipped unread, or ran out
+            if offset > self._end:
+                raise TarDamage("unexpected end of data")
+            self._buffer = os.pread(self._fd, min(self._chunk, self._end - offset), offset)
+            self._offset, self._at = offset, min(BLOCK, len(self._buffer))
+            return self._buffer[:BLOCK]
+        self._skip(skip)
+        return self._take(BLOCK)
+
     def __iter__(self) -> Iterator[Header]:
         global_pax: dict[str, str] = {}
         pax: dict[str, str] = {}
         long_name = long_link = None
         first = True
         while True:
-            if self._left or self._padding:
-                self._skip(self._left + self._padding)
-                self._left = self._padding = 0
-            at = self._at
-            if at + BLOCK <= len(self._buffer):
-                self._at = at + BLOCK
-                block = self._buffer[at:at + BLOCK]
-            else:
-                block = self._take(BLOCK)
-                if len(block) < BLOCK:
-                    if block or first:
-                        raise TarDamage("truncated header" if block else "empty file")
-                    return
+            skip = self._left + self._padding
+            self._left = self._padding = 0
+            block = self._next_block(skip)
+            if len(block) < BLOCK:
+                if block or first:
+                    raise TarDamage("truncated header" if block else "empty file")
+                return
             if block == _ZERO:  # the end (first: an empty layer, which an image may well have)
                 return
             first = False
-            if block[107] or block[115] or block[123] or block[135] or block[154]:  # not the usual NUL-ended
+            try:  # the usual NUL-ended octal fields; anything else (base-256, space-ended) the careful way
+                if block[107] or block[115] or block[123] or block[135] or block[154]:
+                    raise ValueError
+                mode, uid, gid, size, stored = (int(block[100:107], 8), int(block[108:115], 8),
+                                                int(block[116:123], 8), int(block[124:135], 8),
+                                                int(block[148:154], 8))
+            except ValueError:
                 mode, uid, gid, size, stored = (_number(block[a:b]) for a, b in _NUMBERS)
-            else:
-                try:
-                    mode, uid, gid, size, stored = (int(block[100:107], 8), int(block[108:115], 8),
-                                                    int(block[116:123], 8), int(block[124:135], 8),
-                                                    int(block[148:154], 8))
-                except ValueError:
-                    mode, uid, gid, size, stored = (_number(block[a:b]) for a, b in _NUMBERS)
-            _check(block, stored)
-            _not_negative(size, uid, gid)
+            # the byte sum with the checksum field read as spaces; see _check for the Adler-32 reading
+            if stored != (zlib.adler32(block[:256]) & 0xFFFF) + (zlib.adler32(block[256:]) & 0xFFFF) + 254 - sum(
+                    block[148:156]):
+                _check(block, stored)
+            if size < 0 or uid < 0 or gid < 0:
+                _not_negative(size, uid, gid)
             flag = block[156]
             if flag in _EXTENDED:
                 body = self._body(size)
@@ -168,7 +187,7 @@ class TarScanner:
                 else:
                     (pax if flag == _PAX else global_pax).update(_pax_records(body))
                 continue
-            name = _text(_until_nul(block, 100))
+            name = block[:100].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
             # POSIX ustar splits a long path into prefix/name; GNU headers keep access/change times there
             if block[345] and flag not in _GNU and block[257:263] == b"ustar\0":
                 name = _text(_until_nul(block[345:500], 155)) + "/" + name
@@ -190,7 +209,7 @@ class TarScanner:
             if flag not in _BODYLESS and kind != DIRECTORY:
                 self._left, self._padding = size, -size % BLOCK
             self.position = self._offset + self._at
-            yield Header(name, kind, mode, uid, gid, size if kind == REGULAR else 0, linkname)
+            yield _header((name, kind, mode, uid, gid, size if kind == REGULAR else 0, linkname))
 
 
 def _not_negative(size: int, uid: int, gid: int) -> None:

@@ -10,15 +10,16 @@ from dataclasses import replace
 from typing import Iterator
 
 from imagekit import contract
+from imagekit.image.fs import FILE, SYMLINK
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik110_nvidia_driver as dockerfile_rule
 from imagekit.lint.rules.image._common import ImageContext, listing
 
 
 def check(ctx: ImageContext) -> Iterator[Problem]:
-    found = [(path, entry.size) for path, entry in ctx.image.walk() if entry.kind in ("file", "symlink")
-             and path.rsplit("/", 1)[-1].startswith(contract.NVIDIA_DRIVER_LIBRARY_PREFIXES)
-             and "/stubs/" not in path]
+    found = sorted(("/" + path, entry.size) for path, entry in ctx.image.entries.items()
+                   if "/lib" in path and path[path.rfind("/") + 1:].startswith(contract.NVIDIA_DRIVER_LIBRARY_PREFIXES)
+                   and entry.kind in (FILE, SYMLINK) and "/stubs/" not in path)
     if found:
         yield Problem(f"NVIDIA driver libraries in the image: {listing(found)}.", path=found[0][0])
 

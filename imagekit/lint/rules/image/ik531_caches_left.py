@@ -6,7 +6,8 @@ import re
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES, human
+from imagekit.image.fs import FILE
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, files_under, human
 
 # Each cache: where its bytes are, and what removes exactly those bytes (in the RUN that wrote them).
 CACHES = {
@@ -26,11 +27,15 @@ CACHES = {
 }
 
 
-def check(ctx) -> Iterator[Problem]:
+ROOTS = ("root/.cache", "opt/conda/pkgs", "var/lib/apt/lists", "var/cache/apt/archives")  # where CACHES can match
+
+
+def check(ctx: ImageContext) -> Iterator[Problem]:
     threshold = int(ctx.options["min_bytes"])
     totals = {name: [0, 0] for name in CACHES}
-    for path, entry in ctx.image.walk():
-        if entry.kind == "file":
+    homes = tuple(f"{home}/.cache" for home in ctx.image.children.get("home", ()))
+    for path, entry in files_under(ctx.image, ROOTS + homes):
+        if entry.kind == FILE:
             for name, (pattern, _fix) in CACHES.items():
                 if pattern.match(path):
                     totals[name][0] += entry.size

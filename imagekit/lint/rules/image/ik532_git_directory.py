@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES, human, listing
+from imagekit.image.fs import DIR
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, human, listing
 
 
-def check(ctx) -> Iterator[Problem]:
-    repos = [path for path, entry in ctx.image.walk() if entry.kind == "dir" and path.rsplit("/", 1)[-1] == ".git"]
+def check(ctx: ImageContext) -> Iterator[Problem]:
+    repos = sorted("/" + path for path, entry in ctx.image.entries.items()
+                   if path.endswith(".git") and entry.kind == DIR and (path == ".git" or path.endswith("/.git")))
     if repos:
         sizes = [(repo, sum(e.size for _, e in ctx.image.walk(repo))) for repo in repos]
         yield Problem(f"Git metadata in the image ({human(sum(s for _, s in sizes))}): {listing(sizes)}.",
