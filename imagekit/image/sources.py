@@ -8,12 +8,9 @@ indexed layers make up the image, and in which order. Nothing is written to disk
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import io
 import json
 import os
-import platform as host_platform
 import posixpath
 import re
 import stat
@@ -132,6 +129,8 @@ def _path_and_tag(ref: str) -> tuple[Path, str | None]:
 # --- the outer container: a tar (maybe gzipped) or a directory -------------------------------------------
 def _decompressed(raw: IO[bytes], size: int, ref: str) -> IO[bytes]:
     """A `.tar.gz` archive as a tar stream, capped like a layer so a gzip bomb cannot run for hours."""
+    import gzip
+
     return _Limited(gzip.GzipFile(fileobj=raw, mode="rb"), _bomb_cap(size), ref)
 
 
@@ -183,7 +182,7 @@ def _read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]],
                 data = peek + body.read()
                 budget.json_bytes(len(data))
                 if digest:
-                    _verify(ref, name, digest.group(1), hashlib.sha256(data))
+                    _verify(ref, name, digest.group(1), _sha256(data))
                 documents[name] = _json(ref, name, data)
             elif _LAYER_NAME.search(name) and size:
                 if seekable:
@@ -210,6 +209,13 @@ def _json(ref: str, name: str, data: bytes) -> Any:
                             "The archive is damaged; save the image again.") from None
     check_document(document, f"{ref}: {name}")
     return document
+
+
+def _sha256(data: bytes = b"") -> Any:
+    """hashlib.sha256, imported when a digest is checked (OCI blobs, the engine's config), not for docker save."""
+    import hashlib
+
+    return hashlib.sha256(data)
 
 
 def _verify(ref: str, name: str, expected: str, hash_: Any) -> None:
@@ -248,6 +254,8 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, b
     """The members of one layer. A plain layer in a file is read with random access (headers only);
     compressed layers are streamed through a decompression-bomb cap."""
     if magic.startswith(_GZIP):
+        import gzip
+
         stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb")
     elif magic.startswith(_ZSTD):
         import zstandard
@@ -353,7 +361,7 @@ def _engine_layer_dirs(inspected: dict[str, Any]) -> tuple[bytes, list[str]] | N
         return None
     if shifted:  # owners on disk are not the owners in the image
         return None
-    if hashlib.sha256(config).hexdigest() != image_id[7:] or not all(os.access(d, os.R_OK | os.X_OK)
+    if _sha256(config).hexdigest() != image_id[7:] or not all(os.access(d, os.R_OK | os.X_OK)
                                                                       for d in layers):
         return None  # not this engine's layout (user namespaces, a remote or rootless engine): export instead
     return config, layers
@@ -534,7 +542,8 @@ def _pick_manifest(ref: str, documents: dict, index: Any, wanted: str | None,
     Top-level entries with different ref names are different images (one is picked by *tag*); entries that share
     a name (or have none) are platforms of one image.
     """
-    host = f"linux/{_ARCH.get(host_platform.machine(), host_platform.machine())}"
+    machine = os.uname().machine
+    host = f"linux/{_ARCH.get(machine, machine)}"
     target = wanted or host
     if depth > Limits.INDEX_NESTING:  # also ends an index that names itself
         raise LimitExceeded(ref, "the nesting of OCI indexes", "INDEX_NESTING", Limits.INDEX_NESTING)
@@ -644,7 +653,7 @@ class _Hashing(io.RawIOBase):
     """Hashes every byte read through it, so a blob's digest is checked in the same pass that indexes it."""
 
     def __init__(self, raw: IO[bytes]) -> None:
-        self._raw, self.hash = raw, hashlib.sha256()
+        self._raw, self.hash = raw, _sha256()
 
     def readable(self) -> bool:
         return True

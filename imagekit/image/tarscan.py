@@ -171,10 +171,10 @@ class TarScanner:
                                                 int(block[148:154], 8))
             except ValueError:
                 mode, uid, gid, size, stored = (_number(block[a:b]) for a, b in _NUMBERS)
-            # the byte sum with the checksum field read as spaces; see _check for the Adler-32 reading
-            if stored != (zlib.adler32(block[:256]) & 0xFFFF) + (zlib.adler32(block[256:]) & 0xFFFF) + 254 - sum(
-                    block[148:156]):
-                _check(block, stored)
+            # The byte sum with the checksum field read as spaces. An ASCII block sums to at most 512 * 127 =
+            # 65,024, below Adler-32's modulus, so one Adler-32's low half is 1 + the exact sum, computed in C.
+            if not block.isascii() or stored != (zlib.adler32(block) & 0xFFFF) + 255 - sum(block[148:156]):
+                _check(block, stored)  # any other block: the exact sum, and the signed sum old writers used
             if size < 0 or uid < 0 or gid < 0:
                 _not_negative(size, uid, gid)
             flag = block[156]

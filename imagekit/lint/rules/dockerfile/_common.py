@@ -6,13 +6,15 @@ import fnmatch
 import posixpath
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from imagekit import contract
 from imagekit.dockerfile.expand import Expander
-from imagekit.dockerfile.model import Dockerfile, Instruction, Stage
 from imagekit.dockerfile.shell import Command, split_commands
 from imagekit.lint.core import PROFILES
+
+if TYPE_CHECKING:  # annotations only: the image linter imports these rules without the Dockerfile model
+    from imagekit.dockerfile.model import Dockerfile, Instruction, Stage
 
 ALL_PROFILES = PROFILES
 SAGEMAKER_PROFILES = (contract.TRAIN_COMMAND, contract.SERVE_COMMAND)

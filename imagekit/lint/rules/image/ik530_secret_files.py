@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.image.fs import FILE
+from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, listing
 
 SECRET_PATH = re.compile(r"(^|/)(\.aws/credentials|\.ssh/id_(rsa|dsa|ecdsa|ed25519)|\.netrc|\.env|\.git-credentials|"

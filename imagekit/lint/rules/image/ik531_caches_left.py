@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.image.fs import FILE
+from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, files_under, human
 
 # Each cache: where its bytes are, and what removes exactly those bytes (in the RUN that wrote them).

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.image.fs import FILE
+from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, files_under, human
 
 SYSTEM_CUDA = re.compile(r"^/usr/local/cuda[^/]*/(targets/[^/]+/)?lib(64)?/lib(cudart|cublas|cudnn)[^/]*\.so")

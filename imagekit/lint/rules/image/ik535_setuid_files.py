@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.image.fs import FILE
+from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, listing
 
 
