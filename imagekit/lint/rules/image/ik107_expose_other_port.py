@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from imagekit import contract
+from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik107_expose_other_port as dockerfile_rule
 
@@ -21,4 +22,6 @@ def check(ctx) -> Iterator[Problem]:
                       f"{contract.SERVING_PORT} (or {contract.ENV_BIND_TO_PORT} with the bind-to-port label).")
 
 
-RULE = replace(dockerfile_rule.RULE, target="image", check=check)
+RULE = replace(dockerfile_rule.RULE, target="image", check=check,
+               example_bad=ImageExample(config={"ExposedPorts": {"5000/tcp": {}}}),
+               example_good=ImageExample(config={"ExposedPorts": {f"{contract.SERVING_PORT}/tcp": {}}}))

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from imagekit import contract
+from imagekit.image.example import ImageExample
 from imagekit.image.fs import FILE, SYMLINK
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik110_nvidia_driver as dockerfile_rule
@@ -24,4 +25,6 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
         yield Problem(f"NVIDIA driver libraries in the image: {listing(found)}.", path=found[0][0])
 
 
-RULE = replace(dockerfile_rule.RULE, target="image", check=check)
+RULE = replace(dockerfile_rule.RULE, target="image", check=check,
+               example_bad=ImageExample(files={"usr/lib/x86_64-linux-gnu/libcuda.so.535.104.05": 100}),
+               example_good=ImageExample(files={"usr/local/cuda/lib64/stubs/libcuda.so": 100}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from imagekit.image.example import ImageExample
 from imagekit.image.fs import DIR, FILE
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES, ImageContext, is_executable_by
@@ -48,6 +49,6 @@ RULE = Rule(
     fix="Make the ENTRYPOINT an absolute path to an executable file, or put executable `train` and `serve` "
     "programs on PATH.",
     check=check,
-    example_bad="ENTRYPOINT [\"/opt/program/serve.py\"]   # never copied",
-    example_good="COPY --chmod=0755 serve train /opt/program/\nENV PATH=/opt/program:$PATH",
+    example_bad=ImageExample(config={"Entrypoint": ["/opt/program/serve"]}),
+    example_good=ImageExample(config={"Entrypoint": ["/usr/local/bin/serve"]}),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from imagekit import contract
+from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES
 
@@ -28,4 +29,6 @@ RULE = Rule(
     "hadolint's DL3057 does.",
     fix=f"Answer {contract.PING_ROUTE} with 200 only when the model is loaded; the HEALTHCHECK can go.",
     check=check,
+    example_bad=ImageExample(config={"Healthcheck": {"Test": ["CMD", "curl", "-f", "localhost:8080/ping"]}}),
+    example_good=ImageExample(config={"Healthcheck": None}),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from imagekit.image.example import ImageExample
 from imagekit.image.fs import FILE
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, listing
@@ -36,4 +37,6 @@ RULE = Rule(
     fix="Keep them out of the build context (.dockerignore) and use RUN --mount=type=secret at build time; "
     "rotate what leaked.",
     check=check,
+    example_bad=ImageExample(files={"root/.aws/credentials": "[default]\naws_secret_access_key = x\n"}),
+    example_good=ImageExample(files={"root/.aws/config": "[default]\nregion = eu-west-1\n"}),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from imagekit.image.example import ImageExample
 from imagekit.image.fs import FILE
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, files_under, human
@@ -58,5 +59,7 @@ RULE = Rule(
     "docker-clean apt config) for .deb files; rm -rf /var/lib/apt/lists/* for lists; conda clean -afy; or a "
     "multi-stage build that copies only the environment.",
     check=check,
+    example_bad=ImageExample(files={"root/.cache/pip/http/a/b/c": 2_000_000}),
+    example_good=ImageExample(files={"opt/venv/lib/python3.11/site-packages/torch/lib/libtorch.so": 2_000_000}),
     options={"min_bytes": 1_000_000},
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from imagekit import contract
+from imagekit.image.example import Dir, ImageExample, under
 from imagekit.image.fs import DIR
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, human, listing
@@ -28,4 +30,7 @@ RULE = Rule(
     rationale="It carries the whole history (sometimes with removed secrets) and weight nobody uses at run time.",
     fix="Add .git to .dockerignore.",
     check=check,
+    example_bad=ImageExample(files={under(contract.CODE_DIR, ".git"): Dir(),
+                                          under(contract.CODE_DIR, ".git/HEAD"): "ref: refs/heads/main\n"}),
+    example_good=ImageExample(files={under(contract.CODE_DIR, ".gitignore"): "*.pyc\n"}),
 )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from imagekit.image.example import ImageExample
 from imagekit.image.fs import FILE
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, files_under, human
 
 SYSTEM_CUDA = re.compile(r"^/usr/local/cuda[^/]*/(targets/[^/]+/)?lib(64)?/lib(cudart|cublas|cudnn)[^/]*\.so")
 WHEELS = "/site-packages/nvidia/"
+WHEEL_LIBRARY = "opt/venv/lib/python3.11/site-packages/nvidia/cuda_runtime/lib/libcudart.so.12"  # the examples'
 WHEEL_CUDA = re.compile(r"/site-packages/nvidia/[^/]+/lib/lib[^/]*\.so")
 
 
@@ -37,4 +39,6 @@ RULE = Rule(
     fix="Use a plain Python base with the framework's CUDA wheels, or an nvidia/cuda runtime base with CPU-only "
     "framework wheels built against it.",
     check=check,
+    example_bad=ImageExample(files={"usr/local/cuda/lib64/libcudart.so.12": 100, WHEEL_LIBRARY: 100}),
+    example_good=ImageExample(files={WHEEL_LIBRARY: 100}),
 )

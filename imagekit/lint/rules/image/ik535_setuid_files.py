@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from imagekit.image.example import File, ImageExample, elf
 from imagekit.image.fs import FILE
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, listing
@@ -27,4 +28,6 @@ RULE = Rule(
     "need new ones (sudo is the usual culprit).",
     fix="Do not install sudo; drop the bits with `chmod a-s` on files that do not need them.",
     check=check,
+    example_bad=ImageExample(files={"usr/bin/sudo": File(elf(), mode=0o4755)}),
+    example_good=ImageExample(files={"usr/local/bin/tool": File(elf(), mode=0o755)}),
 )

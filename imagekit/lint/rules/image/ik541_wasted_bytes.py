@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import ALL_PROFILES, human
 
@@ -27,5 +28,7 @@ RULE = Rule(
     rationale="Deleting in a later RUN hides a file but does not shrink the image: the earlier layer keeps it.",
     fix="Delete in the same RUN that created the files, or build in a separate stage and COPY only the result.",
     check=check,
+    example_bad=ImageExample(files={"opt/blob": 3000}, later={"opt/.wh.blob": ""}, options={"min_bytes": 1000}),
+    example_good=ImageExample(files={"opt/blob": 3000}, options={"min_bytes": 1000}),
     options={"min_bytes": 10_000_000},
 )
