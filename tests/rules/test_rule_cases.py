@@ -22,6 +22,21 @@ def test_ik104_copy_of_a_program_directory_into_a_path_directory() -> None:
     assert_clean("IK104", text, profile="train")
 
 
+def test_ik104_reads_the_files_a_run_writes_from_its_parsed_words() -> None:
+    # the words, assignment values and redirection targets of each command (exec form too), never a text search
+    for run in ("RUN ln -s /opt/app/run.sh /usr/local/bin/serve", "RUN printf '#!/bin/sh\\n' > /usr/local/bin/serve",
+                'RUN ["install", "-m", "755", "app.sh", "/usr/local/bin/serve"]', "RUN cp run.sh serve"):
+        assert_clean("IK104", f"FROM python:3.11-slim\n{run}\n", profile="serve")
+    for run in ("RUN pip install --no-cache-dir sagemaker-serve==1", "RUN echo serve/ready > /tmp/log"):
+        assert_flags("IK104", f"FROM python:3.11-slim\n{run}\n", [1], profile="serve")
+
+
+def test_ik105_finds_the_env_that_sets_the_program_among_its_pairs() -> None:
+    text = ("FROM python:3.11-slim\nENV SAGEMAKER_PROGRAM=train.py\nENV NOTE=\"SAGEMAKER_PROGRAM is set above\"\n"
+            "COPY train.py /opt/app/\n")
+    assert_flags("IK105", text, [2], profile="train")
+
+
 def test_ik209_applies_to_pip_named_by_a_build_arg() -> None:
     text = "FROM python:3.11-slim\nARG PIP=pip3\nRUN ${PIP} install --no-cache-dir pandas\n"
     assert_flags("IK209", text, [3])

@@ -7,6 +7,7 @@ import re
 from typing import Iterator
 
 from imagekit import contract
+from imagekit.dockerfile.shell import Command
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import (
     SAGEMAKER_PROFILES,
@@ -38,8 +39,14 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
                       f"{final.external_base or 'scratch'} is not checked).", final.line, 1)
 
 
+def _names(cmd: Command) -> Iterator[str]:
+    """The last path component of each word, assignment value and redirection target of a RUN command: a RUN
+    that writes, links, moves or chmods a file called `serve` names it somewhere there."""
+    for word in (*cmd.argv, *cmd.assignments, *cmd.redirects):
+        yield posixpath.basename(word.rpartition("=")[2])
+
+
 def _provides(instructions: list, mode: str, path_dirs: set[str]) -> bool:
-    word = re.compile(rf"(^|[/\s\"'=]){re.escape(mode)}($|[\s\"';&|])")
     for ins in instructions:
         if ins.keyword in ("COPY", "ADD"):
             parts = copy_paths(ins)
@@ -47,10 +54,10 @@ def _provides(instructions: list, mode: str, path_dirs: set[str]) -> bool:
             if any(posixpath.basename(p.rstrip("/")) == mode for p in parts) or dest in path_dirs:
                 return True
         elif ins.keyword == "RUN":
-            if any(word.search(script) for script in ins.shell_scripts()):
-                return True
             toolkit = _TOOLKIT_PROVIDES.get(mode)
             for cmd in commands(ins):
+                if mode in _names(cmd):
+                    return True
                 args = pip_install_args(cmd)
                 if toolkit and args and any(toolkit.match(r) for r in pip_requirements(args)):
                     return True
