@@ -206,3 +206,16 @@ def test_cache_removal_is_read_from_commands() -> None:
     apt = "RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10"
     assert_clean("IK301", head + apt + " && find /var/lib/apt/lists -type f -delete\n")
     assert_flags("IK301", head + apt + " && rm -rf /var/cache/apt\n", [2])
+
+
+def test_rules_read_parsed_words_not_raw_text() -> None:
+    # IK307: an empty default is no default, however it is quoted
+    assert_flags("IK307", 'FROM python:3.11-slim\nARG HF_TOKEN=""\n', [2])
+    # IK308: the option as a word of pip (or its = form); a comment-like mention in ENV text is not the variable
+    assert_flags("IK308", "FROM python:3.11-slim\nRUN pip install --trusted-host=pypi.internal flask\n", [2])
+    assert_clean("IK308", 'FROM python:3.11-slim\nENV NOTE="do not set PIP_TRUSTED_HOST"\n')
+    # IK211: `set -euxo pipefail` is a parsed `set` command
+    assert_clean("IK211", "FROM debian:12\nRUN set -euxo pipefail; curl -fsSL https://x | tar -xz\n")
+    assert_flags("IK211", "FROM debian:12\nRUN echo 'set -o pipefail' && curl -fsSL https://x | tar -xz\n", [2])
+    # IK210: a source chosen by a variable (known or not) may be an archive
+    assert_clean("IK210", "FROM debian:12\nARG PKG=app.bin\nADD ${PKG} /opt/\n")

@@ -102,11 +102,33 @@ def env_pairs(ins: Instruction) -> list[tuple[str, str, tuple[str, ...]]]:
     return pairs
 
 
-def copy_paths(ins: Instruction) -> list[str]:
-    """Sources then destination of a COPY/ADD, unquoted and expanded (heredoc markers included)."""
+def arguments(ins: Instruction) -> list[str]:
+    """The words of an instruction that is not a shell command (COPY, ADD, EXPOSE, ARG, VOLUME...), unquoted
+    and expanded as BuildKit does, a variable without a value left as written (`$APP_DIR`)."""
     if ins.exec_form is not None:
         return [_KeepUnknown(ins.variables).expand(word) for word in ins.exec_form]
     return _KeepUnknown(ins.variables).words(ins.text) if ins.text else []
+
+
+def copy_paths(ins: Instruction) -> list[str]:
+    """Sources then destination of a COPY/ADD, unquoted and expanded (heredoc markers included)."""
+    return arguments(ins)
+
+
+def referenced_variables(ins: Instruction) -> list[str]:
+    """The names of the variables an instruction's arguments reference (`$A`, `${A:-x}`), as written."""
+    reader = _Verbatim()
+    for word in ins.exec_form if ins.exec_form is not None else [ins.text]:
+        reader.words(word)
+    return reader.referenced
+
+
+def argv(ins: Instruction) -> list[str]:
+    """The words an ENTRYPOINT or CMD runs: the exec form as written, else the shell form split as sh does
+    (quotes removed, wrappers such as `exec` dropped; `a && b` gives a's words, then b's)."""
+    if ins.exec_form is not None:
+        return list(ins.exec_form)
+    return [word for cmd in split_commands(ins.text) for word in cmd.argv]
 
 
 def mounts(ins: Instruction) -> list[dict[str, str]]:

@@ -14,12 +14,11 @@ _PY_DOWNLOAD = re.compile(r"\b(snapshot_download|hf_hub_download|from_pretrained
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins, cmds in runs(ctx.dockerfile.final_image_stages()):
-        scripts = " ".join(ins.shell_scripts())
-        if "huggingface" in scripts and "rm " in scripts:
-            continue
+        if any(c.program == "rm" and any("huggingface" in word for word in c.argv[1:]) for c in cmds):
+            continue  # the same RUN deletes the cache
         cli = next((c for c in cmds if c.program in ("huggingface-cli", "hf") and "download" in c.argv
                     and not c.has("--local-dir") and not any(a.startswith("--local-dir=") for a in c.argv)), None)
-        python = _PY_DOWNLOAD.search(scripts) and "local_dir" not in scripts
+        python = any(_PY_DOWNLOAD.search(word) and "local_dir" not in word for c in cmds for word in c.argv[1:])
         if cli or python:
             yield Problem("Downloads a model into the Hugging Face cache (~/.cache/huggingface) of this layer: "
                           "blobs plus symlinks, lock files and a path your code must rediscover.",
