@@ -35,8 +35,8 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
                     yield Problem(f"{ins.keyword} {key} stores {source} in the image config, where anyone who can "
                                   "pull the image can read it.", ins.line, ins.column)
                     break
-            else:
-                if what := secret_value(ins.text):
+            else:  # a secret-looking value (an AWS key, a token) under any name
+                if what := next(filter(None, (secret_value(f"{key}={raw}") for key, raw in raw_pairs)), None):
                     yield Problem(f"{ins.keyword} contains {what}.", ins.line, ins.column)
         elif ins.keyword == "RUN" and (what := secret_value(ins.source)):
             yield Problem(f"RUN contains {what}; it stays in the image history.", ins.line, ins.column)
