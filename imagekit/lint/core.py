@@ -114,6 +114,8 @@ REDIRECTS: Mapping[str, str] = {
     "IK521": "IK108",  # capability-label-invalid (image)
     "IK523": "IK107",  # expose-other-port (image)
     "IK533": "IK110",  # nvidia-driver-library-in-image (image)
+    "IK501": "IK104",  # entrypoint-not-found (image; still an error there)
+    "IK113": "IK104",  # mode-program-off-path (Dockerfile): the same check, the program copied off PATH
 }
 
 _REGISTRY: dict[str, dict[str, Rule]] = {}

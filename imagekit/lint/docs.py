@@ -17,14 +17,14 @@ def rule_table(rules: Iterable[Rule]) -> str:
     rows = sorted(rules, key=lambda r: r.code)
     lines = [f"{'ID':<6} {'SEVERITY':<8} {'TARGET':<10} {'PROFILES':<20} NAME: SUMMARY"]
     for r in rows:
-        lines.append(f"{r.code:<6} {r.severity.label:<8} {_targets(r, ','):<10} {','.join(r.profiles):<20} "
+        lines.append(f"{r.code:<6} {_severity(r, short=True):<8} {_targets(r, ','):<10} {','.join(r.profiles):<20} "
                      f"{r.name}: {r.summary}")
     return "\n".join(lines) + "\n"
 
 
 def explain(rule: Rule) -> str:
     """`imagekit rules ID`: everything about one rule, as plain text."""
-    out = [f"{rule.code} {rule.name} ({rule.severity.label}; {_targets(rule)}; profiles: {', '.join(rule.profiles)})",
+    out = [f"{rule.code} {rule.name} ({_severity(rule)}; {_targets(rule)}; profiles: {', '.join(rule.profiles)})",
            "", rule.summary, "", "Why: " + rule.rationale, "", "Fix: " + rule.fix]
     if former_ids(rule.code):
         out += ["", _formerly(rule)]
@@ -50,10 +50,10 @@ def markdown(rules: Iterable[Rule]) -> str:
            "| ID | Name | Severity | Target | Profiles | Summary |", "|---|---|---|---|---|---|"]
     for r in rows:
         summary = r.summary.replace("|", "\\|")
-        out.append(f"| [{r.code}](#{r.code.lower()}) | {r.name} | {r.severity.label} | {_targets(r)} | "
+        out.append(f"| [{r.code}](#{r.code.lower()}) | {r.name} | {_severity(r)} | {_targets(r)} | "
                    f"{', '.join(r.profiles)} | {summary} |")
     for r in rows:
-        out += ["", f"## {r.code}", "", f"**{r.name}** — {r.severity.label}, {_targets(r)}, profiles: "
+        out += ["", f"## {r.code}", "", f"**{r.name}** — {_severity(r)}, {_targets(r)}, profiles: "
                 f"{', '.join(r.profiles)}", "", r.summary]
         if former_ids(r.code):
             out += ["", _formerly(r)]
@@ -81,6 +81,16 @@ IMPLEMENTATION_TITLES = {"dockerfile": "Dockerfile", "image": "built image"}
 def _text(example: Any) -> str:
     """A Dockerfile example as written; an image example (imagekit.image.example.ImageExample) as its listing."""
     return (example if isinstance(example, str) else example.text()).rstrip("\n")
+
+
+def _severity(rule: Rule, short: bool = False) -> str:
+    """The default severity; per implementation when they differ ("warning (dockerfile), error (image)")."""
+    impls = implementations(rule.code) or [rule]
+    if len({impl.severity for impl in impls}) == 1:
+        return rule.severity.label
+    if short:
+        return "/".join(impl.severity.label for impl in impls)
+    return ", ".join(f"{impl.severity.label} ({impl.target})" for impl in impls)
 
 
 def _targets(rule: Rule, separator: str = ", ") -> str:

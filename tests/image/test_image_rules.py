@@ -81,7 +81,7 @@ def test_entrypoint_resolution_follows_symlinks_across_layers_and_respects_white
     archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["serve"], "Env": ["PATH=/usr/local/bin:/usr/bin"]},
                           layers)
     findings = lint_image(str(archive), profiles={"serve"})
-    assert [f.rule for f in findings] == ["IK501"]
+    assert [f.rule for f in findings] == ["IK104"]
     assert "/opt/app/serve-v1" in findings[0].path
 
 
@@ -89,20 +89,20 @@ def test_symlink_loop_is_reported_not_hung(tmp_path: Path) -> None:
     layers = [BASE_LAYER, [("usr/local/bin/serve", Link("/usr/local/bin/loop")), ("usr/local/bin/loop", Link("serve"))]]
     archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["/usr/local/bin/serve"]}, layers)
     findings = lint_image(str(archive), profiles={"serve"})
-    assert [f.rule for f in findings] == ["IK501"] and "symlink loop" in findings[0].message
+    assert [f.rule for f in findings] == ["IK104"] and "symlink loop" in findings[0].message
 
 
 def test_non_executable_for_a_non_root_user(tmp_path: Path) -> None:
     layers = [BASE_LAYER, [("usr/local/bin/serve", File(SERVE, 0o744, uid=0))]]
     archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["/usr/local/bin/serve"], "User": "1000"}, layers)
-    assert "IK501" in [f.rule for f in lint_image(str(archive), profiles={"serve"})]
+    assert "IK104" in [f.rule for f in lint_image(str(archive), profiles={"serve"})]
 
 
 def test_no_entrypoint_proves_train_and_serve_on_path(tmp_path: Path) -> None:
     layers = [BASE_LAYER, [("usr/local/bin/train", SERVE)]]
     archive = docker_save(tmp_path / "img.tar", {"Env": ["PATH=/usr/local/bin:/usr/bin"]}, layers)
     findings = lint_image(str(archive), profiles={"train", "serve"})
-    assert [(f.rule, "serve" in f.message) for f in findings] == [("IK501", True)]
+    assert [(f.rule, "serve" in f.message) for f in findings] == [("IK104", True)]
 
 
 def test_script_interpreter_built_for_another_cpu(tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ def test_executable_bits_follow_the_users_passwd_entry(tmp_path: Path, user: str
     layers = [BASE_LAYER, [("etc/passwd", passwd), ("usr/local/bin/serve", serve)]]
     archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["/usr/local/bin/serve"], "User": user}, layers)
     rules = [f.rule for f in lint_image(str(archive), profiles={"serve"})]
-    assert ("IK501" not in rules) is executable, rules
+    assert ("IK104" not in rules) is executable, rules
 
 
 @pytest.mark.parametrize("user, executable", [
@@ -143,23 +143,23 @@ def test_supplementary_groups_from_etc_group_count(tmp_path: Path, user: str, ex
     layers = [BASE_LAYER, [("etc/passwd", passwd), ("etc/group", group), ("usr/local/bin/serve", serve)]]
     archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["/usr/local/bin/serve"], "User": user}, layers)
     rules = [f.rule for f in lint_image(str(archive), profiles={"serve"})]
-    assert ("IK501" not in rules) is executable, rules
+    assert ("IK104" not in rules) is executable, rules
 
 
 def test_a_directory_where_the_program_should_be(tmp_path: Path) -> None:
     layers = [BASE_LAYER, [("usr/local/bin/serve", Dir()), ("opt/program", Dir())]]
     on_path = docker_save(tmp_path / "path.tar", {"Env": ["PATH=/usr/local/bin:/usr/bin"]}, layers)
-    messages = [f.message for f in lint_image(str(on_path), profiles={"serve"}) if f.rule == "IK501"]
+    messages = [f.message for f in lint_image(str(on_path), profiles={"serve"}) if f.rule == "IK104"]
     assert messages == ["`docker run IMAGE serve` runs 'serve', which does not resolve in the image: "
                         "/usr/local/bin/serve is a directory, not a program."]
     absolute = docker_save(tmp_path / "abs.tar", {"Entrypoint": ["/opt/program"]}, layers)
-    messages = [f.message for f in lint_image(str(absolute), profiles={"serve"}) if f.rule == "IK501"]
+    messages = [f.message for f in lint_image(str(absolute), profiles={"serve"}) if f.rule == "IK104"]
     assert messages == ["`docker run IMAGE serve` runs /opt/program, which is a directory, not a program."]
 
 
 def test_user_missing_from_passwd(tmp_path: Path) -> None:
     archive = docker_save(tmp_path / "img.tar", {**GOOD_CONFIG, "User": "ghost"}, GOOD_LAYERS)
-    findings = [f for f in lint_image(str(archive), profiles={"serve"}) if f.rule == "IK501"]
+    findings = [f for f in lint_image(str(archive), profiles={"serve"}) if f.rule == "IK104"]
     assert [f.path for f in findings] == ["/etc/passwd"] and "ghost" in findings[0].message
 
 
@@ -174,7 +174,7 @@ def test_an_opt_program_entrypoint_counts_as_sagemaker_evidence(tmp_path: Path) 
     """The Dockerfile linter treats /opt/program as SageMaker evidence; inferring an image's profile agrees."""
     config = {"Entrypoint": ["/opt/program/entry"], "Cmd": None, "Env": ["PATH=/usr/bin:/bin"]}
     archive = docker_save(tmp_path / "byoc.tar", config, [BASE_LAYER, [("opt/program/README", b"gone\n")]])
-    assert "IK501" in [f.rule for f in lint_image(str(archive))]
+    assert "IK104" in [f.rule for f in lint_image(str(archive))]
 
 
 def test_ik531_fix_names_what_removes_the_bytes_found(tmp_path: Path) -> None:

@@ -170,13 +170,13 @@ def test_the_classic_scikit_byoc_shape_reports_its_end_of_life_base_and_unverifi
             "COPY decision_trees /opt/program\nWORKDIR /opt/program\n")
     assert_flags("IK313", text, [1], profile="train")
     assert_flags("IK309", text, [3], profile="train")
-    assert_clean("IK113", text, profile="train")
+    assert_clean("IK104", text, profile="train")
 
 
-def test_ik113_sees_the_path_an_env_self_reference_failed_to_set() -> None:
+def test_ik104_sees_the_path_an_env_self_reference_failed_to_set() -> None:
     text = "FROM python:3.11-slim\nENV P=/opt/program PATH=$P:$PATH\nCOPY train serve /opt/program/\n"
     assert_flags("IK219", text, [2], profile="train")
-    assert_flags("IK113", text, [3], profile="train")
+    assert_flags("IK104", text, [3], profile="train")  # the program copied off PATH (formerly IK113)
 
 
 def test_onbuild_triggers_are_judged_and_refused_triggers_are_syntax_errors() -> None:
@@ -219,3 +219,17 @@ def test_rules_read_parsed_words_not_raw_text() -> None:
     assert_flags("IK211", "FROM debian:12\nRUN echo 'set -o pipefail' && curl -fsSL https://x | tar -xz\n", [2])
     # IK210: a source chosen by a variable (known or not) may be an archive
     assert_clean("IK210", "FROM debian:12\nARG PKG=app.bin\nADD ${PKG} /opt/\n")
+
+
+def test_ik104_reports_a_program_copied_into_a_directory_off_path() -> None:
+    # formerly IK113: the same check (the program SageMaker runs is found), one of its two causes
+    bad = ("FROM python:3.11-slim\nENV PROGRAM=/opt/program PATH=$PROGRAM:$PATH\n"
+           "COPY --chmod=755 train /opt/program/train\n")
+    assert_flags("IK104", bad, [3], profile="train")
+    for fixed in ('FROM python:3.11-slim\nENV PATH="/opt/program:${PATH}"\n'
+                  'COPY --chmod=755 train serve /opt/program/\n',
+                  "FROM python:3.11-slim\nCOPY --chmod=755 train /opt/program/train\n"
+                  "RUN ln -s /opt/program/train /usr/local/bin/train\n",
+                  'FROM python:3.11-slim\nCOPY --chmod=755 train /opt/program/train\n'
+                  'ENTRYPOINT ["python", "/opt/program/train"]\n'):
+        assert_clean("IK104", fixed, profile="train")

@@ -35,7 +35,9 @@ RULE = Rule(
     rationale="Baking weights is sometimes right, but the hub cache stores blobs, symlinks and lock files "
     "under the build user's home, so the model is hard to find, easy to download twice and partial downloads "
     f"stay in the layer. Download into an explicit directory instead (or fetch at run time into "
-    f"{contract.MODEL_DIR}).",
+    f"{contract.MODEL_DIR}). Its image counterpart IK531 is a different check, not a second copy: it measures "
+    "the cache bytes actually in a built image, whatever put them there (a base image, a COPY, a RUN no rule can "
+    "read).",
     fix="Use `hf download REPO --local-dir /opt/models/NAME` (or snapshot_download(local_dir=...)).",
     check=check,
     example_bad="FROM python:3.11-slim\nRUN huggingface-cli download org/model\n",

@@ -52,7 +52,9 @@ RULE = Rule(
     "or a RUN.",
     rationale="ENV and LABEL values live in the image config, ARG values and RUN lines in its history: "
     "`docker inspect`/`docker history` shows them to anyone who can pull from the ECR repository. On "
-    "SageMaker, credentials come from the execution role; tokens belong in secrets.",
+    "SageMaker, credentials come from the execution role; tokens belong in secrets. IK530 is a different check on "
+    "built images: credential files in any layer, where this rule reads values written into ENV, LABEL, ARG and RUN"
+    " text.",
     fix="Remove it and rotate the credential; at build time use RUN --mount=type=secret, at run time the "
     "execution role or Secrets Manager.",
     check=check,

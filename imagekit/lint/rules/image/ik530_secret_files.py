@@ -33,7 +33,8 @@ RULE = Rule(
     target="image",
     summary="The image contains credential files: AWS credentials, SSH or PEM private keys, .env, .netrc, HF tokens.",
     rationale="Every layer is readable by anyone who can pull the image; a file deleted in a later layer is "
-    "still in the earlier one.",
+    "still in the earlier one. IK306 is a different check on Dockerfiles: credential values written into ENV, "
+    "LABEL, ARG and RUN, where this rule finds credential files in any layer.",
     fix="Keep them out of the build context (.dockerignore) and use RUN --mount=type=secret at build time; "
     "rotate what leaked.",
     check=check,

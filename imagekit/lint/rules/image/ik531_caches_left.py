@@ -54,7 +54,9 @@ RULE = Rule(
     target="image",
     summary="pip, Hugging Face, conda or apt caches are left in the final image.",
     rationale="Caches are pure dead weight on every pull: SageMaker pulls the image on every instance start, and "
-    "a torch pip cache alone is gigabytes.",
+    "a torch pip cache alone is gigabytes. The Dockerfile rules IK301, IK302, IK303 and IK314 are different checks,"
+    " not second copies: they judge the RUN that would leave a cache behind; this one measures the bytes actually "
+    "in the image, whatever put them there (a base image, a COPY, a RUN no rule can read).",
     fix="Each finding names what removes its bytes: pip install --no-cache-dir; apt-get clean (or Debian's "
     "docker-clean apt config) for .deb files; rm -rf /var/lib/apt/lists/* for lists; conda clean -afy; or a "
     "multi-stage build that copies only the environment.",
