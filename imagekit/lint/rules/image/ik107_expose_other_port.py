@@ -12,9 +12,10 @@ from imagekit import contract
 from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik107_expose_other_port as dockerfile_rule
+from imagekit.lint.rules.image._common import ImageContext
 
 
-def check(ctx) -> Iterator[Problem]:
+def check(ctx: ImageContext) -> Iterator[Problem]:
     ports = sorted(ctx.image.config.get("ExposedPorts") or {})
     others = [port for port in ports if port.split("/")[0] != str(contract.SERVING_PORT)]
     if others:

@@ -6,11 +6,11 @@ from typing import Iterator
 
 from imagekit.image.example import EXAMPLE_PATH, ImageExample
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext
 from imagekit.lint.secrets import is_secret_name, secret_value
 
 
-def check(ctx) -> Iterator[Problem]:
+def check(ctx: ImageContext) -> Iterator[Problem]:
     for key, value in sorted(ctx.image.env().items()):
         if value and (is_secret_name(key) or secret_value(value)):
             yield Problem(f"ENV {key} holds a credential in the image config; anyone who can pull the image can "

@@ -7,10 +7,10 @@ from typing import Iterator
 from imagekit import contract
 from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES
+from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES, ImageContext
 
 
-def check(ctx) -> Iterator[Problem]:
+def check(ctx: ImageContext) -> Iterator[Problem]:
     test = (ctx.image.config.get("Healthcheck") or {}).get("Test") or []
     if test and test != ["NONE"]:
         yield Problem(f"The image defines HEALTHCHECK {test!r}; SageMaker ignores it and only calls GET "

@@ -6,12 +6,12 @@ from typing import Iterator
 
 from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext
 
 SAGEMAKER_ARCHITECTURES = ("amd64", "arm64")
 
 
-def check(ctx) -> Iterator[Problem]:
+def check(ctx: ImageContext) -> Iterator[Problem]:
     image = ctx.image
     if image.os and image.os != "linux":
         yield Problem(f"The image is for {image.os}; containers on SageMaker and most CI runners are Linux.")

@@ -6,12 +6,12 @@ from typing import Iterator
 
 from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES, human
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, human
 
 SHOWN_LAYERS = 3
 
 
-def check(ctx) -> Iterator[Problem]:
+def check(ctx: ImageContext) -> Iterator[Problem]:
     budget = ctx.options.get("size_budget")
     total = ctx.image.total_size
     if budget and total > int(budget):

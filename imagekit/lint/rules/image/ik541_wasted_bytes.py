@@ -6,10 +6,10 @@ from typing import Iterator
 
 from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES, human
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, human
 
 
-def check(ctx) -> Iterator[Problem]:
+def check(ctx: ImageContext) -> Iterator[Problem]:
     wasted = ctx.image.wasted_size
     if wasted >= int(ctx.options["min_bytes"]):
         layers = ", ".join(f"layer {index + 1} {human(layer.wasted)}" for index, layer in enumerate(ctx.image.layers)
