@@ -346,11 +346,14 @@ def _keep_bytes(entry: Entry, path: str, read: Callable[[int], bytes], budget: _
 
 def _member_name(where: str, name: str) -> str:
     """Layer paths are relative; `../x` and `/etc/x` are how archives escape a directory, so refuse them."""
+    normal = name.rstrip("/")  # what normpath would return for the usual `dir/file` or `dir/`, much faster
+    if len(name) < Limits.PATH_DEPTH and normal and normal[0] not in "./" and "/." not in normal \
+            and "//" not in normal:
+        return normal  # the usual case, within both limits (fewer characters than PATH_DEPTH, so fewer slashes)
     if len(name) > Limits.PATH_CHARS:
         raise LimitExceeded(where, f"the length of entry {name[:60]!r}...", "PATH_CHARS", Limits.PATH_CHARS)
     if len(name) >= Limits.PATH_DEPTH and name.count("/") >= Limits.PATH_DEPTH:
         raise LimitExceeded(where, f"the depth of entry {name[:60]!r}...", "PATH_DEPTH", Limits.PATH_DEPTH)
-    normal = name.rstrip("/")  # what normpath would return for the usual `dir/file` or `dir/`, much faster
     if not normal or normal[0] in "./" or "/." in normal or "//" in normal:
         normal = posixpath.normpath(name) if name else "."
     if name.startswith("/") or normal == ".." or normal.startswith("../"):

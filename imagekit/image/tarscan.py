@@ -25,6 +25,7 @@ _ZERO = bytes(BLOCK)
 # The names of the kinds, as fs.py wants them.
 REGULAR, HARDLINK, SYMLINK, DIRECTORY, OTHER = "file", "hardlink", "symlink", "dir", "other"
 _KINDS = {ord("1"): HARDLINK, ord("2"): SYMLINK, ord("5"): DIRECTORY}
+_KIND_OF = tuple(_KINDS.get(flag, REGULAR if flag in _REGULAR else OTHER) for flag in range(256))  # by type flag
 _LONG_NAME, _LONG_LINK, _PAX = ord("L"), ord("K"), ord("x")
 _EXTENDED = frozenset(b"LKxg")  # GNU long name and link, pax header and pax global header
 _GNU = frozenset(b"LKS")  # headers whose prefix field holds other data
@@ -61,7 +62,11 @@ class TarScanner:
         self._buffer, self._at, self._offset = b"", 0, start  # self._offset: file offset of self._buffer[0]
         self._left = self._padding = 0  # unread body bytes of the current member, and the padding after them
         self._chunk = 16 << 10  # halved when a skip leaves the bytes read unused, doubled when they ran out
-        self.position = start  # file offset of the current member's body (random access only)
+
+    @property
+    def position(self) -> int:
+        """The file offset of the current member's body (random access), until it is read from."""
+        return self._offset + self._at
 
     # --- bytes -----------------------------------------------------------------------------------------
     def _take(self, size: int) -> bytes:
@@ -203,12 +208,11 @@ class TarScanner:
                                   (("size", size), ("uid", uid), ("gid", gid)))
                 _not_negative(size, uid, gid)
                 pax = {}
-            kind = _KINDS.get(flag, REGULAR if flag in _REGULAR else OTHER)
+            kind = _KIND_OF[flag]
             if flag == 0 and name.endswith("/"):
                 kind = DIRECTORY
             if flag not in _BODYLESS and kind != DIRECTORY:
                 self._left, self._padding = size, -size % BLOCK
-            self.position = self._offset + self._at
             yield _header((name, kind, mode, uid, gid, size if kind == REGULAR else 0, linkname))
 
 
