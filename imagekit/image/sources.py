@@ -413,43 +413,57 @@ def _walk_layer(ref: str, directory: str, budget: _Budget) -> list[Member]:
     """
     members: list[Member] = []
     first_name: dict[int, str] = {}
-    pending: list[tuple[str, Iterator[os.DirEntry[str]]]] = [("", _sorted_dir(directory))]
-    while pending:
-        prefix, entries = pending[-1]
+    where = f"{ref} layer {directory}"
+    pending: list[tuple[str, str, Iterator[tuple[str, os.stat_result]]]] = [("", directory, _listing(directory))]
+    while pending:  # per file of the image: the common case (a regular file with one name) goes first
+        prefix, parent, entries = pending[-1]
         item = next(entries, None)
         if item is None:
             pending.pop()
             continue
-        path = _member_name(f"{ref} layer {directory}", prefix + item.name)
-        info = item.stat(follow_symlinks=False)
+        name, info = item
+        path = _member_name(where, prefix + name)
         mode = info.st_mode
-        if stat.S_ISSOCK(mode):
+        kind = _KIND_OF_MODE.get(stat.S_IFMT(mode), OTHER)
+        if kind == "socket":
             continue
         budget.entry()
-        if stat.S_ISCHR(mode) and info.st_rdev == 0:
-            members.append((f"{prefix}.wh.{item.name}", Entry(OTHER, 0, 0, 0, 0, -1), None, None))
-            continue
-        kind = FILE if stat.S_ISREG(mode) else DIR if stat.S_ISDIR(mode) else SYMLINK if stat.S_ISLNK(mode) else OTHER
-        entry = Entry(kind, stat.S_IMODE(mode), info.st_uid, info.st_gid, info.st_size if kind == FILE else 0, -1,
-                      os.readlink(item.path) if kind == SYMLINK else "")
-        hardlink = first_name.get(info.st_ino) if kind == FILE and info.st_nlink > 1 else None
-        if hardlink is not None:
-            entry.size, entry.target = 0, hardlink
-            members.append((path, entry, hardlink, None))
-            continue
-        if kind == FILE and info.st_nlink > 1:
-            first_name[info.st_ino] = path
-        members.append((path, entry, None, _keep_bytes(entry, path, _file_reader(item.path), budget)))
-        if kind == DIR:
-            if _opaque(item.path):
-                members.append((f"{path}/{OPAQUE}", Entry(OTHER, 0, 0, 0, 0, -1), None, None))
-            pending.append((path + "/", _sorted_dir(item.path)))
+        if kind == FILE:
+            entry = Entry(FILE, mode & 0o7777, info.st_uid, info.st_gid, info.st_size, -1)
+            if info.st_nlink > 1:
+                hardlink = first_name.setdefault(info.st_ino, path)
+                if hardlink != path:
+                    entry.size, entry.target = 0, hardlink
+                    members.append((path, entry, hardlink, None))
+                    continue
+            keep = entry.size and _keeps_bytes(path, mode)
+            body = _keep_bytes(entry, path, _file_reader(os.path.join(parent, name)), budget) if keep else None
+            members.append((path, entry, None, body))
+        elif kind == OTHER and stat.S_ISCHR(mode) and info.st_rdev == 0:
+            members.append((f"{prefix}.wh.{name}", Entry(OTHER, 0, 0, 0, 0, -1), None, None))
+        else:
+            where_on_disk = os.path.join(parent, name)
+            target = os.readlink(where_on_disk) if kind == SYMLINK else ""
+            members.append((path, Entry(kind, mode & 0o7777, info.st_uid, info.st_gid, 0, -1, target), None, None))
+            if kind == DIR:
+                if _opaque(where_on_disk):
+                    members.append((f"{path}/{OPAQUE}", Entry(OTHER, 0, 0, 0, 0, -1), None, None))
+                pending.append((path + "/", where_on_disk, _listing(where_on_disk)))
     return members
 
 
-def _sorted_dir(directory: str) -> Iterator[os.DirEntry[str]]:
-    with os.scandir(directory) as entries:
-        return iter(sorted(entries, key=lambda entry: entry.name))
+_KIND_OF_MODE = {stat.S_IFREG: FILE, stat.S_IFDIR: DIR, stat.S_IFLNK: SYMLINK, stat.S_IFSOCK: "socket"}
+
+
+def _listing(directory: str) -> Iterator[tuple[str, os.stat_result]]:
+    """A layer directory's entries sorted by name, each with its lstat: taken through the directory's descriptor
+    (one path component per call, not the whole path again) and closed before the caller goes on."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with os.scandir(fd) as entries:
+            return iter(sorted((entry.name, entry.stat(follow_symlinks=False)) for entry in entries))
+    finally:
+        os.close(fd)
 
 
 def _opaque(directory: str) -> bool:
