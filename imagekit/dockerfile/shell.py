@@ -2,7 +2,8 @@
 
 This is no ShellCheck: it tokenises like POSIX sh (quotes, ``&&``, ``||``, ``|``, ``;``, newlines), drops
 redirections and leading ``VAR=value`` assignments, and never fails (unbalanced quotes fall back to
-whitespace splitting), which is what rules about apt, pip, curl and friends need. It also knows what
+whitespace splitting), which is what rules about apt, pip, curl and friends need; a redirection's target is
+kept apart from the words (`> /usr/local/bin/serve` writes that file). It also knows what
 ``sh -c SCRIPT [ARG0 ARG...]`` does with the words after the script (both linters judge such ENTRYPOINTs).
 """
 
@@ -26,6 +27,7 @@ class Command:
     separator: str  # what follows: "&&", "||", "|", ";", "&" or "" at the end
     assignments: tuple[str, ...] = ()
     wrappers: tuple[str, ...] = ()
+    redirects: tuple[str, ...] = ()  # targets of `>`, `>>`, `<`... (`2>&1` gives "1")
 
     @property
     def program(self) -> str:
@@ -62,24 +64,26 @@ def _tokens(line: str) -> list[str]:
 def _split_line(line: str) -> list[Command]:
     commands: list[Command] = []
     words: list[str] = []
-    skip_next = False
+    redirects: list[str] = []
+    redirecting = False
     for token in _tokens(line):
-        if skip_next:
-            skip_next = False
+        if redirecting:
+            redirecting = False
+            redirects.append(token)
             continue
         if token in _SEPARATORS:
-            commands.append(_command(words, token))
-            words = []
+            commands.append(_command(words, token, redirects))
+            words, redirects = [], []
         elif set(token) <= set("<>&|"):
-            skip_next = True  # a redirection and its target
+            redirecting = True  # a redirection: its target is the next token
         else:
             words.append(token)
     if words:
-        commands.append(_command(words, ""))
+        commands.append(_command(words, "", redirects))
     return [c for c in commands if c.argv]
 
 
-def _command(words: list[str], separator: str) -> Command:
+def _command(words: list[str], separator: str, redirects: list[str]) -> Command:
     i = 0
     assignments: list[str] = []
     wrappers: list[str] = []
@@ -94,7 +98,7 @@ def _command(words: list[str], separator: str) -> Command:
         else:
             break
         i += 1
-    return Command(tuple(words[i:]), separator, tuple(assignments), tuple(wrappers))
+    return Command(tuple(words[i:]), separator, tuple(assignments), tuple(wrappers), tuple(redirects))
 
 
 def shell_c_drops_arguments(argv: Sequence[str]) -> bool:

@@ -66,6 +66,8 @@ class ImageFS:
     layers: list[Layer] = field(default_factory=list)
     small_files: dict[str, bytes] = field(default_factory=dict)
     children: dict[str, set[str]] = field(default_factory=dict)  # directory -> paths directly inside it
+    _sorted: list[str] | None = field(default=None, repr=False, compare=False)  # walk()'s order, until a layer
+
 
     # --- building --------------------------------------------------------------------------------------
     def apply_layer(self, digest: str, members: list[tuple[str, Entry, str | None, bytes | None]]) -> None:
@@ -75,27 +77,35 @@ class ImageFS:
         layer), so a hostile layer full of whiteouts cannot make indexing quadratic.
         """
         index = len(self.layers)
+        self._sorted = None
         layer = Layer(digest)
         self.layers.append(layer)
+        entries, children = self.entries, self.children
         opaque_done: set[str] = set()
-        for path, entry, hardlink, body in members:
+        for path, entry, hardlink, body in members:  # per file of the image: the calls below are inlined
             parent, _, base = path.rpartition("/")  # posixpath.split for a normalised path, faster
-            if base == OPAQUE:
-                if parent not in opaque_done:
+            if base.startswith(WHITEOUT):
+                if base != OPAQUE:
+                    self._remove_tree(posixpath.join(parent, base[len(WHITEOUT):]))
+                elif parent not in opaque_done:
                     opaque_done.add(parent)
                     self._hide_below(parent, index)
                 continue
-            if base.startswith(WHITEOUT):
-                self._remove_tree(posixpath.join(parent, base[len(WHITEOUT):]))
-                continue
             if hardlink is not None:
-                source = self.entries.get(hardlink)
-                entry = Entry(source.kind, source.mode, source.uid, source.gid, 0, index, source.target,
-                              source.head) if source else entry
-            if entry.kind != DIR:
+                source = entries.get(hardlink)
+                if source is not None:
+                    entry = Entry(source.kind, source.mode, source.uid, source.gid, 0, index, source.target,
+                                  source.head)
+            entry.layer = index
+            if entry.kind != DIR and path in entries:
                 self._remove_tree(path)
-            self._add_parents(parent, index)
-            self._put(path, entry)
+            if parent and parent not in entries:
+                self._add_parents(parent, index)
+            entries[path] = entry
+            siblings = children.get(parent)
+            if siblings is None:
+                children[parent] = siblings = set()
+            siblings.add(path)
             if body is not None:
                 self.small_files[path] = body
             layer.size += entry.size
@@ -206,7 +216,9 @@ class ImageFS:
         """
         key = prefix.strip("/")
         if not key:
-            paths = sorted(self.entries)
+            if self._sorted is None:
+                self._sorted = sorted(self.entries)  # several rules walk everything: sort once
+            paths = self._sorted
         elif key not in self.entries:
             return
         else:

@@ -8,17 +8,16 @@ indexed layers make up the image, and in which order. Nothing is written to disk
 
 from __future__ import annotations
 
-import gzip
-import hashlib
+import gc
 import io
 import json
 import os
-import platform as host_platform
 import posixpath
 import re
 import stat
 import zlib
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
@@ -57,6 +56,24 @@ def open_image(ref: str, *, platform: str | None = None) -> ImageFS:
 
     `ARCHIVE:TAG` picks one image of an archive or layout that holds several (RepoTags, OCI ref names).
     """
+    with _collector_paused():
+        return _open(ref, platform)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Index without the cyclic garbage collector: reading creates a few objects per file, all kept (no cycles
+    to free), and the collector would re-scan the growing index again and again (a tenth of the read)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _open(ref: str, platform: str | None) -> ImageFS:
     path, tag = _path_and_tag(ref)
     if path.is_dir():
         if not (path / "oci-layout").is_file():
@@ -136,6 +153,8 @@ def _path_and_tag(ref: str) -> tuple[Path, str | None]:
 # --- the outer container: a tar (maybe gzipped) or a directory -------------------------------------------
 def _decompressed(raw: IO[bytes], size: int, ref: str) -> IO[bytes]:
     """A `.tar.gz` archive as a tar stream, capped like a layer so a gzip bomb cannot run for hours."""
+    import gzip
+
     return _Limited(gzip.GzipFile(fileobj=raw, mode="rb"), _bomb_cap(size), ref)
 
 
@@ -187,7 +206,7 @@ def _read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]],
                 data = peek + body.read()
                 budget.json_bytes(len(data))
                 if digest:
-                    _verify(ref, name, digest.group(1), hashlib.sha256(data))
+                    _verify(ref, name, digest.group(1), _sha256(data))
                 documents[name] = _json(ref, name, data)
             elif _LAYER_NAME.search(name) and size:
                 if seekable:
@@ -214,6 +233,13 @@ def _json(ref: str, name: str, data: bytes) -> Any:
                             "The archive is damaged; save the image again.") from None
     check_document(document, f"{ref}: {name}")
     return document
+
+
+def _sha256(data: bytes = b"") -> Any:
+    """hashlib.sha256, imported when a digest is checked (OCI blobs, the engine's config), not for docker save."""
+    import hashlib
+
+    return hashlib.sha256(data)
 
 
 def _verify(ref: str, name: str, expected: str, hash_: Any) -> None:
@@ -252,6 +278,8 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, b
     """The members of one layer. A plain layer in a file is read with random access (headers only);
     compressed layers are streamed through a decompression-bomb cap."""
     if magic.startswith(_GZIP):
+        import gzip
+
         stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb")
     elif magic.startswith(_ZSTD):
         import zstandard
@@ -267,11 +295,16 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, b
     members: list[Member] = []
     where = f"{ref} layer {name}"
     try:
-        for header in layer:
-            path = _member_name(where, header.name)
-            if path:
-                budget.entry()
+        for header in layer:  # per file of the image: _member's common case is inlined
+            name, kind, mode, uid, gid, size, linkname = header
+            path = _member_name(where, name)
+            if not path:
+                continue
+            budget.entry()
+            if kind == tarscan.HARDLINK or size and _keeps_bytes(path, mode):
                 members.append(_member(layer, header, path, budget))
+            else:
+                members.append((path, Entry(kind, mode, uid, gid, size, -1, linkname), None, None))
     except ImagekitError:
         raise
     except (EOFError, zlib.error, OSError, ValueError, *_zstd_errors()) as error:
@@ -297,13 +330,18 @@ def _member(layer: tarscan.TarScanner, header: tarscan.Header, path: str, budget
     return path, entry, hardlink, _keep_bytes(entry, path, layer.read, budget)
 
 
+def _keeps_bytes(path: str, mode: int) -> bool:
+    """Whether a regular file's first bytes (or whole body) are kept: executables, key-like names, SMALL_FILES."""
+    return bool(mode & 0o111 or path in SMALL_FILES or _HEAD_NAME.search(path, path.rfind("/") + 1))
+
+
 def _keep_bytes(entry: Entry, path: str, read: Callable[[int], bytes], budget: _Budget) -> bytes | None:
     """Set the entry's head (executables, key-like names) and return the whole body of a small well-known file."""
     if not entry.size:  # only regular files have a size
         return None
-    wants_body = path in SMALL_FILES and entry.size <= SMALL_FILE_LIMIT
-    if not (wants_body or entry.mode & 0o111 or _HEAD_NAME.search(path, path.rfind("/") + 1)):
+    if not _keeps_bytes(path, entry.mode):
         return None
+    wants_body = path in SMALL_FILES and entry.size <= SMALL_FILE_LIMIT
     data = read(entry.size if wants_body else HEAD_BYTES)
     entry.head = data[:HEAD_BYTES]
     budget.head(len(entry.head))
@@ -312,11 +350,14 @@ def _keep_bytes(entry: Entry, path: str, read: Callable[[int], bytes], budget: _
 
 def _member_name(where: str, name: str) -> str:
     """Layer paths are relative; `../x` and `/etc/x` are how archives escape a directory, so refuse them."""
+    normal = name.rstrip("/")  # what normpath would return for the usual `dir/file` or `dir/`, much faster
+    if len(name) < Limits.PATH_DEPTH and normal and normal[0] not in "./" and "/." not in normal \
+            and "//" not in normal:
+        return normal  # the usual case, within both limits (fewer characters than PATH_DEPTH, so fewer slashes)
     if len(name) > Limits.PATH_CHARS:
         raise LimitExceeded(where, f"the length of entry {name[:60]!r}...", "PATH_CHARS", Limits.PATH_CHARS)
-    if name.count("/") >= Limits.PATH_DEPTH:
+    if len(name) >= Limits.PATH_DEPTH and name.count("/") >= Limits.PATH_DEPTH:
         raise LimitExceeded(where, f"the depth of entry {name[:60]!r}...", "PATH_DEPTH", Limits.PATH_DEPTH)
-    normal = name.rstrip("/")  # what normpath would return for the usual `dir/file` or `dir/`, much faster
     if not normal or normal[0] in "./" or "/." in normal or "//" in normal:
         normal = posixpath.normpath(name) if name else "."
     if name.startswith("/") or normal == ".." or normal.startswith("../"):
@@ -347,7 +388,7 @@ def _engine_layer_dirs(inspected: dict[str, Any]) -> tuple[bytes, list[str]] | N
         return None
     if shifted:  # owners on disk are not the owners in the image
         return None
-    if hashlib.sha256(config).hexdigest() != image_id[7:] or not all(os.access(d, os.R_OK | os.X_OK)
+    if _sha256(config).hexdigest() != image_id[7:] or not all(os.access(d, os.R_OK | os.X_OK)
                                                                       for d in layers):
         return None  # not this engine's layout (user namespaces, a remote or rootless engine): export instead
     return config, layers
@@ -376,43 +417,57 @@ def _walk_layer(ref: str, directory: str, budget: _Budget) -> list[Member]:
     """
     members: list[Member] = []
     first_name: dict[int, str] = {}
-    pending: list[tuple[str, Iterator[os.DirEntry[str]]]] = [("", _sorted_dir(directory))]
-    while pending:
-        prefix, entries = pending[-1]
+    where = f"{ref} layer {directory}"
+    pending: list[tuple[str, str, Iterator[tuple[str, os.stat_result]]]] = [("", directory, _listing(directory))]
+    while pending:  # per file of the image: the common case (a regular file with one name) goes first
+        prefix, parent, entries = pending[-1]
         item = next(entries, None)
         if item is None:
             pending.pop()
             continue
-        path = _member_name(f"{ref} layer {directory}", prefix + item.name)
-        info = item.stat(follow_symlinks=False)
+        name, info = item
+        path = _member_name(where, prefix + name)
         mode = info.st_mode
-        if stat.S_ISSOCK(mode):
+        kind = _KIND_OF_MODE.get(stat.S_IFMT(mode), OTHER)
+        if kind == "socket":
             continue
         budget.entry()
-        if stat.S_ISCHR(mode) and info.st_rdev == 0:
-            members.append((f"{prefix}.wh.{item.name}", Entry(OTHER, 0, 0, 0, 0, -1), None, None))
-            continue
-        kind = FILE if stat.S_ISREG(mode) else DIR if stat.S_ISDIR(mode) else SYMLINK if stat.S_ISLNK(mode) else OTHER
-        entry = Entry(kind, stat.S_IMODE(mode), info.st_uid, info.st_gid, info.st_size if kind == FILE else 0, -1,
-                      os.readlink(item.path) if kind == SYMLINK else "")
-        hardlink = first_name.get(info.st_ino) if kind == FILE and info.st_nlink > 1 else None
-        if hardlink is not None:
-            entry.size, entry.target = 0, hardlink
-            members.append((path, entry, hardlink, None))
-            continue
-        if kind == FILE and info.st_nlink > 1:
-            first_name[info.st_ino] = path
-        members.append((path, entry, None, _keep_bytes(entry, path, _file_reader(item.path), budget)))
-        if kind == DIR:
-            if _opaque(item.path):
-                members.append((f"{path}/{OPAQUE}", Entry(OTHER, 0, 0, 0, 0, -1), None, None))
-            pending.append((path + "/", _sorted_dir(item.path)))
+        if kind == FILE:
+            entry = Entry(FILE, mode & 0o7777, info.st_uid, info.st_gid, info.st_size, -1)
+            if info.st_nlink > 1:
+                hardlink = first_name.setdefault(info.st_ino, path)
+                if hardlink != path:
+                    entry.size, entry.target = 0, hardlink
+                    members.append((path, entry, hardlink, None))
+                    continue
+            keep = entry.size and _keeps_bytes(path, mode)
+            body = _keep_bytes(entry, path, _file_reader(os.path.join(parent, name)), budget) if keep else None
+            members.append((path, entry, None, body))
+        elif kind == OTHER and stat.S_ISCHR(mode) and info.st_rdev == 0:
+            members.append((f"{prefix}.wh.{name}", Entry(OTHER, 0, 0, 0, 0, -1), None, None))
+        else:
+            where_on_disk = os.path.join(parent, name)
+            target = os.readlink(where_on_disk) if kind == SYMLINK else ""
+            members.append((path, Entry(kind, mode & 0o7777, info.st_uid, info.st_gid, 0, -1, target), None, None))
+            if kind == DIR:
+                if _opaque(where_on_disk):
+                    members.append((f"{path}/{OPAQUE}", Entry(OTHER, 0, 0, 0, 0, -1), None, None))
+                pending.append((path + "/", where_on_disk, _listing(where_on_disk)))
     return members
 
 
-def _sorted_dir(directory: str) -> Iterator[os.DirEntry[str]]:
-    with os.scandir(directory) as entries:
-        return iter(sorted(entries, key=lambda entry: entry.name))
+_KIND_OF_MODE = {stat.S_IFREG: FILE, stat.S_IFDIR: DIR, stat.S_IFLNK: SYMLINK, stat.S_IFSOCK: "socket"}
+
+
+def _listing(directory: str) -> Iterator[tuple[str, os.stat_result]]:
+    """A layer directory's entries sorted by name, each with its lstat: taken through the directory's descriptor
+    (one path component per call, not the whole path again) and closed before the caller goes on."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with os.scandir(fd) as entries:
+            return iter(sorted((entry.name, entry.stat(follow_symlinks=False)) for entry in entries))
+    finally:
+        os.close(fd)
 
 
 def _opaque(directory: str) -> bool:
@@ -474,8 +529,6 @@ def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: st
             members = [(path, replace(entry), link, body) for path, entry, link, body in members]
         applied.add(id(members))
         _check_hardlinks(ref, name, image, members)
-        for _, entry, _, _ in members:
-            entry.layer = len(image.layers)
         image.apply_layer(name, members)
         uses[id(layers[name])] -= 1
         if not uses[id(layers[name])]:
@@ -484,9 +537,10 @@ def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: st
 
 
 def _check_hardlinks(ref: str, layer: str, image: ImageFS, members: list[Member]) -> None:
-    seen = {path for path, *_ in members}
-    for path, _, target, _ in members:
-        if target is not None and target not in seen and target not in image.entries:
+    links = [(path, target) for path, _, target, _ in members if target is not None]
+    seen = {path for path, *_ in members} if links else set()
+    for path, target in links:
+        if target not in seen and target not in image.entries:
             raise ImagekitError(f"{ref}: layer {layer} has a hard link {path} to {target}, which does not exist.",
                                 "The archive is damaged or hand-made; save the image again.")
 
@@ -529,7 +583,8 @@ def _pick_manifest(ref: str, documents: dict, index: Any, wanted: str | None,
     Top-level entries with different ref names are different images (one is picked by *tag*); entries that share
     a name (or have none) are platforms of one image.
     """
-    host = f"linux/{_ARCH.get(host_platform.machine(), host_platform.machine())}"
+    machine = os.uname().machine
+    host = f"linux/{_ARCH.get(machine, machine)}"
     target = wanted or host
     if depth > Limits.INDEX_NESTING:  # also ends an index that names itself
         raise LimitExceeded(ref, "the nesting of OCI indexes", "INDEX_NESTING", Limits.INDEX_NESTING)
@@ -639,7 +694,7 @@ class _Hashing(io.RawIOBase):
     """Hashes every byte read through it, so a blob's digest is checked in the same pass that indexes it."""
 
     def __init__(self, raw: IO[bytes]) -> None:
-        self._raw, self.hash = raw, hashlib.sha256()
+        self._raw, self.hash = raw, _sha256()
 
     def readable(self) -> bool:
         return True

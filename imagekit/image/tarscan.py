@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import zlib
+from functools import partial
 from typing import IO, Any, Iterator, NamedTuple
 
 BLOCK = 512
@@ -24,6 +25,7 @@ _ZERO = bytes(BLOCK)
 # The names of the kinds, as fs.py wants them.
 REGULAR, HARDLINK, SYMLINK, DIRECTORY, OTHER = "file", "hardlink", "symlink", "dir", "other"
 _KINDS = {ord("1"): HARDLINK, ord("2"): SYMLINK, ord("5"): DIRECTORY}
+_KIND_OF = tuple(_KINDS.get(flag, REGULAR if flag in _REGULAR else OTHER) for flag in range(256))  # by type flag
 _LONG_NAME, _LONG_LINK, _PAX = ord("L"), ord("K"), ord("x")
 _EXTENDED = frozenset(b"LKxg")  # GNU long name and link, pax header and pax global header
 _GNU = frozenset(b"LKS")  # headers whose prefix field holds other data
@@ -44,6 +46,9 @@ class Header(NamedTuple):
     linkname: str
 
 
+_header = partial(tuple.__new__, Header)  # a Header without NamedTuple's Python-level __new__ (per member)
+
+
 class TarScanner:
     """The members of one tar, in order; `read` returns bytes of the member last yielded.
 
@@ -57,7 +62,11 @@ class TarScanner:
         self._buffer, self._at, self._offset = b"", 0, start  # self._offset: file offset of self._buffer[0]
         self._left = self._padding = 0  # unread body bytes of the current member, and the padding after them
         self._chunk = 16 << 10  # halved when a skip leaves the bytes read unused, doubled when they ran out
-        self.position = start  # file offset of the current member's body (random access only)
+
+    @property
+    def position(self) -> int:
+        """The file offset of the current member's body (random access), until it is read from."""
+        return self._offset + self._at
 
     # --- bytes -----------------------------------------------------------------------------------------
     def _take(self, size: int) -> bytes:
@@ -125,39 +134,54 @@ class TarScanner:
         return data
 
     # --- headers ---------------------------------------------------------------------------------------
+    def _next_block(self, skip: int) -> bytes:
+        """The 512 bytes *skip* bytes past the read position (b"" at a clean end of data)."""
+        at = self._at + skip
+        if at + BLOCK <= len(self._buffer):
+            self._at = at + BLOCK
+            return self._buffer[at:at + BLOCK]
+        if self._fd >= 0:  # one pread: this header and, when bodies are small, the members after it
+            offset = self._offset + at
+            self._chunk = (max(self._chunk // 2, _FILE_CHUNKS[0]) if at > len(self._buffer)
+                           else min(self._chunk * 2, _FILE_CHUNKS[1]))  # bodies skipped unread, or ran out
+            if offset > self._end:
+                raise TarDamage("unexpected end of data")
+            self._buffer = os.pread(self._fd, min(self._chunk, self._end - offset), offset)
+            self._offset, self._at = offset, min(BLOCK, len(self._buffer))
+            return self._buffer[:BLOCK]
+        self._skip(skip)
+        return self._take(BLOCK)
+
     def __iter__(self) -> Iterator[Header]:
         global_pax: dict[str, str] = {}
         pax: dict[str, str] = {}
         long_name = long_link = None
         first = True
         while True:
-            if self._left or self._padding:
-                self._skip(self._left + self._padding)
-                self._left = self._padding = 0
-            at = self._at
-            if at + BLOCK <= len(self._buffer):
-                self._at = at + BLOCK
-                block = self._buffer[at:at + BLOCK]
-            else:
-                block = self._take(BLOCK)
-                if len(block) < BLOCK:
-                    if block or first:
-                        raise TarDamage("truncated header" if block else "empty file")
-                    return
+            skip = self._left + self._padding
+            self._left = self._padding = 0
+            block = self._next_block(skip)
+            if len(block) < BLOCK:
+                if block or first:
+                    raise TarDamage("truncated header" if block else "empty file")
+                return
             if block == _ZERO:  # the end (first: an empty layer, which an image may well have)
                 return
             first = False
-            if block[107] or block[115] or block[123] or block[135] or block[154]:  # not the usual NUL-ended
+            try:  # the usual NUL-ended octal fields; anything else (base-256, space-ended) the careful way
+                if block[107] or block[115] or block[123] or block[135] or block[154]:
+                    raise ValueError
+                mode, uid, gid, size, stored = (int(block[100:107], 8), int(block[108:115], 8),
+                                                int(block[116:123], 8), int(block[124:135], 8),
+                                                int(block[148:154], 8))
+            except ValueError:
                 mode, uid, gid, size, stored = (_number(block[a:b]) for a, b in _NUMBERS)
-            else:
-                try:
-                    mode, uid, gid, size, stored = (int(block[100:107], 8), int(block[108:115], 8),
-                                                    int(block[116:123], 8), int(block[124:135], 8),
-                                                    int(block[148:154], 8))
-                except ValueError:
-                    mode, uid, gid, size, stored = (_number(block[a:b]) for a, b in _NUMBERS)
-            _check(block, stored)
-            _not_negative(size, uid, gid)
+            # The byte sum with the checksum field read as spaces. An ASCII block sums to at most 512 * 127 =
+            # 65,024, below Adler-32's modulus, so one Adler-32's low half is 1 + the exact sum, computed in C.
+            if not block.isascii() or stored != (zlib.adler32(block) & 0xFFFF) + 255 - sum(block[148:156]):
+                _check(block, stored)  # any other block: the exact sum, and the signed sum old writers used
+            if size < 0 or uid < 0 or gid < 0:
+                _not_negative(size, uid, gid)
             flag = block[156]
             if flag in _EXTENDED:
                 body = self._body(size)
@@ -168,7 +192,7 @@ class TarScanner:
                 else:
                     (pax if flag == _PAX else global_pax).update(_pax_records(body))
                 continue
-            name = _text(_until_nul(block, 100))
+            name = block[:100].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
             # POSIX ustar splits a long path into prefix/name; GNU headers keep access/change times there
             if block[345] and flag not in _GNU and block[257:263] == b"ustar\0":
                 name = _text(_until_nul(block[345:500], 155)) + "/" + name
@@ -184,13 +208,12 @@ class TarScanner:
                                   (("size", size), ("uid", uid), ("gid", gid)))
                 _not_negative(size, uid, gid)
                 pax = {}
-            kind = _KINDS.get(flag, REGULAR if flag in _REGULAR else OTHER)
+            kind = _KIND_OF[flag]
             if flag == 0 and name.endswith("/"):
                 kind = DIRECTORY
             if flag not in _BODYLESS and kind != DIRECTORY:
                 self._left, self._padding = size, -size % BLOCK
-            self.position = self._offset + self._at
-            yield Header(name, kind, mode, uid, gid, size if kind == REGULAR else 0, linkname)
+            yield _header((name, kind, mode, uid, gid, size if kind == REGULAR else 0, linkname))
 
 
 def _not_negative(size: int, uid: int, gid: int) -> None:

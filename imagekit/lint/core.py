@@ -10,7 +10,10 @@ import enum
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+if TYPE_CHECKING:
+    from imagekit.image.example import ImageExample
 
 PROFILES = ("train", "serve", "generic")
 TARGETS = ("dockerfile", "image")
@@ -92,8 +95,8 @@ class Rule:
     rationale: str  # why it matters
     fix: str  # how to fix it
     check: Check
-    example_bad: str = ""
-    example_good: str = ""
+    example_bad: str | ImageExample = ""  # Dockerfile text, or a tiny image for image rules; run as tests
+    example_good: str | ImageExample = ""
     options: Mapping[str, Any] = field(default_factory=dict)  # defaults; config may override
 
     def applies_to(self, active_profiles: Iterable[str]) -> bool:
@@ -111,6 +114,8 @@ REDIRECTS: Mapping[str, str] = {
     "IK521": "IK108",  # capability-label-invalid (image)
     "IK523": "IK107",  # expose-other-port (image)
     "IK533": "IK110",  # nvidia-driver-library-in-image (image)
+    "IK501": "IK104",  # entrypoint-not-found (image; still an error there)
+    "IK113": "IK104",  # mode-program-off-path (Dockerfile): the same check, the program copied off PATH
 }
 
 _REGISTRY: dict[str, dict[str, Rule]] = {}

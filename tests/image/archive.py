@@ -11,42 +11,14 @@ import hashlib
 import io
 import json
 import posixpath
-import struct
 import tarfile
-from dataclasses import dataclass
 from pathlib import Path
 
+from imagekit.image.example import EXAMPLE_BASE_LAYERS, Dir, File, Link, elf  # noqa: F401  (re-exported)
 
-@dataclass(frozen=True)
-class Link:
-    target: str
-
-
-@dataclass(frozen=True)
-class Dir:
-    mode: int = 0o755
-
-
-@dataclass(frozen=True)
-class File:
-    content: bytes
-    mode: int = 0o644
-    uid: int = 0
-    gid: int = 0
-
-
-def elf(machine: int = 62) -> bytes:
-    """The first bytes of a 64-bit little-endian ELF executable for *machine* (62 amd64, 183 arm64)."""
-    return b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + struct.pack("<HH", 2, machine) + b"\x00" * 44
-
-
-# A tiny "distribution": a shell, env, python3 and the usual PATH directories.
-BASE_LAYER = [
-    ("bin", Dir()), ("usr/bin", Dir()), ("usr/local/bin", Dir()), ("etc", Dir()),
-    ("bin/sh", File(elf(), 0o755)), ("usr/bin/env", File(elf(), 0o755)),
-    ("usr/bin/python3.11", File(elf(), 0o755)), ("usr/bin/python3", Link("python3.11")),
-    ("etc/passwd", File(b"root:x:0:0:root:/root:/bin/sh\n")),
-]
+# The file kinds and the minimal base are the shipped image examples' (imagekit.image.example): one vocabulary for
+# rule examples and for these tests.
+BASE_LAYER = list(EXAMPLE_BASE_LAYERS[0].items())  # a tiny "distribution": a shell, env, python3, /etc/passwd
 
 
 def layer_tar(files: list) -> bytes:
@@ -61,10 +33,9 @@ def layer_tar(files: list) -> bytes:
                 info.type, info.mode = tarfile.DIRTYPE, item.mode
                 tar.addfile(info)
             else:
-                if not isinstance(item, File):
-                    item = File(item, 0o755 if item[:2] == b"#!" or item[:4] == b"\x7fELF" else 0o644)
-                info.size, info.mode, info.uid, info.gid = len(item.content), item.mode, item.uid, item.gid
-                tar.addfile(info, io.BytesIO(item.content))
+                item = item if isinstance(item, File) else File(item)
+                info.size, info.mode, info.uid, info.gid = len(item.data), item.file_mode, item.uid, item.gid
+                tar.addfile(info, io.BytesIO(item.data))
     return buffer.getvalue()
 
 

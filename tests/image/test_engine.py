@@ -12,7 +12,7 @@ from image.archive import oci_from_docker_save
 from imagekit.lint.image_lint import lint_image
 
 pytestmark = pytest.mark.slow
-PROOF = {"IK501", "IK502", "IK503", "IK504"}
+PROOF = {"IK104", "IK502", "IK503", "IK504"}
 PROGRAM = "#!/usr/bin/env python3\nimport sys\nprint(sys.argv)\n"
 GOOD = ("FROM {base}\nCOPY train serve /usr/local/bin/\n"
         "LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true\nEXPOSE 8080\n")
@@ -45,7 +45,7 @@ def test_serve_deleted_by_a_later_layer_and_broken_scripts(throwaway_image, tmp_
     good = throwaway_image(GOOD, files={"train": PROGRAM, "serve": PROGRAM})
     missing = throwaway_image(f"FROM {good}\nRUN rm /usr/local/bin/serve\n")
     findings = rules(missing, profiles={"train", "serve"})
-    assert [rule for rule, message in findings if rule in PROOF] == ["IK501"]
+    assert [rule for rule, message in findings if rule in PROOF] == ["IK104"]
     assert "serve" in findings[0][1] and "not on PATH" in findings[0][1]
     broken = throwaway_image(GOOD, files={"train": "#!/usr/bin/env python3\r\nprint(1)\r\n",
                                           "serve": "#!/usr/bin/python\nprint(1)\n"})

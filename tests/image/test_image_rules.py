@@ -7,86 +7,47 @@ from pathlib import Path
 import pytest
 
 from image.archive import BASE_LAYER, Dir, File, Link, docker_save, elf
+from imagekit.image.example import EXAMPLE_BASE_CONFIG, EXAMPLE_BASE_LAYERS, SERVE_SCRIPT, ImageExample
 from imagekit.lint.config import LintConfig
 from imagekit.lint.core import load_rules
 from imagekit.lint.image_lint import lint_image
 
-SERVE = b"#!/usr/bin/env python3\nprint('serving')\n"
-GOOD_CONFIG = {"Entrypoint": ["/usr/local/bin/serve"], "Cmd": None, "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"],
-               "Labels": {"com.amazonaws.sagemaker.capabilities.accept-bind-to-port": "true"},
-               "ExposedPorts": {"8080/tcp": {}}}
-GOOD_LAYERS = [BASE_LAYER, [("usr/local/bin/serve", SERVE), ("usr/local/bin/train", SERVE)]]
+SERVE = SERVE_SCRIPT.encode()
+GOOD_CONFIG = dict(EXAMPLE_BASE_CONFIG)
+GOOD_LAYERS = [list(layer.items()) for layer in EXAMPLE_BASE_LAYERS]
+ENGINE_ONLY = {"IK526": "a multi-platform OCI index (tests/image/test_sources.py)",
+               "IK550": "needs --dockerfile (tests/image/test_sources.py)"}
+WITH_EXAMPLES = {code: rule for code, rule in load_rules("image").items() if code not in ENGINE_ONLY}
 
 
-def image(config_changes: dict | None = None, extra_layers: list | None = None, architecture: str = "amd64",
+def image(config_changes: dict | None = None, extra_layers: list | None = None,
           top: list | None = None) -> tuple[dict, list]:
     config = {**GOOD_CONFIG, **(config_changes or {})}
     layers = [BASE_LAYER, top if top is not None else GOOD_LAYERS[1], *(extra_layers or [])]
     return config, layers
 
 
-# code -> (bad image, good image, options); the good image is the plain good one unless given.
-CASES: dict[str, tuple] = {
-    "IK501": (image({"Entrypoint": ["/opt/program/serve"]}), image(), {}),
-    "IK502": (image(top=[("usr/local/bin/serve", b"#!/usr/bin/python\n"), ("usr/local/bin/train", SERVE)]),
-              image(), {}),
-    "IK503": (image(top=[("usr/local/bin/serve", b"#!/usr/bin/env python3\r\nprint(1)\r\n"),
-                         ("usr/local/bin/train", SERVE)]), image(), {}),
-    "IK504": (image({"Entrypoint": ["/usr/local/bin/server"]}, top=[("usr/local/bin/server", elf(183))]),
-              image({"Entrypoint": ["/usr/local/bin/server"]}, top=[("usr/local/bin/server", elf(62))]), {}),
-    "IK101": (image({"Entrypoint": ["/bin/sh", "-c", "serve"]}), image(), {}),  # formerly IK505
-    "IK105": (image({"Env": ["SAGEMAKER_PROGRAM=train.py"]}),  # formerly IK510
-              image({"Env": ["SAGEMAKER_PROGRAM=train.py"]}, extra_layers=[[("opt/ml/code/train.py", b"print(1)\n")]]),
-              {}),
-    "IK106": (image(extra_layers=[[("opt/ml/model/model.pkl", b"x" * 10)]]),  # formerly IK511
-              image(extra_layers=[[("opt/ml/code/inference.py", b"x")]]), {}),
-    "IK109": (image({"User": "1000"}), image({"User": "root"}), {}),  # formerly IK520
-    "IK108": (image({"Labels": {"com.amazonaws.sagemaker.capabilities.accept-bind-to-port": "True"}}),  # was IK521
-              image(), {}),
-    "IK522": (image({"Env": ["HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz0123456789"]}),
-              image({"Env": ["HF_HOME=/opt/hf"]}), {}),
-    "IK107": (image({"ExposedPorts": {"5000/tcp": {}}}), image(), {}),  # formerly IK523
-    "IK524": (image({"Healthcheck": {"Test": ["CMD", "curl", "localhost:8080/ping"]}}), image(), {}),
-    "IK525": (image(architecture="s390x"), image(), {}),
-    "IK530": (image(extra_layers=[[("root/.aws/credentials", b"[default]\n")]]),
-              image(extra_layers=[[("root/.aws/config", b"[default]\nregion=eu-west-1\n")]]), {}),
-    "IK531": (image(extra_layers=[[("root/.cache/pip/http/a", b"x" * 2_000_000)]]),
-              image(extra_layers=[[("root/.cache/other/a", b"x" * 2_000_000)]]), {}),
-    "IK532": (image(extra_layers=[[("opt/ml/code/.git", Dir()), ("opt/ml/code/.git/HEAD", b"ref: main\n")]]),
-              image(extra_layers=[[("opt/ml/code/.gitignore", b"*.pyc\n")]]), {}),
-    "IK110": (image(extra_layers=[[("usr/lib/x86_64-linux-gnu/libcuda.so.535.1", b"x")]]),  # formerly IK533
-              image(extra_layers=[[("usr/local/cuda/lib64/stubs/libcuda.so", b"x")]]), {}),
-    "IK534": (image(extra_layers=[[("usr/local/cuda/lib64/libcudart.so.12", b"x" * 100),
-                                   ("opt/venv/lib/python3.11/site-packages/nvidia/cuda_runtime/lib/libcudart.so.12",
-                                    b"x" * 100)]]),
-              image(extra_layers=[[("opt/venv/lib/python3.11/site-packages/nvidia/cuda_runtime/lib/libcudart.so.12",
-                                    b"x" * 100)]]), {}),
-    "IK535": (image(extra_layers=[[("usr/bin/sudo", File(elf(), 0o4755))]]), image(), {}),
-    "IK114": (image(extra_layers=[[("opt/venv/lib/python3.11/site-packages/mpi4py/__init__.py", b"")]]),
-              image(extra_layers=[[("opt/venv/lib/python3.11/site-packages/mpi4py/__init__.py", b""),
-                                   ("usr/bin/mpirun", elf()), ("usr/sbin/sshd", elf())]]), {}),
-    "IK115": (image(extra_layers=[[("etc/ssh/ssh_host_ed25519_key", b"-----BEGIN OPENSSH PRIVATE KEY-----\n")]]),
-              image(extra_layers=[[("etc/ssh/sshd_config", b"PermitRootLogin prohibit-password\n")]]), {}),
-    "IK540": (image(extra_layers=[[("opt/big", b"x" * 5000)]]), image(), {"size_budget": 4000}),
-    "IK541": (image(extra_layers=[[("opt/blob", b"x" * 3000)], [("opt/.wh.blob", b"")]]), image(), {"min_bytes": 1000}),
-}
-ENGINE_ONLY = {"IK526": "a multi-platform OCI index (tests/image/test_sources.py)",
-               "IK550": "needs --dockerfile (tests/image/test_sources.py)"}
-
-
 def findings_for(tmp_path: Path, spec: tuple, code: str, options: dict, name: str) -> list[str]:
     (config, layers) = spec
-    architecture = "s390x" if spec is CASES["IK525"][0] else "amd64"
-    archive = docker_save(tmp_path / f"{name}.tar", config, layers, architecture=architecture)
+    archive = docker_save(tmp_path / f"{name}.tar", config, layers)
     lint_config = LintConfig(options={code: options}) if options else LintConfig()
     return [f.rule for f in lint_image(str(archive), config=lint_config, profiles={"train", "serve"})]
 
 
-@pytest.mark.parametrize("code", sorted(CASES))
-def test_bad_image_triggers_the_rule_and_good_image_does_not(tmp_path: Path, code: str) -> None:
-    bad, good, options = CASES[code]
-    assert code in findings_for(tmp_path, bad, code, options, "bad")
-    assert code not in findings_for(tmp_path, good, code, options, "good")
+def example_findings(tmp_path: Path, example: ImageExample, code: str, name: str) -> list[str]:
+    """Every rule's findings on the example, built as a `docker save` archive and read like any other image."""
+    archive = docker_save(tmp_path / f"{name}.tar", example.image_config, example.layers,
+                          architecture=example.architecture)
+    config = LintConfig(options={code: dict(example.options)}) if example.options else LintConfig()
+    return [f.rule for f in lint_image(str(archive), config=config, profiles={"train", "serve"})]
+
+
+@pytest.mark.parametrize("code", sorted(WITH_EXAMPLES))
+def test_bad_example_triggers_the_rule_and_good_example_nothing(tmp_path: Path, code: str) -> None:
+    """The examples docs/rules.md shows: the bad one is this rule's finding, the good one is clean."""
+    rule = WITH_EXAMPLES[code]
+    assert code in example_findings(tmp_path, rule.example_bad, code, "bad")
+    assert example_findings(tmp_path, rule.example_good, code, "good") == []
 
 
 def test_good_image_has_no_findings(tmp_path: Path) -> None:
@@ -94,19 +55,14 @@ def test_good_image_has_no_findings(tmp_path: Path) -> None:
     assert lint_image(str(archive), profiles={"train", "serve"}) == []
 
 
-def test_every_image_rule_has_a_fixture_and_metadata() -> None:
-    rules = load_rules("image")
-    assert set(rules) == set(CASES) | set(ENGINE_ONLY)
-    for rule in rules.values():
+def test_every_image_rule_has_examples_and_metadata() -> None:
+    for code, rule in load_rules("image").items():
         # IK5xx, or the id of the Dockerfile rule whose check this is the image implementation of
         assert rule.code.startswith(("IK5", "IK6", "IK7")) or rule.code in load_rules("dockerfile")
         assert rule.target == "image"
         assert rule.summary and rule.rationale and rule.fix and len(rule.summary) <= 120
-
-
-def test_ik115_finds_authorized_keys_anywhere(tmp_path: Path) -> None:
-    trusting = image(extra_layers=[[("home/mpi/.ssh/authorized_keys", b"ssh-ed25519 AAAA\n")]])
-    assert "IK115" in findings_for(tmp_path, trusting, "IK115", {}, "trusting")
+        assert code in ENGINE_ONLY or (isinstance(rule.example_bad, ImageExample)
+                                       and isinstance(rule.example_good, ImageExample)), code
 
 
 def test_ik105_looks_in_the_code_directory_whatever_env_submit_directory_says(tmp_path: Path) -> None:
@@ -125,7 +81,7 @@ def test_entrypoint_resolution_follows_symlinks_across_layers_and_respects_white
     archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["serve"], "Env": ["PATH=/usr/local/bin:/usr/bin"]},
                           layers)
     findings = lint_image(str(archive), profiles={"serve"})
-    assert [f.rule for f in findings] == ["IK501"]
+    assert [f.rule for f in findings] == ["IK104"]
     assert "/opt/app/serve-v1" in findings[0].path
 
 
@@ -133,20 +89,20 @@ def test_symlink_loop_is_reported_not_hung(tmp_path: Path) -> None:
     layers = [BASE_LAYER, [("usr/local/bin/serve", Link("/usr/local/bin/loop")), ("usr/local/bin/loop", Link("serve"))]]
     archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["/usr/local/bin/serve"]}, layers)
     findings = lint_image(str(archive), profiles={"serve"})
-    assert [f.rule for f in findings] == ["IK501"] and "symlink loop" in findings[0].message
+    assert [f.rule for f in findings] == ["IK104"] and "symlink loop" in findings[0].message
 
 
 def test_non_executable_for_a_non_root_user(tmp_path: Path) -> None:
     layers = [BASE_LAYER, [("usr/local/bin/serve", File(SERVE, 0o744, uid=0))]]
     archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["/usr/local/bin/serve"], "User": "1000"}, layers)
-    assert "IK501" in [f.rule for f in lint_image(str(archive), profiles={"serve"})]
+    assert "IK104" in [f.rule for f in lint_image(str(archive), profiles={"serve"})]
 
 
 def test_no_entrypoint_proves_train_and_serve_on_path(tmp_path: Path) -> None:
     layers = [BASE_LAYER, [("usr/local/bin/train", SERVE)]]
     archive = docker_save(tmp_path / "img.tar", {"Env": ["PATH=/usr/local/bin:/usr/bin"]}, layers)
     findings = lint_image(str(archive), profiles={"train", "serve"})
-    assert [(f.rule, "serve" in f.message) for f in findings] == [("IK501", True)]
+    assert [(f.rule, "serve" in f.message) for f in findings] == [("IK104", True)]
 
 
 def test_script_interpreter_built_for_another_cpu(tmp_path: Path) -> None:
@@ -170,7 +126,7 @@ def test_executable_bits_follow_the_users_passwd_entry(tmp_path: Path, user: str
     layers = [BASE_LAYER, [("etc/passwd", passwd), ("usr/local/bin/serve", serve)]]
     archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["/usr/local/bin/serve"], "User": user}, layers)
     rules = [f.rule for f in lint_image(str(archive), profiles={"serve"})]
-    assert ("IK501" not in rules) is executable, rules
+    assert ("IK104" not in rules) is executable, rules
 
 
 @pytest.mark.parametrize("user, executable", [
@@ -187,23 +143,23 @@ def test_supplementary_groups_from_etc_group_count(tmp_path: Path, user: str, ex
     layers = [BASE_LAYER, [("etc/passwd", passwd), ("etc/group", group), ("usr/local/bin/serve", serve)]]
     archive = docker_save(tmp_path / "img.tar", {"Entrypoint": ["/usr/local/bin/serve"], "User": user}, layers)
     rules = [f.rule for f in lint_image(str(archive), profiles={"serve"})]
-    assert ("IK501" not in rules) is executable, rules
+    assert ("IK104" not in rules) is executable, rules
 
 
 def test_a_directory_where_the_program_should_be(tmp_path: Path) -> None:
     layers = [BASE_LAYER, [("usr/local/bin/serve", Dir()), ("opt/program", Dir())]]
     on_path = docker_save(tmp_path / "path.tar", {"Env": ["PATH=/usr/local/bin:/usr/bin"]}, layers)
-    messages = [f.message for f in lint_image(str(on_path), profiles={"serve"}) if f.rule == "IK501"]
+    messages = [f.message for f in lint_image(str(on_path), profiles={"serve"}) if f.rule == "IK104"]
     assert messages == ["`docker run IMAGE serve` runs 'serve', which does not resolve in the image: "
                         "/usr/local/bin/serve is a directory, not a program."]
     absolute = docker_save(tmp_path / "abs.tar", {"Entrypoint": ["/opt/program"]}, layers)
-    messages = [f.message for f in lint_image(str(absolute), profiles={"serve"}) if f.rule == "IK501"]
+    messages = [f.message for f in lint_image(str(absolute), profiles={"serve"}) if f.rule == "IK104"]
     assert messages == ["`docker run IMAGE serve` runs /opt/program, which is a directory, not a program."]
 
 
 def test_user_missing_from_passwd(tmp_path: Path) -> None:
     archive = docker_save(tmp_path / "img.tar", {**GOOD_CONFIG, "User": "ghost"}, GOOD_LAYERS)
-    findings = [f for f in lint_image(str(archive), profiles={"serve"}) if f.rule == "IK501"]
+    findings = [f for f in lint_image(str(archive), profiles={"serve"}) if f.rule == "IK104"]
     assert [f.path for f in findings] == ["/etc/passwd"] and "ghost" in findings[0].message
 
 
@@ -218,7 +174,7 @@ def test_an_opt_program_entrypoint_counts_as_sagemaker_evidence(tmp_path: Path) 
     """The Dockerfile linter treats /opt/program as SageMaker evidence; inferring an image's profile agrees."""
     config = {"Entrypoint": ["/opt/program/entry"], "Cmd": None, "Env": ["PATH=/usr/bin:/bin"]}
     archive = docker_save(tmp_path / "byoc.tar", config, [BASE_LAYER, [("opt/program/README", b"gone\n")]])
-    assert "IK501" in [f.rule for f in lint_image(str(archive))]
+    assert "IK104" in [f.rule for f in lint_image(str(archive))]
 
 
 def test_ik531_fix_names_what_removes_the_bytes_found(tmp_path: Path) -> None:

@@ -174,7 +174,7 @@ def test_cli_exit_codes_and_json(tmp_path: Path) -> None:
     failed = subprocess.run([*run, str(bad)], capture_output=True, text=True)
     assert failed.returncode == 1
     finding = json.loads(failed.stdout)["findings"][0]
-    assert finding["rule"] == "IK501" and finding["line"] is None and finding["path"] == "/opt/missing"
+    assert finding["rule"] == "IK104" and finding["line"] is None and finding["path"] == "/opt/missing"
     broken = tmp_path / "broken.tar"
     broken.write_bytes(b"not a tar at all" * 100)
     error = subprocess.run([*run, str(broken)], capture_output=True, text=True)

@@ -22,6 +22,21 @@ def test_ik104_copy_of_a_program_directory_into_a_path_directory() -> None:
     assert_clean("IK104", text, profile="train")
 
 
+def test_ik104_reads_the_files_a_run_writes_from_its_parsed_words() -> None:
+    # the words, assignment values and redirection targets of each command (exec form too), never a text search
+    for run in ("RUN ln -s /opt/app/run.sh /usr/local/bin/serve", "RUN printf '#!/bin/sh\\n' > /usr/local/bin/serve",
+                'RUN ["install", "-m", "755", "app.sh", "/usr/local/bin/serve"]', "RUN cp run.sh serve"):
+        assert_clean("IK104", f"FROM python:3.11-slim\n{run}\n", profile="serve")
+    for run in ("RUN pip install --no-cache-dir sagemaker-serve==1", "RUN echo serve/ready > /tmp/log"):
+        assert_flags("IK104", f"FROM python:3.11-slim\n{run}\n", [1], profile="serve")
+
+
+def test_ik105_finds_the_env_that_sets_the_program_among_its_pairs() -> None:
+    text = ("FROM python:3.11-slim\nENV SAGEMAKER_PROGRAM=train.py\nENV NOTE=\"SAGEMAKER_PROGRAM is set above\"\n"
+            "COPY train.py /opt/app/\n")
+    assert_flags("IK105", text, [2], profile="train")
+
+
 def test_ik209_applies_to_pip_named_by_a_build_arg() -> None:
     text = "FROM python:3.11-slim\nARG PIP=pip3\nRUN ${PIP} install --no-cache-dir pandas\n"
     assert_flags("IK209", text, [3])
@@ -155,13 +170,13 @@ def test_the_classic_scikit_byoc_shape_reports_its_end_of_life_base_and_unverifi
             "COPY decision_trees /opt/program\nWORKDIR /opt/program\n")
     assert_flags("IK313", text, [1], profile="train")
     assert_flags("IK309", text, [3], profile="train")
-    assert_clean("IK113", text, profile="train")
+    assert_clean("IK104", text, profile="train")
 
 
-def test_ik113_sees_the_path_an_env_self_reference_failed_to_set() -> None:
+def test_ik104_sees_the_path_an_env_self_reference_failed_to_set() -> None:
     text = "FROM python:3.11-slim\nENV P=/opt/program PATH=$P:$PATH\nCOPY train serve /opt/program/\n"
     assert_flags("IK219", text, [2], profile="train")
-    assert_flags("IK113", text, [3], profile="train")
+    assert_flags("IK104", text, [3], profile="train")  # the program copied off PATH (formerly IK113)
 
 
 def test_onbuild_triggers_are_judged_and_refused_triggers_are_syntax_errors() -> None:
@@ -191,3 +206,30 @@ def test_cache_removal_is_read_from_commands() -> None:
     apt = "RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10"
     assert_clean("IK301", head + apt + " && find /var/lib/apt/lists -type f -delete\n")
     assert_flags("IK301", head + apt + " && rm -rf /var/cache/apt\n", [2])
+
+
+def test_rules_read_parsed_words_not_raw_text() -> None:
+    # IK307: an empty default is no default, however it is quoted
+    assert_flags("IK307", 'FROM python:3.11-slim\nARG HF_TOKEN=""\n', [2])
+    # IK308: the option as a word of pip (or its = form); a comment-like mention in ENV text is not the variable
+    assert_flags("IK308", "FROM python:3.11-slim\nRUN pip install --trusted-host=pypi.internal flask\n", [2])
+    assert_clean("IK308", 'FROM python:3.11-slim\nENV NOTE="do not set PIP_TRUSTED_HOST"\n')
+    # IK211: `set -euxo pipefail` is a parsed `set` command
+    assert_clean("IK211", "FROM debian:12\nRUN set -euxo pipefail; curl -fsSL https://x | tar -xz\n")
+    assert_flags("IK211", "FROM debian:12\nRUN echo 'set -o pipefail' && curl -fsSL https://x | tar -xz\n", [2])
+    # IK210: a source chosen by a variable (known or not) may be an archive
+    assert_clean("IK210", "FROM debian:12\nARG PKG=app.bin\nADD ${PKG} /opt/\n")
+
+
+def test_ik104_reports_a_program_copied_into_a_directory_off_path() -> None:
+    # formerly IK113: the same check (the program SageMaker runs is found), one of its two causes
+    bad = ("FROM python:3.11-slim\nENV PROGRAM=/opt/program PATH=$PROGRAM:$PATH\n"
+           "COPY --chmod=755 train /opt/program/train\n")
+    assert_flags("IK104", bad, [3], profile="train")
+    for fixed in ('FROM python:3.11-slim\nENV PATH="/opt/program:${PATH}"\n'
+                  'COPY --chmod=755 train serve /opt/program/\n',
+                  "FROM python:3.11-slim\nCOPY --chmod=755 train /opt/program/train\n"
+                  "RUN ln -s /opt/program/train /usr/local/bin/train\n",
+                  'FROM python:3.11-slim\nCOPY --chmod=755 train /opt/program/train\n'
+                  'ENTRYPOINT ["python", "/opt/program/train"]\n'):
+        assert_clean("IK104", fixed, profile="train")

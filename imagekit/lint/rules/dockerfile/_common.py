@@ -6,13 +6,15 @@ import fnmatch
 import posixpath
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from imagekit import contract
 from imagekit.dockerfile.expand import Expander
-from imagekit.dockerfile.model import Dockerfile, Instruction, Stage
 from imagekit.dockerfile.shell import Command, split_commands
 from imagekit.lint.core import PROFILES
+
+if TYPE_CHECKING:  # annotations only: the image linter imports these rules without the Dockerfile model
+    from imagekit.dockerfile.model import Dockerfile, Instruction, Stage
 
 ALL_PROFILES = PROFILES
 SAGEMAKER_PROFILES = (contract.TRAIN_COMMAND, contract.SERVE_COMMAND)
@@ -100,11 +102,33 @@ def env_pairs(ins: Instruction) -> list[tuple[str, str, tuple[str, ...]]]:
     return pairs
 
 
-def copy_paths(ins: Instruction) -> list[str]:
-    """Sources then destination of a COPY/ADD, unquoted and expanded (heredoc markers included)."""
+def arguments(ins: Instruction) -> list[str]:
+    """The words of an instruction that is not a shell command (COPY, ADD, EXPOSE, ARG, VOLUME...), unquoted
+    and expanded as BuildKit does, a variable without a value left as written (`$APP_DIR`)."""
     if ins.exec_form is not None:
         return [_KeepUnknown(ins.variables).expand(word) for word in ins.exec_form]
     return _KeepUnknown(ins.variables).words(ins.text) if ins.text else []
+
+
+def copy_paths(ins: Instruction) -> list[str]:
+    """Sources then destination of a COPY/ADD, unquoted and expanded (heredoc markers included)."""
+    return arguments(ins)
+
+
+def referenced_variables(ins: Instruction) -> list[str]:
+    """The names of the variables an instruction's arguments reference (`$A`, `${A:-x}`), as written."""
+    reader = _Verbatim()
+    for word in ins.exec_form if ins.exec_form is not None else [ins.text]:
+        reader.words(word)
+    return reader.referenced
+
+
+def argv(ins: Instruction) -> list[str]:
+    """The words an ENTRYPOINT or CMD runs: the exec form as written, else the shell form split as sh does
+    (quotes removed, wrappers such as `exec` dropped; `a && b` gives a's words, then b's)."""
+    if ins.exec_form is not None:
+        return list(ins.exec_form)
+    return [word for cmd in split_commands(ins.text) for word in cmd.argv]
 
 
 def mounts(ins: Instruction) -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ from typing import Iterator
 from imagekit import contract
 from imagekit.dockerfile.shell import shell_c_drops_arguments, shell_c_stays_pid1
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import SAGEMAKER_PROFILES, DockerfileContext
+from imagekit.lint.rules.dockerfile._common import SAGEMAKER_PROFILES, DockerfileContext, argv
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
@@ -19,7 +19,7 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
     if not ins.is_exec_form:
         yield Problem(f"ENTRYPOINT {ins.text} is in shell form: /bin/sh -c drops the `train`/`serve` argument "
                       "SageMaker passes and keeps SIGTERM from reaching your program.", ins.line, ins.column,
-                      fix=f"Use the exec form: ENTRYPOINT {json.dumps(ins.text.split())}")
+                      fix=f"Use the exec form: ENTRYPOINT {json.dumps(argv(ins))}")
     elif shell_c_drops_arguments(ins.exec_form):
         yield Problem(f"ENTRYPOINT {ins.text} runs a shell whose -c script never uses the `train`/`serve` "
                       "argument SageMaker appends: sh -c makes the first word after the script $0.",

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from imagekit import contract
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import SAGEMAKER_PROFILES, DockerfileContext
+from imagekit.lint.rules.dockerfile._common import SAGEMAKER_PROFILES, DockerfileContext, argv
 
 # Options of tini and dumb-init that take a value (tini -e 143, tini -p SIGKILL, dumb-init -r 15:2).
 _VALUE_OPTIONS = frozenset({"-e", "-p", "-r", "--rewrite"})
@@ -17,9 +17,9 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
     if not final or not final.entrypoint:
         return
     ins = final.entrypoint
-    argv = ins.exec_form if ins.exec_form is not None else ins.text.split()
-    if argv and argv[0].rsplit("/", 1)[-1] in contract.ARGUMENT_EATING_INITS and not _program_after_init(argv):
-        init = argv[0].rsplit("/", 1)[-1]
+    words = argv(ins)
+    if words and words[0].rsplit("/", 1)[-1] in contract.ARGUMENT_EATING_INITS and not _program_after_init(words):
+        init = words[0].rsplit("/", 1)[-1]
         yield Problem(f"ENTRYPOINT is {init} with no program after it: {init} takes the `train`/`serve` argument "
                       "SageMaker appends as the program to start.", ins.line, ins.column)
 

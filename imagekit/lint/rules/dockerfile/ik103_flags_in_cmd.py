@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from imagekit import contract
-from imagekit.dockerfile.shell import split_commands
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import SAGEMAKER_PROFILES, DockerfileContext
+from imagekit.lint.rules.dockerfile._common import SAGEMAKER_PROFILES, DockerfileContext, argv
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
@@ -15,10 +14,7 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
     if not final or not final.cmd:
         return
     ins = final.cmd
-    if ins.exec_form is not None:
-        words = ins.exec_form
-    else:
-        words = [w for cmd in split_commands(ins.text) for w in cmd.argv]
+    words = argv(ins)
     # Flags given to the ENTRYPOINT through CMD, or to a `train`/`serve` program named in CMD. A CMD that is
     # a whole other command (DLCs: ENTRYPOINT dispatches `serve`, CMD serves outside SageMaker) is deliberate.
     feeds_entrypoint = final.entrypoint is not None and bool(words) and words[0].startswith("-")

@@ -7,7 +7,7 @@ from typing import Iterator
 
 from imagekit import contract
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import DockerfileContext, copy_destination, copy_paths
+from imagekit.lint.rules.dockerfile._common import DockerfileContext, copy_destination, copy_paths, env_pairs
 
 _CODE_DIR = str(contract.CODE_DIR)
 
@@ -36,8 +36,8 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
                 for s in sources)
         ):
             return
-    setter = next((i for i in reversed(instructions) if i.keyword == "ENV" and contract.ENV_PROGRAM in i.text),
-                  final.from_instruction)
+    setter = next((i for i in reversed(instructions) if i.keyword == "ENV"
+                   and any(name == contract.ENV_PROGRAM for name, _, _ in env_pairs(i))), final.from_instruction)
     yield Problem(f"{contract.ENV_PROGRAM}={program}, but no COPY/ADD puts {program} into {_CODE_DIR}: the "
                   "training toolkit will fail to find the entry point.", setter.line, setter.column)
 

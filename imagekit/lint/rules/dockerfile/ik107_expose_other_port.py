@@ -6,12 +6,12 @@ from typing import Iterator
 
 from imagekit import contract
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import DockerfileContext, own_instructions
+from imagekit.lint.rules.dockerfile._common import DockerfileContext, arguments, own_instructions
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins in own_instructions(ctx.dockerfile.final_image_stages(), "EXPOSE"):
-        for word in ins.expanded.split():
+        for word in arguments(ins):
             port = word.split("/", 1)[0]
             if port.isdigit() and int(port) != contract.SERVING_PORT:
                 yield Problem(f"EXPOSE {word}: SageMaker sends {contract.PING_ROUTE} and "

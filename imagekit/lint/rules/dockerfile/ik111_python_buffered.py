@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from imagekit import contract
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import SAGEMAKER_PROFILES, DockerfileContext
+from imagekit.lint.rules.dockerfile._common import SAGEMAKER_PROFILES, DockerfileContext, arguments, commands
+
+if TYPE_CHECKING:
+    from imagekit.dockerfile.model import Instruction
 
 _PYTHON = re.compile(r"\b(python[\d.]*|pip[\d.]*|pytorch|tensorflow|conda)\b", re.I)
 
@@ -19,11 +22,16 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
     entrypoint = final.entrypoint.exec_form if final.entrypoint and final.entrypoint.exec_form else []
     if "-u" in entrypoint:
         return
-    texts = [final.external_base] + [i.text for i in final.all_instructions()]
-    if any(_PYTHON.search(t) for t in texts):
+    words = [final.external_base] + [word for ins in final.all_instructions() for word in _words(ins)]
+    if any(_PYTHON.search(word) for word in words):
         yield Problem(f"Python writes through a block buffer when stdout is not a terminal; without "
                       f"{contract.ENV_PYTHONUNBUFFERED}=1 logs reach CloudWatch late or are lost on a crash.",
                       final.line, 1)
+
+
+def _words(ins: Instruction) -> list[str]:
+    """A RUN's command words, the arguments of anything else (ENV pairs, COPY paths, ENTRYPOINT words)."""
+    return [word for cmd in commands(ins) for word in cmd.argv] if ins.keyword == "RUN" else arguments(ins)
 
 
 RULE = Rule(

@@ -6,7 +6,13 @@ import re
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, copy_paths, own_instructions
+from imagekit.lint.rules.dockerfile._common import (
+    ALL_PROFILES,
+    DockerfileContext,
+    copy_paths,
+    own_instructions,
+    referenced_variables,
+)
 
 _REMOTE = re.compile(r"^([a-z+]+://|git@)", re.I)
 _ARCHIVE = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst|gz|bz2|xz|zst)$", re.I)
@@ -14,7 +20,7 @@ _ARCHIVE = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|t
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins in own_instructions(ctx.dockerfile.stages, "ADD"):
-        if ins.heredocs or "$" in ins.text:
+        if ins.heredocs or referenced_variables(ins):
             continue  # generated content, or sources chosen by build args (often archives)
         parts = copy_paths(ins)
         sources = parts[:-1]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
 from imagekit.dockerfile.shell import SHELLS, split_commands
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, commands, own_instructions
-
-_SET_PIPEFAIL = re.compile(r"\bset\s+(-[a-z]*o\s+pipefail|-o\s+pipefail|.*-o\s*pipefail)")
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
@@ -17,9 +14,9 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
         shell, scripts = _shell_and_scripts(ins)
         if not shell or shell[0].rsplit("/", 1)[-1] not in SHELLS:
             continue
-        if "pipefail" in " ".join(shell) or any(_SET_PIPEFAIL.search(s) for s in scripts):
-            continue
         cmds = commands(ins) if ins.exec_form is None else [c for s in scripts for c in split_commands(s)]
+        if "pipefail" in shell or any(c.program == "set" and "pipefail" in c.argv for c in cmds):
+            continue  # SHELL ["/bin/bash", "-o", "pipefail", "-c"], or `set -o pipefail` / `set -euxo pipefail`
         piped = next((c for c in cmds if c.piped), None)
         if piped is not None:
             yield Problem(f"`{' '.join(piped.argv[:2])} ... | ...` runs without pipefail: if a command before the "

@@ -37,7 +37,9 @@ RULE = Rule(
     target="dockerfile",
     summary="A RUN in the final image installs apt packages without removing /var/lib/apt/lists.",
     rationale="Package lists are only needed while installing. Removing them in a later RUN does not shrink "
-    "the image because the earlier layer keeps them. Builder stages are not reported.",
+    "the image because the earlier layer keeps them. Builder stages are not reported. Its image counterpart IK531 "
+    "is a different check, not a second copy: it measures the cache bytes actually in a built image, whatever put "
+    "them there (a base image, a COPY, a RUN no rule can read).",
     fix="End the RUN with `&& rm -rf /var/lib/apt/lists/*`, or use a cache mount for /var/lib/apt.",
     check=check,
     example_bad="FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl\n",

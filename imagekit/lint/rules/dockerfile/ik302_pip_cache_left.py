@@ -66,7 +66,9 @@ RULE = Rule(
     rationale="pip keeps every downloaded wheel under /root/.cache/pip. For torch or TensorFlow that is "
     "several GB of dead weight that every training instance pulls. pipx runs pip with the same cache, so "
     "`pipx install` is reported too unless --pip-args carries --no-cache-dir (hadolint exempts pipx). Only the "
-    "final image's stages are reported (hadolint reports every stage): a builder's cache never ships.",
+    "final image's stages are reported (hadolint reports every stage): a builder's cache never ships. Its image "
+    "counterpart IK531 is a different check, not a second copy: it measures the cache bytes actually in a built "
+    "image, whatever put them there (a base image, a COPY, a RUN no rule can read).",
     fix="Add --no-cache-dir, set PIP_NO_CACHE_DIR=1 (ENV, or export in the same RUN), or mount the cache: "
     "RUN --mount=type=cache,target=/root/.cache/pip (a tmpfs mount works too).",
     check=check,

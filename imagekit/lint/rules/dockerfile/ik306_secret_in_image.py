@@ -35,8 +35,8 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
                     yield Problem(f"{ins.keyword} {key} stores {source} in the image config, where anyone who can "
                                   "pull the image can read it.", ins.line, ins.column)
                     break
-            else:
-                if what := secret_value(ins.text):
+            else:  # a secret-looking value (an AWS key, a token) under any name
+                if what := next(filter(None, (secret_value(f"{key}={raw}") for key, raw in raw_pairs)), None):
                     yield Problem(f"{ins.keyword} contains {what}.", ins.line, ins.column)
         elif ins.keyword == "RUN" and (what := secret_value(ins.source)):
             yield Problem(f"RUN contains {what}; it stays in the image history.", ins.line, ins.column)
@@ -52,7 +52,9 @@ RULE = Rule(
     "or a RUN.",
     rationale="ENV and LABEL values live in the image config, ARG values and RUN lines in its history: "
     "`docker inspect`/`docker history` shows them to anyone who can pull from the ECR repository. On "
-    "SageMaker, credentials come from the execution role; tokens belong in secrets.",
+    "SageMaker, credentials come from the execution role; tokens belong in secrets. IK530 is a different check on "
+    "built images: credential files in any layer, where this rule reads values written into ENV, LABEL, ARG and RUN"
+    " text.",
     fix="Remove it and rotate the credential; at build time use RUN --mount=type=secret, at run time the "
     "execution role or Secrets Manager.",
     check=check,

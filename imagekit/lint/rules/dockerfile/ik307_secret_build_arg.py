@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext
+from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, arguments
 from imagekit.lint.secrets import is_secret_name
 
 
@@ -13,7 +13,7 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins in ctx.dockerfile.instructions:
         if ins.keyword != "ARG":
             continue
-        for word in ins.text.split():
+        for word in arguments(ins):
             name, eq, value = word.partition("=")
             if is_secret_name(name) and not value:
                 yield Problem(f"ARG {name}: build-arg values are recorded in the image history "

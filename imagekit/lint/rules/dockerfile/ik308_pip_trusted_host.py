@@ -5,19 +5,25 @@ from __future__ import annotations
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext, commands, own_instructions
+from imagekit.lint.rules.dockerfile._common import (
+    ALL_PROFILES,
+    DockerfileContext,
+    commands,
+    env_pairs,
+    own_instructions,
+)
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     for ins in own_instructions(ctx.dockerfile.stages, "RUN", "ENV"):
         if ins.keyword == "ENV":
-            if "PIP_TRUSTED_HOST" in ins.text:
+            if any(name == "PIP_TRUSTED_HOST" for name, _, _ in env_pairs(ins)):
                 yield Problem("ENV PIP_TRUSTED_HOST turns off TLS verification for that host.", ins.line, ins.column)
             continue
         for cmd in commands(ins):
-            words = " ".join(cmd.argv)
-            if cmd.program.startswith(("pip", "python", "uv")) and ("--trusted-host" in words or "trusted-host" in words
-                                                                    and "config" in cmd.argv):
+            trusted = any(word.partition("=")[0] == "--trusted-host" for word in cmd.argv)  # option
+            configured = "config" in cmd.argv and any(word.endswith("trusted-host") for word in cmd.argv)  # pip config
+            if cmd.program.startswith(("pip", "python", "uv")) and (trusted or configured):
                 yield Problem("pip --trusted-host accepts any certificate (or plain HTTP) from that index, so a "
                               "network attacker can replace packages.", ins.line, ins.column)
                 break

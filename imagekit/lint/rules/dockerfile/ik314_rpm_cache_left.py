@@ -47,7 +47,8 @@ RULE = Rule(
     rationale="On Amazon Linux, RHEL/UBI and Rocky bases the package manager keeps repository metadata and "
     "downloaded packages under /var/cache; cleaning in a later RUN does not shrink the earlier layer, and "
     "cleaning before the install cleans nothing. Builder stages are not reported (hadolint's DL3032/DL3040 "
-    "report every stage).",
+    "report every stage). Its image counterpart IK531 is a different check: it measures the pip, Hugging Face, "
+    "conda and apt cache bytes actually in a built image, whatever put them there.",
     fix="End the RUN with `&& yum clean all && rm -rf /var/cache/yum` (dnf/microdnf alike), or use a cache "
     "mount on /var/cache/dnf.",
     check=check,

@@ -38,7 +38,7 @@ def is_executable_by(entry: Entry, image: ImageFS) -> bool:
     """Like the kernel: root needs any x bit; others the owner, group or other bit that applies to them (the
     group bit when the file's group is the user's primary or a supplementary group).
 
-    An unknown user (IK501 reports it) is judged by the other bit.
+    An unknown user (IK104 reports it) is judged by the other bit.
     """
     if entry.kind != FILE:
         return False

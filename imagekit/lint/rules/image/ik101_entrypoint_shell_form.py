@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from imagekit.dockerfile.shell import shell_c_drops_arguments, shell_c_stays_pid1
+from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik101_entrypoint_shell_form as dockerfile_rule
 from imagekit.lint.rules.image._common import ImageContext
@@ -28,4 +29,6 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
                       "PID 1 and SIGTERM at job stop or endpoint update never reaches the program.")
 
 
-RULE = replace(dockerfile_rule.RULE, target="image", check=check)
+RULE = replace(dockerfile_rule.RULE, target="image", check=check,
+               example_bad=ImageExample(config={"Entrypoint": ["/bin/sh", "-c", "serve"]}),
+               example_good=ImageExample(config={"Entrypoint": ["/usr/local/bin/serve"]}))

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from imagekit import contract
+from imagekit.image.example import EXAMPLE_PATH, ImageExample, under
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik105_program_without_code as dockerfile_rule
 from imagekit.lint.rules.image._common import ImageContext
@@ -31,4 +32,7 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
         yield Problem(f"{path} ({contract.ENV_PROGRAM}) is not readable.", path=path)
 
 
-RULE = replace(dockerfile_rule.RULE, target="image", check=check)
+RULE = replace(dockerfile_rule.RULE, target="image", check=check,
+               example_bad=ImageExample(config={"Env": [EXAMPLE_PATH, "SAGEMAKER_PROGRAM=train.py"]}),
+               example_good=ImageExample(config={"Env": [EXAMPLE_PATH, "SAGEMAKER_PROGRAM=train.py"]},
+                                files={under(contract.CODE_DIR, "train.py"): "print(1)\n"}))

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from imagekit import contract
+from imagekit.image.example import ImageExample, under
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik106_file_in_mounted_dir as dockerfile_rule
 from imagekit.lint.rules.image._common import ImageContext, files_under, human, listing
@@ -24,4 +25,6 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
                           f"at run time: {listing([(p, e.size) for p, e in files])}.", path=str(mounted))
 
 
-RULE = replace(dockerfile_rule.RULE, target="image", check=check)
+RULE = replace(dockerfile_rule.RULE, target="image", check=check,
+               example_bad=ImageExample(files={under(contract.MODEL_DIR, "model.pkl"): 10}),
+               example_good=ImageExample(files={under(contract.CODE_DIR, "inference.py"): "import json\n"}))

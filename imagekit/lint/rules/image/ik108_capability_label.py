@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from imagekit import contract
+from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik108_capability_label as dockerfile_rule
 from imagekit.lint.rules.image._common import ImageContext
@@ -26,4 +27,6 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
             yield Problem(f"Label {key}={value!r}: SageMaker only honours the value {contract.CAPABILITY_TRUE!r}.")
 
 
-RULE = replace(dockerfile_rule.RULE, target="image", check=check)
+RULE = replace(dockerfile_rule.RULE, target="image", check=check,
+               example_bad=ImageExample(config={"Labels": {contract.LABEL_BIND_TO_PORT: "True"}}),
+               example_good=ImageExample(config={"Labels": {contract.LABEL_BIND_TO_PORT: "true"}}))

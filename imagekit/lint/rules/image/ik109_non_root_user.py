@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from imagekit import contract
+from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik109_non_root_user as dockerfile_rule
 from imagekit.lint.rules.image._common import ImageContext
@@ -22,4 +23,6 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
                       "expects the container to write there as root.")
 
 
-RULE = replace(dockerfile_rule.RULE, target="image", check=check)
+RULE = replace(dockerfile_rule.RULE, target="image", check=check,
+               example_bad=ImageExample(config={"User": "1000"}),
+               example_good=ImageExample(config={"User": "root"}))

@@ -10,17 +10,21 @@ from dataclasses import replace
 from typing import Iterator
 
 from imagekit import contract
+from imagekit.image.example import ImageExample
+from imagekit.image.fs import FILE, SYMLINK
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik110_nvidia_driver as dockerfile_rule
 from imagekit.lint.rules.image._common import ImageContext, listing
 
 
 def check(ctx: ImageContext) -> Iterator[Problem]:
-    found = [(path, entry.size) for path, entry in ctx.image.walk() if entry.kind in ("file", "symlink")
-             and path.rsplit("/", 1)[-1].startswith(contract.NVIDIA_DRIVER_LIBRARY_PREFIXES)
-             and "/stubs/" not in path]
+    found = sorted(("/" + path, entry.size) for path, entry in ctx.image.entries.items()
+                   if "/lib" in path and path[path.rfind("/") + 1:].startswith(contract.NVIDIA_DRIVER_LIBRARY_PREFIXES)
+                   and entry.kind in (FILE, SYMLINK) and "/stubs/" not in path)
     if found:
         yield Problem(f"NVIDIA driver libraries in the image: {listing(found)}.", path=found[0][0])
 
 
-RULE = replace(dockerfile_rule.RULE, target="image", check=check)
+RULE = replace(dockerfile_rule.RULE, target="image", check=check,
+               example_bad=ImageExample(files={"usr/lib/x86_64-linux-gnu/libcuda.so.535.104.05": 100}),
+               example_good=ImageExample(files={"usr/local/cuda/lib64/stubs/libcuda.so": 100}))

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from imagekit import contract
+from imagekit.image.example import ImageExample, elf
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik114_mpi_launcher_incomplete as dockerfile_rule
 from imagekit.lint.rules.image._common import ImageContext
@@ -47,4 +48,8 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
         yield Problem(f"{marker} is MPI, but there is no mpirun on the standard paths.", path=marker)
 
 
-RULE = replace(dockerfile_rule.RULE, target="image", check=check)
+MPI4PY = "opt/venv/lib/python3.11/site-packages/mpi4py/__init__.py"  # the examples' MPI marker
+
+RULE = replace(dockerfile_rule.RULE, target="image", check=check,
+               example_bad=ImageExample(files={MPI4PY: ""}),
+               example_good=ImageExample(files={MPI4PY: "", "usr/bin/mpirun": elf(), str(contract.SSHD)[1:]: elf()}))

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from imagekit import contract
+from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik115_ssh_keys_baked as dockerfile_rule
 from imagekit.lint.rules.image._common import ImageContext, listing
@@ -28,4 +29,7 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
         yield Problem(f"authorized_keys baked in: {listing(trusted)}.", path=trusted[0][0])
 
 
-RULE = replace(dockerfile_rule.RULE, target="image", check=check)
+RULE = replace(dockerfile_rule.RULE, target="image", check=check,
+               example_bad=ImageExample(files={"etc/ssh/ssh_host_ed25519_key": "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+                                               "home/mpi/.ssh/authorized_keys": "ssh-ed25519 AAAA\n"}),
+               example_good=ImageExample(files={"etc/ssh/sshd_config": "PermitRootLogin prohibit-password\n"}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import (
     SAGEMAKER_PROFILES,
@@ -40,6 +41,6 @@ RULE = Rule(
     fix="Point the `#!` line at an interpreter that exists in the final image (for example "
     "`#!/usr/bin/env python3` with the venv's bin on PATH).",
     check=check,
-    example_bad="#!/usr/bin/python    # only /usr/bin/python3 exists",
-    example_good="#!/usr/bin/env python3",
+    example_bad=ImageExample(files={"usr/local/bin/serve": "#!/usr/bin/python\nprint(1)\n"}),
+    example_good=ImageExample(files={"usr/local/bin/serve": "#!/usr/bin/env python3\nprint(1)\n"}),
 )

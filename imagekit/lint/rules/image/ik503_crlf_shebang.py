@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES, ImageContext, started_programs
 
@@ -30,6 +31,6 @@ RULE = Rule(
     fix="Convert the script to LF line endings (`.gitattributes: * text=auto eol=lf`, or `sed -i 's/\\r$//'` "
     "in the Dockerfile).",
     check=check,
-    example_bad="#!/usr/bin/env python3\\r\\n",
-    example_good="#!/usr/bin/env python3\\n",
+    example_bad=ImageExample(files={"usr/local/bin/serve": "#!/usr/bin/env python3\r\nprint(1)\r\n"}),
+    example_good=ImageExample(files={"usr/local/bin/serve": "#!/usr/bin/env python3\nprint(1)\n"}),
 )

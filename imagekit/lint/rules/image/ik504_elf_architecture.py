@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 from typing import Iterator
 
+from imagekit.image.example import AMD64, ARM64, ImageExample, elf
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES, ImageContext, interpreter, shebang, started_programs
 
@@ -47,4 +48,8 @@ RULE = Rule(
     "and fail at start with `exec format error`.",
     fix="Build or download the binary for the image's platform (use --platform and TARGETARCH in the Dockerfile).",
     check=check,
+    example_bad=ImageExample(config={"Entrypoint": ["/usr/local/bin/server"]},
+                             files={"usr/local/bin/server": elf(ARM64)}),
+    example_good=ImageExample(config={"Entrypoint": ["/usr/local/bin/server"]},
+                              files={"usr/local/bin/server": elf(AMD64)}),
 )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from imagekit.image.example import EXAMPLE_PATH, ImageExample
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext
 from imagekit.lint.secrets import is_secret_name, secret_value
 
 
-def check(ctx) -> Iterator[Problem]:
+def check(ctx: ImageContext) -> Iterator[Problem]:
     for key, value in sorted(ctx.image.env().items()):
         if value and (is_secret_name(key) or secret_value(value)):
             yield Problem(f"ENV {key} holds a credential in the image config; anyone who can pull the image can "
@@ -27,4 +28,6 @@ RULE = Rule(
     "every registry and cache the image passes through.",
     fix="Remove it from the image and rotate it; on SageMaker use the execution role or Secrets Manager.",
     check=check,
+    example_bad=ImageExample(config={"Env": [EXAMPLE_PATH, "HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz0123456789"]}),
+    example_good=ImageExample(config={"Env": [EXAMPLE_PATH, "HF_HOME=/opt/hf"]}),
 )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Iterator
 
 from imagekit import contract
+from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES
+from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES, ImageContext
 
 
-def check(ctx) -> Iterator[Problem]:
+def check(ctx: ImageContext) -> Iterator[Problem]:
     test = (ctx.image.config.get("Healthcheck") or {}).get("Test") or []
     if test and test != ["NONE"]:
         yield Problem(f"The image defines HEALTHCHECK {test!r}; SageMaker ignores it and only calls GET "
@@ -28,4 +29,6 @@ RULE = Rule(
     "hadolint's DL3057 does.",
     fix=f"Answer {contract.PING_ROUTE} with 200 only when the model is loaded; the HEALTHCHECK can go.",
     check=check,
+    example_bad=ImageExample(config={"Healthcheck": {"Test": ["CMD", "curl", "-f", "localhost:8080/ping"]}}),
+    example_good=ImageExample(config={"Healthcheck": None}),
 )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext
 
 SAGEMAKER_ARCHITECTURES = ("amd64", "arm64")
 
 
-def check(ctx) -> Iterator[Problem]:
+def check(ctx: ImageContext) -> Iterator[Problem]:
     image = ctx.image
     if image.os and image.os != "linux":
         yield Problem(f"The image is for {image.os}; containers on SageMaker and most CI runners are Linux.")
@@ -28,4 +29,6 @@ RULE = Rule(
     rationale="An image for another OS or CPU fails at start with `exec format error`.",
     fix="Build for linux/amd64 or linux/arm64 (docker build --platform).",
     check=check,
+    example_bad=ImageExample(architecture="s390x"),
+    example_good=ImageExample(architecture="amd64"),
 )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext
 
 
-def check(ctx) -> Iterator[Problem]:
+def check(ctx: ImageContext) -> Iterator[Problem]:
     if ctx.image.platform_note:
         yield Problem(f"The image holds several platforms; {ctx.image.platform_note}.")
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from imagekit.image.example import ImageExample
+from imagekit.image.fs import FILE
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES, listing
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, listing
 
 SECRET_PATH = re.compile(r"(^|/)(\.aws/credentials|\.ssh/id_(rsa|dsa|ecdsa|ed25519)|\.netrc|\.env|\.git-credentials|"
                          r"\.docker/config\.json|\.cache/huggingface/token|\.huggingface/token|\.pypirc)$")
+SECRET_NAMES = frozenset({"credentials", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".netrc", ".env",
+                          ".git-credentials", "config.json", "token", ".pypirc"})  # SECRET_PATH's last components
 PRIVATE_KEY = b"PRIVATE KEY-----"
 
 
-def check(ctx) -> Iterator[Problem]:
-    found = [(path, entry.size) for path, entry in ctx.image.walk() if entry.kind == "file"
-             and (SECRET_PATH.search(path) or PRIVATE_KEY in entry.head)]
+def check(ctx: ImageContext) -> Iterator[Problem]:
+    found = sorted(("/" + path, entry.size) for path, entry in ctx.image.entries.items()
+                   if (path[path.rfind("/") + 1:] in SECRET_NAMES and SECRET_PATH.search(path)
+                       or entry.head and PRIVATE_KEY in entry.head) and entry.kind == FILE)
     if found:
         yield Problem(f"Credential files in the image: {listing(found)}.", path=found[0][0])
 
@@ -28,8 +33,11 @@ RULE = Rule(
     target="image",
     summary="The image contains credential files: AWS credentials, SSH or PEM private keys, .env, .netrc, HF tokens.",
     rationale="Every layer is readable by anyone who can pull the image; a file deleted in a later layer is "
-    "still in the earlier one.",
+    "still in the earlier one. IK306 is a different check on Dockerfiles: credential values written into ENV, "
+    "LABEL, ARG and RUN, where this rule finds credential files in any layer.",
     fix="Keep them out of the build context (.dockerignore) and use RUN --mount=type=secret at build time; "
     "rotate what leaked.",
     check=check,
+    example_bad=ImageExample(files={"root/.aws/credentials": "[default]\naws_secret_access_key = x\n"}),
+    example_good=ImageExample(files={"root/.aws/config": "[default]\nregion = eu-west-1\n"}),
 )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from imagekit.image.example import ImageExample
+from imagekit.image.fs import FILE
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES, human
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, files_under, human
 
 # Each cache: where its bytes are, and what removes exactly those bytes (in the RUN that wrote them).
 CACHES = {
@@ -26,11 +28,15 @@ CACHES = {
 }
 
 
-def check(ctx) -> Iterator[Problem]:
+ROOTS = ("root/.cache", "opt/conda/pkgs", "var/lib/apt/lists", "var/cache/apt/archives")  # where CACHES can match
+
+
+def check(ctx: ImageContext) -> Iterator[Problem]:
     threshold = int(ctx.options["min_bytes"])
     totals = {name: [0, 0] for name in CACHES}
-    for path, entry in ctx.image.walk():
-        if entry.kind == "file":
+    homes = tuple(f"{home}/.cache" for home in ctx.image.children.get("home", ()))
+    for path, entry in files_under(ctx.image, ROOTS + homes):
+        if entry.kind == FILE:
             for name, (pattern, _fix) in CACHES.items():
                 if pattern.match(path):
                     totals[name][0] += entry.size
@@ -48,10 +54,14 @@ RULE = Rule(
     target="image",
     summary="pip, Hugging Face, conda or apt caches are left in the final image.",
     rationale="Caches are pure dead weight on every pull: SageMaker pulls the image on every instance start, and "
-    "a torch pip cache alone is gigabytes.",
+    "a torch pip cache alone is gigabytes. The Dockerfile rules IK301, IK302, IK303 and IK314 are different checks,"
+    " not second copies: they judge the RUN that would leave a cache behind; this one measures the bytes actually "
+    "in the image, whatever put them there (a base image, a COPY, a RUN no rule can read).",
     fix="Each finding names what removes its bytes: pip install --no-cache-dir; apt-get clean (or Debian's "
     "docker-clean apt config) for .deb files; rm -rf /var/lib/apt/lists/* for lists; conda clean -afy; or a "
     "multi-stage build that copies only the environment.",
     check=check,
+    example_bad=ImageExample(files={"root/.cache/pip/http/a/b/c": 2_000_000}),
+    example_good=ImageExample(files={"opt/venv/lib/python3.11/site-packages/torch/lib/libtorch.so": 2_000_000}),
     options={"min_bytes": 1_000_000},
 )

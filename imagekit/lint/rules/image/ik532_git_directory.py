@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from imagekit import contract
+from imagekit.image.example import Dir, ImageExample, under
+from imagekit.image.fs import DIR
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES, human, listing
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, human, listing
 
 
-def check(ctx) -> Iterator[Problem]:
-    repos = [path for path, entry in ctx.image.walk() if entry.kind == "dir" and path.rsplit("/", 1)[-1] == ".git"]
+def check(ctx: ImageContext) -> Iterator[Problem]:
+    repos = sorted("/" + path for path, entry in ctx.image.entries.items()
+                   if path.endswith(".git") and entry.kind == DIR and (path == ".git" or path.endswith("/.git")))
     if repos:
         sizes = [(repo, sum(e.size for _, e in ctx.image.walk(repo))) for repo in repos]
         yield Problem(f"Git metadata in the image ({human(sum(s for _, s in sizes))}): {listing(sizes)}.",
@@ -26,4 +30,7 @@ RULE = Rule(
     rationale="It carries the whole history (sometimes with removed secrets) and weight nobody uses at run time.",
     fix="Add .git to .dockerignore.",
     check=check,
+    example_bad=ImageExample(files={under(contract.CODE_DIR, ".git"): Dir(),
+                                          under(contract.CODE_DIR, ".git/HEAD"): "ref: refs/heads/main\n"}),
+    example_good=ImageExample(files={under(contract.CODE_DIR, ".gitignore"): "*.pyc\n"}),
 )

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from imagekit.image.example import File, ImageExample, elf
+from imagekit.image.fs import FILE
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES, listing
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, listing
 
 
-def check(ctx) -> Iterator[Problem]:
-    found = [(path, entry.size) for path, entry in ctx.image.walk()
-             if entry.kind == "file" and entry.mode & 0o6000 and entry.layer > 0]
+def check(ctx: ImageContext) -> Iterator[Problem]:
+    found = sorted(("/" + path, entry.size) for path, entry in ctx.image.entries.items()
+                   if entry.mode & 0o6000 and entry.kind == FILE and entry.layer > 0)
     if found:
         yield Problem(f"Layers above the base add setuid/setgid files: {listing(found)}.", path=found[0][0])
 
@@ -26,4 +28,6 @@ RULE = Rule(
     "need new ones (sudo is the usual culprit).",
     fix="Do not install sudo; drop the bits with `chmod a-s` on files that do not need them.",
     check=check,
+    example_bad=ImageExample(files={"usr/bin/sudo": File(elf(), mode=0o4755)}),
+    example_good=ImageExample(files={"usr/local/bin/tool": File(elf(), mode=0o755)}),
 )

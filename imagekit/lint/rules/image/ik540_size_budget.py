@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES, human
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, human
 
 SHOWN_LAYERS = 3
 
 
-def check(ctx) -> Iterator[Problem]:
+def check(ctx: ImageContext) -> Iterator[Problem]:
     budget = ctx.options.get("size_budget")
     total = ctx.image.total_size
     if budget and total > int(budget):
@@ -31,5 +32,7 @@ RULE = Rule(
     "time and money, and it creeps one dependency at a time unless something fails the build.",
     fix="Move build tools to a builder stage, drop caches, trim dependencies, or raise the budget deliberately.",
     check=check,
+    example_bad=ImageExample(files={"opt/model.bin": 5000}, options={"size_budget": 4000}),
+    example_good=ImageExample(files={"opt/model.bin": 1000}, options={"size_budget": 4000}),
     options={"size_budget": None},
 )

@@ -1,12 +1,20 @@
-"""IK501: the program `docker run IMAGE train|serve` starts does not exist or cannot be executed."""
+"""IK104 (formerly IK501), the image implementation: the program `docker run IMAGE train|serve` starts does not
+exist or cannot be executed, judged on the built image's files, PATH and user.
+
+Name, docs and the Dockerfile examples are the Dockerfile rule's; a built image leaves nothing to guess, so here the
+finding is an error.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator
 
+from imagekit.image.example import ImageExample
 from imagekit.image.fs import DIR, FILE
-from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import SAGEMAKER_PROFILES, ImageContext, is_executable_by
+from imagekit.lint.core import Problem, Severity
+from imagekit.lint.rules.dockerfile import ik104_mode_program_missing as dockerfile_rule
+from imagekit.lint.rules.image._common import ImageContext, is_executable_by
 
 
 def check(ctx: ImageContext) -> Iterator[Problem]:
@@ -35,19 +43,6 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
                           fix=f"chmod +x it in the Dockerfile (COPY --chmod=0755 or RUN chmod 0755 {path}).")
 
 
-RULE = Rule(
-    code="IK501",
-    name="entrypoint-not-found",
-    severity=Severity.ERROR,
-    profiles=SAGEMAKER_PROFILES,
-    target="image",
-    summary="The program SageMaker starts (ENTRYPOINT, or `train`/`serve` on PATH) is not an executable in the image.",
-    rationale="SageMaker runs `docker run IMAGE train` and `docker run IMAGE serve`: Cmd is replaced, Entrypoint "
-    "kept. If argv[0] is missing (a deleted layer, a typo, a COPY into the wrong directory) or not executable, "
-    "the job fails after the instance was paid for, with only `exec format error` or `not found` in the logs.",
-    fix="Make the ENTRYPOINT an absolute path to an executable file, or put executable `train` and `serve` "
-    "programs on PATH.",
-    check=check,
-    example_bad="ENTRYPOINT [\"/opt/program/serve.py\"]   # never copied",
-    example_good="COPY --chmod=0755 serve train /opt/program/\nENV PATH=/opt/program:$PATH",
-)
+RULE = replace(dockerfile_rule.RULE, target="image", check=check, severity=Severity.ERROR,
+               example_bad=ImageExample(config={"Entrypoint": ["/opt/program/serve"]}),
+               example_good=ImageExample(config={"Entrypoint": ["/usr/local/bin/serve"]}))
