@@ -48,7 +48,7 @@ def runtime_files(spec: Spec) -> dict[str, tuple[bytes, int]]:
     from imagekit.runtime import RuntimeConfig, build_context_files
 
     config = RuntimeConfig(train=spec.train, handler=spec.handler, distribution=spec.distribution,
-                           serve_workers=spec.serve_workers)
+                           serve_workers=spec.serve_workers, transform=dict(spec.serve_transform))
     return build_context_files(config)
 
 
