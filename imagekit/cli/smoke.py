@@ -136,6 +136,13 @@ def serve_command(
     _finish(report, as_json, junit, fail_on)
 
 
+TRANSFORM_INPUT = typer.Option(None, "--transform-input", help="Also run a batch transform job over this "
+                                "directory with the trained model (Line split, MultiRecord, AssembleWith Line, "
+                                "--content-type/--accept), writing .out files to --transform-output.")
+TRANSFORM_OUTPUT = typer.Option(None, "--transform-output", help="Where --transform-input's .out files go "
+                                "(default: a temporary directory, removed).")
+
+
 @smoke_app.command("all")
 def all_command(
     image: str = typer.Argument(..., help="Image in the engine."),
@@ -147,7 +154,8 @@ def all_command(
     network_isolation: bool = NETWORK_ISOLATION, env: Optional[List[str]] = ENV,
     output: Optional[Path] = typer.Option(None, "--output", help="Keep model.tar.gz here."),
     as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS, quiet: bool = QUIET,
-    fail_on: str = FAIL_ON,
+    fail_on: str = FAIL_ON, transform_input: Optional[Path] = TRANSFORM_INPUT,
+    transform_output: Optional[Path] = TRANSFORM_OUTPUT,
 ) -> None:
     """Train, then serve the model that training produced: one report. Takes every train and serve option."""
     from imagekit import smoke
@@ -161,15 +169,9 @@ def all_command(
                                accept=accept, startup_timeout=startup_timeout, env=_pairs(env, "--env"),
                                output=output, requests=requests, concurrency=concurrency,
                                pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json, status),
-                               on_progress=status.waiting)
+                               on_progress=status.waiting, transform_input=transform_input,
+                               transform_output=transform_output)
     _finish(report, as_json, junit, fail_on)
-
-
-TRANSFORM_INPUT = typer.Option(None, "--transform-input", help="Also run a batch transform job over this "
-                                "directory with the trained model (Line split, MultiRecord, AssembleWith Line, "
-                                "--content-type/--accept), writing .out files to --transform-output.")
-TRANSFORM_OUTPUT = typer.Option(None, "--transform-output", help="Where --transform-input's .out files go "
-                                "(default: a temporary directory, removed).")
 
 
 @smoke_app.command("transform")

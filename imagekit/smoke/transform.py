@@ -186,6 +186,17 @@ def transform(image: str, *, model: str | Path | None, input: str | Path, output
         finish_run(run_id, work, contract.SERVE_STOP_GRACE_S)
 
 
+def transform_step(image: str, model: str | Path, input: str | Path, output: str | Path, *,  # noqa: A002
+                   content_type: str | None, accept: str | None, env: dict[str, str] | None,
+                   pass_aws_credentials: bool, on_check: Callable[[Check], None] | None) -> Report:
+    """`smoke all --transform-input`: the job most CSV and JSON Lines models run (Line split, MultiRecord,
+    AssembleWith Line), with the serve step's content type and accept."""
+    settings = TransformSettings(split_type="Line", batch_strategy="MultiRecord", assemble_with="Line",
+                                 content_type=content_type, accept=accept)
+    return transform(image, model=model, input=input, output=output, settings=settings, env=env,
+                     pass_aws_credentials=pass_aws_credentials, on_check=on_check)
+
+
 def _input_files(path: Path) -> tuple[Path, list[Path]]:
     """(the prefix, its files in key order): a directory's files at any depth, as an S3 prefix lists them."""
     if path.is_file():
