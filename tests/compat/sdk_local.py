@@ -1,8 +1,11 @@
 """Run an image under the SageMaker Python SDK 2.x local mode, fully offline: fit, deploy, predict.
 
     python tests/compat/sdk_local.py IMAGE --data DIR --payload FILE --content-type text/csv [--hp k=v]
+    python tests/compat/sdk_local.py IMAGE --transform MODEL_TAR_GZ --data INPUT_DIR --output DIR \
+        --content-type text/csv --accept text/csv --split-type Line --strategy MultiRecord --assemble-with Line
 
-Prints one JSON object: {"fit_s", "deploy_s", "predict_s", "total_s", "prediction"}. It runs in its own
+Prints one JSON object: {"fit_s", "deploy_s", "predict_s", "total_s", "prediction"}, or for --transform
+{"transform_s"} once the LocalTransformer has written its .out files under --output. It runs in its own
 process with its own HOME, so the SDK's config files and fake credentials never touch the caller's
 environment. The offline recipe is shared/reference/sagemaker-contract.md §5.6.
 """
@@ -54,6 +57,31 @@ def run(image: str, data: Path, payload: Path, content_type: str, hyperparameter
         return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def run_transform(image: str, model: Path, source: Path, output: Path, *, content_type: str, accept: str,
+                  split_type: str, strategy: str, assemble_with: str, max_payload: int = 6,
+                  timeout: float = 600) -> dict:
+    """A 2.x LocalTransformer (Model.transformer) over *source* in a child process; .out files land in *output*.
+
+    The strategy and payload are given explicitly: 2.x local mode copies /execution-parameters' BatchStrategy
+    as the platform spells it (MULTI_RECORD), which its own batch-strategy lookup then refuses.
+    """
+    networks_before = {network.id for network in _client().networks.list(names=[LOCAL_NETWORK])}
+    with tempfile.TemporaryDirectory(prefix="imagekit-sdk-") as home:
+        argv = [sys.executable, __file__, image, "--transform", str(model), "--data", str(source),
+                "--output", str(output), "--content-type", content_type, "--accept", accept,
+                "--split-type", split_type, "--strategy", strategy, "--assemble-with", assemble_with,
+                "--max-payload", str(max_payload), "--payload", "-"]
+        try:
+            done = subprocess.run(argv, env=offline_environment(Path(home)), capture_output=True, text=True,
+                                  timeout=timeout, cwd=home)
+        finally:
+            _remove_local_mode_leftovers(image, networks_before)
+        if done.returncode != 0:
+            raise RuntimeError(f"SDK local mode transform failed ({done.returncode}):\n"
+                               f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def _client():
     from imagekit import engine
 
@@ -73,6 +101,23 @@ def _remove_local_mode_leftovers(image: str, networks_before: set[str]) -> None:
                 network.remove()
             except APIError:  # another local-mode job is still attached
                 pass
+
+
+def _child_transform(args: argparse.Namespace) -> None:
+    from sagemaker.local import LocalSession
+    from sagemaker.model import Model
+
+    session = LocalSession()
+    session.config = {"local": {"local_code": True}}
+    started = time.perf_counter()
+    model = Model(image_uri=args.image, model_data=f"file://{Path(args.transform).resolve()}", role=FAKE_ROLE,
+                  sagemaker_session=session)
+    transformer = model.transformer(instance_count=1, instance_type="local", strategy=args.strategy,
+                                    assemble_with=args.assemble_with, output_path=f"file://{args.output}",
+                                    accept=args.accept, max_payload=args.max_payload)
+    transformer.transform(f"file://{Path(args.data).resolve()}", content_type=args.content_type,
+                          split_type=args.split_type, wait=True, logs=False)
+    print(json.dumps({"transform_s": round(time.perf_counter() - started, 2)}))
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -112,4 +157,11 @@ if __name__ == "__main__":
     parser.add_argument("--channel", default="train")
     parser.add_argument("--output", required=True)
     parser.add_argument("--hp", action="append", default=[])
-    _child(parser.parse_args())
+    parser.add_argument("--transform", help="model.tar.gz: run a LocalTransformer instead of fit/deploy/predict")
+    parser.add_argument("--accept")
+    parser.add_argument("--split-type")
+    parser.add_argument("--strategy")
+    parser.add_argument("--assemble-with")
+    parser.add_argument("--max-payload", type=int, default=6)
+    arguments = parser.parse_args()
+    (_child_transform if arguments.transform else _child)(arguments)
