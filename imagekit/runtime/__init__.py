@@ -71,6 +71,7 @@ def contract_values() -> dict[str, object]:
         "max_payload_mb": c.DEFAULT_MAX_PAYLOAD_IN_MB, "default_accept": c.DEFAULT_CONTENT_TYPE,
         "batch_strategy": c.DEFAULT_BATCH_STRATEGY, "batch_strategy_values": c.BATCH_STRATEGY_VALUES,
         "transform_max_payload_mb": c.TRANSFORM_MAX_PAYLOAD_IN_MB,
+        "transform_max_concurrent_payload_mb": c.TRANSFORM_MAX_CONCURRENT_PAYLOAD_MB,
         "header_custom_attributes": c.HEADER_CUSTOM_ATTRIBUTES,
         "serve_stop_grace_s": c.SERVE_STOP_GRACE_S, "invocation_timeout_s": c.INVOCATION_TIMEOUT_S,
         "failure_max_chars": c.FAILURE_REASON_MAX_CHARS,

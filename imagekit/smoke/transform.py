@@ -252,6 +252,12 @@ def _execution_parameters(report: Report, port: int, settings: TransformSettings
             (offered[name], "container") if name in offered else (default, "default")
         chosen[name] = value
     effective = Effective(sources=sources, **chosen)
+    over = _over_combined_limit(effective.max_concurrent, effective.max_payload_mb)
+    if over and "container" in sources.values() and \
+            not any(c.name == "transform.execution-parameters" for c in report.checks):
+        report.check("transform.execution-parameters", False,
+                     f"With the job's settings, what GET {contract.EXECUTION_PARAMETERS_ROUTE} adds gives {over}. "
+                     "Answer fewer concurrent transforms for large payloads.")
     if not any(c.name == "transform.execution-parameters" for c in report.checks):
         answered = "answered 404 (not implemented)" if status == 404 else "answered nothing" if status is None \
             else "answered within the limits"

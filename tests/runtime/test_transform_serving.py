@@ -66,3 +66,9 @@ def test_a_multirecord_body_gets_one_answer_line_per_record(serve, content_type:
                                       {"Content-Type": content_type, "Accept": content_type})
     assert status == 200 and headers["Content-Type"] == content_type
     assert answer == expected
+
+
+def test_the_default_concurrency_keeps_requests_in_flight_within_100_mb(serve) -> None:
+    """One request per worker, but never more than MaxPayloadInMB allows within the job's 100 MB."""
+    assert parameters(serve({"max_payload_mb": 40}, workers=3))["MaxConcurrentTransforms"] == 2
+    assert parameters(serve(workers=3))["MaxConcurrentTransforms"] == 3

@@ -165,3 +165,18 @@ def test_execution_parameters_are_validated_against_the_limits() -> None:
 
 def test_answer_lines_counts_a_last_line_without_its_end() -> None:
     assert [answer_lines(a) for a in (b"", b"1\n2\n", b"1\n2", b"{}")] == [0, 2, 2, 1]
+
+
+def test_container_concurrency_with_the_job_payload_over_100_mb_fails_the_check(monkeypatch) -> None:
+    from imagekit.smoke import transform as module
+    from imagekit.smoke.report import Report
+
+    monkeypatch.setattr(module, "_request", lambda *a, **k: (200, {}, b'{"MaxConcurrentTransforms": 20, '
+                                                                      b'"MaxPayloadInMB": 1}'))
+    report = Report("image")
+    effective = module._execution_parameters(report, 0, TransformSettings(max_payload_mb=10))
+    assert (effective.max_concurrent, effective.max_payload_mb) == (20, 10)
+    assert not report.checks[0].ok and "= 200 MB" in report.checks[0].detail
+    report = Report("image")
+    module._execution_parameters(report, 0, TransformSettings(max_payload_mb=5))
+    assert report.checks[0].ok and "MaxConcurrentTransforms 20 (container)" in report.checks[0].detail

@@ -75,15 +75,17 @@ class Board:
 
 def execution_parameters(workers):
     """What a batch transform job asks on GET /execution-parameters: the job's settings when it gave them (the
-    platform passes them as SAGEMAKER_* variables), else the spec's serve.transform, else one request per worker,
-    MULTI_RECORD and 6 MB."""
+    platform passes them as SAGEMAKER_* variables), else the spec's serve.transform, else MULTI_RECORD, 6 MB and
+    one request per worker — no more than keeps requests in flight times MaxPayloadInMB within the job's 100 MB."""
     spec = CONFIG.get("transform") or {}
     strategy = C["batch_strategy_values"].get(spec.get("batch_strategy"), C["batch_strategy"])
+    payload = payload_limit_mb()
+    per_worker = max(1, min(workers, C["transform_max_concurrent_payload_mb"] // payload)) if payload else workers
     return {
         "MaxConcurrentTransforms": _env_int(C["env_max_concurrent_transforms"],
-                                            spec.get("max_concurrent_transforms") or workers),
+                                            spec.get("max_concurrent_transforms") or per_worker),
         "BatchStrategy": os.environ.get(C["env_batch_strategy"]) or strategy,
-        "MaxPayloadInMB": payload_limit_mb(),
+        "MaxPayloadInMB": payload,
     }
 
 
