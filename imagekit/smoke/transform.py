@@ -20,20 +20,11 @@ from typing import Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
-from imagekit.smoke import logs
 from imagekit.smoke.common import finish_run, log_tail, repeat_concurrently, run_workdir
 from imagekit.smoke.dataprocessing import DataProcessing, RecordError
 from imagekit.smoke.records import BATCH_STRATEGIES, SPLIT_TYPES, Batch, Record, SplitError, batches, split
 from imagekit.smoke.report import Check, Report
-from imagekit.smoke.serving import (
-    Progress,
-    StartFailed,
-    _model_dir,
-    _request,
-    _wait_ready,
-    check_startup_timeout,
-    start_serving,
-)
+from imagekit.smoke.serving import Progress, _model_dir, _request, check_startup_timeout, start_ready
 
 ASSEMBLE_WITH = ("None", "Line")
 DEFAULT_SPLIT_TYPE = DEFAULT_ASSEMBLE_WITH = "None"
@@ -166,18 +157,12 @@ def transform(image: str, *, model: str | Path | None, input: str | Path, output
     run_id = engine.new_run_id()
     work = run_workdir("transform")
     try:
-        model_dir = _model_dir(work, model)
-        try:
-            container, host_port, port = start_serving(run_id, image, model_dir,
-                                                       {**settings.container_env(), **(env or {})},
-                                                       pass_aws_credentials, name="transform")
-            logs.follow(report, container, "transform")
-        except StartFailed as failed:
-            report.check("transform.start", False, failed.detail)
+        started = start_ready(report, run_id, image, _model_dir(work, model),
+                              {**settings.container_env(), **(env or {})}, pass_aws_credentials, startup_timeout,
+                              "transform", on_progress)
+        if started is None:
             return report
-        if not _wait_ready(report, container, host_port, startup_timeout, port, check="transform.ready",
-                           on_progress=on_progress):
-            return report
+        container, host_port, _ = started
         effective = _execution_parameters(report, host_port, settings)
         report.data["transform"] = {"settings": _settings_data(settings), "effective": asdict(effective)}
         _run_job(report, container, host_port, source, target, settings, effective)

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 FAKE_ROLE = "arn:aws:iam::111111111111:role/imagekit-local"
 LOCAL_NETWORK = "sagemaker-local"  # the docker-compose network local mode puts every job on
@@ -41,20 +42,9 @@ def offline_environment(home: Path) -> dict[str, str]:
 def run(image: str, data: Path, payload: Path, content_type: str, hyperparameters: dict[str, str],
         channel: str = "train", timeout: float = 900) -> dict:
     """fit + deploy + predict in a child process; returns its JSON result (raises with its output on failure)."""
-    networks_before = {network.id for network in _client().networks.list(names=[LOCAL_NETWORK])}
-    with tempfile.TemporaryDirectory(prefix="imagekit-sdk-") as home:
-        argv = [sys.executable, __file__, image, "--data", str(data), "--payload", str(payload),
-                "--content-type", content_type, "--output", str(Path(home) / "out"), "--channel", channel,
-                *[arg for k, v in hyperparameters.items() for arg in ("--hp", f"{k}={v}")]]
-        try:
-            done = subprocess.run(argv, env=offline_environment(Path(home)), capture_output=True, text=True,
-                                  timeout=timeout, cwd=home)
-        finally:
-            _remove_local_mode_leftovers(image, networks_before)
-        if done.returncode != 0:
-            raise RuntimeError(f"SDK local mode failed ({done.returncode}):\n"
-                               f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+    return _in_child(image, lambda home: [
+        "--data", str(data), "--payload", str(payload), "--content-type", content_type, "--output", str(home / "out"),
+        "--channel", channel, *[arg for k, v in hyperparameters.items() for arg in ("--hp", f"{k}={v}")]], timeout)
 
 
 def run_transform(image: str, model: Path, source: Path, output: Path, *, content_type: str, accept: str,
@@ -65,19 +55,25 @@ def run_transform(image: str, model: Path, source: Path, output: Path, *, conten
     The strategy and payload are given explicitly: 2.x local mode copies /execution-parameters' BatchStrategy
     as the platform spells it (MULTI_RECORD), which its own batch-strategy lookup then refuses.
     """
+    return _in_child(image, lambda home: [
+        "--transform", str(model), "--data", str(source), "--output", str(output), "--content-type", content_type,
+        "--accept", accept, "--split-type", split_type, "--strategy", strategy, "--assemble-with", assemble_with,
+        "--max-payload", str(max_payload), "--payload", "-"], timeout)
+
+
+def _in_child(image: str, arguments: Callable[[Path], list[str]], timeout: float) -> dict:
+    """This script run on *image* with *arguments* (given the child's HOME) in its own process and HOME; its last
+    line of JSON, or RuntimeError with its output. Local mode's leftovers are removed either way."""
     networks_before = {network.id for network in _client().networks.list(names=[LOCAL_NETWORK])}
     with tempfile.TemporaryDirectory(prefix="imagekit-sdk-") as home:
-        argv = [sys.executable, __file__, image, "--transform", str(model), "--data", str(source),
-                "--output", str(output), "--content-type", content_type, "--accept", accept,
-                "--split-type", split_type, "--strategy", strategy, "--assemble-with", assemble_with,
-                "--max-payload", str(max_payload), "--payload", "-"]
         try:
-            done = subprocess.run(argv, env=offline_environment(Path(home)), capture_output=True, text=True,
+            done = subprocess.run([sys.executable, __file__, image, *arguments(Path(home))],
+                                  env=offline_environment(Path(home)), capture_output=True, text=True,
                                   timeout=timeout, cwd=home)
         finally:
             _remove_local_mode_leftovers(image, networks_before)
         if done.returncode != 0:
-            raise RuntimeError(f"SDK local mode transform failed ({done.returncode}):\n"
+            raise RuntimeError(f"SDK local mode failed ({done.returncode}):\n"
                                f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
