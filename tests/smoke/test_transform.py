@@ -165,3 +165,15 @@ def test_bad_settings_are_refused_before_the_engine_is_asked(tmp_path: Path) -> 
         done = subprocess.run([sys.executable, "-m", "imagekit", "smoke", "transform", "no-such-image:latest",
                                "--input", str(tmp_path / "in"), *extra], capture_output=True, text=True, timeout=60)
         assert done.returncode == 2 and said in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_smoke_all_adds_a_transform_step_with_the_trained_model(sklearn_scaffold, tmp_path: Path) -> None:
+    tag, project = sklearn_scaffold
+    source = features(project, tmp_path / "in", slice(0, 6))
+    report = smoke.run_all(tag, data={"training": project / "data" / "training"},
+                           payloads=[project / "data" / "payload.csv"], content_type="text/csv", accept="text/csv",
+                           transform_input=source, transform_output=tmp_path / "out")
+    assert report.ok, report.to_json()
+    assert {"serve.invocations", "transform.records", "transform.output"} <= {c.name for c in report.checks}
+    assert (tmp_path / "out" / "features.csv.out").read_text() == \
+        "".join(f"{x}\n" for x in expected_labels(project, slice(0, 6))) + "\n"
