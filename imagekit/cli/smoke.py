@@ -1,4 +1,4 @@
-"""`imagekit smoke train|serve|all` (registered on imagekit.cli.app): run an image as SageMaker does."""
+"""`imagekit smoke train|serve|all|transform` (registered on imagekit.cli.app): run an image as SageMaker does."""
 
 from __future__ import annotations
 
