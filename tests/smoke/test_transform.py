@@ -15,6 +15,7 @@ import pytest
 
 from imagekit import smoke
 from imagekit.smoke.dataprocessing import DataProcessing
+from imagekit.smoke.records import frame_recordio, frame_tfrecord
 from imagekit.smoke.transform import TransformSettings, transform
 
 LINE_MULTI = TransformSettings(split_type="Line", batch_strategy="MultiRecord", assemble_with="Line",
@@ -38,6 +39,30 @@ def predict_fn(rows, model):
         time.sleep(30)
     return scaffold.predict_fn(rows, model)
 '''
+
+
+BINARY = "application/octet-stream"
+ECHO_HANDLER = '''
+def model_fn(model_dir):
+    return None
+
+
+def transform_fn(model, body, content_type, accept):
+    return body, "application/octet-stream"
+'''
+
+
+def with_handler(model: Path, handler: str, target: Path) -> Path:
+    """*model* with code/inference.py replaced by *handler* (the runtime prefers the model's own code, as the
+    toolkit does)."""
+    with tarfile.open(model) as original, tarfile.open(target, "w:gz") as archive:
+        for member in original.getmembers():
+            archive.addfile(member, original.extractfile(member) if member.isfile() else None)
+        body = handler.encode()
+        info = tarfile.TarInfo("code/inference.py")
+        info.size = len(body)
+        archive.addfile(info, io.BytesIO(body))
+    return target
 
 
 @pytest.fixture(scope="module")
@@ -94,14 +119,7 @@ def test_join_and_filters_keep_the_id_column_beside_the_prediction(trained, tmp_
 
 def test_a_handler_that_drops_records_and_one_that_hangs_are_named(trained, tmp_path: Path) -> None:
     tag, project, model = trained
-    broken = tmp_path / "broken.tar.gz"
-    with tarfile.open(model) as original, tarfile.open(broken, "w:gz") as archive:
-        for member in original.getmembers():
-            archive.addfile(member, original.extractfile(member) if member.isfile() else None)
-        body = BROKEN_HANDLER.encode()
-        info = tarfile.TarInfo("code/inference.py")
-        info.size = len(body)
-        archive.addfile(info, io.BytesIO(body))
+    broken = with_handler(model, BROKEN_HANDLER, tmp_path / "broken.tar.gz")
     source = features(project, tmp_path / "in", slice(0, 10))
     (source / "drops.csv").write_text("1.0,1.0,1.0,1.0\n9.99,1.0,1.0,1.0\n2.0,2.0,2.0,2.0\n")
     (source / "hangs.csv").write_text("7.77,1.0,1.0,1.0\n")
@@ -117,6 +135,30 @@ def test_a_handler_that_drops_records_and_one_that_hangs_are_named(trained, tmp_
     assert checks["transform.invocations"].ok
     assert (tmp_path / "out" / "features.csv.out").is_file() and not (tmp_path / "out" / "hangs.csv.out").exists()
     assert report.failed() == ["transform.timeout", "transform.records", "transform.output"]
+
+
+def test_binary_records_travel_bare_one_by_one_and_framed_in_batches(trained, tmp_path: Path) -> None:
+    """An echoing handler shows the bodies: SingleRecord sends a TFRecord's data alone, MultiRecord whole framed
+    records; RecordIO the same; a corrupt CRC is named with its file and record."""
+    tag, _, model = trained
+    echo = with_handler(model, ECHO_HANDLER, tmp_path / "echo.tar.gz")
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "a.tfrecord").write_bytes(frame_tfrecord(b"first") + frame_tfrecord(b"second"))
+    corrupt = bytearray(frame_tfrecord(b"ok") + frame_tfrecord(b"bad"))
+    corrupt[-1] ^= 0xFF
+    (source / "b.tfrecord").write_bytes(bytes(corrupt))
+    single = transform(tag, model=echo, input=source, output=tmp_path / "single", settings=TransformSettings(
+        split_type="TFRecord", batch_strategy="SingleRecord", assemble_with="Line", content_type=BINARY))
+    assert (tmp_path / "single" / "a.tfrecord.out").read_bytes() == b"first\nsecond\n"
+    split_check = next(c for c in single.checks if c.name == "transform.split")
+    assert not split_check.ok and "b.tfrecord: record 2" in split_check.detail and "CRC" in split_check.detail
+    (source / "b.tfrecord").unlink()
+    (source / "c.recordio").write_bytes(frame_recordio(b"abcde") + frame_recordio(b"xy"))
+    multi = transform(tag, model=echo, input=source, output=tmp_path / "multi", settings=TransformSettings(
+        split_type="RecordIO", batch_strategy="MultiRecord", content_type=BINARY))
+    assert multi.failed() == ["transform.split", "transform.output"]  # a.tfrecord is not RecordIO
+    assert (tmp_path / "multi" / "c.recordio.out").read_bytes() == frame_recordio(b"abcde") + frame_recordio(b"xy")
 
 
 def test_a_record_over_the_limit_a_non_200_and_greedy_execution_parameters_fail(trained, tmp_path: Path) -> None:
