@@ -71,6 +71,9 @@ PROGRESS_INTERVAL_S = 10.0  # a plain "still waiting" line this often while /pin
 WORKER_RESTART_LOOP = 2  # worker restarts (e.g. gunicorn WORKER TIMEOUT) before it counts as a loop
 START_EXIT_WAIT_S = 5.0  # a container whose port is not published is given this long to be seen exiting
 
+# Registries (`lint --image HOST/REPO:TAG` reads one without an engine)
+REGISTRY_TIMEOUT_S = 30.0  # one connect or read of a registry request
+
 # Request/response headers (§3.2, §4)
 HEADER_CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
 HEADER_TARGET_VARIANT = "X-Amzn-SageMaker-Target-Variant"
@@ -268,6 +271,9 @@ class Limits:
     SYMLINK_HOPS = 40  # what Linux allows before ELOOP
     BOMB_FLOOR = 256 << 20  # a compressed layer may always expand to this much...
     BOMB_RATIO = 200  # ...or to this many times its compressed size, whichever is larger
+    # Registries (`lint --image HOST/REPO:TAG`): per answer.
+    REGISTRY_REDIRECTS = 5  # redirects of one download (blob stores answer with one, to S3 or a CDN)
+    REGISTRY_SMALL_BYTES = 64 << 10  # a token or error answer
     # Dockerfiles: per file.
     DOCKERFILE_BYTES = 4 << 20
     DOCKERFILE_LINE_CHARS = 256 << 10  # one physical line
@@ -282,3 +288,63 @@ class Limits:
     YAML_BYTES = 1 << 20  # imagekit.yaml, .imagekit.yaml, pyproject.toml
     DOCUMENT_DEPTH = 64  # nesting of one YAML, TOML or JSON document
     DOCUMENT_NODES = 100_000  # values of one document, YAML aliases expanded ("billion laughs")
+
+# --- The local endpoint's AWS APIs (imagekit endpoint): InvokeEndpoint, a SageMaker/CloudWatch subset -----------
+HEADER_ENABLE_EXPLANATIONS = "X-Amzn-SageMaker-Enable-Explanations"
+HEADER_ERROR_TYPE = "x-amzn-ErrorType"  # AWS's error code header (rest-json, JSON protocols)
+HEADER_REQUEST_ID = "x-amzn-RequestId"
+HEADER_QUERY_ERROR = "x-amzn-query-error"  # CloudWatch (awsQueryCompatible): the query-protocol error code
+HEADER_AMZ_TARGET = "X-Amz-Target"  # JSON protocols: Service.Operation
+RUNTIME_INVOKE_ROUTE = "/endpoints/{name}/invocations"  # sagemaker-runtime InvokeEndpoint
+SAGEMAKER_TARGET_PREFIX = "SageMaker"  # sagemaker (AWS JSON 1.1)
+CLOUDWATCH_TARGET_PREFIX = "GraniteServiceVersion20100801"  # CloudWatch (AWS JSON 1.0)
+CLOUDWATCH_NAMESPACE = "AWS/SageMaker"
+DIMENSION_ENDPOINT = "EndpointName"
+DIMENSION_VARIANT = "VariantName"
+MAX_NAME_CHARS = 63  # EndpointName, VariantName: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
+MAX_TARGET_MODEL_CHARS = 1024
+MAX_ENABLE_EXPLANATIONS_CHARS = 64
+ENDPOINT_LOG_GROUP = "/aws/sagemaker/Endpoints/{name}"  # where the platform writes a variant's container log
+LOCAL_ENDPOINT_NAME = "imagekit-endpoint"  # the EndpointName when none is given
+LOCAL_ACCOUNT_ID = "000000000000"  # the account in the local endpoint's ARNs (no account exists)
+LOCAL_DEFAULT_REGION = "us-east-1"  # when the request's SigV4 scope names none
+LOCAL_ENDPOINT_UPDATE_S = 1.0  # imagekit's own: Updating lasts this long before new weights apply (InService)
+LOCAL_METRIC_SAMPLES = 1_000_000  # per variant, newest kept: what GetMetricData and the rollout alarms can see
+LIVE_VIEW_REFRESH_S = 1.0  # the live table's refresh on a TTY (plain lines every PROGRESS_INTERVAL_S otherwise)
+ROLLOUT_EVALUATION_S = 0.5  # how often a bake period's alarms are evaluated
+CLOUDWATCH_MAX_DATAPOINTS = 1440  # GetMetricStatistics: datapoints one call may ask for
+CLOUDWATCH_MAX_METRIC_DATA_QUERIES = 500  # GetMetricData
+
+# --- MPI and parameter-server distribution (§2.6; sagemaker-training mpi.py, sagemaker-tensorflow-training) -----
+DISTRIBUTIONS: tuple[str, ...] = ("none", "torchrun", "mpi", "parameter_server")
+HP_MPI_ENABLED = "sagemaker_mpi_enabled"
+HP_MPI_PROCESSES_PER_HOST = "sagemaker_mpi_num_of_processes_per_host"
+HP_MPI_NUM_PROCESSES = "sagemaker_mpi_num_processes"
+HP_MPI_CUSTOM_OPTIONS = "sagemaker_mpi_custom_mpi_options"
+HP_PARAMETER_SERVER_ENABLED = "sagemaker_parameter_server_enabled"
+HP_TORCH_DISTRIBUTED_ENABLED = "sagemaker_torch_distributed_enabled"
+# Settings whose launchers need hardware or libraries only AWS's GPU/Trainium containers have: refused early.
+HARDWARE_DISTRIBUTION_HPS: tuple[str, ...] = (
+    "sagemaker_distributed_dataparallel_enabled", "sagemaker_pytorch_xla_multi_worker_enabled")
+HP_MODEL_PARALLEL = "mp_parameters"  # smdistributed model parallel's hyperparameter (SM_HP_MP_PARAMETERS)
+# Debian packages an MPI image needs at run time: mpirun/orted, sshd, ssh and ssh-keygen.
+MPI_SYSTEM_PACKAGES: tuple[str, ...] = ("openmpi-bin", "openssh-server", "openssh-client")
+SSHD = PurePosixPath("/usr/sbin/sshd")  # the path the toolkit starts (and checks for)
+SSH_PORT = 22
+# Where the runtime keeps the job's keys and sshd config: a tmpfs-like run dir, created at start, never in the image.
+MPI_RUN_DIR = PurePosixPath("/run/imagekit-mpi")
+MPI_KEY_PORT = 2226  # algo-1 hands out the job's public key here, inside the job's private network
+# How the failure file names the MPI rank that failed first (smoke reads it back into its report).
+MPI_RANK_FAILURE = "MPI rank {rank} on {host} failed ({ended})"
+MPI_MASTER_WAIT_S = 60 * 60  # the toolkit's master waits up to 1 h for the workers' sshd
+# TF_CONFIG of the TensorFlow toolkit's parameter-server mode: master/worker tasks on 2222, ps tasks on 2223.
+TF_CONFIG_ENV = "TF_CONFIG"
+TF_WORKER_PORT = 2222
+TF_PS_PORT = 2223
+# What marks an image as one that runs MPI (lint IK114): Debian/Ubuntu MPI packages (by prefix), Python bindings.
+MPI_APT_PREFIXES: tuple[str, ...] = ("openmpi-bin", "libopenmpi", "mpich", "libmpich", "python3-mpi4py",
+                                     "python3-horovod")
+MPI_PIP_NAMES: tuple[str, ...] = ("horovod", "mpi4py")
+MPIRUN_APT_PACKAGES: tuple[str, ...] = ("openmpi-bin", "mpich")
+SSHD_APT_PACKAGE = "openssh-server"
+SSH_HOST_KEYS_GLOB = "/etc/ssh/ssh_host_*"  # Debian's openssh-server generates them when it is installed

@@ -160,6 +160,17 @@ def tag_image(image: str, repository: str, tag: str) -> None:
     connect().api.tag(image, repository, tag, force=True)
 
 
+def push_image(ref: str, auth_config: dict[str, str] | None) -> Iterator[dict[str, Any]]:
+    """`docker push REF` as the engine's decoded progress stream; *auth_config* None: the SDK's docker config."""
+    repository, _, tag = ref.rpartition(":")
+    return connect().api.push(repository, tag=tag, auth_config=auth_config, stream=True, decode=True)
+
+
+def registry_digest(ref: str, auth_config: dict[str, str] | None) -> str:
+    """The digest the registry serves for *ref*'s manifest, asked by the engine (`docker manifest inspect`)."""
+    return connect().api.inspect_distribution(ref, auth_config=auth_config)["Descriptor"]["digest"]
+
+
 BuildProgress = Callable[[str], None]
 _STEP = re.compile(r"^Step \d+/\d+ : ")
 
@@ -432,7 +443,7 @@ def cleanup_leftovers() -> tuple[int, dict[str, set[str]]]:
 
 
 def _remove(objects: dict[str, list[Any]]) -> int:
-    from docker.errors import NotFound
+    from docker.errors import APIError, NotFound
 
     removed = 0
     for kind in ("containers", "networks", "volumes"):  # containers first: they hold the networks and volumes
@@ -441,6 +452,10 @@ def _remove(objects: dict[str, list[Any]]) -> int:
                 obj.remove(force=True, v=True) if kind == "containers" else obj.remove()
             except NotFound:
                 continue
+            except APIError as error:  # another clean-up (a second imagekit, `docker rm`) got there first
+                if error.status_code == 409 and "already in progress" in str(error):
+                    continue
+                raise
             removed += 1
             interrupts.count_removed(kind)
     return removed

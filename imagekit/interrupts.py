@@ -87,6 +87,13 @@ def hurried() -> bool:
     return _state.hurry.is_set()
 
 
+def ignore_late_signals() -> None:
+    """After an interrupted run has cleaned up and chosen its exit status: a signal repeated while Python shuts
+    down (a supervisor escalating, a second Ctrl-C) would otherwise kill the process with a different status."""
+    for signum in SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
 def exit_status(signum: int) -> int:
     """The shell's convention: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP."""
     return 128 + signum

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: set everything up on a fresh Debian machine (as root) and run the main job:
 # engine + base image, `imagekit new`, render, lint, build, lint --image, smoke all; then the same checks on a
-# hand-written bring-your-own-container Dockerfile.
+# hand-written bring-your-own-container Dockerfile; and last, a push to a local TLS registry and a lint of the
+# pushed image read from that registry.
 source "$(dirname "$0")/setup.sh"
 cd "$ROOT"
 imagekit doctor
@@ -30,3 +31,9 @@ DOCKER_BUILDKIT=0 docker build -q -t imagekit-demo/byoc:latest examples/byoc
 imagekit lint --image imagekit-demo/byoc:latest --dockerfile examples/byoc/Dockerfile
 mkdir -p "$DEMO/byoc-data" && seq 1 100 > "$DEMO/byoc-data/rows.csv"
 imagekit smoke all imagekit-demo/byoc:latest --data train="$DEMO/byoc-data" --hp epochs=2
+
+echo "== imagekit push: lint, then push to a local registry (TLS, password); prints the digest it serves"
+python "$ROOT/scripts/demo_registry.py" "$DEMO/registry" -- bash -euc '
+  imagekit push imagekit-demo/iris:latest --to "$REGISTRY/iris:1.0"
+  echo "== imagekit lint --image: the pushed image, read back from the registry"
+  imagekit lint --image "$REGISTRY/iris:1.0"'

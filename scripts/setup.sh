@@ -24,6 +24,15 @@ if ! command -v java >/dev/null || ! command -v ip >/dev/null || ! command -v ns
     echo "setup: tests/parity needs java, ip and nsenter (Debian: apt-get install openjdk-17-jre-headless iproute2)" >&2
   fi
 fi
+# The registry tests (tests/registry_support.py) run Debian's docker-registry with htpasswd (bcrypt) auth and TLS.
+if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null || ! command -v openssl >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      docker-registry apache2-utils openssl >/dev/null
+  else
+    echo "setup: the registry tests need docker-registry, htpasswd and openssl (Debian: apt-get install docker-registry apache2-utils openssl)" >&2
+  fi
+fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 stamp="$VENV/.imagekit-installed"
 want="$( (cat "$ROOT/pyproject.toml"; "$VENV/bin/python" --version) | sha256sum | cut -c1-16)"

@@ -56,19 +56,25 @@ def report_error(error: ImagekitError) -> None:
 
 # Register the command modules (order is the order of `imagekit --help`, so isort must not sort them).
 from imagekit.cli import generate, lint, smoke, setup  # noqa: E402,F401  # isort: skip
+from imagekit.cli import ship  # noqa: E402,F401  # isort: skip
 
 
 def main() -> None:
     """Run the command; SIGINT, SIGTERM and SIGHUP end it like Ctrl-C, cleaned up, with the shell's exit status."""
-    with interrupts.handled():
-        try:
-            _run()
-        except (SystemExit, KeyboardInterrupt):
-            if interrupts.received() is None:
-                raise
-        signum = interrupts.received()
-        if signum is not None:  # also when the command caught the interrupt and ended normally (endpoint)
-            _finish_interrupted(signum)
+    signum = None
+    try:
+        with interrupts.handled():
+            try:
+                _run()
+            except (SystemExit, KeyboardInterrupt):
+                if interrupts.received() is None:
+                    raise
+            signum = interrupts.received()
+            if signum is not None:  # also when the command caught the interrupt and ended normally (endpoint)
+                _finish_interrupted(signum)
+    finally:
+        if signum is not None:
+            interrupts.ignore_late_signals()
 
 
 def _run() -> None:

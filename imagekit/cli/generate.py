@@ -62,12 +62,22 @@ def build(
                                     "platform and install them offline in the builder."),
     buildkit: bool = typer.Option(False, "--buildkit", help="Build with BuildKit (cache mounts, CA bundle secret)."),
     base: Optional[str] = typer.Option(None, "--base", help="Override the spec's base image for both stages."),
+    push: Optional[str] = typer.Option(None, "--push", help="Then `imagekit push` the image to this URI (ECR or "
+                                       "REGISTRY/REPO:TAG) and print REPO@sha256:..."),
 ) -> None:
     """Render and build the image with live progress; fails (exit 1) over the spec's size budget."""
     from imagekit.build import build as build_image
 
+    if push:
+        from imagekit.ship.push import destination
+
+        destination(push)  # a bad URI is reported before the build, not after it
     result = build_image(spec, tag=tag, wheelhouse=wheelhouse, buildkit=buildkit, base=base)
     typer.echo(result.tag)
+    if push:
+        from imagekit.ship import push as push_image
+
+        typer.echo(push_image(result.tag, push).pinned)
 
 
 @app.command()

@@ -23,7 +23,8 @@ def lint(
     files: Optional[List[Path]] = typer.Argument(None, help="Dockerfiles to check (default: ./Dockerfile; - reads "
                                                  "standard input)."),
     image: Optional[List[str]] = typer.Option(None, "--image", help="Check a built image (engine ref, docker-save "
-                                              "archive or OCI layout); repeatable."),
+                                              "archive, OCI layout, or HOST/REPO:TAG read from its registry "
+                                              "when the engine does not hold it); repeatable."),
     platform: Optional[str] = typer.Option(None, "--platform", help="Platform of a multi-platform --image."),
     dockerfile: Optional[str] = typer.Option(None, "--dockerfile", help="Cross-check --image against this Dockerfile."),
     fmt: str = typer.Option("text", "--format", "-f", help="text, json, sarif, junit or github."),
@@ -55,6 +56,11 @@ def lint(
     options = LintOptions(config=config, profile=profile, target=target, platform=platform, dockerfile=dockerfile,
                           ignore=tuple(ignore or ()), severity=_severity_pairs(severity or []), fail_on=fail_on)
     result = run([*(files or []), *(Target.image(ref) for ref in image or [])], options)
+    if image:  # --image takes engine refs, files and registry refs alike: say which each one was
+        from imagekit.image.registry_source import source_of
+
+        for ref in image:
+            sys.stderr.write(f"imagekit: --image {ref}: read from {source_of(ref)}\n")
     report = render_run(result, fmt, quiet=quiet)
     if output:
         write_report_file(output, report, "the report", "--output")

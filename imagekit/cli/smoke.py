@@ -123,6 +123,10 @@ def serve_command(
                                     content_type=content_type, accept=accept, requests=requests or DEFAULT_REQUESTS,
                                     concurrency=concurrency, env=_pairs(env, "--env"), startup_timeout=startup_timeout,
                                     pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json))
+        if "variants" in report.data:
+            from imagekit.smoke.live import print_table
+
+            print_table(report.data["variants"], sys.stderr if as_json else sys.stdout)
         _finish(report, as_json, junit, fail_on)
     if image is None:
         raise ImagekitError("smoke serve needs an IMAGE or at least one --variant.",
@@ -229,30 +233,36 @@ def transform_command(
 def endpoint(
     variant: List[str] = typer.Option(..., "--variant", help="NAME=IMAGE:WEIGHT; repeatable."),
     model: Optional[Path] = MODEL, env: Optional[List[str]] = ENV,
-    port: int = typer.Option(contract.SERVING_PORT, "--port", help="Port of the router on 127.0.0.1."),
+    port: int = typer.Option(contract.SERVING_PORT, "--port", help="Port of the router on 127.0.0.1 (0: any free "
+                             "one)."),
     startup_timeout: float = typer.Option(contract.STARTUP_HEALTH_TIMEOUT_S, "--startup-timeout",
                                           help="Seconds for each variant's /ping."),
+    endpoint_name: str = typer.Option(contract.LOCAL_ENDPOINT_NAME, "--endpoint-name", help="The EndpointName boto3 "
+                                      "clients use (InvokeEndpoint, DescribeEndpoint, CloudWatch dimensions)."),
+    rollout: Optional[str] = typer.Option(None, "--rollout", help="Shift traffic to --rollout-to as SageMaker's "
+                                          "guardrails do: canary:10%:60s, linear:10%:30s or all-at-once:60s; the "
+                                          "run ends with the rollout (exit 1 when it rolled back)."),
+    rollout_to: Optional[str] = typer.Option(None, "--rollout-to", help="The variant to roll out (default: the "
+                                             "last --variant)."),
+    rollback_if: Optional[List[str]] = typer.Option(None, "--rollback-if", help="An alarm on the new variant, "
+                                                    "evaluated over each bake: 'Invocation5XXErrors>1%', "
+                                                    "'ModelLatency.p99>200ms'; repeatable."),
+    as_json: bool = typer.Option(False, "--json", help="Print the variants' metrics and the rollout's events as "
+                                 "JSON on stdout when the run ends."),
     quiet: bool = QUIET,
 ) -> None:
-    """Run production variants behind one local router until Ctrl-C or SIGTERM (weights update live)."""
-    import time
+    """Run production variants behind one local endpoint until Ctrl-C or SIGTERM (or a --rollout ends): boto3's
+    sagemaker-runtime, sagemaker and cloudwatch clients work against it (endpoint_url=the printed URL)."""
+    from imagekit.smoke.endpoint_session import EndpointSession
 
-    from imagekit.smoke.variants import METRICS_ROUTE, WEIGHTS_ROUTE, parse_variant, running_endpoint
-
-    variants = [parse_variant(v) for v in variant]
-    with _live_logs(quiet), running_endpoint(variants, model=model, env=_pairs(env, "--env"),
-                                             startup_timeout=startup_timeout, port=port) as router:
-        url = f"http://127.0.0.1:{router.server_address[1]}"
-        typer.echo(f"endpoint ready at {url}/invocations with variants "
-                   + ", ".join(f"{v.name}={v.image} (weight {v.weight:g})" for v in variants))
-        typer.echo(f"  update weights: curl -X POST {url}{WEIGHTS_ROUTE} -d '{{\"{variants[0].name}\": 1}}'")
-        typer.echo(f"  metrics:        curl {url}{METRICS_ROUTE}")
-        typer.echo(f"  Ctrl-C or `kill {os.getpid()}` stops it and removes everything")
-        try:
-            while True:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            typer.echo("stopping")
+    session = EndpointSession.from_options(variant, endpoint_name=endpoint_name, rollout=rollout,
+                                           rollout_to=rollout_to, rollback_if=rollback_if or [])
+    with _live_logs(quiet):
+        result = session.run(model=model, env=_pairs(env, "--env"), startup_timeout=startup_timeout, port=port,
+                             quiet=quiet, say=lambda text: typer.echo(text, err=as_json))
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    raise typer.Exit(1 if result.get("rollout", {}).get("outcome") == "rolled-back" else 0)
 
 
 @app.command("run")

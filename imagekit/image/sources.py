@@ -72,6 +72,10 @@ def open_image(ref: str, *, platform: str | None = None) -> ImageFS:
     if ref.endswith((".tar", ".tar.gz", ".tgz")) or "/" in ref and ref.startswith((".", "/")):
         raise ImagekitError(f"Image archive {ref} does not exist.", "Check the path, or create it with "
                             "`docker save IMAGE -o FILE`.")
+    from imagekit.image import registry_source
+
+    if registry_source.from_registry(ref):  # HOST/REPO:TAG the engine does not hold: read it from HOST
+        return registry_source.open_registry_image(ref, platform=platform)
     from imagekit import engine
 
     stored = _engine_layer_dirs(engine.require_image(ref))

@@ -48,7 +48,8 @@ def runtime_files(spec: Spec) -> dict[str, tuple[bytes, int]]:
     from imagekit.runtime import RuntimeConfig, build_context_files
 
     config = RuntimeConfig(train=spec.train, handler=spec.handler, distribution=spec.distribution,
-                           serve_workers=spec.serve_workers, transform=dict(spec.serve_transform))
+                           serve_workers=spec.serve_workers, processes_per_host=spec.mpi_processes_per_host,
+                           custom_mpi_options=spec.mpi_custom_options, transform=dict(spec.serve_transform))
     return build_context_files(config)
 
 
@@ -74,6 +75,10 @@ def warnings_for(spec: Spec, resolution: Resolution) -> tuple[str, ...]:
         found.append(f"user: {spec.user} — SageMaker runs training and serving containers as root; the image "
                      f"chowns {contract.ML_ROOT} to {spec.user}, but volumes SageMaker mounts there may not be "
                      "writable by it. Test with `imagekit smoke` before shipping.")
+        if spec.distribution == "mpi":
+            found.append(f"user: {spec.user} with distribution: mpi — the MPI launcher starts sshd on port "
+                         f"{contract.SSH_PORT} and mpirun logs in as root, which needs the container to run as "
+                         "root; multi-host jobs will fail. Remove `user:`.")
     return tuple(found)
 
 

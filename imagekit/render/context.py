@@ -87,7 +87,11 @@ def labels(spec: Spec, resolution: Resolution, provenance: Provenance) -> list[t
 def template_context(spec: Spec, resolution: Resolution, *, entrypoint: list[str], runtime_tree: str,
                      buildkit: bool, wheelhouse: bool, provenance: Provenance) -> dict[str, Any]:
     builder_packages = list(spec.build_packages)
-    runtime_packages = list(resolution.system_packages)
+    runtime_packages, runtime_removals = list(resolution.system_packages), []
+    if spec.distribution == "mpi":  # mpirun/orted and sshd/ssh/ssh-keygen for the runtime's MPI launcher; the host
+        # keys Debian's openssh-server generates would be shared by every container: the runtime makes its own
+        runtime_packages += [p for p in contract.MPI_SYSTEM_PACKAGES if p not in runtime_packages]
+        runtime_removals.append(contract.SSH_HOST_KEYS_GLOB)
     if resolution.apt_python:
         builder_packages = ["python3", "python3-venv", *builder_packages]
         runtime_packages = ["python3", *runtime_packages]
@@ -101,6 +105,7 @@ def template_context(spec: Spec, resolution: Resolution, *, entrypoint: list[str
         "runtime_base": resolution.runtime_base,
         "builder_packages": builder_packages,
         "runtime_packages": runtime_packages,
+        "runtime_removals": runtime_removals,
         "buildkit": buildkit,
         "venv_dir": str(contract.VENV_DIR),
         "deps_dir": DEPS_DIR,

@@ -28,8 +28,10 @@ class RuntimeConfig:
 
     train: Train | None = None
     handler: str | None = None
-    distribution: str = "none"  # "none" | "torchrun"
+    distribution: str = "none"  # one of contract.DISTRIBUTIONS
     serve_workers: int | None = None
+    processes_per_host: int | None = None  # MPI: spec default (hyperparameters override; else GPUs or 1)
+    custom_mpi_options: str = ""
     transform: dict[str, object] | None = None  # serve.transform, answered on /execution-parameters
 
     def to_json(self) -> str:
@@ -80,6 +82,23 @@ def contract_values() -> dict[str, object]:
         "efa_rdma_instance_types": list(c.EFA_RDMA_INSTANCE_TYPES),
         "default_host": c.host_name(1), "network_interface": c.DEFAULT_NETWORK_INTERFACE,
         "default_instance_type": c.DEFAULT_INSTANCE_TYPE, "homogeneous_group": c.HOMOGENEOUS_GROUP,
+        **_distribution_values(),
+    }
+
+
+def _distribution_values() -> dict[str, object]:
+    """What the MPI and parameter-server launchers read (imagekit_runtime/mpi.py, parameter_server.py)."""
+    c = contract
+    return {
+        "hp_mpi_enabled": c.HP_MPI_ENABLED, "hp_mpi_processes_per_host": c.HP_MPI_PROCESSES_PER_HOST,
+        "hp_mpi_num_processes": c.HP_MPI_NUM_PROCESSES, "hp_mpi_custom_options": c.HP_MPI_CUSTOM_OPTIONS,
+        "hp_parameter_server_enabled": c.HP_PARAMETER_SERVER_ENABLED,
+        "hp_torch_distributed_enabled": c.HP_TORCH_DISTRIBUTED_ENABLED,
+        "hardware_distribution_hps": list(c.HARDWARE_DISTRIBUTION_HPS), "hp_model_parallel": c.HP_MODEL_PARALLEL,
+        "sshd": str(c.SSHD), "ssh_port": c.SSH_PORT, "mpi_run_dir": str(c.MPI_RUN_DIR),
+        "mpi_key_port": c.MPI_KEY_PORT, "mpi_master_wait_s": c.MPI_MASTER_WAIT_S,
+        "mpi_rank_failure": c.MPI_RANK_FAILURE,
+        "tf_config_env": c.TF_CONFIG_ENV, "tf_worker_port": c.TF_WORKER_PORT, "tf_ps_port": c.TF_PS_PORT,
     }
 
 

@@ -31,6 +31,7 @@ FILES = {
     "dockerignore.j2": ".dockerignore",
     "pre-commit-config.yaml.j2": ".pre-commit-config.yaml",
     "README.md.j2": "README.md",
+    "github-workflow.yml.j2": ".github/workflows/imagekit.yml",  # gate, then push to ECR on main (docs/ship.md)
 }
 SAMPLE_DATA = "data/training/train.csv"
 SAMPLE_PAYLOAD = "data/payload.csv"  # a request body for `imagekit smoke serve --payload`: features, no label

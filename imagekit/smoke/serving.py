@@ -37,6 +37,15 @@ def check_startup_timeout(startup_timeout: float) -> None:
                             f"Omit it for the platform's {contract.STARTUP_HEALTH_TIMEOUT_S:g} s.")
 
 
+def check_load_options(requests: int, concurrency: int, payloads: list[str | Path] | None) -> None:
+    """--requests, --concurrency and --payload, refused before anything runs (`smoke all` would train first)."""
+    if requests < 0 or concurrency < 1:
+        raise ImagekitError(f"--requests {requests} --concurrency {concurrency}: requests must be 0 or more and "
+                            "concurrency at least 1.", "For a load test try --requests 200 --concurrency 4.")
+    for path in payloads or []:
+        _payload_file(path)
+
+
 def serve(image: str, *, model: str | Path | None = None, payloads: list[str | Path] | None = None,
           content_type: str | None = None, accept: str | None = None,
           startup_timeout: float = contract.STARTUP_HEALTH_TIMEOUT_S, requests: int = 0, concurrency: int = 1,
@@ -48,9 +57,7 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
     While /ping is not 200 the container is watched (sockets, state, log) and a certain cause ends the wait early.
     """
     check_startup_timeout(startup_timeout)
-    if requests < 0 or concurrency < 1:
-        raise ImagekitError(f"--requests {requests} --concurrency {concurrency}: requests must be 0 or more and "
-                            "concurrency at least 1.", "For a load test try --requests 200 --concurrency 4.")
+    check_load_options(requests, concurrency, payloads)
     bodies = [_payload(p) for p in payloads or []]
     report = Report(image, on_check=on_check)
     run_id = engine.new_run_id()
@@ -155,11 +162,15 @@ def start_serving(run_id: str, image: str, model_dir: Path, env: dict[str, str] 
     return container, _host_port(container, port), port
 
 
-def _payload(path: str | Path) -> bytes:
+def _payload_file(path: str | Path) -> Path:
     file = Path(path)
     if not file.is_file():
         raise ImagekitError(f"Payload file {file} does not exist.", "Pass --payload with a readable file.")
-    return file.read_bytes()
+    return file
+
+
+def _payload(path: str | Path) -> bytes:
+    return _payload_file(path).read_bytes()
 
 
 def _host_port(container, port: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -109,9 +110,10 @@ def run_all(image: str, *, data: dict[str, str | Path] | None = None,
     Takes every option of ``train`` (the job) and of ``serve`` (*serve_options*: startup_timeout, requests, ...).
     With *transform_input*, a batch transform job over it follows (smoke.transform.transform_step).
     """
-    from imagekit.smoke.serving import check_startup_timeout, serve
+    from imagekit.smoke.serving import check_load_options, check_startup_timeout, serve
 
     check_startup_timeout(serve_options.get("startup_timeout", contract.STARTUP_HEALTH_TIMEOUT_S))
+    check_load_options(serve_options.get("requests", 0), serve_options.get("concurrency", 1), payloads)
     keep = Path(output) if output else run_workdir("all")
     try:
         report = train(image, data=data, hyperparameters=hyperparameters, env=env, output=keep,
@@ -250,3 +252,17 @@ def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int
                f" No {contract.FAILURE_FILE} was written, so the job's FailureReason would be generic.")
     report.check(f"{name}.exit-code", False, f"{detail}\nLog tail:\n{logs}")
     report.data.setdefault("failure_reasons", {})[host] = reason
+    rank = failed_rank(reason)
+    if rank:
+        report.check(f"{name}.mpi-rank", False, f"MPI rank {rank['rank']} on {rank['host']} failed first "
+                     f"({rank['ended']}); mpirun then stopped the other ranks.")
+        report.data["failed_rank"] = rank
+
+
+def failed_rank(reason: str) -> dict[str, Any] | None:
+    """{rank, host, ended} when a failure reason names the MPI rank that failed first (contract.MPI_RANK_FAILURE)."""
+    pattern = re.escape(contract.MPI_RANK_FAILURE)
+    for field, value in (("rank", r"(?P<rank>\d+)"), ("host", r"(?P<host>\S+)"), ("ended", r"(?P<ended>[^)]*)")):
+        pattern = pattern.replace(re.escape("{" + field + "}"), value)
+    found = re.match(pattern, reason)
+    return {**found.groupdict(), "rank": int(found["rank"])} if found else None

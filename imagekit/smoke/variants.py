@@ -2,8 +2,9 @@
 
 The router listens on one port, sends each POST /invocations to a variant picked by weight ÷ sum of weights
 (or to the one named by X-Amzn-SageMaker-Target-Variant), answers with x-Amzn-Invoked-Production-Variant, and
-records per-variant metrics under CloudWatch's names. POST /_imagekit/weights {"NAME": weight, ...} changes
-weights live (UpdateEndpointWeightsAndCapacities); GET /_imagekit/metrics returns the metrics.
+records one sample per invocation under CloudWatch's names (endpoint_metrics). The same port answers boto3:
+InvokeEndpoint at /endpoints/NAME/invocations and a SageMaker/CloudWatch subset (endpoint_api). POST
+/_imagekit/weights {"NAME": weight, ...} changes weights at once; GET /_imagekit/metrics returns the metrics.
 """
 
 from __future__ import annotations
@@ -12,20 +13,21 @@ import http.client
 import json
 import math
 import random
-import statistics
+import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable, Iterator, NamedTuple
+from urllib.parse import urlsplit
 
 from imagekit import contract, engine, interrupts
 from imagekit.errors import ImagekitError
-from imagekit.smoke import logs
+from imagekit.smoke import endpoint_api, endpoint_metrics, logs
 from imagekit.smoke.common import finish_run, repeat_concurrently, run_workdir
 from imagekit.smoke.report import Check, Report
 from imagekit.smoke.serving import (
@@ -42,9 +44,9 @@ from imagekit.smoke.serving import (
 
 WEIGHTS_ROUTE = "/_imagekit/weights"
 METRICS_ROUTE = "/_imagekit/metrics"
+# What the platform passes on to the container (it strips every other request header).
 FORWARDED_HEADERS = ("content-type", "accept", contract.HEADER_CUSTOM_ATTRIBUTES.lower(),
-                     contract.HEADER_INFERENCE_ID.lower())
-LIMITED_HEADERS = ("Content-Type", "Accept", contract.HEADER_CUSTOM_ATTRIBUTES)
+                     contract.HEADER_INFERENCE_ID.lower(), contract.HEADER_TARGET_MODEL.lower())
 OVERSIZED_DRAIN_FACTOR = 4
 SPLIT_SIGMAS = 4  # observed share may differ from weight ÷ sum by this many binomial standard deviations
 DEFAULT_REQUESTS = 200
@@ -57,21 +59,10 @@ class Variant:
     weight: float
     port: int = 0  # host port of its container, once started
     container: object = field(default=None, repr=False, compare=False)  # its serve container, once started
-    counts: Counter = field(default_factory=Counter)
-    model_us: list[float] = field(default_factory=list)
-    overhead_us: list[float] = field(default_factory=list)
+    samples: deque = field(default_factory=lambda: deque(maxlen=contract.LOCAL_METRIC_SAMPLES), repr=False)
 
     def metrics(self) -> dict:
-        def percentiles(values: list[float]) -> dict:
-            if not values:
-                return {"p50": None, "p99": None}
-            cuts = statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else values * 99
-            return {"p50": round(cuts[49]), "p99": round(cuts[98])}
-
-        return {contract.METRIC_INVOCATIONS: self.counts["invocations"],
-                contract.METRIC_4XX: self.counts["4xx"], contract.METRIC_5XX: self.counts["5xx"],
-                contract.METRIC_MODEL_LATENCY: percentiles(self.model_us),
-                contract.METRIC_OVERHEAD_LATENCY: percentiles(self.overhead_us)}
+        return {"CurrentWeight": self.weight, **endpoint_metrics.summary(list(self.samples))}
 
 
 def parse_variant(text: str) -> Variant:
@@ -96,6 +87,11 @@ def check_variants(variants: list[Variant]) -> None:
     """What CreateEndpointConfig refuses, refused before the engine is asked."""
     if not variants:
         raise ImagekitError("No --variant was given.", "For example: --variant blue=my-model:v1:1")
+    bad = [v.name for v in variants if not endpoint_api.NAME.fullmatch(v.name)]
+    if bad:
+        raise ImagekitError(f"--variant name {bad[0]!r} is not a VariantName: letters, digits and hyphens, starting "
+                            f"with a letter or digit, at most {contract.MAX_NAME_CHARS}.", "For example: --variant "
+                            "blue=my-model:v1:1")
     if len({v.name for v in variants}) != len(variants):
         raise ImagekitError("Two --variant options use the same name.", "Give every variant its own NAME.")
     if not any(v.weight > 0 for v in variants):
@@ -106,15 +102,21 @@ def check_variants(variants: list[Variant]) -> None:
 
 
 class Router(ThreadingHTTPServer):
-    """The endpoint's front door: weighted choice, target-variant header, metrics, live weights."""
+    """The endpoint's front door: weighted choice, target-variant header, metrics, live weights, and the AWS APIs
+    (endpoint_api) on the same port."""
 
     daemon_threads = True
 
-    def __init__(self, variants: list[Variant], port: int = 0) -> None:
+    def __init__(self, variants: list[Variant], port: int = 0,
+                 endpoint_name: str = endpoint_api.DEFAULT_ENDPOINT_NAME) -> None:
         super().__init__(("127.0.0.1", port), _RouterHandler)
+        self.endpoint_name = endpoint_name
         self.variants = {v.name: v for v in variants}
         self.lock = threading.Lock()
         self.random = random.Random(0)
+        self.created = self.modified = time.time()
+        self.desired: dict[str, float] | None = None  # weights of an update in progress (EndpointStatus Updating)
+        self.update_timer: threading.Timer | None = None
 
     def choose(self, target: str | None) -> Variant | None:
         if target:
@@ -126,24 +128,68 @@ class Router(ThreadingHTTPServer):
             return self.random.choices(live, weights=[v.weight for v in live])[0]
 
     def set_weights(self, weights: dict[str, float]) -> None:
+        """New weights at once (the rollout's and /_imagekit/weights' way)."""
         unknown = set(weights) - set(self.variants)
         if unknown:
             raise ValueError(f"unknown variant(s): {', '.join(sorted(unknown))}")
         with self.lock:
             for name, weight in weights.items():
                 self.variants[name].weight = float(weight)
+            self.modified = time.time()
+
+    def begin_update(self, weights: dict[str, float]) -> bool:
+        """UpdateEndpointWeightsAndCapacities: Updating now, the new weights and InService after
+        LOCAL_ENDPOINT_UPDATE_S; False if an update is already in progress (the platform refuses it)."""
+        with self.lock:
+            if self.desired is not None:
+                return False
+            self.desired = {name: weights.get(name, v.weight) for name, v in self.variants.items()}
+            self.modified = time.time()
+            self.update_timer = threading.Timer(contract.LOCAL_ENDPOINT_UPDATE_S, self._finish_update)
+            self.update_timer.daemon = True
+            self.update_timer.start()
+        return True
+
+    def _finish_update(self) -> None:
+        with self.lock:
+            desired, self.desired = self.desired or {}, None
+        self.set_weights(desired)
+
+    def state(self) -> dict:
+        """What DescribeEndpoint reports: status, and per variant its current and desired weight."""
+        with self.lock:
+            desired = self.desired or {}
+            return {"status": "Updating" if self.desired is not None else "InService",
+                    "created": self.created, "modified": self.modified,
+                    "variants": [{"name": v.name, "image": v.image, "current": v.weight,
+                                  "desired": desired.get(v.name, v.weight)} for v in self.variants.values()]}
+
+    def record(self, variant: Variant, sample: endpoint_metrics.Sample) -> None:
+        with self.lock:
+            variant.samples.append(sample)
+
+    def samples(self, name: str) -> list[endpoint_metrics.Sample]:
+        with self.lock:
+            return list(self.variants[name].samples)
 
     def metrics(self) -> dict:
         return {name: variant.metrics() for name, variant in self.variants.items()}
 
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up mid-request (a load generator stopping) is its own business: no traceback."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
-def _error(code: str, message: str, **fields: object) -> bytes:
-    """An error body shaped like the InvokeEndpoint API's."""
-    return json.dumps({"ErrorCode": code, "Message": message, **fields}).encode()
+    def server_close(self) -> None:
+        if self.update_timer is not None:
+            self.update_timer.cancel()
+        super().server_close()
 
 
 class _RouterHandler(BaseHTTPRequestHandler):
     server: Router
+    protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
+    timeout = contract.INVOCATION_TIMEOUT_S  # an idle kept-alive connection is closed after this long
 
     def log_message(self, *args) -> None:  # quiet: the report carries the numbers
         pass
@@ -156,6 +202,10 @@ class _RouterHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _send(self, reply: endpoint_api.Reply) -> None:
+        status, headers, body = reply
+        self._reply(status, body, headers)
+
     def do_GET(self) -> None:
         if self.path == contract.PING_ROUTE:
             self._reply(200, b"{}")
@@ -164,42 +214,63 @@ class _RouterHandler(BaseHTTPRequestHandler):
         else:
             self._reply(404, b'{"error": "not found"}')
 
-    def do_POST(self) -> None:
+    def _read_body(self) -> bytes | None:
+        """The body, or None once an oversized one was answered: InvokeEndpoint refuses it before any variant sees
+        it. What is reasonable is read so the client gets the answer rather than a reset; bigger means hang up."""
         length = int(self.headers.get("Content-Length") or 0)
-        if self.path == contract.INVOCATIONS_ROUTE and length > contract.MAX_PAYLOAD_BYTES:
-            # InvokeEndpoint refuses it before any variant sees it. Read what is reasonable so the client gets
-            # the answer rather than a reset; hang up on anything bigger.
-            if length <= OVERSIZED_DRAIN_FACTOR * contract.MAX_PAYLOAD_BYTES:
-                while length > 0:
-                    chunk = self.rfile.read(min(length, 1 << 16))
-                    if not chunk:
-                        break
-                    length -= len(chunk)
-            self.close_connection = True
-            return self._reply(413, _error("ValidationError", "The request body is over the "
-                                           f"{contract.MAX_PAYLOAD_BYTES}-byte limit."), {"Connection": "close"})
-        body = self.rfile.read(length)
-        if self.path == WEIGHTS_ROUTE:
+        if length <= contract.MAX_PAYLOAD_BYTES:
+            return self.rfile.read(length)
+        if length <= OVERSIZED_DRAIN_FACTOR * contract.MAX_PAYLOAD_BYTES:
+            while length > 0:
+                chunk = self.rfile.read(min(length, 1 << 16))
+                if not chunk:
+                    break
+                length -= len(chunk)
+        self.close_connection = True
+        status, headers, body = endpoint_api.runtime_error(
+            413, "ValidationError", f"The request body is over the {contract.MAX_PAYLOAD_BYTES}-byte limit.")
+        self._reply(status, body, {**headers, "Connection": "close"})
+        return None
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        body = self._read_body()
+        if body is None:
+            return
+        endpoint = endpoint_api.invoked_endpoint(path)
+        if path == contract.INVOCATIONS_ROUTE or endpoint is not None:
+            return self._send(self._invoke(body, endpoint))
+        if path == WEIGHTS_ROUTE:
             try:
                 self.server.set_weights(json.loads(body))
             except (ValueError, TypeError, AttributeError) as error:
                 return self._reply(400, json.dumps({"error": str(error)}).encode())
             return self._reply(200, json.dumps({n: v.weight for n, v in self.server.variants.items()}).encode())
-        if self.path != contract.INVOCATIONS_ROUTE:
-            return self._reply(404, b'{"error": "not found"}')
-        too_long = [name for name in LIMITED_HEADERS
-                    if len(self.headers.get(name) or "") > contract.MAX_HEADER_VALUE_CHARS]
-        if len(self.headers.get(contract.HEADER_INFERENCE_ID) or "") > contract.MAX_INFERENCE_ID_CHARS:
-            too_long.append(contract.HEADER_INFERENCE_ID)
+        target = self.headers.get(contract.HEADER_AMZ_TARGET)
+        if path == "/" and target:
+            return self._send(endpoint_api.json_api(self.server, target, body, self.headers))
+        if path == "/" and "x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
+            return self._send(endpoint_api.query_api_error(body))
+        self._reply(404, b'{"error": "not found"}')
+
+    def _invoke(self, body: bytes, endpoint: str | None) -> endpoint_api.Reply:
+        """InvokeEndpoint: to the target variant or one chosen by weight; *endpoint* None is the bare /invocations
+        route, which fronts whatever endpoint this is."""
+        region = endpoint_api.region_of(self.headers)
+        if endpoint is not None and endpoint != self.server.endpoint_name:
+            return endpoint_api.runtime_error(400, "ValidationError", f"Endpoint {endpoint} of account "
+                                              f"{contract.LOCAL_ACCOUNT_ID} not found.")
+        too_long = endpoint_api.check_invoke_headers(self.headers)
         if too_long:
-            return self._reply(400, _error("ValidationError", f"{', '.join(too_long)} is over InvokeEndpoint's "
-                                           "length limit."))
+            return endpoint_api.runtime_error(400, "ValidationError", too_long)
         started = time.perf_counter()
         target = self.headers.get(contract.HEADER_TARGET_VARIANT)
         variant = self.server.choose(target)
         if variant is None:
-            return self._reply(400, json.dumps({"error": f"no such variant {target!r}" if target else
-                                                "every variant has weight 0"}).encode())
+            return endpoint_api.runtime_error(
+                400, "ValidationError", f"Variant {target} does not exist on endpoint {self.server.endpoint_name} "
+                f"(its variants: {', '.join(self.server.variants)})." if target else
+                f"Every variant of endpoint {self.server.endpoint_name} has weight 0.")
         headers = {k: v for k, v in self.headers.items() if k.lower() in FORWARDED_HEADERS}
         connection = http.client.HTTPConnection("127.0.0.1", variant.port, timeout=contract.INVOCATION_TIMEOUT_S)
         try:
@@ -209,35 +280,30 @@ class _RouterHandler(BaseHTTPRequestHandler):
             answer = response.read()
             model_us = (time.perf_counter() - model_started) * 1e6
             status, content_type = response.status, response.getheader("Content-Type", "application/octet-stream")
-            attributes, answered = response.getheader(contract.HEADER_CUSTOM_ATTRIBUTES), True
+            attributes = response.getheader(contract.HEADER_CUSTOM_ATTRIBUTES)
         except (OSError, http.client.HTTPException) as error:
-            model_us, status, content_type, attributes, answered = 0.0, 502, "application/json", None, False
-            answer = json.dumps({"error": f"variant {variant.name} did not answer: {error}"}).encode()
+            model_us, status, content_type, attributes = 0.0, 0, "application/json", None
+            answer = f"Variant {variant.name}'s container did not answer: {error}".encode()
         finally:
             connection.close()
-        # Counted before the answer goes out, so a caller that reads the metrics next sees this call.
-        with self.server.lock:
-            variant.counts["invocations"] += 1
-            variant.counts["4xx" if 400 <= status < 500 else "5xx" if status >= 500 else "ok"] += 1
-            variant.model_us.append(model_us)
-            variant.overhead_us.append((time.perf_counter() - started) * 1e6 - model_us)
+        # Counted before the answer goes out, so a caller that reads the metrics next sees this call; no answer
+        # counts as a 5XX, as the platform counts a container that timed out.
+        self.server.record(variant, endpoint_metrics.Sample(
+            time.time(), status or 500, model_us, (time.perf_counter() - started) * 1e6 - model_us))
         reply = {"Content-Type": content_type, contract.HEADER_INVOKED_VARIANT: variant.name}
         if attributes:
             reply[contract.HEADER_CUSTOM_ATTRIBUTES] = attributes
-        if answered and status >= 400:  # the caller sees the model's error as ModelError (424)
-            kind = "client" if status < 500 else "server"
-            self._reply(contract.MODEL_ERROR_STATUS,
-                        _error("ModelError", f"Received {kind} error ({status}) from primary",
-                               OriginalStatusCode=status, OriginalMessage=answer.decode("utf-8", "replace")),
-                        {**reply, "Content-Type": "application/json"})
-        else:
-            self._reply(status, answer, reply)
+        if not 0 < status < 400:  # the caller sees the model's error as ModelError (424)
+            code, headers, error = endpoint_api.model_error(self.server, variant.name, status, answer, region)
+            return code, {**reply, **headers}, error
+        return status, reply, answer
 
 
 @contextmanager
 def running_endpoint(variants: list[Variant], *, model: str | Path | None = None, env: dict[str, str] | None = None,
                      startup_timeout: float = contract.STARTUP_HEALTH_TIMEOUT_S, port: int = 0,
-                     report: Report | None = None, pass_aws_credentials: bool = False) -> Iterator[Router]:
+                     report: Report | None = None, pass_aws_credentials: bool = False,
+                     endpoint_name: str = endpoint_api.DEFAULT_ENDPOINT_NAME) -> Iterator[Router]:
     """Start every variant and the router; everything is removed when the block ends (also on Ctrl-C)."""
     check_variants(variants)
     report = report or Report(",".join(v.image for v in variants))
@@ -256,7 +322,7 @@ def running_endpoint(variants: list[Variant], *, model: str | Path | None = None
                 raise ImagekitError(f"Variant {variant.name} ({variant.image}) never became ready: "
                                     f"{report.checks[-1].detail}", "Run `imagekit smoke serve` on that image alone.")
         with interrupts.deferred():  # shutdown() below would wait forever for a serve_forever that never started
-            router = Router(variants, port)
+            router = Router(variants, port, endpoint_name)
             threading.Thread(target=router.serve_forever, daemon=True).start()
         yield router
     finally:
@@ -358,7 +424,7 @@ def _describe(answer: "_Answer") -> str:
         error = json.loads(answer.body)
     except ValueError:
         error = None
-    if isinstance(error, dict) and error.get("ErrorCode") == "ModelError":
+    if isinstance(error, dict) and "OriginalStatusCode" in error:
         return (f"{answer.status} ModelError: the container answered {error.get('OriginalStatusCode')}: "
                 f"{str(error.get('OriginalMessage', ''))[:200].strip()}")
     return f"{answer.status}: {answer.body[:200].decode('utf-8', 'replace').strip()}"

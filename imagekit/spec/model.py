@@ -47,6 +47,8 @@ class Spec:
     handler: str | None
     serve_workers: int | None
     distribution: str
+    mpi_processes_per_host: int | None
+    mpi_custom_options: str
     env: tuple[tuple[str, str], ...]
     labels: tuple[tuple[str, str], ...]
     user: str
@@ -203,6 +205,8 @@ def build_spec(data: dict[str, Any], path: Path, document: Any = None) -> Spec:
         code_dir=code_dir, code_exclude=tuple(code.get("exclude", ())), train=train_entry,
         handler=serve.get("handler"), serve_workers=serve.get("workers"),
         distribution=data.get("distribution", "none"),
+        mpi_processes_per_host=data.get("mpi", {}).get("processes_per_host"),
+        mpi_custom_options=data.get("mpi", {}).get("custom_mpi_options", ""),
         env=tuple(sorted((k, _env_text(v)) for k, v in data.get("env", {}).items())),
         labels=tuple(sorted(data.get("labels", {}).items())), user=data.get("user", "root"),
         bind_to_port=capabilities.get("bind_to_port", True), multi_models=capabilities.get("multi_models", False),
@@ -213,5 +217,8 @@ def build_spec(data: dict[str, Any], path: Path, document: Any = None) -> Spec:
         digest=hashlib.sha256(canonical).hexdigest(),
         serve_transform=_serve_transform(serve.get("transform") or {}, where),
     )
+    if "mpi" in data and spec.distribution != "mpi":
+        raise ImagekitError(f"{where('mpi')}: `mpi:` settings are given but distribution is {spec.distribution!r}.",
+                            "Set `distribution: mpi`, or remove the `mpi:` block.")
     _check_entries(spec, where)
     return spec

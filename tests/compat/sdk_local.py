@@ -7,7 +7,9 @@
 Prints one JSON object: {"fit_s", "deploy_s", "predict_s", "total_s", "prediction"}, or for --transform
 {"transform_s"} once the LocalTransformer has written its .out files under --output. It runs in its own
 process with its own HOME, so the SDK's config files and fake credentials never touch the caller's
-environment. The offline recipe is shared/reference/sagemaker-contract.md §5.6.
+environment. The offline recipe is shared/reference/sagemaker-contract.md §5.6. The parent side
+(`offline_environment`, `run_child`) is shared with the SDK 3.x harness (sdk_v3_local.py), which runs its child
+under another interpreter: 2.x and 3.x cannot share one environment.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
 
 FAKE_ROLE = "arn:aws:iam::111111111111:role/imagekit-local"
 LOCAL_NETWORK = "sagemaker-local"  # the docker-compose network local mode puts every job on
@@ -28,23 +30,63 @@ COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
 
 
 def offline_environment(home: Path) -> dict[str, str]:
-    """Environment for a child process running the SDK without any AWS call."""
+    """Environment for a child process running the SDK (2.x or 3.x) without any AWS call.
+
+    Local mode's config (~/.sagemaker/config.yaml) also moves the serving port off the fixed 8080 (another
+    local-mode run on the same engine would hold it) and keeps local mode's temp dirs inside *home*.
+    """
     (home / ".sagemaker").mkdir(parents=True, exist_ok=True)
-    (home / ".sagemaker" / "config.yaml").write_text("local:\n  local_code: true\n")
+    (home / ".sagemaker" / "config.yaml").write_text(
+        f"local:\n  local_code: true\n  serving_port: {_free_port()}\n  container_root: {home}\n")
     defaults = home / "sagemaker-defaults.yaml"
     defaults.write_text("SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_"))}
     env.update(HOME=str(home), AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="AKIAFAKEFAKEFAKEFAKE",
-               AWS_SECRET_ACCESS_KEY="fake", SAGEMAKER_USER_CONFIG_OVERRIDE=str(defaults))
+               AWS_SECRET_ACCESS_KEY="fake", SAGEMAKER_USER_CONFIG_OVERRIDE=str(defaults),
+               # 3.x checks every role with iam:SimulatePrincipalPolicy unless told not to; 2.x ignores it
+               SAGEMAKER_VALIDATE_ROLE="false")
     return env
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_child(python: str, script: str, args: list[str], image: str, timeout: float = 900) -> dict:
+    """Run *script* under *python* in a fresh offline HOME (passed as --home); return the JSON its last line prints,
+    with the rest of its output (local mode streams the containers' logs there) under "log".
+
+    Whatever local mode leaves on the engine for *image* (stopped compose containers, the network it created) is
+    removed, whether the child succeeded or not. Raises with the child's output on failure.
+    """
+    networks_before = {network.id for network in _client().networks.list(names=[LOCAL_NETWORK])}
+    with tempfile.TemporaryDirectory(prefix="imagekit-sdk-") as home:
+        try:
+            done = subprocess.run([python, script, *args, "--home", home], env=offline_environment(Path(home)),
+                                  capture_output=True, text=True, timeout=timeout, cwd=home)
+        finally:
+            _remove_local_mode_leftovers(image, networks_before)
+        if done.returncode != 0:
+            raise RuntimeError(f"SDK local mode failed ({done.returncode}):\n"
+                               f"{_without_polling(done.stdout)[-3000:]}\n{_without_polling(done.stderr)[-5000:]}")
+        *log, result = done.stdout.strip().splitlines()
+        return {**json.loads(result), "log": "\n".join(log)}
+
+
+def _without_polling(output: str) -> str:
+    """*output* without local mode's once-per-5-s health check lines, which would push the cause out of view."""
+    return "\n".join(line for line in output.splitlines()
+                     if "serving container is up" not in line and "Container still not up" not in line)
 
 
 def run(image: str, data: Path, payload: Path, content_type: str, hyperparameters: dict[str, str],
         channel: str = "train", timeout: float = 900) -> dict:
-    """fit + deploy + predict in a child process; returns its JSON result (raises with its output on failure)."""
-    return _in_child(image, lambda home: [
-        "--data", str(data), "--payload", str(payload), "--content-type", content_type, "--output", str(home / "out"),
-        "--channel", channel, *[arg for k, v in hyperparameters.items() for arg in ("--hp", f"{k}={v}")]], timeout)
+    """SDK 2.x fit + deploy + predict in a child process; returns its JSON result."""
+    args = [image, "--data", str(data), "--payload", str(payload), "--content-type", content_type,
+            "--channel", channel, *[arg for k, v in hyperparameters.items() for arg in ("--hp", f"{k}={v}")]]
+    return run_child(sys.executable, __file__, args, image, timeout)
 
 
 def run_transform(image: str, model: Path, source: Path, output: Path, *, content_type: str, accept: str,
@@ -55,27 +97,10 @@ def run_transform(image: str, model: Path, source: Path, output: Path, *, conten
     The strategy and payload are given explicitly: 2.x local mode copies /execution-parameters' BatchStrategy
     as the platform spells it (MULTI_RECORD), which its own batch-strategy lookup then refuses.
     """
-    return _in_child(image, lambda home: [
-        "--transform", str(model), "--data", str(source), "--output", str(output), "--content-type", content_type,
-        "--accept", accept, "--split-type", split_type, "--strategy", strategy, "--assemble-with", assemble_with,
-        "--max-payload", str(max_payload), "--payload", "-"], timeout)
-
-
-def _in_child(image: str, arguments: Callable[[Path], list[str]], timeout: float) -> dict:
-    """This script run on *image* with *arguments* (given the child's HOME) in its own process and HOME; its last
-    line of JSON, or RuntimeError with its output. Local mode's leftovers are removed either way."""
-    networks_before = {network.id for network in _client().networks.list(names=[LOCAL_NETWORK])}
-    with tempfile.TemporaryDirectory(prefix="imagekit-sdk-") as home:
-        try:
-            done = subprocess.run([sys.executable, __file__, image, *arguments(Path(home))],
-                                  env=offline_environment(Path(home)), capture_output=True, text=True,
-                                  timeout=timeout, cwd=home)
-        finally:
-            _remove_local_mode_leftovers(image, networks_before)
-        if done.returncode != 0:
-            raise RuntimeError(f"SDK local mode failed ({done.returncode}):\n"
-                               f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+    args = [image, "--transform", str(model), "--data", str(source), "--output", str(output),
+            "--content-type", content_type, "--accept", accept, "--split-type", split_type, "--strategy", strategy,
+            "--assemble-with", assemble_with, "--max-payload", str(max_payload), "--payload", "-"]
+    return run_child(sys.executable, __file__, args, image, timeout)
 
 
 def _client():
@@ -103,8 +128,7 @@ def _child_transform(args: argparse.Namespace) -> None:
     from sagemaker.local import LocalSession
     from sagemaker.model import Model
 
-    session = LocalSession()
-    session.config = {"local": {"local_code": True}}
+    session = LocalSession()  # reads local_code, serving_port and container_root from ~/.sagemaker/config.yaml
     started = time.perf_counter()
     model = Model(image_uri=args.image, model_data=f"file://{Path(args.transform).resolve()}", role=FAKE_ROLE,
                   sagemaker_session=session)
@@ -121,11 +145,10 @@ def _child(args: argparse.Namespace) -> None:
     from sagemaker.local import LocalSession
     from sagemaker.serializers import IdentitySerializer
 
-    session = LocalSession()
-    session.config = {"local": {"local_code": True}}
+    session = LocalSession()  # reads local_code, serving_port and container_root from ~/.sagemaker/config.yaml
     started = time.perf_counter()
     estimator = Estimator(image_uri=args.image, role=FAKE_ROLE, instance_count=1, instance_type="local",
-                          output_path=f"file://{args.output}", sagemaker_session=session,
+                          output_path=f"file://{Path(args.home) / 'out'}", sagemaker_session=session,
                           hyperparameters=dict(pair.split("=", 1) for pair in args.hp))
     estimator.fit({args.channel: f"file://{Path(args.data).resolve()}"}, logs=False)
     fitted = time.perf_counter()
@@ -151,9 +174,10 @@ if __name__ == "__main__":
     parser.add_argument("--payload", required=True)
     parser.add_argument("--content-type", default="text/csv")
     parser.add_argument("--channel", default="train")
-    parser.add_argument("--output", required=True)
+    parser.add_argument("--home", required=True)
     parser.add_argument("--hp", action="append", default=[])
     parser.add_argument("--transform", help="model.tar.gz: run a LocalTransformer instead of fit/deploy/predict")
+    parser.add_argument("--output")
     parser.add_argument("--accept")
     parser.add_argument("--split-type")
     parser.add_argument("--strategy")

@@ -12,7 +12,7 @@ from imagekit.spec.frameworks import resolve
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-GENERATOR_EXAMPLES = ("sklearn-cpu", "xgboost-cpu", "pytorch-cuda", "custom")
+GENERATOR_EXAMPLES = ("sklearn-cpu", "xgboost-cpu", "pytorch-cuda", "custom", "mpi")
 CODE = {"train.py": "print('train')\n", "inference.py": "def model_fn(model_dir):\n    return None\n",
         "requirements.txt": "joblib==1.4.2\n"}
 

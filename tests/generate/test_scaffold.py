@@ -22,7 +22,8 @@ def test_scaffold_is_complete_and_valid(framework, tmp_path):
     project = new("demo", framework, accelerator=accelerator, directory=tmp_path)
     names = {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
     assert {"imagekit.yaml", "train.py", "inference.py", "requirements.txt", ".dockerignore",
-            ".pre-commit-config.yaml", "README.md", "data/training/train.csv"} <= names
+            ".pre-commit-config.yaml", "README.md", "data/training/train.csv",
+            ".github/workflows/imagekit.yml"} <= names
     spec_text = (project / "imagekit.yaml").read_text()
     assert spec_text.startswith(f"# yaml-language-server: $schema={SCHEMA_COPY}\n")
     assert (project / SCHEMA_COPY).read_text() == (schemas_dir() / "imagekit.schema.json").read_text()

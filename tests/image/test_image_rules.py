@@ -62,6 +62,11 @@ CASES: dict[str, tuple] = {
               image(extra_layers=[[("opt/venv/lib/python3.11/site-packages/nvidia/cuda_runtime/lib/libcudart.so.12",
                                     b"x" * 100)]]), {}),
     "IK535": (image(extra_layers=[[("usr/bin/sudo", File(elf(), 0o4755))]]), image(), {}),
+    "IK114": (image(extra_layers=[[("opt/venv/lib/python3.11/site-packages/mpi4py/__init__.py", b"")]]),
+              image(extra_layers=[[("opt/venv/lib/python3.11/site-packages/mpi4py/__init__.py", b""),
+                                   ("usr/bin/mpirun", elf()), ("usr/sbin/sshd", elf())]]), {}),
+    "IK115": (image(extra_layers=[[("etc/ssh/ssh_host_ed25519_key", b"-----BEGIN OPENSSH PRIVATE KEY-----\n")]]),
+              image(extra_layers=[[("etc/ssh/sshd_config", b"PermitRootLogin prohibit-password\n")]]), {}),
     "IK540": (image(extra_layers=[[("opt/big", b"x" * 5000)]]), image(), {"size_budget": 4000}),
     "IK541": (image(extra_layers=[[("opt/blob", b"x" * 3000)], [("opt/.wh.blob", b"")]]), image(), {"min_bytes": 1000}),
 }
@@ -97,6 +102,11 @@ def test_every_image_rule_has_a_fixture_and_metadata() -> None:
         assert rule.code.startswith(("IK5", "IK6", "IK7")) or rule.code in load_rules("dockerfile")
         assert rule.target == "image"
         assert rule.summary and rule.rationale and rule.fix and len(rule.summary) <= 120
+
+
+def test_ik115_finds_authorized_keys_anywhere(tmp_path: Path) -> None:
+    trusting = image(extra_layers=[[("home/mpi/.ssh/authorized_keys", b"ssh-ed25519 AAAA\n")]])
+    assert "IK115" in findings_for(tmp_path, trusting, "IK115", {}, "trusting")
 
 
 def test_ik105_looks_in_the_code_directory_whatever_env_submit_directory_says(tmp_path: Path) -> None:

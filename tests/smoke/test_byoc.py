@@ -38,12 +38,15 @@ def _build(module_image, name: str) -> str:
     folder = HERE / name
     files = {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.name != "Dockerfile"}
     dockerfile = (folder / "Dockerfile").read_text()
-    from imagekit.base import LABEL_PREFIX
+    from imagekit.base import LABEL_PREFIX, RECIPE_LABEL
 
-    # The base by what is installed in it (a rebuilt base with the same packages has a new date, not new content).
+    # The base by what it was built from: packages and apt config (a rebuilt base from the same recipe has a new
+    # date, not new content; one with another apt config changes what an apt-get install leaves in the image).
     base = (engine.require_image(module_image.base).get("Config", {}).get("Labels") or {})
-    installed = base.get(LABEL_PREFIX + "package-list-sha256") or engine.require_image(module_image.base)["Id"]
-    digest = hashlib.sha256(repr((dockerfile, files, installed)).encode()).hexdigest()[:16]
+    recipe = (base.get(RECIPE_LABEL), base.get(LABEL_PREFIX + "package-list-sha256"))
+    if recipe == (None, None):
+        recipe = engine.require_image(module_image.base)["Id"]
+    digest = hashlib.sha256(repr((dockerfile, files, recipe)).encode()).hexdigest()[:16]
     archive = IMAGE_CACHE / f"{name}-{digest}.tar"
     tag = f"imagekit-test/byoc-{name}:{digest}"
     module_image.tags.append(tag)  # removed with the module's other images

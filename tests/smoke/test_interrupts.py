@@ -27,6 +27,7 @@ import pytest
 
 from imagekit import contract, engine, interrupts
 from imagekit.interrupts import Interrupted, deferred, handled
+from imagekit.smoke.variants import WEIGHTS_ROUTE
 
 
 def _default_signals() -> None:
@@ -247,7 +248,7 @@ def _update_weights(url: str, stop: threading.Event) -> None:
             return
         try:
             connection = http.client.HTTPConnection(host, int(port), timeout=5)
-            connection.request("POST", "/weights", body=json.dumps(weights[turn % 3]))
+            connection.request("POST", WEIGHTS_ROUTE, body=json.dumps(weights[turn % 3]))
             connection.getresponse().read()
             connection.close()
         except OSError:  # the router is gone: the endpoint is stopping

@@ -11,7 +11,7 @@ import pytest
 from imagekit import contract
 from imagekit.errors import ImagekitError
 from imagekit.smoke.serving import serve
-from imagekit.smoke.training import train
+from imagekit.smoke.training import run_all, train
 
 pytestmark = pytest.mark.slow
 PROBE = r'''#!/usr/bin/env python3
@@ -124,7 +124,10 @@ def test_more_hyperparameters_than_create_training_job_accepts_is_a_usage_error(
     (lambda tmp: serve("any-image:never-looked-up", startup_timeout=0), "--startup-timeout must be a positive"),
     (lambda tmp: serve("any-image:never-looked-up", requests=5, concurrency=0), "concurrency at least 1"),
     (lambda tmp: serve("any-image:never-looked-up", requests=-1), "requests must be 0 or more"),
-], ids=["timeout", "output-file", "startup-timeout", "concurrency", "requests"])
+    # `smoke all` refuses its serve options before training, not after minutes of it
+    (lambda tmp: run_all("any-image:never-looked-up", concurrency=0), "concurrency at least 1"),
+    (lambda tmp: run_all("any-image:never-looked-up", payloads=[tmp / "missing.csv"]), "missing.csv does not exist"),
+], ids=["timeout", "output-file", "startup-timeout", "concurrency", "requests", "all-concurrency", "all-payload"])
 def test_impossible_option_values_are_usage_errors_before_the_engine_is_asked(tmp_path: Path, call,
                                                                                message: str) -> None:
     (tmp_path / "a-file").write_text("not a directory")

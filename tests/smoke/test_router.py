@@ -69,8 +69,8 @@ def test_a_model_error_reaches_the_caller_as_424_and_counts_as_5xx(router) -> No
     status, _, body = _invoke(front, b"fail")
     error = json.loads(body)
     assert status == contract.MODEL_ERROR_STATUS
-    assert (error["ErrorCode"], error["OriginalStatusCode"], error["OriginalMessage"]) == ("ModelError", 500,
-                                                                                           "model exploded")
+    assert (error["ErrorCode"], error["OriginalStatusCode"], error["OriginalMessage"]) == (
+        "INTERNAL_FAILURE_FROM_MODEL", 500, "model exploded")
     metrics = variant.metrics()
     assert (metrics[contract.METRIC_INVOCATIONS], metrics[contract.METRIC_5XX]) == (1, 1)
 

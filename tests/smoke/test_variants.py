@@ -67,6 +67,8 @@ def test_every_request_failing_through_the_router_fails_the_run(image: str) -> N
     assert "40 of 40 requests through the router did not answer 2xx" in failed[2]["detail"]
     assert "ModelError: the container answered 500" in failed[2]["detail"]
     assert report["variants"]["blue"]["Invocation5XXErrors"] == report["variants"]["blue"]["Invocations"] > 0
+    table = run.stderr[run.stderr.index("production variants"):]  # the live view's table ends the run
+    assert "blue" in table and "green" in table and "100.0%" in table  # every request a 5XX
 
 
 # --- refused before the engine is asked: DOCKER_HOST points nowhere, so any engine call would say so -------------

@@ -185,8 +185,8 @@ def shipped_program(sagemaker):
     return program
 
 
-def entry_command(env, program):
-    """argv of the user's program: SAGEMAKER_PROGRAM overrides the spec's train entry."""
+def resolve_entry(env, program):
+    """(kind, target, path, args) of the user's program: SAGEMAKER_PROGRAM overrides the spec's train entry."""
     train = CONFIG.get("train")
     fixed = list(train["args"]) if train and not program else []
     if program:
@@ -195,24 +195,49 @@ def entry_command(env, program):
         kind, target = train["kind"], train["target"]
     else:
         raise RuntimeError("this image has no training entry: set `train:` in imagekit.yaml, or SAGEMAKER_PROGRAM")
-    args = fixed + to_cmd_args(env["hyperparameters"])
-    if kind == "script":
-        path = os.path.join(C["code_dir"], target)
-        if not os.path.isfile(path):
-            raise RuntimeError(f"training script {path} does not exist (check `train.script` or SAGEMAKER_PROGRAM)")
-    program = ["-m", target] if kind == "module" else [path]
-    if CONFIG.get("distribution") == "torchrun":  # the script as the toolkit names it, relative to the code dir
-        return torchrun_command(env, ["-m", target] if kind == "module" else [target], args), target
-    if kind == "module" or target.endswith(".py"):
-        return [sys.executable, *program, *args], target
+    path = os.path.join(C["code_dir"], target)
+    if kind == "script" and not os.path.isfile(path):
+        raise RuntimeError(f"training script {path} does not exist (check `train.script` or SAGEMAKER_PROGRAM)")
+    return kind, target, path, fixed + to_cmd_args(env["hyperparameters"])
+
+
+def entry_command(env, entry, distribution):
+    """argv of the user's program on this host (MPI ranks are started by mpirun: see mpi.rank_program)."""
+    kind, target, path, args = entry
+    if distribution == "torchrun":  # the script as the toolkit names it, relative to the code dir
+        return torchrun_command(env, ["-m", target] if kind == "module" else [target], args)
+    if kind == "module":
+        return [sys.executable, "-m", target, *args]
+    if target.endswith(".py"):
+        return [sys.executable, path, *args]
     if target.endswith(".sh"):
-        return ["/bin/sh", path, *args], target
+        return ["/bin/sh", path, *args]
     if not os.access(path, os.X_OK):  # the toolkit chmods "other" entry points before running them
         try:
             os.chmod(path, 0o755)
         except OSError:
-            return ["/bin/sh", path, *args], target
-    return [path, *args], target
+            return ["/bin/sh", path, *args]
+    return [path, *args]
+
+
+def distribution_of(env, framework):
+    """Which launcher runs the job: an SDK estimator's distribution= hyperparameters first (on the hosts of its
+    instance groups, as the toolkits decide), else the spec's `distribution`. Launchers that need AWS's GPU or
+    Trainium libraries are refused here, before anything runs, rather than run single-host."""
+    for name in C["hardware_distribution_hps"]:
+        if framework.get(name):
+            raise RuntimeError(f"{name} asks for a launcher that needs AWS's GPU/Trainium containers "
+                               "(SageMaker's distributed libraries); this image cannot run it. Use "
+                               "distribution={'mpi': ...} or torch_distributed, or an AWS framework image")
+    if env["hyperparameters"].get(C["hp_model_parallel"]) not in (None, {}, "", "{}"):
+        raise RuntimeError(f"the {C['hp_model_parallel']} hyperparameter asks for SageMaker's model parallel "
+                           "library (smdistributed), which only AWS's GPU containers have; this image cannot run it")
+    in_group = env["current_instance_group"] in env["distribution_instance_groups"]
+    for flag, kind in ((C["hp_mpi_enabled"], "mpi"), (C["hp_parameter_server_enabled"], "parameter_server"),
+                       (C["hp_torch_distributed_enabled"], "torchrun")):
+        if framework.get(flag):
+            return kind if in_group else "none"
+    return CONFIG.get("distribution") or "none"
 
 
 def _write_once(path, text):
@@ -241,9 +266,11 @@ def _tee(stream, tail):
         tail.append(raw.decode("utf-8", "replace").rstrip("\n"))
 
 
-def run(command, env):
-    """Run *command*, forwarding SIGTERM/SIGINT to its process group; (exit code, stderr tail)."""
-    process = subprocess.Popen(command, cwd=C["code_dir"], env=env, stderr=subprocess.PIPE, start_new_session=True)
+def run(command, env, ranks=None):
+    """Run *command*, forwarding SIGTERM/SIGINT to its process group; (exit code, stderr tail). With *ranks*
+    (mpirun's RankLog) both streams go through it instead."""
+    process = subprocess.Popen(command, cwd=C["code_dir"], env=env, stderr=subprocess.PIPE, start_new_session=True,
+                               stdout=subprocess.PIPE if ranks else None)
     tail = collections.deque(maxlen=STDERR_TAIL_LINES)
 
     def forward(signum, _frame):
@@ -255,10 +282,14 @@ def run(command, env):
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, forward)
-    reader = threading.Thread(target=_tee, args=(process.stderr, tail), daemon=True)
-    reader.start()
+    copies = [(ranks.copy, process.stdout, sys.stdout), (ranks.copy, process.stderr, sys.stderr)] if ranks \
+        else [(_tee, process.stderr, tail)]
+    readers = [threading.Thread(target=copy, args=args, daemon=True) for copy, *args in copies]
+    for reader in readers:
+        reader.start()
     code = process.wait()
-    reader.join(timeout=5)
+    for reader in readers:
+        reader.join(timeout=5)
     return code, list(tail)
 
 
@@ -305,27 +336,89 @@ def main():
         return hand_over(*framework)
     try:
         env, user, sagemaker = training_environment()
-        command, target = entry_command(env, shipped_program(sagemaker))
+        distribution = distribution_of(env, env["additional_framework_parameters"])
+        entry = resolve_entry(env, shipped_program(sagemaker))
+        command = entry_command(env, entry, distribution)
         if len(env["hosts"]) > 1:  # like the toolkit, before any multi-host program starts
             wait_for_hosts(env["hosts"], C["dns_wait_max_s"])
-        child_env = _child_environment(env, sagemaker, target)
+        child_env = _child_environment(env, sagemaker, entry[1])
         for directory in (C["model_dir"], C["output_data_dir"]):
             os.makedirs(directory, exist_ok=True)
-        log(f"running {' '.join(command)} on {env['current_host']} of {len(env['hosts'])} host(s)")
-        code, tail = run(command, child_env)
+        if distribution == "mpi":
+            code, failure = _run_mpi(env, entry, child_env)
+        elif distribution == "parameter_server":
+            code, failure = _run_with_parameter_server(env, command, child_env)
+        else:
+            log(f"running {' '.join(command)} on {env['current_host']} of {len(env['hosts'])} host(s)")
+            code, tail = run(command, child_env)
+            failure = failure_reason(128 - code if code < 0 else code, tail, command) if code else None
     except Exception as error:  # the toolkit's "Framework Error" path (§2.5)
         traceback.print_exc()
         reason = error if isinstance(error, RuntimeError) else f"{type(error).__name__}: {error}"
         _write_once(C["failure_file"], f"imagekit runtime error: {reason}"[: C["failure_max_chars"]])
         return 1
-    if code == 0:
+    if failure is None:
         _write_once(C["success_file"], "")
         return 0
-    if code < 0:
-        code = 128 - code
-    _write_once(C["failure_file"], failure_reason(code, tail, command))
-    log(f"the training program failed with exit code {code}")
+    _write_once(C["failure_file"], failure)
+    log(f"training failed: {failure.splitlines()[0]}")
     return 1
+
+
+def mpi_command(env, entry):
+    """(settings, mpirun argv) that algo-1 runs: the user's program on every rank, the SM_* variables forwarded."""
+    import imagekit_runtime.mpi as mpi
+
+    settings = mpi.MPISettings(env, env["additional_framework_parameters"], CONFIG)
+    kind, target, _, args = entry
+    program = mpi.rank_program(kind, target, args)
+    return settings, mpi.mpirun_command(env, settings, sorted(environment_variables(env)), program)
+
+
+def _run_mpi(env, entry, child_env):
+    """algo-1 launches mpirun across the hosts; the others serve it over sshd until it is done."""
+    import imagekit_runtime.mpi as mpi
+
+    mpi.require_tools()
+    if not env["is_master"]:
+        _stop_on_signals()
+        return mpi.run_worker(env, child_env)
+    settings, command = mpi_command(env, entry)
+    return mpi.run_master(env, settings, command, child_env,
+                          lambda argv, mpirun_env, ranks: run(argv, mpirun_env, ranks)[0])
+
+
+def _run_with_parameter_server(env, command, child_env):
+    """With more than one host: this host's ps task beside its worker, TF_CONFIG for both (one host: no ps)."""
+    import imagekit_runtime.parameter_server as ps
+
+    hosts, current = env["distribution_hosts"] or env["hosts"], env["current_host"]
+    if len(hosts) < 2:
+        code, tail = run(command, child_env)
+        return code, failure_reason(code, tail, command) if code else None
+    server = ps.start_parameter_server(hosts, current, child_env)
+    try:
+        log(f"running {' '.join(command)} on {current} as {ps.tf_config(hosts, current)['task']['type']}")
+        code, tail = run(command, ps.worker_environment(hosts, current, child_env))
+        if code:
+            return code, failure_reason(128 - code if code < 0 else code, tail, command)
+        if current != hosts[0]:
+            _stop_on_signals()
+            ps.wait_until_master_is_down(hosts[0])
+        return 0, ps.parameter_server_failure(server, current)
+    finally:
+        ps.stop(server)
+
+
+def _stop_on_signals():
+    """While this host only waits for others (no program of its own runs), SIGTERM/SIGINT end it: as PID 1 it
+    would otherwise ignore StopTrainingJob's SIGTERM and be killed 120 s later."""
+    def stop(signum, _frame):
+        log(f"received signal {signum} while waiting; stopping")
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
 
 
 def _child_environment(env, sagemaker, target):

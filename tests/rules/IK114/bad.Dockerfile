@@ -1,0 +1,5 @@
+FROM python:3.11-slim-bookworm AS runtime
+# expect: IK114
+RUN pip install --no-cache-dir horovod==0.28.1
+# expect: IK114
+RUN sed -i 's/^#PermitRootLogin.*/PermitRootLogin no/' /etc/ssh/sshd_config
