@@ -156,6 +156,17 @@ DEFAULT_BATCH_STRATEGY = "MULTI_RECORD"
 DEFAULT_MAX_PAYLOAD_IN_MB = 6
 DEFAULT_MAX_CONCURRENT_TRANSFORMS = 1
 
+# --- Batch transform jobs (§3.4; CreateTransformJob, ModelClientConfig) --------------------------------
+TRANSFORM_MAX_PAYLOAD_IN_MB = 100  # MaxPayloadInMB is 0-100 (0: no limit, for SplitType None)
+# MaxConcurrentTransforms * MaxPayloadInMB may not exceed it either (CreateTransformJob MaxPayloadInMB).
+TRANSFORM_MAX_CONCURRENT_PAYLOAD_MB = 100
+TRANSFORM_INVOCATION_TIMEOUT_S = 600.0  # ModelClientConfig.InvocationsTimeoutInSeconds default
+TRANSFORM_INVOCATION_TIMEOUT_MAX_S = 3600.0  # ... and its maximum (1-3600)
+TRANSFORM_OUTPUT_SUFFIX = ".out"  # <output>/<input path relative to the input prefix>.out
+# BatchStrategy as the API names it -> as SAGEMAKER_BATCH_STRATEGY and /execution-parameters spell it
+BATCH_STRATEGY_VALUES: dict[str, str] = {"SingleRecord": "SINGLE_RECORD", "MultiRecord": "MULTI_RECORD"}
+BATCH_TRUE = "true"  # SAGEMAKER_BATCH on a transform job's container
+
 # --- Production variant metrics (§4), CloudWatch names --------------------------------------------------
 METRIC_INVOCATIONS = "Invocations"
 METRIC_4XX = "Invocation4XXErrors"

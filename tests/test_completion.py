@@ -41,5 +41,5 @@ def complete(home: Path, *words: str) -> list[str]:
 
 def test_installed_bash_completion_completes_commands_subcommands_and_options(home: Path) -> None:
     assert "smoke" in complete(home, "sm")
-    assert complete(home, "smoke", "tr") == ["train"]
+    assert complete(home, "smoke", "tr") == ["train", "transform"]
     assert set(complete(home, "smoke", "all", "--inst")) == {"--instances", "--instance-type"}

@@ -1,4 +1,4 @@
-"""`imagekit smoke train|serve|all` (registered on imagekit.cli.app): run an image as SageMaker does."""
+"""`imagekit smoke train|serve|all|transform` (registered on imagekit.cli.app): run an image as SageMaker does."""
 
 from __future__ import annotations
 
@@ -145,6 +145,13 @@ def serve_command(
     _finish(report, as_json, junit, fail_on)
 
 
+TRANSFORM_INPUT = typer.Option(None, "--transform-input", help="Also run a batch transform job over this "
+                                "directory with the trained model (Line split, MultiRecord, AssembleWith Line, "
+                                "--content-type/--accept), writing .out files to --transform-output.")
+TRANSFORM_OUTPUT = typer.Option(None, "--transform-output", help="Where --transform-input's .out files go "
+                                "(default: a temporary directory, removed).")
+
+
 @smoke_app.command("all")
 def all_command(
     image: str = typer.Argument(..., help="Image in the engine."),
@@ -156,7 +163,8 @@ def all_command(
     network_isolation: bool = NETWORK_ISOLATION, env: Optional[List[str]] = ENV,
     output: Optional[Path] = typer.Option(None, "--output", help="Keep model.tar.gz here."),
     as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS, quiet: bool = QUIET,
-    fail_on: str = FAIL_ON,
+    fail_on: str = FAIL_ON, transform_input: Optional[Path] = TRANSFORM_INPUT,
+    transform_output: Optional[Path] = TRANSFORM_OUTPUT,
 ) -> None:
     """Train, then serve the model that training produced: one report. Takes every train and serve option."""
     from imagekit import smoke
@@ -170,7 +178,59 @@ def all_command(
                                accept=accept, startup_timeout=startup_timeout, env=_pairs(env, "--env"),
                                output=output, requests=requests, concurrency=concurrency,
                                pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json, status),
-                               on_progress=status.waiting)
+                               on_progress=status.waiting, transform_input=transform_input,
+                               transform_output=transform_output)
+    _finish(report, as_json, junit, fail_on)
+
+
+@smoke_app.command("transform")
+def transform_command(
+    image: str = typer.Argument(..., help="Image in the engine."),
+    model: Optional[Path] = MODEL,
+    input: Path = typer.Option(..., "--input", help="Directory of input files (every file at any depth, "  # noqa: A002
+                               "as an S3 prefix), or one file."),
+    output: Path = typer.Option(..., "--output", help="Directory for <input path>.out results (created)."),
+    split_type: str = typer.Option("None", "--split-type", help="None|Line|RecordIO|TFRecord: how a file is cut "
+                                   "into records."),
+    batch_strategy: Optional[str] = typer.Option(None, "--batch-strategy", help="SingleRecord|MultiRecord (default: "
+                                                 "the container's /execution-parameters, else MultiRecord)."),
+    max_payload: Optional[int] = typer.Option(None, "--max-payload", help="MaxPayloadInMB, 0-"
+                                              f"{contract.TRANSFORM_MAX_PAYLOAD_IN_MB} (default: the container's, "
+                                              f"else {contract.DEFAULT_MAX_PAYLOAD_IN_MB})."),
+    max_concurrent: Optional[int] = typer.Option(None, "--max-concurrent", help="MaxConcurrentTransforms (default: "
+                                                 "the container's, else 1)."),
+    assemble_with: str = typer.Option("None", "--assemble-with", help="None|Line: Line writes a newline after "
+                                      "each answer."),
+    content_type: Optional[str] = typer.Option(None, "--content-type", help="ContentType of the requests."),
+    accept: Optional[str] = typer.Option(None, "--accept", help="Accept of the requests."),
+    join_source: str = typer.Option("None", "--join-source", help="None|Input: Input joins each prediction to "
+                                    "its input record."),
+    input_filter: str = typer.Option("$", "--input-filter", help="JSONPath selecting what is sent, e.g. '$[1:]'."),
+    output_filter: str = typer.Option("$", "--output-filter", help="JSONPath selecting what is written, e.g. "
+                                      "'$[0,-1]'."),
+    invocation_timeout: float = typer.Option(contract.TRANSFORM_INVOCATION_TIMEOUT_S, "--invocation-timeout",
+                                             help="Seconds per request (ModelClientConfig.InvocationsTimeoutInSeconds"
+                                             ")."),
+    startup_timeout: float = STARTUP_TIMEOUT, env: Optional[List[str]] = ENV,
+    as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS, quiet: bool = QUIET,
+    fail_on: str = FAIL_ON,
+) -> None:
+    """Run IMAGE as a batch transform job does: /execution-parameters, split, batch, invoke, assemble .out files."""
+    from imagekit.smoke.dataprocessing import DataProcessing
+    from imagekit.smoke.transform import TransformSettings, transform
+
+    _check_inputs(image, junit, fail_on)
+    settings = TransformSettings(
+        split_type=split_type, batch_strategy=batch_strategy, max_payload_mb=max_payload,
+        max_concurrent=max_concurrent, assemble_with=assemble_with, content_type=content_type, accept=accept,
+        processing=DataProcessing(input_filter=input_filter, join_source=join_source, output_filter=output_filter),
+        invocation_timeout=invocation_timeout)
+    status = _StatusLine(quiet)
+    with _live_logs(quiet, status):
+        report = transform(image, model=model, input=input, output=output, settings=settings,
+                           env=_pairs(env, "--env"), startup_timeout=startup_timeout,
+                           pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json, status),
+                           on_progress=status.waiting)
     _finish(report, as_json, junit, fail_on)
 
 

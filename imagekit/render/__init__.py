@@ -49,7 +49,7 @@ def runtime_files(spec: Spec) -> dict[str, tuple[bytes, int]]:
 
     config = RuntimeConfig(train=spec.train, handler=spec.handler, distribution=spec.distribution,
                            serve_workers=spec.serve_workers, processes_per_host=spec.mpi_processes_per_host,
-                           custom_mpi_options=spec.mpi_custom_options)
+                           custom_mpi_options=spec.mpi_custom_options, transform=dict(spec.serve_transform))
     return build_context_files(config)
 
 

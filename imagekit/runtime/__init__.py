@@ -32,6 +32,7 @@ class RuntimeConfig:
     serve_workers: int | None = None
     processes_per_host: int | None = None  # MPI: spec default (hyperparameters override; else GPUs or 1)
     custom_mpi_options: str = ""
+    transform: dict[str, object] | None = None  # serve.transform, answered on /execution-parameters
 
     def to_json(self) -> str:
         document = {**asdict(self), "contract": contract_values()}
@@ -70,7 +71,10 @@ def contract_values() -> dict[str, object]:
         "execution_parameters_route": c.EXECUTION_PARAMETERS_ROUTE, "models_route": c.MODELS_ROUTE,
         "env_multi_model": c.ENV_MULTI_MODEL, "capability_true": c.CAPABILITY_TRUE,
         "max_payload_mb": c.DEFAULT_MAX_PAYLOAD_IN_MB, "default_accept": c.DEFAULT_CONTENT_TYPE,
-        "batch_strategy": c.DEFAULT_BATCH_STRATEGY, "header_custom_attributes": c.HEADER_CUSTOM_ATTRIBUTES,
+        "batch_strategy": c.DEFAULT_BATCH_STRATEGY, "batch_strategy_values": c.BATCH_STRATEGY_VALUES,
+        "transform_max_payload_mb": c.TRANSFORM_MAX_PAYLOAD_IN_MB,
+        "transform_max_concurrent_payload_mb": c.TRANSFORM_MAX_CONCURRENT_PAYLOAD_MB,
+        "header_custom_attributes": c.HEADER_CUSTOM_ATTRIBUTES,
         "serve_stop_grace_s": c.SERVE_STOP_GRACE_S, "invocation_timeout_s": c.INVOCATION_TIMEOUT_S,
         "failure_max_chars": c.FAILURE_REASON_MAX_CHARS,
         "dns_wait_max_s": c.DNS_WAIT_MAX_S, "master_port": c.DISTRIBUTED_MASTER_PORT,

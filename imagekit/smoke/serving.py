@@ -68,15 +68,11 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
     work = run_workdir("serve")
     try:
         model_dir = _model_dir(work, model)
-        try:
-            container, host_port, port = start_serving(run_id, image, model_dir, env, pass_aws_credentials,
-                                                       resources=placement.options)
-            logs.follow(report, container, "serve")
-        except StartFailed as failed:
-            report.check("serve.start", False, failed.detail)
+        started = start_ready(report, run_id, image, model_dir, env, pass_aws_credentials, startup_timeout, "serve",
+                              on_progress, resources=placement.options)
+        if started is None:
             return report
-        if not _wait_ready(report, container, host_port, startup_timeout, port, on_progress=on_progress):
-            return report
+        container, host_port, port = started
         _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept, container)
         if requests:
             _load(report, host_port, bodies[0] if bodies else DEFAULT_PAYLOAD, content_type, requests, concurrency)
@@ -90,6 +86,25 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
         return report
     finally:
         finish_run(run_id, work, stop_grace)
+
+
+def start_ready(report: Report, run_id: str, image: str, model_dir: Path, env: dict[str, str] | None,
+                pass_aws_credentials: bool, startup_timeout: float, name: str,
+                on_progress: Progress | None = None, resources: dict | None = None) -> tuple[object, int, int] | None:
+    """start_serving with its log followed as *name*, then /ping until 200: (container, host port, container
+    port), or None once NAME.start or NAME.ready has failed in *report*. *resources*: the instance's CPU,
+    memory and GPUs (imagekit.smoke.hardware)."""
+    try:
+        container, host_port, port = start_serving(run_id, image, model_dir, env, pass_aws_credentials, name=name,
+                                                   resources=resources)
+        logs.follow(report, container, name)
+    except StartFailed as failed:
+        report.check(f"{name}.start", False, failed.detail)
+        return None
+    if not _wait_ready(report, container, host_port, startup_timeout, port, check=f"{name}.ready",
+                       on_progress=on_progress):
+        return None
+    return container, host_port, port
 
 
 def _model_dir(work: Path, model: str | Path | None) -> Path:

@@ -105,10 +105,12 @@ def run_all(image: str, *, data: dict[str, str | Path] | None = None,
             content_type: str | None = None, env: dict[str, str] | None = None, output: str | Path | None = None,
             pass_aws_credentials: bool = False, instances: int = 1, instance_type: str | None = None,
             timeout: float | None = None, network_isolation: bool = False,
-            on_check: Callable[[Check], None] | None = None, **serve_options) -> Report:
+            on_check: Callable[[Check], None] | None = None, transform_input: str | Path | None = None,
+            transform_output: str | Path | None = None, **serve_options) -> Report:
     """Train, then serve the model that training produced: one report for both.
 
     Takes every option of ``train`` (the job) and of ``serve`` (*serve_options*: startup_timeout, requests, ...).
+    With *transform_input*, a batch transform job over it follows (smoke.transform.transform_step).
     """
     from imagekit.smoke.serving import check_load_options, check_startup_timeout, serve
 
@@ -127,6 +129,12 @@ def run_all(image: str, *, data: dict[str, str | Path] | None = None,
         report.extend(serve(image, model=archive, payloads=payloads, content_type=content_type, env=env,
                             pass_aws_credentials=pass_aws_credentials, on_check=on_check,
                             instance_type=instance_type, **serve_options))
+        if transform_input is not None:
+            from imagekit.smoke.transform import transform_step
+
+            report.extend(transform_step(image, archive, transform_input, transform_output or keep / "transform",
+                                         content_type=content_type, accept=serve_options.get("accept"), env=env,
+                                         pass_aws_credentials=pass_aws_credentials, on_check=on_check))
         if output is None:
             del report.data["model_archive"]  # it lived in a temp dir, removed below
         return report

@@ -61,6 +61,8 @@ class Spec:
     platform: str | None
     size_budget: int | None
     digest: str = field(default="", compare=False)
+    # serve.transform: /execution-parameters settings, keys as in the schema (the runtime fills the defaults)
+    serve_transform: tuple[tuple[str, Any], ...] = ()
 
     @property
     def root(self) -> Path:
@@ -99,6 +101,19 @@ def _modules(plan: dict[str, Path], package_file: str) -> list[str]:
     package = "." + package_file.removesuffix(".py")
     return sorted({name.removesuffix(package) for name in names if not name.endswith((".__init__", ".__main__"))
                    or name.endswith(package)})
+
+
+def _serve_transform(transform: dict[str, Any], where: Callable[..., str]) -> tuple[tuple[str, Any], ...]:
+    """serve.transform, refused when it asks more than a transform job allows in all (the schema checks each)."""
+    from imagekit import contract
+
+    concurrent, payload = transform.get("max_concurrent_transforms"), transform.get("max_payload_mb")
+    if concurrent and payload and concurrent * payload > contract.TRANSFORM_MAX_CONCURRENT_PAYLOAD_MB:
+        raise ImagekitError(f"{where('serve', 'transform')}: max_concurrent_transforms {concurrent} x max_payload_mb "
+                            f"{payload} = {concurrent * payload} MB, over the "
+                            f"{contract.TRANSFORM_MAX_CONCURRENT_PAYLOAD_MB} MB a batch transform job allows.",
+                            "Lower one of them.")
+    return tuple(sorted(transform.items()))
 
 
 def _check_entries(spec: Spec, where: Callable[..., str]) -> None:
@@ -200,6 +215,7 @@ def build_spec(data: dict[str, Any], path: Path, document: Any = None) -> Spec:
         platform=build.get("platform"),
         size_budget=parse_size(size) if size else None,
         digest=hashlib.sha256(canonical).hexdigest(),
+        serve_transform=_serve_transform(serve.get("transform") or {}, where),
     )
     if "mpi" in data and spec.distribution != "mpi":
         raise ImagekitError(f"{where('mpi')}: `mpi:` settings are given but distribution is {spec.distribution!r}.",

@@ -1,8 +1,11 @@
 """Run an image under the SageMaker Python SDK 2.x local mode, fully offline: fit, deploy, predict.
 
     python tests/compat/sdk_local.py IMAGE --data DIR --payload FILE --content-type text/csv [--hp k=v]
+    python tests/compat/sdk_local.py IMAGE --transform MODEL_TAR_GZ --data INPUT_DIR --output DIR \
+        --content-type text/csv --accept text/csv --split-type Line --strategy MultiRecord --assemble-with Line
 
-Prints one JSON object: {"fit_s", "deploy_s", "predict_s", "total_s", "prediction"}. It runs in its own
+Prints one JSON object: {"fit_s", "deploy_s", "predict_s", "total_s", "prediction"}, or for --transform
+{"transform_s"} once the LocalTransformer has written its .out files under --output. It runs in its own
 process with its own HOME, so the SDK's config files and fake credentials never touch the caller's
 environment. The offline recipe is shared/reference/sagemaker-contract.md §5.6. The parent side
 (`offline_environment`, `run_child`) is shared with the SDK 3.x harness (sdk_v3_local.py), which runs its child
@@ -86,6 +89,20 @@ def run(image: str, data: Path, payload: Path, content_type: str, hyperparameter
     return run_child(sys.executable, __file__, args, image, timeout)
 
 
+def run_transform(image: str, model: Path, source: Path, output: Path, *, content_type: str, accept: str,
+                  split_type: str, strategy: str, assemble_with: str, max_payload: int = 6,
+                  timeout: float = 600) -> dict:
+    """A 2.x LocalTransformer (Model.transformer) over *source* in a child process; .out files land in *output*.
+
+    The strategy and payload are given explicitly: 2.x local mode copies /execution-parameters' BatchStrategy
+    as the platform spells it (MULTI_RECORD), which its own batch-strategy lookup then refuses.
+    """
+    args = [image, "--transform", str(model), "--data", str(source), "--output", str(output),
+            "--content-type", content_type, "--accept", accept, "--split-type", split_type, "--strategy", strategy,
+            "--assemble-with", assemble_with, "--max-payload", str(max_payload), "--payload", "-"]
+    return run_child(sys.executable, __file__, args, image, timeout)
+
+
 def _client():
     from imagekit import engine
 
@@ -105,6 +122,22 @@ def _remove_local_mode_leftovers(image: str, networks_before: set[str]) -> None:
                 network.remove()
             except APIError:  # another local-mode job is still attached
                 pass
+
+
+def _child_transform(args: argparse.Namespace) -> None:
+    from sagemaker.local import LocalSession
+    from sagemaker.model import Model
+
+    session = LocalSession()  # reads local_code, serving_port and container_root from ~/.sagemaker/config.yaml
+    started = time.perf_counter()
+    model = Model(image_uri=args.image, model_data=f"file://{Path(args.transform).resolve()}", role=FAKE_ROLE,
+                  sagemaker_session=session)
+    transformer = model.transformer(instance_count=1, instance_type="local", strategy=args.strategy,
+                                    assemble_with=args.assemble_with, output_path=f"file://{args.output}",
+                                    accept=args.accept, max_payload=args.max_payload)
+    transformer.transform(f"file://{Path(args.data).resolve()}", content_type=args.content_type,
+                          split_type=args.split_type, wait=True, logs=False)
+    print(json.dumps({"transform_s": round(time.perf_counter() - started, 2)}))
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -143,4 +176,12 @@ if __name__ == "__main__":
     parser.add_argument("--channel", default="train")
     parser.add_argument("--home", required=True)
     parser.add_argument("--hp", action="append", default=[])
-    _child(parser.parse_args())
+    parser.add_argument("--transform", help="model.tar.gz: run a LocalTransformer instead of fit/deploy/predict")
+    parser.add_argument("--output")
+    parser.add_argument("--accept")
+    parser.add_argument("--split-type")
+    parser.add_argument("--strategy")
+    parser.add_argument("--assemble-with")
+    parser.add_argument("--max-payload", type=int, default=6)
+    arguments = parser.parse_args()
+    (_child_transform if arguments.transform else _child)(arguments)

@@ -38,3 +38,29 @@ def test_sklearn_scaffold_fits_deploys_and_predicts_under_sdk_local_mode(sklearn
     predictions = json.loads(result["prediction"])["predictions"]
     labels = [int(row.split(",")[0]) for row in (project / "data" / "training" / "train.csv").read_text().split()[:3]]
     assert predictions == labels
+
+
+def test_smoke_transform_writes_what_sdk_local_mode_transformer_writes(sklearn_scaffold, tmp_path: Path) -> None:
+    """The same model, input and job settings: `smoke transform` and 2.x's LocalTransformer write identical
+    .out files (Line split, MultiRecord, AssembleWith Line, CSV in and out)."""
+    from imagekit import smoke
+    from imagekit.smoke.transform import TransformSettings, transform
+
+    tag, project = sklearn_scaffold
+    trained = smoke.train(tag, data={"training": project / "data" / "training"}, output=tmp_path / "model")
+    assert trained.ok, trained.to_json()
+    model = tmp_path / "model" / "model.tar.gz"
+    source = tmp_path / "in"  # top-level files only: 2.x local mode reads no subdirectories (S3 prefixes do)
+    source.mkdir()
+    rows = [line.split(",", 1)[1] for line in (project / "data" / "training" / "train.csv").read_text().split()]
+    (source / "features.csv").write_text("".join(f"{row}\n" for row in rows))
+    (source / "payload.csv").write_bytes((project / "data" / "payload.csv").read_bytes())
+    job = {"content_type": "text/csv", "accept": "text/csv", "split_type": "Line", "assemble_with": "Line"}
+    sdk_local.run_transform(tag, model, source, tmp_path / "sdk", strategy="MultiRecord", **job)
+    report = transform(tag, model=model, input=source, output=tmp_path / "imagekit",
+                       settings=TransformSettings(batch_strategy="MultiRecord", **job))
+    assert report.ok, report.to_json()
+    ours = {p.relative_to(tmp_path / "imagekit"): p.read_bytes() for p in (tmp_path / "imagekit").rglob("*.out")}
+    theirs = {p.relative_to(tmp_path / "sdk"): p.read_bytes() for p in (tmp_path / "sdk").rglob("*.out")}
+    assert sorted(map(str, ours)) == ["features.csv.out", "payload.csv.out"]
+    assert ours == theirs

@@ -46,3 +46,29 @@ def test_sklearn_scaffold_trains_on_two_hosts_serves_and_transforms_under_sdk_v3
     assert sorted(result["transform_outputs"]) == ["features.csv.out", "payload.csv.out"]
     assert result["transform_outputs"]["features.csv.out"].split() == labels
     assert result["transform_outputs"]["payload.csv.out"].split() == labels[:3]
+
+
+def test_smoke_transform_writes_what_sdk_v3_local_mode_transformer_writes(sklearn_scaffold, tmp_path: Path) -> None:
+    """Beside the 3.x run above: `imagekit smoke transform` with the same settings (Line split, MultiRecord,
+    AssembleWith Line, CSV in and out) on the same input writes the same .out files, byte for byte. The scaffold's
+    model fits its sample, so a model trained by `smoke train` predicts what the 3.x-trained one did."""
+    from imagekit import smoke
+    from imagekit.smoke.transform import TransformSettings, transform
+
+    if not TRANSFORM_RESULTS.is_dir():
+        pytest.fail(f"{TRANSFORM_RESULTS} is missing: the 3.x test above writes it; run the module whole")
+    tag, project = sklearn_scaffold
+    trained = smoke.train(tag, data={"training": project / "data" / "training"}, output=tmp_path / "model")
+    assert trained.ok, trained.to_json()
+    source = tmp_path / "in"
+    source.mkdir()
+    rows = (project / "data" / "training" / "train.csv").read_text().split()
+    (source / "features.csv").write_text("".join(row.split(",", 1)[1] + "\n" for row in rows))
+    shutil.copy(project / "data" / "payload.csv", source)
+    report = transform(tag, model=tmp_path / "model" / "model.tar.gz", input=source, output=tmp_path / "out",
+                       settings=TransformSettings(split_type="Line", batch_strategy="MultiRecord",
+                                                  assemble_with="Line", content_type="text/csv", accept="text/csv"))
+    assert report.ok, report.to_json()
+    ours = {path.name: path.read_bytes() for path in sorted((tmp_path / "out").glob("*.out"))}
+    theirs = {path.name: path.read_bytes() for path in sorted(TRANSFORM_RESULTS.glob("*.out"))}
+    assert sorted(ours) == ["features.csv.out", "payload.csv.out"] and ours == theirs

@@ -8,6 +8,11 @@ An exception with an integer `status_code` (the toolkit's GenericInferenceToolki
 
 When the image has numpy the defaults are the toolkit's own: JSON, CSV and NPY decode to numpy arrays, and
 predictions encode keeping their dtype, CSV in numpy's "%s" format. Without numpy they work on lists.
+
+Batch transform's MultiRecord requests carry several records in one body, one per line: the CSV default already
+reads every line as a row, and JSON Lines (application/jsonlines, which the toolkit does not decode) reads every
+non-empty line as one JSON record; a prediction per record is answered one per line in text/csv or
+application/jsonlines, so the platform can match answers to records.
 """
 
 import csv
@@ -25,8 +30,8 @@ except ImportError:  # the defaults fall back to lists and numbers
 
 from imagekit_runtime.config import C, log
 
-JSON, CSV, NPY = "application/json", "text/csv", "application/x-npy"
-TEXT_TYPES = (JSON, CSV)
+JSON, CSV, NPY, JSON_LINES = "application/json", "text/csv", "application/x-npy", "application/jsonlines"
+TEXT_TYPES = (JSON, CSV, JSON_LINES)
 
 
 class HandlerError(Exception):
@@ -86,8 +91,14 @@ def default_input_fn(body, content_type):
         if numpy is None:
             raise HandlerError(f"{NPY} needs numpy in the image (or define input_fn)", status=415)
         return numpy.load(io.BytesIO(body), allow_pickle=False)
-    raise HandlerError(f"unsupported content type {content_type!r}: send {JSON} or {CSV}, or define input_fn",
-                       status=415)
+    if kind == JSON_LINES:
+        try:
+            records = [json.loads(line) for line in body.splitlines() if line.strip()]
+        except ValueError as error:
+            raise HandlerError(f"a JSON Lines record does not parse: {error}", status=400) from None
+        return records if numpy is None else numpy.array(records)
+    raise HandlerError(f"unsupported content type {content_type!r}: send {JSON}, {CSV} or {JSON_LINES}, or define "
+                       "input_fn", status=415)
 
 
 def default_predict_fn(data, model):
@@ -113,6 +124,9 @@ def default_output_fn(prediction, accept):
             numpy.savetxt(buffer, prediction, delimiter=",", fmt="%s")
         return buffer.getvalue(), kind
     prediction = _plain(prediction)
+    if kind == JSON_LINES:  # one line per record: the prediction's first dimension
+        rows = prediction if isinstance(prediction, list) else [prediction]
+        return "".join(json.dumps(_plain(row), default=_plain) + "\n" for row in rows), JSON_LINES
     if kind == JSON:
         return json.dumps(prediction, default=_plain), JSON
     if kind == CSV:
@@ -123,7 +137,8 @@ def default_output_fn(prediction, accept):
             row = _plain(row)
             writer.writerow(row if isinstance(row, (list, tuple)) else [row])
         return out.getvalue(), CSV
-    raise HandlerError(f"cannot answer in {accept!r}: accept {JSON} or {CSV}, or define output_fn", status=406)
+    raise HandlerError(f"cannot answer in {accept!r}: accept {JSON}, {CSV} or {JSON_LINES}, or define output_fn",
+                       status=406)
 
 
 def choose_accept(header, default):
@@ -132,7 +147,7 @@ def choose_accept(header, default):
     offered = [kind for kind in offered if kind not in ("*/*", "")]
     if not offered:
         return default
-    return next((kind for kind in offered if kind in (JSON, CSV, NPY)), offered[0])
+    return next((kind for kind in offered if kind in (JSON, CSV, NPY, JSON_LINES)), offered[0])
 
 
 class Handler:

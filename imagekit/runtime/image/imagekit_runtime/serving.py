@@ -73,6 +73,28 @@ class Board:
         return self.SLOT.unpack_from(self.memory, slot * self.SLOT.size)
 
 
+def execution_parameters(workers):
+    """What a batch transform job asks on GET /execution-parameters: the job's settings when it gave them (the
+    platform passes them as SAGEMAKER_* variables), else the spec's serve.transform, else MULTI_RECORD, 6 MB and
+    one request per worker — no more than keeps requests in flight times MaxPayloadInMB within the job's 100 MB."""
+    spec = CONFIG.get("transform") or {}
+    strategy = C["batch_strategy_values"].get(spec.get("batch_strategy"), C["batch_strategy"])
+    payload = payload_limit_mb()
+    per_worker = max(1, min(workers, C["transform_max_concurrent_payload_mb"] // payload)) if payload else workers
+    return {
+        "MaxConcurrentTransforms": _env_int(C["env_max_concurrent_transforms"],
+                                            spec.get("max_concurrent_transforms") or per_worker),
+        "BatchStrategy": os.environ.get(C["env_batch_strategy"]) or strategy,
+        "MaxPayloadInMB": payload,
+    }
+
+
+def payload_limit_mb():
+    """The request body limit in MB: SAGEMAKER_MAX_PAYLOAD_IN_MB, else serve.transform's, else 6 (0: none)."""
+    spec = CONFIG.get("transform") or {}
+    return _env_int(C["env_max_payload_mb"], spec.get("max_payload_mb", C["max_payload_mb"]))
+
+
 class Worker:
     """One worker's handler and model(s); *ready* is set once model_fn has returned (or, for MME, once the
     handler is imported: models then come and go through the /models API)."""
@@ -87,7 +109,7 @@ class Worker:
         self.multi_model = multi_model
         self.models = {}  # multi-model mode: name -> (url, model, its handler context)
         self.models_lock = threading.Lock()
-        self.max_payload = _env_int(C["env_max_payload_mb"], C["max_payload_mb"]) * 1024 * 1024
+        self.max_payload = (payload_limit_mb() or C["transform_max_payload_mb"]) * 1024 * 1024  # 0: no limit
         self.default_accept = os.environ.get(C["env_default_accept"]) or C["default_accept"]
 
     def _publish(self, state=None, busy=0):
@@ -193,12 +215,7 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
             else:
                 self._answer(503, b"loading the model\n")
         elif path == C["execution_parameters_route"]:
-            parameters = {
-                "MaxConcurrentTransforms": _env_int(C["env_max_concurrent_transforms"], self.server.workers),
-                "BatchStrategy": os.environ.get(C["env_batch_strategy"]) or C["batch_strategy"],
-                "MaxPayloadInMB": _env_int(C["env_max_payload_mb"], C["max_payload_mb"]),
-            }
-            self._answer(200, json.dumps(parameters), "application/json")
+            self._answer(200, json.dumps(execution_parameters(self.server.workers)), "application/json")
         else:
             self._answer(404, f"no route {path}\n")
 

@@ -1,0 +1,182 @@
+"""Batch transform's pure parts: record framing, batching, the data-processing JSONPaths and joins, the job's
+settings and the /execution-parameters answer (no engine)."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from imagekit import contract
+from imagekit.errors import ImagekitError
+from imagekit.smoke.dataprocessing import DataProcessing, RecordError, parse, select
+from imagekit.smoke.records import (
+    Batch,
+    Record,
+    SplitError,
+    batches,
+    crc32c,
+    frame_recordio,
+    frame_tfrecord,
+    masked_crc32c,
+    split,
+)
+from imagekit.smoke.transform import TransformSettings, _parse_parameters, answer_lines
+
+
+def test_line_split_keeps_each_line_end_and_a_last_line_without_one() -> None:
+    records = list(split(b"1,2\n3,4\r\n5,6", "Line"))
+    assert [r.payload for r in records] == [b"1,2\n", b"3,4\r\n", b"5,6"]
+    assert [r.index for r in records] == [1, 2, 3]
+    assert list(split(b"", "Line")) == []
+
+
+def test_none_split_is_the_whole_file() -> None:
+    assert list(split(b"a\nb\n", "None")) == [Record(1, b"a\nb\n", b"a\nb\n")]
+
+
+def test_crc32c_is_castagnoli() -> None:
+    assert crc32c(b"123456789") == 0xE3069283  # the standard check value
+    assert masked_crc32c(b"") == ((0 >> 15 | 0 << 17) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def test_tfrecord_split_verifies_both_crcs_and_keeps_the_frame_for_multirecord() -> None:
+    data = frame_tfrecord(b"first") + frame_tfrecord(b"second record")
+    records = list(split(data, "TFRecord"))
+    assert [r.payload for r in records] == [b"first", b"second record"]
+    assert b"".join(r.framed for r in records) == data
+    corrupt = bytearray(data)
+    corrupt[len(frame_tfrecord(b"first")) + 12] ^= 0xFF  # a byte of the second record's data
+    with pytest.raises(SplitError, match="record 2 .*data's CRC"):
+        list(split(bytes(corrupt), "TFRecord"))
+    bad_length = bytearray(data)
+    bad_length[0] ^= 0x01
+    with pytest.raises(SplitError, match="record 1 .*length's CRC"):
+        list(split(bytes(bad_length), "TFRecord"))
+    with pytest.raises(SplitError, match="trailing"):
+        list(split(data + b"\0\0", "TFRecord"))
+
+
+def test_recordio_split_pads_to_four_bytes_and_joins_multipart_records() -> None:
+    data = frame_recordio(b"abcde") + frame_recordio(b"xy")
+    records = list(split(data, "RecordIO"))
+    assert [r.payload for r in records] == [b"abcde", b"xy"]
+    assert len(records[0].framed) == 8 + 8 and b"".join(r.framed for r in records) == data
+    magic = struct.pack("<I", 0xCED7230A)
+    part = lambda flag, payload: struct.pack("<II", 0xCED7230A, flag << 29 | len(payload)) + payload  # noqa: E731
+    multipart = part(1, b"abcd") + part(3, b"efgh")
+    assert [r.payload for r in split(multipart, "RecordIO")] == [b"abcd" + magic + b"efgh"]
+    with pytest.raises(SplitError, match="magic"):
+        list(split(b"\0" * 8, "RecordIO"))
+    with pytest.raises(SplitError, match="no end part"):
+        list(split(part(1, b"abcd"), "RecordIO"))
+
+
+def test_multirecord_fills_requests_up_to_the_limit_and_singlerecord_sends_payloads() -> None:
+    records = list(split(b"aaa\nbbb\nccc\n", "Line"))
+    assert list(batches(records, "MultiRecord", 8)) == [Batch(1, 2, b"aaa\nbbb\n"), Batch(3, 3, b"ccc\n")]
+    assert list(batches(records, "MultiRecord", 0)) == [Batch(1, 3, b"aaa\nbbb\nccc\n")]
+    assert [b.span for b in batches(records, "SingleRecord", 8)] == ["record 1", "record 2", "record 3"]
+    framed = list(split(frame_tfrecord(b"x") + frame_tfrecord(b"y"), "TFRecord"))
+    assert [b.body for b in batches(framed, "SingleRecord", 100)] == [b"x", b"y"]  # framing removed
+    assert list(batches(framed, "MultiRecord", 100))[0].body == frame_tfrecord(b"x") + frame_tfrecord(b"y")
+
+
+def test_a_record_over_the_limit_is_handed_back_alone() -> None:
+    records = list(split(b"a\n" + b"x" * 20 + b"\nb\n", "Line"))
+    out = list(batches(records, "MultiRecord", 10))
+    assert out == [Batch(1, 1, b"a\n"), records[1], Batch(3, 3, b"b\n")]
+
+
+@pytest.mark.parametrize(("expression", "value", "expected"), [
+    ("$", [1, 2, 3], [1, 2, 3]),
+    ("$[1:]", ["id", "5.1", "3.5"], ["5.1", "3.5"]),
+    ("$[0,2]", ["a", "b", "c"], ["a", "c"]),
+    ("$[0,5:]", list("abcdefg"), ["a", "f", "g"]),
+    ("$[-1]", ["a", "b"], "b"),
+    ("$[1:3]", list("abcd"), ["b", "c"]),
+    ("$.features", {"id": 1, "features": [1, 2]}, [1, 2]),
+    ("$.features[0]", {"features": [7, 8]}, 7),
+    ("$['id','SageMakerOutput']", {"id": 1, "x": 2, "SageMakerOutput": 0}, {"id": 1, "SageMakerOutput": 0}),
+    ("$[*]", {"a": 1, "b": 2}, [1, 2]),
+    ("$.*", [4, 5], [4, 5]),
+])
+def test_jsonpath_subset_selects_as_the_platform_does(expression: str, value, expected) -> None:
+    assert select(value, parse(expression, "--input-filter")) == expected
+
+
+@pytest.mark.parametrize("expression", ["features", "$..a", "$[?(@.a)]", "$[a]", "$" + ".a" * 40])
+def test_jsonpath_outside_the_subset_is_refused_naming_the_option(expression: str) -> None:
+    with pytest.raises(ImagekitError, match="--output-filter"):
+        parse(expression, "--output-filter")
+
+
+def test_an_index_outside_the_record_is_a_record_error() -> None:
+    with pytest.raises(RecordError, match="index 5 is outside the record's 2 column"):
+        select(["a", "b"], parse("$[5]", "--input-filter"))
+    with pytest.raises(RecordError, match="no key 'z'"):
+        select({"a": 1}, parse("$.z", "--input-filter"))
+
+
+def test_csv_join_appends_the_prediction_and_the_output_filter_picks_columns() -> None:
+    processing = DataProcessing(input_filter="$[1:]", join_source="Input", output_filter="$[0,-1]")
+    assert processing.model_input("id7,5.1,3.5", "text/csv") == "5.1,3.5"
+    assert processing.output_line("id7,5.1,3.5", "2", "text/csv", "text/csv") == "id7,2"
+
+
+def test_json_join_adds_sagemaker_output_or_wraps_a_non_object() -> None:
+    joined = DataProcessing(join_source="Input")
+    assert joined.output_line('{"id":1,"f":[1]}', "[0.5]", "application/jsonlines", "application/jsonlines") == \
+        '{"id":1,"f":[1],"SageMakerOutput":[0.5]}'
+    assert joined.output_line("[1,2]", "3", "application/json", "application/json") == \
+        '{"SageMakerInput":[1,2],"SageMakerOutput":3}'
+    assert DataProcessing(output_filter="$[0]").output_line("x", "[4,5]", "application/json",
+                                                            "application/json") == "4"
+
+
+def test_settings_refuse_what_create_transform_job_refuses() -> None:
+    for bad in ({"split_type": "Lines"}, {"batch_strategy": "MULTI_RECORD"}, {"max_payload_mb": 101},
+                {"max_concurrent": 0}, {"max_concurrent": 20, "max_payload_mb": 6}, {"assemble_with": "Newline"},
+                {"invocation_timeout": 3601},
+                {"processing": DataProcessing(join_source="Input"), "split_type": "None", "assemble_with": "Line"},
+                {"processing": DataProcessing(input_filter="$[1:]"), "split_type": "Line"}):
+        with pytest.raises(ImagekitError):
+            TransformSettings(**bad)
+    settings = TransformSettings(batch_strategy="SingleRecord", max_payload_mb=2)
+    assert settings.container_env() == {contract.ENV_BATCH: "true", contract.ENV_BATCH_STRATEGY: "SINGLE_RECORD",
+                                        contract.ENV_MAX_PAYLOAD_IN_MB: "2"}
+
+
+def test_execution_parameters_are_validated_against_the_limits() -> None:
+    assert _parse_parameters(b'{"MaxConcurrentTransforms": 2, "BatchStrategy": "SINGLE_RECORD", '
+                             b'"MaxPayloadInMB": 6}') == \
+        ([], {"max_concurrent": 2, "batch_strategy": "SingleRecord", "max_payload_mb": 6})
+    problems, _ = _parse_parameters(b'{"MaxConcurrentTransforms": 8, "BatchStrategy": "MultiRecord", '
+                                    b'"MaxPayloadInMB": 200}')
+    assert any("BatchStrategy 'MultiRecord'" in p for p in problems)
+    assert any("MaxPayloadInMB 200 is outside" in p for p in problems)
+
+    assert _parse_parameters(b'{"MaxConcurrentTransforms": 8, "MaxPayloadInMB": 6}')[0] == []  # 48 MB: fine
+    assert _parse_parameters(b'{"MaxConcurrentTransforms": 30, "MaxPayloadInMB": 6}')[0] == \
+        ["MaxConcurrentTransforms 30 x MaxPayloadInMB 6 = 180 MB, over the 100 MB a transform job allows"]
+    assert _parse_parameters(b"not json")[0][0].startswith("not JSON")
+    assert _parse_parameters(b"[1]")[0] == ["a JSON list, not an object"]
+
+
+def test_answer_lines_counts_a_last_line_without_its_end() -> None:
+    assert [answer_lines(a) for a in (b"", b"1\n2\n", b"1\n2", b"{}")] == [0, 2, 2, 1]
+
+
+def test_container_concurrency_with_the_job_payload_over_100_mb_fails_the_check(monkeypatch) -> None:
+    from imagekit.smoke import transform as module
+    from imagekit.smoke.report import Report
+
+    monkeypatch.setattr(module, "_request", lambda *a, **k: (200, {}, b'{"MaxConcurrentTransforms": 20, '
+                                                                      b'"MaxPayloadInMB": 1}'))
+    report = Report("image")
+    effective = module._execution_parameters(report, 0, TransformSettings(max_payload_mb=10))
+    assert (effective.max_concurrent, effective.max_payload_mb) == (20, 10)
+    assert not report.checks[0].ok and "= 200 MB" in report.checks[0].detail
+    report = Report("image")
+    module._execution_parameters(report, 0, TransformSettings(max_payload_mb=5))
+    assert report.checks[0].ok and "MaxConcurrentTransforms 20 (container)" in report.checks[0].detail
