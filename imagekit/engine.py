@@ -492,11 +492,34 @@ def nvidia_gpu_devices(info: dict[str, Any]) -> tuple[str, ...] | None:
     return () if NVIDIA_RUNTIME in (info.get("Runtimes") or {}) else None
 
 
-def gpu_request(count: int, cdi_devices: tuple[str, ...] = ()) -> Any:
-    """The device request for *count* GPUs: `--gpus N` through NVIDIA's runtime, or the first *count* CDI
-    devices."""
+def engine_is_local() -> bool:
+    """Whether the engine runs on this machine (its default socket, or a unix:// DOCKER_HOST), so what this host's
+    tools see (nvidia-smi) is what the engine has."""
+    return os.environ.get("DOCKER_HOST", "unix://").startswith("unix://")
+
+
+def local_nvidia_gpus() -> tuple[str, ...] | None:
+    """The UUIDs of this machine's NVIDIA GPUs (`nvidia-smi -L`) when the engine is local: what NVIDIA's runtime
+    hands out, which `docker info` does not count. None when that cannot be known here."""
+    import shutil
+    import subprocess
+
+    if not engine_is_local() or not shutil.which("nvidia-smi"):
+        return None
+    try:
+        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return tuple(re.findall(r"^GPU \d+:.*\(UUID: ([^)]+)\)", listing.stdout, re.MULTILINE))
+
+
+def gpu_request(devices: tuple[str, ...] | None, cdi: bool = False) -> Any:
+    """The device request for these GPUs, by CDI name or (NVIDIA's runtime) by UUID; *devices* None asks for every
+    GPU the engine has (`--gpus all`), for when they cannot be counted."""
     from docker.types import DeviceRequest
 
-    if cdi_devices:
-        return DeviceRequest(driver="cdi", device_ids=list(cdi_devices[:count]))
-    return DeviceRequest(count=count, capabilities=[["gpu"]])
+    if devices is None:
+        return DeviceRequest(count=-1, capabilities=[["gpu"]])
+    if cdi:
+        return DeviceRequest(driver="cdi", device_ids=list(devices))
+    return DeviceRequest(device_ids=list(devices), capabilities=[["gpu"]])

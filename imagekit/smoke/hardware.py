@@ -1,30 +1,37 @@
 """What `--instance-type` gives a smoke container: the instance's vCPUs, memory and NVIDIA GPUs, as far as this
 engine has them.
 
-On SageMaker a GPU instance always has its GPUs. Here they are requested from the engine (what `docker run --gpus N`
-does) when it has NVIDIA's runtime or CDI devices. When it has neither the run goes on without them, on CPU, and the
-report says so in a warning check (`train.gpus`, `serve.gpus`), with the GPU-dependent defaults SageMaker would have
-used: a run without the instance's GPUs is a degraded run, never a silent stand-in. vCPUs beyond the engine's are
-capped at what it has (the engine refuses more), with a warning too.
+On SageMaker a GPU instance always has its GPUs. Here they are requested from the engine by name (what `docker run
+--gpus device=...` does) when it has CDI devices, or NVIDIA's runtime and GPUs this machine's nvidia-smi counts; each
+training host gets its own while there are enough. Anything less is a degraded run, and the report says so with the
+real numbers in a warning check (`train.gpus`, `serve.gpus`): fewer GPUs, hosts sharing them, none at all (the run
+goes on on CPU), or GPUs nobody could count (`--gpus all` through a remote engine's runtime). Only a counted full
+set passes. vCPUs beyond the engine's are capped at what it has (the engine refuses more), with a warning too; the
+container is pinned to that many CPUs so whatever counts them sees the instance's count.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
 from imagekit.smoke.report import Report
 
-# What SageMaker's software does with the instance's GPUs, per command: the defaults a CPU-only run gets wrong.
-GPU_DEFAULTS = {
-    contract.TRAIN_COMMAND: "SageMaker's training toolkit sets SM_NUM_GPUS={gpus} (here 0), torchrun and MPI start "
-                            "{gpus} process(es) per host (here 1) with NCCL (here gloo)",
-    contract.SERVE_COMMAND: "SageMaker's model servers (this image's runtime too, unless serve.workers or "
-                            "SAGEMAKER_MODEL_SERVER_WORKERS say otherwise) start one worker per GPU, {gpus} (here "
-                            "one per CPU)",
-}
+
+def sagemaker_difference(command: str, gpus: int, gpus_here: int) -> str:
+    """What SageMaker's software does with the instance's *gpus* GPUs and what it does with the *gpus_here* this
+    container got: the defaults a run on fewer GPUs (or none) gets wrong."""
+    if command == contract.TRAIN_COMMAND:
+        backend = "NCCL" if gpus_here else "NCCL (here gloo)"
+        return (f"SageMaker's training toolkit sets SM_NUM_GPUS={gpus} (here {gpus_here}), torchrun and MPI start "
+                f"{gpus} process(es) per host (here {max(gpus_here, 1)}) with {backend}")
+    return ("SageMaker's model servers (this image's runtime too, unless serve.workers or "
+            f"SAGEMAKER_MODEL_SERVER_WORKERS say otherwise) start one worker per GPU, {gpus} (here "
+            f"{gpus_here or 'one per CPU'})")
+
+
 NVIDIA_SETUP_HINT = ("Run it on a host with an NVIDIA driver and NVIDIA's container toolkit (`nvidia-ctk runtime "
                      "configure --runtime=docker`, or CDI) for a faithful run.")
 
@@ -34,15 +41,18 @@ class Placement:
     """The `docker create` options an instance type becomes here, and what the report must say about them."""
 
     instance_type: str
-    options: dict[str, Any]  # nano_cpus, mem_limit, device_requests
+    options: dict[str, Any]  # nano_cpus, cpuset_cpus, mem_limit, device_requests
     gpus: int = 0  # the instance's GPUs on SageMaker
-    gpus_here: int | None = None  # how many the engine was asked for (None: it cannot hand out GPUs)
+    gpus_here: int | None = 0  # what this container got: 0 none, None all the engine has (count unknown)
+    engine_gpus: int | None = None  # the engine's GPUs, when counted
+    hosts: int = 1  # training hosts sharing this engine
     cpus: int = 0
     cpus_here: int = 0
 
 
-def place(instance_type: str | None) -> Placement:
-    """The instance's CPU and memory limits and GPU request; ImagekitError (exit 2) for an unknown type."""
+def place(instance_type: str | None, host: int = 0, hosts: int = 1) -> Placement:
+    """The instance's CPU and memory limits and GPU request for training host number *host* (from 0) of *hosts*,
+    each with its own GPUs while the engine has enough; ImagekitError (exit 2) for an unknown type."""
     instance_type = instance_type or contract.DEFAULT_INSTANCE_TYPE
     spec = contract.INSTANCE_TYPES.get(instance_type)
     if spec is None:
@@ -52,37 +62,67 @@ def place(instance_type: str | None) -> Placement:
         return Placement(instance_type, {})
     cpus, memory_gib, gpus = spec
     info = engine.engine_info()
-    cpus_here = min(cpus, int(info.get("NCPU") or cpus))
+    engine_cpus = int(info.get("NCPU") or cpus)
+    cpus_here = min(cpus, engine_cpus)
     options: dict[str, Any] = {"nano_cpus": cpus_here * 10**9, "mem_limit": f"{memory_gib}g"}
+    if cpus_here < engine_cpus:  # a quota alone leaves os.cpu_count() and the affinity mask at the engine's count
+        options["cpuset_cpus"] = f"0-{cpus_here - 1}"
+    placement = Placement(instance_type, options, gpus, 0, None, hosts, cpus, cpus_here)
     devices = engine.nvidia_gpu_devices(info) if gpus else None
-    gpus_here = None if devices is None else min(gpus, len(devices) or gpus)
-    if gpus_here:
-        options["device_requests"] = [engine.gpu_request(gpus, devices or ())]
-    return Placement(instance_type, options, gpus, gpus_here, cpus, cpus_here)
+    if devices is None:
+        return placement
+    cdi = bool(devices)
+    if not cdi:  # NVIDIA's runtime: `docker info` does not count its GPUs, this machine's nvidia-smi may
+        devices = engine.local_nvidia_gpus()
+        if devices is None:
+            options["device_requests"] = [engine.gpu_request(None)]
+            return replace(placement, gpus_here=None)
+    if len(devices) >= gpus * hosts:
+        mine = devices[host * gpus:(host + 1) * gpus]
+    else:  # too few for a set per host: every host gets the first ones, and the report says they share them
+        mine = devices[:gpus]
+    if mine:
+        options["device_requests"] = [engine.gpu_request(mine, cdi)]
+    return replace(placement, gpus_here=len(mine), engine_gpus=len(devices))
 
 
 def check(report: Report, command: str, placement: Placement) -> None:
     """The report's word on what this run got of the instance: `<command>.cpus` when the engine has fewer CPUs,
-    `<command>.gpus` for every GPU instance (a warning when the GPUs are missing)."""
-    name = placement.instance_type
+    `<command>.gpus` for every GPU instance (a warning unless every container got the instance's GPUs, counted)."""
+    name, gpus, here = placement.instance_type, placement.gpus, placement.gpus_here
     if placement.cpus_here < placement.cpus:
         report.check(f"{command}.cpus", False,
                      f"{name} has {placement.cpus} vCPUs and this engine {placement.cpus_here}: each container got "
                      f"{placement.cpus_here}, and whatever counts CPUs (workers, data loaders) saw "
                      f"{placement.cpus_here}.")
-    if not placement.gpus:
+    if not gpus:
         return
-    defaults = GPU_DEFAULTS[command].format(gpus=placement.gpus)
-    if placement.gpus_here is None:
+    if here is None:
+        shared = f" and are shared by the {placement.hosts} hosts" if placement.hosts > 1 else ""
         report.check(f"{command}.gpus", False,
-                     f"{name} has {placement.gpus} NVIDIA GPU(s) on SageMaker, but this engine cannot hand out "
-                     "GPUs (`docker info` lists no nvidia runtime and no nvidia.com/gpu CDI device): this was a "
-                     f"degraded run on CPU only, which SageMaker never does. On the instance, {defaults}. "
-                     f"{NVIDIA_SETUP_HINT}")
-    elif placement.gpus_here < placement.gpus:
+                     f"{name} has {gpus} NVIDIA GPU(s) on SageMaker. This engine has NVIDIA's runtime, but how many "
+                     "GPUs it has is unknown here (`docker info` does not count them, and this machine's nvidia-smi "
+                     "could not: it is missing or failed, or the engine runs elsewhere): each container was given "
+                     f"all of them (`--gpus all`), which may be fewer than {gpus}{shared}. Not checked, so not a "
+                     "pass: the container's own nvidia-smi says how many it got.")
+        return
+    if not here:
         report.check(f"{command}.gpus", False,
-                     f"{name} has {placement.gpus} NVIDIA GPUs and this engine only {placement.gpus_here}: each "
-                     f"container got {placement.gpus_here}. On the instance, {defaults}.")
+                     f"{name} has {gpus} NVIDIA GPU(s) on SageMaker, but this engine has none to hand out "
+                     "(`docker info` lists no nvidia runtime and no nvidia.com/gpu CDI device, or nvidia-smi lists "
+                     "no GPU): this was a degraded run on CPU only, which SageMaker never does. On the instance, "
+                     f"{sagemaker_difference(command, gpus, 0)}. {NVIDIA_SETUP_HINT}")
+        return
+    shortfalls = []
+    if here < gpus:
+        shortfalls.append(f"{name} has {gpus} NVIDIA GPUs and this engine only {placement.engine_gpus}: each "
+                          f"container got {here}. On the instance, {sagemaker_difference(command, gpus, here)}.")
+    if placement.engine_gpus < gpus * placement.hosts:
+        shortfalls.append(f"The {placement.hosts} hosts share the engine's {placement.engine_gpus} GPU(s) (each "
+                          f"got the first {here}); on SageMaker each host has its own {gpus}.")
+    if shortfalls:
+        report.check(f"{command}.gpus", False, " ".join(shortfalls) + " A degraded run.")
     else:
-        report.check(f"{command}.gpus", True, f"{placement.gpus} GPU(s) of {name} requested from the engine "
-                                              "(docker run --gpus).")
+        report.check(f"{command}.gpus", True,
+                     f"{gpus} GPU(s) of {name} requested from the engine for each of {placement.hosts} container(s), "
+                     f"of the {placement.engine_gpus} it has (docker run --gpus).")

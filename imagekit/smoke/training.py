@@ -49,7 +49,7 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
                                 "Pass a directory you can write to.") from None
     engine.require_image(image)
     instance_type = instance_type or contract.DEFAULT_INSTANCE_TYPE
-    placement = hardware.place(instance_type)
+    placement = hardware.place(instance_type, hosts=instances)
     report = Report(image, on_check=on_check)
     hardware.check(report, contract.TRAIN_COMMAND, placement)
     run_id = engine.new_run_id()
@@ -161,7 +161,8 @@ def training_host(run_id: str, work: Path, host: str, hosts: list[str], *, chann
            contract.ENV_TRAINING_JOB_ARN: f"arn:aws:sagemaker:local:000000000000:training-job/imagekit-smoke-{run_id}"}
     return {"hostname": host, "environment": environment(job, env, pass_aws_credentials),
             "volumes": host_tree(work / host, host, hosts, channels=channels, hyperparameters=hyperparameters,
-                                 instance_type=instance_type), **hardware.place(instance_type).options}
+                                 instance_type=instance_type),
+            **hardware.place(instance_type, hosts.index(host), len(hosts)).options}
 
 
 def _shipped_code(source_dir: str | Path | None, entry_point: str | None) -> tuple[dict, dict[str, str]]:

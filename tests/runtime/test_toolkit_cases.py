@@ -281,4 +281,18 @@ def test_serve_starts_one_worker_per_cpu_by_default(endpoint):
     import os
 
     server = endpoint("inference", {"inference.py": REPORT_TYPE}, workers=None)
-    assert f"with {os.cpu_count()} worker(s)" in server.stop()
+    assert f"with {len(os.sched_getaffinity(0))} worker(s)" in server.stop()
+
+
+def test_serve_counts_only_the_cpus_it_may_run_on(endpoint):
+    """A container pinned to N CPUs (smoke's --instance-type on a bigger engine) is an instance with N CPUs:
+    os.cpu_count() would say the engine's count, the affinity mask says N."""
+    import os
+
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})  # the server inherits it, as a process in a --cpuset-cpus container
+    try:
+        server = endpoint("inference", {"inference.py": REPORT_TYPE}, workers=None)
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert "with 1 worker(s)" in server.stop()

@@ -1,5 +1,7 @@
 """GPU instance types: smoke requests the instance's GPUs from an engine that can hand them out (NVIDIA's runtime or
-CDI devices) and, on one that cannot, runs on CPU with a warning that says so and what SageMaker would have done.
+CDI devices), each training host its own, and warns with the real numbers whenever a container got fewer than the
+instance has, shares them, or got a number nobody counted; on an engine without GPUs it runs on CPU with a warning
+that says so and what SageMaker would have done.
 
 The engine's answer to `docker info` is faked here, so this runs everywhere; tests/generate/test_cuda_example.py
 runs a real CUDA image, and its `gpu`-marked test the real GPUs where an engine has them.
@@ -8,6 +10,7 @@ runs a real CUDA image, and its `gpu`-marked test the real GPUs where an engine 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -51,15 +54,57 @@ def test_the_table_has_every_nvidia_gpu_family_smoke_knows_with_its_gpus() -> No
     assert cpu_only and all(contract.INSTANCE_TYPES[name][2] == 0 for name in cpu_only)
 
 
+UUIDS = tuple(f"GPU-{i}aaa" for i in range(8))
+
+
+@pytest.fixture
+def nvidia_smi_lists(monkeypatch):
+    """What this machine's nvidia-smi counts for NVIDIA's runtime (None: it could not)."""
+    def fake(uuids: tuple[str, ...] | None) -> None:
+        monkeypatch.setattr(engine, "local_nvidia_gpus", lambda: uuids)
+    return fake
+
+
 @pytest.mark.parametrize(("instance_type", "gpus"), [("ml.g5.xlarge", 1), ("ml.g4dn.12xlarge", 4),
                                                       ("ml.p4d.24xlarge", 8), ("ml.g6e.xlarge", 1)])
-def test_a_gpu_instance_requests_its_gpus_from_the_nvidia_runtime(engine_says, instance_type: str, gpus: int) -> None:
+def test_a_gpu_instance_requests_its_gpus_from_the_nvidia_runtime(engine_says, nvidia_smi_lists, instance_type: str,
+                                                                  gpus: int) -> None:
     engine_says(NVIDIA_RUNTIME)
+    nvidia_smi_lists(UUIDS)
     placement = hardware.place(instance_type)
-    assert placement.options["device_requests"] == [DeviceRequest(count=gpus, capabilities=[["gpu"]])]
+    assert placement.options["device_requests"] == [DeviceRequest(device_ids=list(UUIDS[:gpus]),
+                                                                  capabilities=[["gpu"]])]
     report = checks(placement)
     assert [(c.name, c.ok) for c in report.checks] == [("train.gpus", True)]
     assert f"{gpus} GPU(s) of {instance_type} requested" in report.checks[0].detail
+    assert "of the 8 it has" in report.checks[0].detail
+
+
+def test_gpus_nobody_counted_are_all_requested_and_never_a_pass(engine_says, nvidia_smi_lists) -> None:
+    """A count asks the runtime for devices 0..N-1, which fails to start on a smaller machine (and would be blamed on
+    the image): without a count smoke asks for all the engine has and says the number is unknown."""
+    engine_says(NVIDIA_RUNTIME)
+    nvidia_smi_lists(None)
+    placement = hardware.place("ml.p4d.24xlarge")
+    assert placement.options["device_requests"] == [DeviceRequest(count=-1, capabilities=[["gpu"]])]
+    report = checks(placement)
+    assert report.warnings() == ["train.gpus"]
+    assert "how many GPUs it has is unknown" in report.checks[0].detail and "not a pass" in report.checks[0].detail
+
+
+def test_nvidia_smi_counts_the_gpus_of_a_local_engine_only(monkeypatch, tmp_path: Path) -> None:
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text("#!/bin/sh\necho 'GPU 0: NVIDIA A10G (UUID: GPU-1234-ab)'\n"
+                   "echo 'GPU 1: NVIDIA A10G (UUID: GPU-5678-cd)'\n")
+    smi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    assert engine.local_nvidia_gpus() == ("GPU-1234-ab", "GPU-5678-cd")
+    monkeypatch.setenv("DOCKER_HOST", "tcp://gpu-box:2375")
+    assert engine.local_nvidia_gpus() is None, "this machine's GPUs are not a remote engine's"
+    monkeypatch.setenv("DOCKER_HOST", "unix:///run/user/1000/docker.sock")
+    smi.write_text("#!/bin/sh\necho 'NVIDIA-SMI has failed' >&2\nexit 9\n")
+    assert engine.local_nvidia_gpus() is None
 
 
 def test_cdi_devices_are_requested_by_name_and_too_few_are_a_warning(engine_says) -> None:
@@ -72,6 +117,14 @@ def test_cdi_devices_are_requested_by_name_and_too_few_are_a_warning(engine_says
     report = checks(placement, contract.SERVE_COMMAND)
     assert report.ok and report.warnings() == ["serve.gpus"]
     assert "4 NVIDIA GPUs and this engine only 2" in report.checks[0].detail
+    assert "one worker per GPU, 4 (here 2)" in report.checks[0].detail
+
+
+def test_the_fewer_gpus_warning_states_what_the_container_got(engine_says) -> None:
+    engine_says(cdi("nvidia.com/gpu=0", "nvidia.com/gpu=1"))
+    detail = checks(hardware.place("ml.p4d.24xlarge")).checks[0].detail
+    assert "SM_NUM_GPUS=8 (here 2)" in detail and "8 process(es) per host (here 2) with NCCL" in detail
+    assert "here 0" not in detail and "gloo" not in detail
 
 
 def test_without_an_nvidia_runtime_the_run_is_on_cpu_and_the_report_says_what_sagemaker_would_do(engine_says) -> None:
@@ -100,6 +153,14 @@ def test_vcpus_beyond_the_engines_are_capped_with_a_warning(engine_says) -> None
     assert "ml.m5.xlarge has 4 vCPUs and this engine 2" in report.checks[0].detail
 
 
+def test_a_smaller_instance_is_pinned_to_its_vcpus_so_what_counts_cpus_sees_its_count(engine_says) -> None:
+    """A CPU quota alone leaves os.cpu_count() and the affinity mask at the engine's count (workers per CPU)."""
+    engine_says(NO_GPUS)
+    placement = hardware.place("ml.m5.xlarge")
+    assert placement.options == {"nano_cpus": 4 * 10**9, "cpuset_cpus": "0-3", "mem_limit": "16g"}
+    assert checks(placement).checks == []
+
+
 def test_cpu_instances_and_local_get_no_gpu_check(engine_says) -> None:
     engine_says(NVIDIA_RUNTIME)
     assert checks(hardware.place("ml.m5.large")).checks == []
@@ -116,16 +177,37 @@ def test_an_unknown_instance_type_is_refused_before_the_engine_is_asked(monkeypa
     assert error.value.exit_code == 2
 
 
-def test_every_training_host_gets_the_device_request(engine_says, tmp_path: Path) -> None:
-    engine_says(NVIDIA_RUNTIME)
-    hosts = ["algo-1", "algo-2"]
+def hosts_devices(tmp_path: Path, instance_type: str, hosts: list[str]) -> list[list[str]]:
+    tmp_path /= instance_type
+    devices = []
     for host in hosts:
         options = training_host("run", tmp_path, host, hosts, channels={}, hyperparameters={},
-                                instance_type="ml.p3.8xlarge", env=None, pass_aws_credentials=False)
-        assert options["device_requests"] == [DeviceRequest(count=4, capabilities=[["gpu"]])]
-        assert options["nano_cpus"] == 32 * 10**9
+                                instance_type=instance_type, env=None, pass_aws_credentials=False)
         config = json.loads((tmp_path / host / "input" / "config" / "resourceconfig.json").read_text())
-        assert config["current_instance_type"] == "ml.p3.8xlarge"
+        assert config["current_instance_type"] == instance_type
+        devices.append(options["device_requests"][0]["DeviceIDs"])
+    return devices
+
+
+def test_every_training_host_gets_gpus_of_its_own(engine_says, nvidia_smi_lists, tmp_path: Path) -> None:
+    engine_says(NVIDIA_RUNTIME)
+    nvidia_smi_lists(UUIDS)
+    assert hosts_devices(tmp_path, "ml.p3.8xlarge", ["algo-1", "algo-2"]) == [list(UUIDS[:4]), list(UUIDS[4:])]
+    assert checks(hardware.place("ml.p3.8xlarge", hosts=2)).checks[0].ok
+    engine_says(cdi(*(f"nvidia.com/gpu={i}" for i in range(8))))
+    assert hosts_devices(tmp_path, "ml.g5.12xlarge", ["algo-1", "algo-2"]) == [
+        [f"nvidia.com/gpu={i}" for i in range(4)], [f"nvidia.com/gpu={i}" for i in range(4, 8)]]
+
+
+def test_hosts_that_must_share_the_engines_gpus_are_a_degraded_run(engine_says, nvidia_smi_lists,
+                                                                    tmp_path: Path) -> None:
+    engine_says(NVIDIA_RUNTIME)
+    nvidia_smi_lists(UUIDS[:4])
+    assert hosts_devices(tmp_path, "ml.p3.8xlarge", ["algo-1", "algo-2"]) == [list(UUIDS[:4])] * 2
+    report = checks(hardware.place("ml.p3.8xlarge", hosts=2))
+    assert report.warnings() == ["train.gpus"]
+    assert "The 2 hosts share the engine's 4 GPU(s)" in report.checks[0].detail
+    assert "this engine only" not in report.checks[0].detail, "each host did get the instance's 4"
 
 
 @pytest.mark.slow

@@ -361,7 +361,15 @@ def _default_workers():
         gpus = [name for name in os.listdir("/dev") if name.startswith("nvidia") and name[6:].isdigit()]
     except OSError:
         gpus = []
-    return len(gpus) or os.cpu_count() or 1
+    return len(gpus) or usable_cpus()
+
+
+def usable_cpus():
+    """The CPUs this process may run on: a container pinned to some (docker --cpuset-cpus, smoke's --instance-type)
+    has that many, as an instance of that size has, while os.cpu_count() counts the whole machine's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def main():
