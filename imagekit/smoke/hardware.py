@@ -117,7 +117,7 @@ def check(report: Report, command: str, placement: Placement) -> None:
     if here < gpus:
         shortfalls.append(f"{name} has {gpus} NVIDIA GPUs and this engine only {placement.engine_gpus}: each "
                           f"container got {here}. On the instance, {sagemaker_difference(command, gpus, here)}.")
-    if placement.engine_gpus < gpus * placement.hosts:
+    if placement.hosts > 1 and placement.engine_gpus < gpus * placement.hosts:
         shortfalls.append(f"The {placement.hosts} hosts share the engine's {placement.engine_gpus} GPU(s) (each "
                           f"got the first {here}); on SageMaker each host has its own {gpus}.")
     if shortfalls:

@@ -124,7 +124,7 @@ def test_the_fewer_gpus_warning_states_what_the_container_got(engine_says) -> No
     engine_says(cdi("nvidia.com/gpu=0", "nvidia.com/gpu=1"))
     detail = checks(hardware.place("ml.p4d.24xlarge")).checks[0].detail
     assert "SM_NUM_GPUS=8 (here 2)" in detail and "8 process(es) per host (here 2) with NCCL" in detail
-    assert "here 0" not in detail and "gloo" not in detail
+    assert "here 0" not in detail and "gloo" not in detail and "share" not in detail, "one host shares nothing"
 
 
 def test_without_an_nvidia_runtime_the_run_is_on_cpu_and_the_report_says_what_sagemaker_would_do(engine_says) -> None:
