@@ -65,8 +65,9 @@ def place(instance_type: str | None, host: int = 0, hosts: int = 1) -> Placement
     engine_cpus = int(info.get("NCPU") or cpus)
     cpus_here = min(cpus, engine_cpus)
     options: dict[str, Any] = {"nano_cpus": cpus_here * 10**9, "mem_limit": f"{memory_gib}g"}
-    if cpus_here < engine_cpus:  # a quota alone leaves os.cpu_count() and the affinity mask at the engine's count
-        options["cpuset_cpus"] = f"0-{cpus_here - 1}"
+    if cpus_here < engine_cpus:  # a quota alone leaves the affinity mask (what counts CPUs) at the engine's count
+        first = host * cpus_here if cpus_here * hosts <= engine_cpus else 0  # each host its own while they fit
+        options["cpuset_cpus"] = f"{first}-{first + cpus_here - 1}"
     placement = Placement(instance_type, options, gpus, 0, None, hosts, cpus, cpus_here)
     devices = engine.nvidia_gpu_devices(info) if gpus else None
     if devices is None:

@@ -159,6 +159,9 @@ def test_a_smaller_instance_is_pinned_to_its_vcpus_so_what_counts_cpus_sees_its_
     placement = hardware.place("ml.m5.xlarge")
     assert placement.options == {"nano_cpus": 4 * 10**9, "cpuset_cpus": "0-3", "mem_limit": "16g"}
     assert checks(placement).checks == []
+    assert [hardware.place("ml.m5.xlarge", host, 2).options["cpuset_cpus"] for host in (0, 1)] == ["0-3", "4-7"]
+    engine_says({**NO_GPUS, "NCPU": 6})
+    assert [hardware.place("ml.m5.xlarge", host, 2).options["cpuset_cpus"] for host in (0, 1)] == ["0-3", "0-3"]
 
 
 def test_cpu_instances_and_local_get_no_gpu_check(engine_says) -> None:
