@@ -58,11 +58,23 @@ class MPISettings:
 
     def __init__(self, env, framework, config):
         default = env["num_gpus"] or env["num_neurons"] or 1
-        self.processes_per_host = int(framework.get(C["hp_mpi_processes_per_host"])
-                                      or config.get("processes_per_host") or default)
-        self.num_processes = framework.get(C["hp_mpi_num_processes"])
+        self.processes_per_host = _count(C["hp_mpi_processes_per_host"], framework.get(C["hp_mpi_processes_per_host"])
+                                         or config.get("processes_per_host") or default)
+        total = framework.get(C["hp_mpi_num_processes"])
+        self.num_processes = _count(C["hp_mpi_num_processes"], total) if total else None
         options = framework.get(C["hp_mpi_custom_options"])
         self.custom_options = str(options if options is not None else config.get("custom_mpi_options") or "")
+
+
+def _count(name, value):
+    """A process count as a positive whole number, or the error every host of the job reports before it starts."""
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        count = 0
+    if count < 1 or isinstance(value, float) and value != count:
+        raise RuntimeError(f"{name} must be a positive whole number of processes, not {value!r}")
+    return count
 
 
 def _custom_options(text):
