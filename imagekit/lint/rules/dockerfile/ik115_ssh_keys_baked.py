@@ -78,7 +78,8 @@ RULE = Rule(
     "to the job: imagekit's runtime generates host keys on every host and a job key pair on algo-1 and hands "
     "the public half to the other hosts over the job's network. (IK530 also reports private keys as secrets.)",
     fix="Remove all of /etc/ssh/ssh_host_* after installing openssh-server in the same RUN, do not COPY keys or run "
-    "ssh-keygen (-A included) at build time, and generate them at start (`distribution: mpi` in imagekit.yaml does all of this).",
+    "ssh-keygen (-A included) at build time, and generate them at start (`distribution: mpi` in imagekit.yaml "
+    "does all of this).",
     check=check,
     example_bad="FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends "
     "openssh-server=1:9.2p1-2+deb12u7 && rm -rf /var/lib/apt/lists/*\n"
