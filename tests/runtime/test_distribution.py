@@ -210,13 +210,11 @@ def test_mpi_launcher_stops_on_sigterm_while_it_waits_for_the_workers(pid1_image
 
     launcher = _as_pid1_on_two_hosts(pid1_image, "algo-1", {})
     try:
-        for line in launcher.stderr:
-            if "waiting for the MPI workers" in line:
-                break
+        assert any("waiting for the MPI workers" in line for line in launcher.stderr)
         started = time.monotonic()
         os.kill(namespace_init(launcher), signal.SIGTERM)
         assert launcher.wait(timeout=25) != 0
-        assert time.monotonic() - started < 10
+        assert time.monotonic() - started < 15  # not the 30 s wait for the workers
     finally:
         launcher.kill()
         launcher.communicate()

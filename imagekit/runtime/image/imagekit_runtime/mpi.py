@@ -348,7 +348,7 @@ def run_master(env, settings, command, child_env, run):
     sshd = start_sshd(_sshd_environment(child_env))
     key_server = serve_public_key(make_user_key(env["current_host"]))
     workers = [host for host in hosts if host != env["current_host"]]
-    code = 1
+    code, stopped = 1, False
     try:
         log(f"waiting for the MPI workers {', '.join(workers) or '(none)'} to accept the job's key")
         wait_for_workers(workers, C["mpi_master_wait_s"])
@@ -357,8 +357,11 @@ def run_master(env, settings, command, child_env, run):
         log(f"running {' '.join(command)}")
         code = run(command, mpirun_env, ranks)
         return code, None if code == 0 else ranks.failure(code, command)
+    except SystemExit:  # stopped by a signal (StopTrainingJob): the platform stops the workers as well
+        stopped = True
+        raise
     finally:
-        for host in workers:  # the toolkit's status file, with the outcome in it
+        for host in [] if stopped else workers:  # the toolkit's status file, with the outcome in it
             for _ in range(5):
                 try:
                     if ssh(host, f"echo {int(code)} > {DONE_FILE}", timeout=20).returncode == 0:
