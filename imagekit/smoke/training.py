@@ -247,11 +247,11 @@ def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int
     if failure_file.exists():
         reason = failure_file.read_text("utf-8", "replace")[:contract.FAILURE_REASON_MAX_CHARS]
     if stopped_by.startswith("stopped after"):
+        report.check(f"{name}.stopped", True, f"It was {stopped_by}, as SageMaker ends a job when one host fails "
+                     f"(exit code {exit_code}).")
         if not reason:
-            report.check(f"{name}.stopped", True, f"It was {stopped_by}, as SageMaker ends a job when one host "
-                         f"fails (exit code {exit_code}).")
             return
-        stopped_by = "exited"  # it wrote its own failure file: judged as a failure of its own
+        stopped_by = "exited"  # it wrote a failure file (its program's answer to SIGTERM, or a failure of its own)
     if stopped_by != "exited":
         report.check(f"{name}.timeout", False, "Training ran past --timeout and was stopped.")
         report.check(f"{name}.sigterm", stopped_by == "sigterm",

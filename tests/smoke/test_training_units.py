@@ -67,8 +67,9 @@ def test_a_host_that_ignores_the_stop_is_killed_after_the_grace() -> None:
 
 
 @pytest.mark.parametrize("own_failure", [None, "my own reason"])
-def test_a_stopped_host_passes_unless_it_wrote_a_failure_of_its_own(tmp_path: Path, monkeypatch, own_failure) -> None:
-    """The report keeps naming the host that failed: the hosts stopped for it only say so."""
+def test_a_stopped_host_says_so_and_fails_only_with_a_failure_file(tmp_path: Path, monkeypatch, own_failure) -> None:
+    """The report keeps naming the host that failed: a host stopped for it says so, and fails only when it wrote a
+    failure file (its program's answer to SIGTERM, or a failure of its own)."""
     monkeypatch.setattr(training.diagnose, "command_file", lambda container, command: None)
     if own_failure:
         (tmp_path / "output").mkdir()
@@ -77,7 +78,8 @@ def test_a_stopped_host_passes_unless_it_wrote_a_failure_of_its_own(tmp_path: Pa
     training._judge_host(report, "algo-1", tmp_path, StandInContainer(143), 143, "stopped after algo-2 failed",
                          stop_grace=5, multi=True)
     if own_failure:
-        assert [(c.name, c.ok) for c in report.checks] == [("train.algo-1.exit-code", False)]
+        assert [(c.name, c.ok) for c in report.checks] == [("train.algo-1.stopped", True),
+                                                           ("train.algo-1.exit-code", False)]
         assert report.data["failure_reasons"] == {"algo-1": own_failure}
     else:
         assert [(c.name, c.ok) for c in report.checks] == [("train.algo-1.stopped", True)]
