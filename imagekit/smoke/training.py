@@ -6,6 +6,8 @@ import json
 import re
 import shutil
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from pathlib import Path
 from typing import Any, Callable
 
@@ -82,7 +84,7 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
             report.check("train.start", False, f"{refused.message}{f' {problem}' if problem else ''} {refused.hint}")
             return report
         started = time.monotonic()
-        results = [_wait(container, started, timeout, stop_grace) for container in containers]
+        results = wait_for_job(hosts, containers, started, timeout, stop_grace)
         report.data["train_seconds"] = round(time.monotonic() - started, 2)
         for host, container, (exit_code, stopped_by) in zip(hosts, containers, results, strict=True):
             _judge_host(report, host, work / host, container, exit_code, stopped_by, stop_grace, multi=instances > 1)
@@ -212,6 +214,31 @@ def _wait(container, started: float, timeout: float | None, stop_grace: float) -
         return container.wait(timeout=30)["StatusCode"], "sigkill"
 
 
+def wait_for_job(hosts: list[str], containers: list, started: float, timeout: float | None,
+                 stop_grace: float) -> list[tuple[int | None, str]]:
+    """Each host's (exit code, how it ended) as _wait gives it; when one host exits non-zero, the others are stopped
+    as SageMaker ends the job (SIGTERM, SIGKILL after the grace) and end "stopped after HOST failed"."""
+    pool = ThreadPoolExecutor(max_workers=len(containers))
+    try:
+        waits = {pool.submit(_wait, container, started, timeout, stop_grace): index
+                 for index, container in enumerate(containers)}
+        pending, failed = set(waits), None
+        while pending and failed is None:
+            done, pending = futures_wait(pending, return_when=FIRST_COMPLETED)
+            failed = next((waits[f] for f in done if f.result()[1] == "exited" and f.result()[0] != 0), None)
+        stopped = {waits[future] for future in pending}
+        for index in stopped:
+            engine.send_signal(containers[index], "SIGTERM")
+        if futures_wait(pending, timeout=stop_grace).not_done:
+            for index in stopped:
+                engine.send_signal(containers[index], "SIGKILL")
+        results = [future.result() for future in sorted(waits, key=waits.get)]
+    finally:  # on an engine error, do not block on the hosts still running (finish_run removes them)
+        pool.shutdown(wait=False)
+    return [(code, f"stopped after {hosts[failed]} failed" if index in stopped else how)
+            for index, (code, how) in enumerate(results)]
+
+
 def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int | None, stopped_by: str,
                 stop_grace: float, multi: bool) -> None:
     name = f"train.{host}" if multi else "train"
@@ -220,6 +247,12 @@ def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int
     reason = ""
     if failure_file.exists():
         reason = failure_file.read_text("utf-8", "replace")[:contract.FAILURE_REASON_MAX_CHARS]
+    if stopped_by.startswith("stopped after"):
+        report.check(f"{name}.stopped", True, f"It was {stopped_by}, as SageMaker ends a job when one host fails "
+                     f"(exit code {exit_code}).")
+        if not reason:
+            return
+        stopped_by = "exited"  # it wrote a failure file (its program's answer to SIGTERM, or a failure of its own)
     if stopped_by != "exited":
         report.check(f"{name}.timeout", False, "Training ran past --timeout and was stopped.")
         report.check(f"{name}.sigterm", stopped_by == "sigterm",

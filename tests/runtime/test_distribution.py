@@ -6,6 +6,8 @@ tests/parity/test_mpi_parity.py."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 
@@ -171,3 +173,96 @@ def test_spec_mpi_settings_need_distribution_mpi_and_add_the_packages_without_ho
 
     nonroot = load_spec(write_project(tmp_path / "user", {**spec, "distribution": "mpi", "user": "model"}))
     assert any("with distribution: mpi" in warning for warning in warnings_for(nonroot, resolve(nonroot)))
+
+
+def _as_pid1_on_two_hosts(image: FakeImage, current: str, hyperparameters: dict[str, str]) -> subprocess.Popen:
+    """`train` on *current* of algo-1/algo-2 as PID 1 of fresh namespaces (as in a container: SIGTERM's default is
+    to be ignored), algo-1/2 resolving to a loopback nobody serves, a stand-in mpirun and sshd; real ssh(-keygen)."""
+    from parity.isolation import hosts_file
+
+    tools = image.root / "tools"
+    tools.mkdir()
+    for tool in ("mpirun", "sshd"):
+        (tools / tool).write_text("#!/bin/sh\nexec sleep 600\n")
+        (tools / tool).chmod(0o755)
+    image.write(contract.HYPERPARAMETERS_FILE, json.dumps(hyperparameters))
+    image.write(contract.RESOURCE_CONFIG_FILE, json.dumps({"current_host": current, "hosts": ["algo-1", "algo-2"]}))
+    hosts = hosts_file(image.root / "hosts", 2)
+    isolate = 'mount -t tmpfs tmpfs /run && mount --bind "$1" /etc/hosts && ip link set lo up && shift && exec "$@"'
+    return subprocess.Popen(["unshare", "-rmpfn", "sh", "-c", isolate, "sh", str(hosts), *image.command("train")],
+                            env={"PATH": f"{tools}:/usr/bin:/bin"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+@pytest.fixture
+def pid1_image(tmp_path) -> FakeImage:
+    overrides = {"sshd": str(tmp_path / "tools" / "sshd"), "mpi_run_dir": str(tmp_path / "mpi"),
+                 "mpi_master_wait_s": 30}
+    return FakeImage(tmp_path, RuntimeConfig(train=Train("script", "train.py", ()), distribution="mpi"),
+                     {"train.py": ECHO}, overrides)
+
+
+def test_mpi_launcher_stops_on_sigterm_while_it_waits_for_the_workers(pid1_image):
+    """StopTrainingJob's SIGTERM ends algo-1 at once, not at the 1 h wait's end (as PID 1 it ignores it by default)."""
+    import time
+
+    from parity.isolation import namespace_init
+
+    launcher = _as_pid1_on_two_hosts(pid1_image, "algo-1", {})
+    try:
+        assert any("waiting for the MPI workers" in line for line in launcher.stderr)
+        started = time.monotonic()
+        os.kill(namespace_init(launcher), signal.SIGTERM)
+        assert launcher.wait(timeout=25) != 0
+        assert time.monotonic() - started < 15  # not the 30 s wait for the workers
+    finally:
+        launcher.kill()
+        launcher.communicate()
+
+
+def test_running_the_program_gives_back_the_callers_signal_handlers(mpi_image):
+    """After mpirun, algo-1 only tells the workers it is done: SIGTERM must still stop it then."""
+    result = runtime_result(mpi_image, """
+import os, signal
+from imagekit_runtime.training import run
+def waiting(signum, frame):
+    pass
+signal.signal(signal.SIGTERM, waiting)
+run(["true"], dict(os.environ))
+result = signal.getsignal(signal.SIGTERM) is waiting
+""")
+    assert result is True
+
+
+def test_a_bad_mpi_setting_fails_the_worker_at_once_with_the_launchers_reason(pid1_image):
+    """A worker does not wait an hour for a launcher that failed on the same setting: every host checks it first."""
+    hyperparameters = {contract.HP_MPI_ENABLED: "true", contract.HP_MPI_PROCESSES_PER_HOST: '"auto"'}
+    worker = _as_pid1_on_two_hosts(pid1_image, "algo-2", hyperparameters)
+    _, err = worker.communicate(timeout=25)
+    assert worker.returncode == 1, err
+    failure = pid1_image.path(contract.FAILURE_FILE).read_text()
+    assert contract.HP_MPI_PROCESSES_PER_HOST in failure and "'auto'" in failure
+
+
+def test_a_non_executable_shell_entry_point_runs_on_every_mpi_rank(tmp_path):
+    """The toolkit chmods .sh entry points; MPI ranks run them as ./train.sh."""
+    image = FakeImage(tmp_path, RuntimeConfig(train=Train("script", "train.sh", ()), distribution="mpi"),
+                      {"train.sh": "echo ran \"$@\"\n"})
+    result = runtime_result(image, """
+import subprocess
+from imagekit_runtime.config import C
+from imagekit_runtime.mpi import rank_program
+from imagekit_runtime.training import entry_command, resolve_entry
+entry = resolve_entry({"hyperparameters": {"epochs": 1}}, None)
+entry_command({}, entry, "mpi")
+done = subprocess.run(rank_program(*[entry[0], entry[1], entry[3]]), cwd=C["code_dir"], capture_output=True, text=True)
+result = [done.returncode, done.stdout, done.stderr]
+""")
+    assert result[:2] == [0, "ran --epochs 1\n"], result
+
+
+def test_a_killed_one_host_parameter_server_program_records_the_shell_exit_code(tmp_path):
+    image = FakeImage(tmp_path, RuntimeConfig(train=Train("script", "train.py", ()), distribution="parameter_server"),
+                      {"train.py": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"})
+    assert image.train().returncode == 1
+    assert "ExitCode 137\n" in image.path(contract.FAILURE_FILE).read_text()

@@ -58,11 +58,23 @@ class MPISettings:
 
     def __init__(self, env, framework, config):
         default = env["num_gpus"] or env["num_neurons"] or 1
-        self.processes_per_host = int(framework.get(C["hp_mpi_processes_per_host"])
-                                      or config.get("processes_per_host") or default)
-        self.num_processes = framework.get(C["hp_mpi_num_processes"])
+        self.processes_per_host = _count(C["hp_mpi_processes_per_host"], framework.get(C["hp_mpi_processes_per_host"])
+                                         or config.get("processes_per_host") or default)
+        total = framework.get(C["hp_mpi_num_processes"])
+        self.num_processes = _count(C["hp_mpi_num_processes"], total) if total else None
         options = framework.get(C["hp_mpi_custom_options"])
         self.custom_options = str(options if options is not None else config.get("custom_mpi_options") or "")
+
+
+def _count(name, value):
+    """A process count as a positive whole number, or the error every host of the job reports before it starts."""
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        count = 0
+    if count < 1 or isinstance(value, float) and value != count:
+        raise RuntimeError(f"{name} must be a positive whole number of processes, not {value!r}")
+    return count
 
 
 def _custom_options(text):
@@ -336,7 +348,7 @@ def run_master(env, settings, command, child_env, run):
     sshd = start_sshd(_sshd_environment(child_env))
     key_server = serve_public_key(make_user_key(env["current_host"]))
     workers = [host for host in hosts if host != env["current_host"]]
-    code = 1
+    code, stopped = 1, False
     try:
         log(f"waiting for the MPI workers {', '.join(workers) or '(none)'} to accept the job's key")
         wait_for_workers(workers, C["mpi_master_wait_s"])
@@ -345,8 +357,11 @@ def run_master(env, settings, command, child_env, run):
         log(f"running {' '.join(command)}")
         code = run(command, mpirun_env, ranks)
         return code, None if code == 0 else ranks.failure(code, command)
+    except SystemExit:  # stopped by a signal (StopTrainingJob): the platform stops the workers as well
+        stopped = True
+        raise
     finally:
-        for host in workers:  # the toolkit's status file, with the outcome in it
+        for host in [] if stopped else workers:  # the toolkit's status file, with the outcome in it
             for _ in range(5):
                 try:
                     if ssh(host, f"echo {int(code)} > {DONE_FILE}", timeout=20).returncode == 0:

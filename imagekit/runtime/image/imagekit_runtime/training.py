@@ -210,14 +210,22 @@ def entry_command(env, entry, distribution):
         return [sys.executable, "-m", target, *args]
     if target.endswith(".py"):
         return [sys.executable, path, *args]
-    if target.endswith(".sh"):
+    executable = _make_executable(path)
+    if target.endswith(".sh") or not executable:
         return ["/bin/sh", path, *args]
-    if not os.access(path, os.X_OK):  # the toolkit chmods "other" entry points before running them
-        try:
-            os.chmod(path, 0o755)
-        except OSError:
-            return ["/bin/sh", path, *args]
     return [path, *args]
+
+
+def _make_executable(path):
+    """The toolkit chmods every entry point that is not Python (.sh included) before running it, so MPI ranks (which
+    run it as ./target, as the toolkit's runner does) and other hosts can exec it; False when that is impossible."""
+    if os.access(path, os.X_OK):
+        return True
+    try:
+        os.chmod(path, os.stat(path).st_mode | 0o755)
+    except OSError:
+        return False
+    return True
 
 
 def distribution_of(env, framework):
@@ -247,6 +255,11 @@ def _write_once(path, text):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
+
+
+def exit_status(code):
+    """A Popen return code as a shell reports it: a signal kill (-9) is 128 + the signal (137)."""
+    return 128 - code if code < 0 else code
 
 
 def failure_reason(exit_code, stderr_tail, command):
@@ -280,14 +293,17 @@ def run(command, env, ranks=None):
         except ProcessLookupError:
             pass
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, forward)
+    previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)}
     copies = [(ranks.copy, process.stdout, sys.stdout), (ranks.copy, process.stderr, sys.stderr)] if ranks \
         else [(_tee, process.stderr, tail)]
     readers = [threading.Thread(target=copy, args=args, daemon=True) for copy, *args in copies]
     for reader in readers:
         reader.start()
-    code = process.wait()
+    try:
+        code = process.wait()
+    finally:  # back to what the caller had (a host that then only waits for others must still stop on SIGTERM)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     for reader in readers:
         reader.join(timeout=5)
     return code, list(tail)
@@ -351,7 +367,7 @@ def main():
         else:
             log(f"running {' '.join(command)} on {env['current_host']} of {len(env['hosts'])} host(s)")
             code, tail = run(command, child_env)
-            failure = failure_reason(128 - code if code < 0 else code, tail, command) if code else None
+            failure = failure_reason(exit_status(code), tail, command) if code else None
     except Exception as error:  # the toolkit's "Framework Error" path (§2.5)
         traceback.print_exc()
         reason = error if isinstance(error, RuntimeError) else f"{type(error).__name__}: {error}"
@@ -380,10 +396,10 @@ def _run_mpi(env, entry, child_env):
     import imagekit_runtime.mpi as mpi
 
     mpi.require_tools()
+    settings, command = mpi_command(env, entry)  # on every host, so a bad setting fails all of them at once
+    _stop_on_signals()  # waiting for the other hosts (run() forwards signals to mpirun while it runs)
     if not env["is_master"]:
-        _stop_on_signals()
         return mpi.run_worker(env, child_env)
-    settings, command = mpi_command(env, entry)
     return mpi.run_master(env, settings, command, child_env,
                           lambda argv, mpirun_env, ranks: run(argv, mpirun_env, ranks)[0])
 
@@ -395,13 +411,13 @@ def _run_with_parameter_server(env, command, child_env):
     hosts, current = env["distribution_hosts"] or env["hosts"], env["current_host"]
     if len(hosts) < 2:
         code, tail = run(command, child_env)
-        return code, failure_reason(code, tail, command) if code else None
+        return code, failure_reason(exit_status(code), tail, command) if code else None
     server = ps.start_parameter_server(hosts, current, child_env)
     try:
         log(f"running {' '.join(command)} on {current} as {ps.tf_config(hosts, current)['task']['type']}")
         code, tail = run(command, ps.worker_environment(hosts, current, child_env))
         if code:
-            return code, failure_reason(128 - code if code < 0 else code, tail, command)
+            return code, failure_reason(exit_status(code), tail, command)
         if current != hosts[0]:
             _stop_on_signals()
             ps.wait_until_master_is_down(hosts[0])
