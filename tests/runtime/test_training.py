@@ -178,3 +178,18 @@ def test_training_module_gets_the_job_when_importable_else_the_entry_runs(tmp_pa
     assert run.returncode == 0, run.stderr
     assert "not_in_this_image:main is not an importable" in run.stderr
     assert seen(image)["env"]["SM_FRAMEWORK_MODULE"] == "not_in_this_image:main"
+
+
+def test_sm_num_cpus_counts_only_the_cpus_the_job_may_run_on(tmp_path):
+    """A container pinned to N CPUs (smoke's --instance-type on a bigger engine) is an instance with N CPUs."""
+    import os
+
+    image = script_image(tmp_path, ECHO)
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})  # `train` inherits it, as a process in a --cpuset-cpus container
+    try:
+        run = image.train({})
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert run.returncode == 0, run.stderr
+    assert seen(image)["env"]["SM_NUM_CPUS"] == "1"

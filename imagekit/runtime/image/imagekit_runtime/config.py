@@ -25,3 +25,11 @@ def log(message):
     """One line on stderr, prefixed so runtime messages stand apart from the user's output."""
     sys.stderr.write(f"imagekit runtime: {message}\n")
     sys.stderr.flush()
+
+
+def usable_cpus():
+    """The CPUs this process may run on: a container pinned to some (docker --cpuset-cpus, smoke's --instance-type)
+    has that many, as an instance of that size has, while os.cpu_count() counts the whole machine's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1

@@ -28,7 +28,7 @@ import time
 import traceback
 import urllib.parse
 
-from imagekit_runtime.config import CONFIG, C, log
+from imagekit_runtime.config import CONFIG, C, log, usable_cpus
 from imagekit_runtime.handlers import Handler, HandlerError, choose_accept, error_answer
 from imagekit_runtime.shipped import pip_install
 
@@ -364,12 +364,6 @@ def _default_workers():
     return len(gpus) or usable_cpus()
 
 
-def usable_cpus():
-    """The CPUs this process may run on: a container pinned to some (docker --cpuset-cpus, smoke's --instance-type)
-    has that many, as an instance of that size has, while os.cpu_count() counts the whole machine's."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
 
 
 def main():

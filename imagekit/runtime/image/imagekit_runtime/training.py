@@ -23,7 +23,7 @@ import sys
 import threading
 import traceback
 
-from imagekit_runtime.config import CONFIG, C, log
+from imagekit_runtime.config import CONFIG, C, log, usable_cpus
 from imagekit_runtime.distributed import torchrun_command, wait_for_hosts
 from imagekit_runtime.shipped import fetch_code, install_code
 
@@ -146,7 +146,7 @@ def training_environment():
         "module_dir": _text(sagemaker.get(C["hp_submit_directory"], C["code_dir"])),
         "module_name": _text(entry)[:-3] if _text(entry).endswith(".py") else str(entry),
         "network_interface_name": resource.get("network_interface_name", C["network_interface"]),
-        "num_cpus": os.cpu_count() or 1, "num_gpus": gpu_count(), "num_neurons": 0,
+        "num_cpus": usable_cpus(), "num_gpus": gpu_count(), "num_neurons": 0,
         "output_data_dir": C["output_data_dir"], "output_dir": C["output_dir"],
         "output_intermediate_dir": C["output_intermediate_dir"], "resource_config": resource,
         "topology": resource.get("topology", []), "user_entry_point": entry,
