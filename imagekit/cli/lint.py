@@ -57,7 +57,7 @@ def lint(
                           ignore=tuple(ignore or ()), severity=_severity_pairs(severity or []), fail_on=fail_on)
     result = run([*(files or []), *(Target.image(ref) for ref in image or [])], options)
     if image:  # --image takes engine refs, files and registry refs alike: say which each one was
-        from imagekit.image.registry_source import source_of
+        from imagekit.image.sources import source_of
 
         for ref in image:
             sys.stderr.write(f"imagekit: --image {ref}: read from {source_of(ref)}\n")

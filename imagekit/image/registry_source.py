@@ -4,8 +4,8 @@ A registry is one more set of named blobs: the manifest (picked from an index by
 layers, each fetched by digest and streamed once through `sources._read_blobs` (digest verified, layers indexed
 and discarded, bombs capped), then assembled like a `docker save` archive. Nothing is written to disk.
 
-Which source `--image REF` uses is decided here too (`source_of`): a path is a file or layout, a reference that
-names a registry host goes to that registry unless the local engine holds it, anything else is the engine's.
+Which references go to a registry is decided here (`from_registry`, which `sources.source_of` and `open_image`
+ask): a reference that names a registry host goes to that registry unless the local engine holds it.
 """
 
 from __future__ import annotations
@@ -28,18 +28,6 @@ def from_registry(ref: str) -> bool:
     from imagekit import engine
 
     return not engine.available() or engine.inspect_image(ref) is None
-
-
-def source_of(ref: str) -> str:
-    """Where `--image REF` is read from, in words for the user."""
-    path, _ = _path_and_tag(ref)
-    if path.is_dir():
-        return f"the OCI layout {path}"
-    if path.is_file():
-        return f"the image archive {path}"
-    if from_registry(ref):
-        return f"the registry {parse_reference(ref).registry} (no engine involved)"
-    return "the Docker engine"
 
 
 def open_registry_image(ref: str, *, platform: str | None = None, credentials: CredentialsProvider | None = None,

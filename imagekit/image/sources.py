@@ -60,6 +60,21 @@ def open_image(ref: str, *, platform: str | None = None) -> ImageFS:
         return _open(ref, platform)
 
 
+def source_of(ref: str) -> str:
+    """Where `--image REF` is read from, in words for the user (the registry client is imported only for a
+    reference that may be read from a registry: `lint --image FILE` stays fast)."""
+    path, _ = _path_and_tag(ref)
+    if path.is_dir():
+        return f"the OCI layout {path}"
+    if path.is_file():
+        return f"the image archive {path}"
+    from imagekit.image import registry_source
+
+    if registry_source.from_registry(ref):
+        return f"the registry {registry_source.parse_reference(ref).registry} (no engine involved)"
+    return "the Docker engine"
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Index without the cyclic garbage collector: reading creates a few objects per file, all kept (no cycles

@@ -24,7 +24,8 @@ from image.archive import BASE_LAYER, oci_layout
 from imagekit.contract import Limits
 from imagekit.errors import ImagekitError
 from imagekit.image.registry import docker_config_credentials
-from imagekit.image.registry_source import open_registry_image, source_of
+from imagekit.image.registry_source import open_registry_image
+from imagekit.image.sources import source_of
 from imagekit.lint.image_lint import lint_image
 from imagekit.references import parse_reference
 from registry_support import Registry, blob_file, free_port, running_registry, upload_layout

@@ -8,6 +8,7 @@ Name, severity, docs and examples are the Dockerfile rule's: one check, one id, 
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import replace
 from typing import Iterator
 
@@ -15,22 +16,30 @@ from imagekit import contract
 from imagekit.image.example import ImageExample, elf
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik114_mpi_launcher_incomplete as dockerfile_rule
-from imagekit.lint.rules.image._common import ImageContext
+from imagekit.lint.rules.image._common import ImageContext, paths_ending
 
 MPIRUN_NAMES = ("mpirun", "mpiexec", "orterun")
 BIN_DIRS = ("/usr/bin", "/usr/local/bin", "/opt/venv/bin", "/usr/local/mpi/bin", "/opt/amazon/openmpi/bin")
 PACKAGE_DIRS = ("site-packages", "dist-packages")
 
 
+# Where to look for MPI markers: libmpi, or an mpi4py/Horovod package (the exact names are checked below).
+MARKER_ENDS = (re.compile(r"libmpi\.so[^/\n]*$", re.MULTILINE),
+               re.compile(r"-packages/(?:%s)$" % "|".join(map(re.escape, contract.MPI_PIP_NAMES)), re.MULTILINE))
+
+
 def mpi_marker(ctx: ImageContext) -> str | None:
     """A path that shows the image runs MPI: libmpi, an mpi4py or Horovod package, or an mpirun."""
-    for path, _ in ctx.image.walk():
-        directory, name = posixpath.split("/" + path.lstrip("/"))
-        if name.startswith("libmpi.so") or (posixpath.basename(directory) in PACKAGE_DIRS
-                                            and name in contract.MPI_PIP_NAMES) \
-                or (name in MPIRUN_NAMES and directory in BIN_DIRS):
-            return "/" + path.lstrip("/")
-    return None
+    launchers = [f"{directory}/{name}".lstrip("/") for directory in BIN_DIRS for name in MPIRUN_NAMES]
+    found = [path for path in paths_ending(ctx.image, *MARKER_ENDS) if _is_marker(path)]
+    found += [path for path in launchers if path in ctx.image.entries]
+    return "/" + min(found) if found else None
+
+
+def _is_marker(path: str) -> bool:
+    directory, name = posixpath.split(path)
+    return name.startswith("libmpi.so") or (posixpath.basename(directory) in PACKAGE_DIRS
+                                            and name in contract.MPI_PIP_NAMES)
 
 
 def exists(ctx: ImageContext, paths: tuple[str, ...]) -> bool:

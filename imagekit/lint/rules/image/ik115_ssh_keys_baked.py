@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 from dataclasses import replace
 from typing import Iterator
 
@@ -14,15 +15,18 @@ from imagekit import contract
 from imagekit.image.example import ImageExample
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik115_ssh_keys_baked as dockerfile_rule
-from imagekit.lint.rules.image._common import ImageContext, listing
+from imagekit.lint.rules.image._common import ImageContext, listing, paths_ending
+
+AUTHORIZED_KEYS = ("authorized_keys", "authorized_keys2")
+AUTHORIZED_KEYS_END = re.compile(r"authorized_keys2?$", re.MULTILINE)
 
 
 def check(ctx: ImageContext) -> Iterator[Problem]:
     pattern = posixpath.basename(contract.SSH_HOST_KEYS_GLOB) + "_key"  # the private halves
     host_keys = [(path, entry.size) for path, entry in ctx.image.walk(posixpath.dirname(contract.SSH_HOST_KEYS_GLOB))
                  if entry.kind == "file" and fnmatch.fnmatch(posixpath.basename(path), pattern)]
-    trusted = [(path, entry.size) for path, entry in ctx.image.walk() if entry.kind == "file"
-               and posixpath.basename(path) in ("authorized_keys", "authorized_keys2")]
+    trusted = [(path, ctx.image.entries[path].size) for path in paths_ending(ctx.image, AUTHORIZED_KEYS_END)
+               if ctx.image.entries[path].kind == "file" and posixpath.basename(path) in AUTHORIZED_KEYS]
     if host_keys:
         yield Problem(f"SSH host keys every container shares: {listing(host_keys)}.", path=host_keys[0][0])
     if trusted:
