@@ -77,11 +77,12 @@ RULE = Rule(
     target="dockerfile",
     summary="An MPI (Horovod, mpi4py) training image lacks mpirun or sshd, which the MPI launcher needs on every host.",
     rationale="With `distribution={'mpi': ...}` sagemaker-training (and imagekit's runtime, `distribution: mpi`) "
-    "starts /usr/sbin/sshd on every host, waits until each answers, then runs one `mpirun` on algo-1 that "
+    f"starts {contract.SSHD} on every host, waits until each answers, then runs one `mpirun` on algo-1 that "
     "reaches the other hosts over ssh. An image with mpi4py or Horovod but no sshd fails on the first multi-host "
     "job with \"SSH daemon not found\"; one without mpirun cannot launch at all. Single-host tests never notice. "
-    "A Dockerfile is checked for what it installs itself (bases it cannot see, such as AWS's, are skipped); a "
-    "built image for the programs and for an sshd configuration that refuses root key logins.",
+    "A Dockerfile is checked for what it installs itself (bases it cannot see, such as AWS's, are skipped) and for "
+    "a RUN that sets sshd to refuse root key logins; a built image for the programs only (its sshd_config is not "
+    "read: image files are indexed, not kept).",
     fix="Install openmpi-bin (or mpich) and openssh-server in the final stage (`distribution: mpi` in imagekit.yaml "
     "does), and keep sshd's PermitRootLogin at prohibit-password or yes and PubkeyAuthentication on.",
     check=check,
