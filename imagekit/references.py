@@ -27,7 +27,7 @@ IMAGE_REFERENCE = re.compile(rf"(?:{HOST}/)?{REPOSITORY}(?::{TAG})?", re.ASCII)
 _HOST = re.compile(HOST, re.ASCII)
 _REPOSITORY = re.compile(REPOSITORY, re.ASCII)
 TAG_PATTERN = re.compile(TAG, re.ASCII)
-_DIGEST = re.compile(SHA256_DIGEST, re.ASCII)
+DIGEST = re.compile(SHA256_DIGEST, re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def parse_reference(ref: str) -> Reference:
         problems.append(f"repository {repository!r} (lower-case letters, digits, separators . _ - and /)")
     if tag is not None and not TAG_PATTERN.fullmatch(tag):
         problems.append(f"tag {tag!r} (up to 128 ASCII letters, digits, _ . -; not starting with . or -)")
-    if at and not _DIGEST.fullmatch(digest):
+    if at and not DIGEST.fullmatch(digest):
         problems.append(f"digest {digest!r} (sha256:64 hex digits)")
     if problems:
         raise ImagekitError(f"{ref!r} is not a valid image reference: bad {'; bad '.join(problems)}.",

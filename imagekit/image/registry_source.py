@@ -1,7 +1,7 @@
 """Images read straight from a registry, through the same reader the archive and OCI-layout sources use.
 
 A registry is one more set of named blobs: the manifest (picked from an index by platform) names a config and
-layers, each fetched by digest and streamed once through `sources._read_blobs` (digest verified, layers indexed
+layers, each fetched by digest and streamed once through `sources.read_blobs` (digest verified, layers indexed
 and discarded, bombs capped), then assembled like a `docker save` archive. Nothing is written to disk.
 
 Which references go to a registry is decided here (`from_registry`, which `sources.source_of` and `open_image`
@@ -15,15 +15,15 @@ from typing import IO, Any, Iterator
 
 from imagekit.contract import Limits
 from imagekit.errors import ImagekitError, LimitExceeded
+from imagekit.image import sources
 from imagekit.image.fs import ImageFS
 from imagekit.image.registry import INDEX_TYPES, CredentialsProvider, RegistryClient
-from imagekit.image.sources import _INDEX, _MANIFEST, _assemble, _blob_name, _path_and_tag, _pick_manifest, _read_blobs
-from imagekit.references import _DIGEST, Reference, has_registry_host, parse_reference
+from imagekit.references import DIGEST, Reference, has_registry_host, parse_reference
 
 
 def from_registry(ref: str) -> bool:
     """A reference that names its registry host and that the local engine does not hold (or no engine answers)."""
-    if not has_registry_host(ref) or _path_and_tag(ref)[0].exists():
+    if not has_registry_host(ref) or sources.path_and_tag(ref)[0].exists():
         return False
     from imagekit import engine
 
@@ -40,7 +40,7 @@ def open_registry_image(ref: str, *, platform: str | None = None, credentials: C
     _, document, digest = client.manifest(reference)
     note = ""
     if _is_index(document):
-        descriptor, note = _pick_manifest(ref, _NestedIndexes(ref, client, reference), document, platform)
+        descriptor, note = sources.pick_manifest(ref, _NestedIndexes(ref, client, reference), document, platform)
         _, document, digest = client.manifest(reference, _checked_digest(ref, descriptor))
         if _is_index(document):
             raise ImagekitError(f"{ref}: the index entry {digest} for the chosen platform is itself an index.",
@@ -50,12 +50,12 @@ def open_registry_image(ref: str, *, platform: str | None = None, credentials: C
     layers = document.get("layers") or []
     if len(layers) > Limits.IMAGE_LAYERS:
         raise LimitExceeded(ref, "the number of layers its manifest lists", "IMAGE_LAYERS", Limits.IMAGE_LAYERS)
-    config_name = _blob_name(_checked_digest(ref, config))
-    layer_names = [_blob_name(_checked_digest(ref, layer)) for layer in layers]
+    config_name = sources.blob_name(_checked_digest(ref, config))
+    layer_names = [sources.blob_name(_checked_digest(ref, layer)) for layer in layers]
     unique = {_checked_digest(ref, d): d for d in (config, *layers)}
-    documents, read_layers = _read_blobs(ref, _fetch(client, reference, unique.values()))
+    documents, read_layers = sources.read_blobs(ref, _fetch(client, reference, unique.values()))
     documents["manifest.json"] = [{"Config": config_name, "Layers": layer_names}]
-    image = _assemble(ref, (documents, read_layers), None if note else platform)
+    image = sources.assemble(ref, (documents, read_layers), None if note else platform)
     image.platform_note = note
     return image
 
@@ -65,9 +65,7 @@ def _is_index(document: dict[str, Any]) -> bool:
 
 
 def _shape_manifest(ref: str, digest: str, document: dict[str, Any]) -> None:
-    from imagekit.image.sources import _shape
-
-    _shape(ref, f"manifest {digest}", document, _MANIFEST)
+    sources.check_shape(ref, f"manifest {digest}", document, sources.MANIFEST_SHAPE)
     if not isinstance(document.get("config"), dict):
         raise ImagekitError(f"{ref}: manifest {digest} names no image config.",
                             "The registry holds something that is not a container image (an artifact?).")
@@ -78,7 +76,7 @@ def _checked_digest(ref: str, descriptor: dict[str, Any]) -> str:
     (required: a blob is read up to that size and no further)."""
     digest = str(descriptor.get("digest") or "")
     size = descriptor.get("size")
-    if not _DIGEST.fullmatch(digest):
+    if not DIGEST.fullmatch(digest):
         raise ImagekitError(f"{ref}: the manifest names the blob {digest[:80]!r}, which is not a sha256 digest.",
                             "imagekit reads sha256-addressed images only; push the image again with docker or "
                             "buildx.")
@@ -92,12 +90,12 @@ def _fetch(client: RegistryClient, reference: Reference,
            descriptors: Any) -> Iterator[tuple[str, int, IO[bytes]]]:
     """(blob name, size, stream) per descriptor, each opened only when the reader gets to it."""
     for descriptor in descriptors:
-        yield _blob_name(descriptor["digest"]), descriptor["size"], client.blob(reference, descriptor["digest"],
+        yield sources.blob_name(descriptor["digest"]), descriptor["size"], client.blob(reference, descriptor["digest"],
                                                                                descriptor["size"])
 
 
 class _NestedIndexes:
-    """What `_pick_manifest` looks nested indexes up in: fetched from the registry by digest on demand."""
+    """What `pick_manifest` looks nested indexes up in: fetched from the registry by digest on demand."""
 
     def __init__(self, ref: str, client: RegistryClient, reference: Reference) -> None:
         self.ref, self.client, self.reference = ref, client, reference
@@ -106,11 +104,9 @@ class _NestedIndexes:
         if not name.startswith("blobs/sha256/"):
             return None  # "index.json": a registry has no layout-level index
         digest = "sha256:" + name.removeprefix("blobs/sha256/")
-        if not _DIGEST.fullmatch(digest):  # it becomes part of a URL
+        if not DIGEST.fullmatch(digest):  # it becomes part of a URL
             raise ImagekitError(f"{self.ref}: the index names the manifest {digest[:80]!r}, which is not a sha256 "
                                 "digest.", "The index is malformed; push the image again with docker or buildx.")
         _, document, _ = self.client.manifest(self.reference, digest)
-        from imagekit.image.sources import _shape
-
-        _shape(self.ref, f"index {digest}", document, _INDEX)
+        sources.check_shape(self.ref, f"index {digest}", document, sources.INDEX_SHAPE)
         return document

@@ -63,7 +63,7 @@ def open_image(ref: str, *, platform: str | None = None) -> ImageFS:
 def source_of(ref: str) -> str:
     """Where `--image REF` is read from, in words for the user (the registry client is imported only for a
     reference that may be read from a registry: `lint --image FILE` stays fast)."""
-    path, _ = _path_and_tag(ref)
+    path, _ = path_and_tag(ref)
     if path.is_dir():
         return f"the OCI layout {path}"
     if path.is_file():
@@ -89,18 +89,18 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _open(ref: str, platform: str | None) -> ImageFS:
-    path, tag = _path_and_tag(ref)
+    path, tag = path_and_tag(ref)
     if path.is_dir():
         if not (path / "oci-layout").is_file():
             raise ImagekitError(f"{ref} is a directory but not an OCI image layout (no oci-layout file).",
                                 "Pass an OCI layout directory, a `docker save` archive, or an image name.")
-        return _assemble(ref, _read_blobs(ref, _layout_blobs(ref, path), seekable=True), platform, tag)
+        return assemble(ref, read_blobs(ref, _layout_blobs(ref, path), seekable=True), platform, tag)
     if path.is_file():
         with path.open("rb") as stream:
             if stream.peek(2).startswith(_GZIP):
                 read = _read_archive(ref, _decompressed(stream, path.stat().st_size, ref))
-                return _assemble(ref, read, platform, tag)
-            return _assemble(ref, _read_archive(ref, stream, fd=stream.fileno()), platform, tag)
+                return assemble(ref, read, platform, tag)
+            return assemble(ref, _read_archive(ref, stream, fd=stream.fileno()), platform, tag)
     if ref.endswith((".tar", ".tar.gz", ".tgz")) or "/" in ref and ref.startswith((".", "/")):
         raise ImagekitError(f"Image archive {ref} does not exist.", "Check the path, or create it with "
                             "`docker save IMAGE -o FILE`.")
@@ -112,8 +112,8 @@ def _open(ref: str, platform: str | None) -> ImageFS:
 
     stored = _engine_layer_dirs(engine.require_image(ref))
     if stored is not None:
-        return _assemble(ref, _read_layer_dirs(ref, *stored), platform)
-    return _assemble(ref, _read_archive(ref, _ChunkReader(engine.export_image(ref))), platform)
+        return assemble(ref, _read_layer_dirs(ref, *stored), platform)
+    return assemble(ref, _read_archive(ref, _ChunkReader(engine.export_image(ref))), platform)
 
 
 def _layout_blobs(ref: str, layout: Path) -> Iterator[tuple[str, int, IO[bytes]]]:
@@ -150,7 +150,7 @@ def _layout_blobs(ref: str, layout: Path) -> Iterator[tuple[str, int, IO[bytes]]
                                 "Check the layout's permissions.") from None
 
 
-def _path_and_tag(ref: str) -> tuple[Path, str | None]:
+def path_and_tag(ref: str) -> tuple[Path, str | None]:
     """*ref* as a path, or as `ARCHIVE:TAG` when the part before a colon is an archive file or an OCI layout.
 
     A path that exists as written always wins, and an engine ref (`name:tag`, `host:5000/name`) is split only when
@@ -196,7 +196,7 @@ def _read_archive(ref: str, stream: IO[bytes], fd: int = -1) -> tuple[dict[str, 
                 aliases[name] = _member_name(ref, posixpath.join(posixpath.dirname(name), member.linkname))
 
     try:
-        documents, layers = _read_blobs(ref, blobs(), seekable)
+        documents, layers = read_blobs(ref, blobs(), seekable)
         layers.update({alias: layers[target] for alias, target in aliases.items() if target in layers})
         return documents, layers
     except (EOFError, zlib.error, OSError, ValueError) as error:
@@ -205,7 +205,7 @@ def _read_archive(ref: str, stream: IO[bytes], fd: int = -1) -> tuple[dict[str, 
                             "layout.") from None
 
 
-def _read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]],
+def read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]],
                 seekable: bool = False) -> tuple[dict[str, Any], dict[str, list]]:
     """Small JSON documents by name, and every layer's members by name (*seekable*: blobs support seek)."""
     documents: dict[str, Any] = {}
@@ -500,20 +500,20 @@ def _file_reader(path: str) -> Callable[[int], bytes]:
 
 
 # --- manifests -> ordered layers -------------------------------------------------------------------------
-def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: str | None,
+def assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: str | None,
               tag: str | None = None) -> ImageFS:
     documents, layers = read
     manifest = documents.get("manifest.json")
     note = ""
     if isinstance(manifest, list) and manifest:
-        _shape(ref, "manifest.json", manifest, [{"Config": str, "Layers": [str], "RepoTags": [str]}])
+        check_shape(ref, "manifest.json", manifest, [{"Config": str, "Layers": [str], "RepoTags": [str]}])
         chosen = _one_image(ref, tag, manifest, lambda entry: list(entry.get("RepoTags") or []), key=id)[0]
         config_name, layer_names = chosen.get("Config", ""), list(chosen.get("Layers") or [])
     elif "index.json" in documents:
-        descriptor, note = _pick_manifest(ref, documents, documents["index.json"], wanted, tag)
-        image_manifest = _blob(ref, documents, descriptor.get("digest", ""), _MANIFEST)
-        config_name = _blob_name((image_manifest.get("config") or {}).get("digest", ""))
-        layer_names = [_blob_name(layer.get("digest", "")) for layer in image_manifest.get("layers") or []]
+        descriptor, note = pick_manifest(ref, documents, documents["index.json"], wanted, tag)
+        image_manifest = _blob(ref, documents, descriptor.get("digest", ""), MANIFEST_SHAPE)
+        config_name = blob_name((image_manifest.get("config") or {}).get("digest", ""))
+        layer_names = [blob_name(layer.get("digest", "")) for layer in image_manifest.get("layers") or []]
     else:
         raise ImagekitError(f"{ref} is a tar archive but not an image: it has neither manifest.json (docker save) "
                             "nor index.json (OCI).", "Pass the output of `docker save` or an OCI image layout.")
@@ -521,7 +521,7 @@ def _assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: st
     if not isinstance(config, dict):
         raise ImagekitError(f"{ref}: the image config {config_name!r} is missing from the archive.",
                             "The archive is incomplete; save the image again.")
-    _shape(ref, config_name, config, _CONFIG)
+    check_shape(ref, config_name, config, _CONFIG)
     if len(layer_names) > Limits.IMAGE_LAYERS:
         raise LimitExceeded(ref, "the number of layers its manifest lists", "IMAGE_LAYERS", Limits.IMAGE_LAYERS)
     repeated = max((layer_names.count(name) for name in set(layer_names)), default=0)
@@ -591,7 +591,7 @@ def _ref_names(descriptor: dict) -> list[str]:
                                             annotations.get("org.opencontainers.image.ref.name")))))
 
 
-def _pick_manifest(ref: str, documents: dict, index: Any, wanted: str | None,
+def pick_manifest(ref: str, documents: dict, index: Any, wanted: str | None,
                    tag: str | None = None, depth: int = 0) -> tuple[dict, str]:
     """Walk an OCI index (possibly nested) to one image manifest for the wanted or host platform.
 
@@ -603,12 +603,17 @@ def _pick_manifest(ref: str, documents: dict, index: Any, wanted: str | None,
     target = wanted or host
     if depth > Limits.INDEX_NESTING:  # also ends an index that names itself
         raise LimitExceeded(ref, "the nesting of OCI indexes", "INDEX_NESTING", Limits.INDEX_NESTING)
-    _shape(ref, "index.json" if depth == 0 else "a nested index", index, _INDEX)
+    check_shape(ref, "index.json" if depth == 0 else "a nested index", index, INDEX_SHAPE)
     manifests = index.get("manifests") or []
     if len(manifests) > Limits.INDEX_MANIFESTS:
         raise LimitExceeded(ref, "the number of manifests in its index", "INDEX_MANIFESTS", Limits.INDEX_MANIFESTS)
     if not manifests:
         raise ImagekitError(f"{ref}: the OCI index lists no manifests.", "Save or copy the image again.")
+    images = [m for m in manifests if not _is_attestation(m)]
+    if not images:
+        raise ImagekitError(f"{ref}: the OCI index lists only attestations (provenance, SBOM), no image.",
+                            "Save or copy the image itself, not only its attestations.")
+    manifests = images
     if index is documents.get("index.json"):
         manifests = _one_image(ref, tag, manifests, _ref_names, key=lambda m: tuple(_ref_names(m)))
     with_platform = [m for m in manifests if m.get("platform")]
@@ -626,37 +631,46 @@ def _pick_manifest(ref: str, documents: dict, index: Any, wanted: str | None,
                                 "Pick one with --platform OS/ARCH.")
         chosen, note = matches[0], f"picked platform {name(matches[0])} of {len(with_platform)}"
     if "index" in (chosen.get("mediaType") or ""):
-        nested = _blob(ref, documents, chosen.get("digest", ""), _INDEX)
-        return _pick_manifest(ref, documents, nested, wanted, depth=depth + 1)
+        nested = _blob(ref, documents, chosen.get("digest", ""), INDEX_SHAPE)
+        return pick_manifest(ref, documents, nested, wanted, depth=depth + 1)
     return chosen, note
 
 
-def _blob_name(digest: str) -> str:
+def _is_attestation(descriptor: dict) -> bool:
+    """BuildKit's provenance/SBOM manifests sit in an image's index beside its platforms (platform unknown/unknown);
+    they are not a platform of the image and cannot run."""
+    annotations = descriptor.get("annotations") or {}
+    platform = descriptor.get("platform") or {}
+    return annotations.get("vnd.docker.reference.type") == "attestation-manifest" or \
+        (platform.get("os"), platform.get("architecture")) == ("unknown", "unknown")
+
+
+def blob_name(digest: str) -> str:
     algorithm, _, hexdigest = digest.partition(":")
     return f"blobs/{algorithm}/{hexdigest}"
 
 
 def _blob(ref: str, documents: dict, digest: str, shape: Any) -> dict:
-    document = documents.get(_blob_name(digest))
+    document = documents.get(blob_name(digest))
     if not isinstance(document, dict):
         raise ImagekitError(f"{ref}: blob {digest} named by the index is missing or not JSON.",
                             "The layout is incomplete; copy the image again.")
-    _shape(ref, f"blob {digest}", document, shape)
+    check_shape(ref, f"blob {digest}", document, shape)
     return document
 
 
 # --- the shapes of the JSON documents we read: checked before use, so a hand-made archive is exit 2 ------
 _DESCRIPTOR = {"digest": str, "mediaType": str, "platform": {"os": str, "architecture": str, "variant": str},
                "annotations": {str: str}}
-_INDEX = {"manifests": [_DESCRIPTOR]}
-_MANIFEST = {"config": _DESCRIPTOR, "layers": [_DESCRIPTOR]}
+INDEX_SHAPE = {"manifests": [_DESCRIPTOR]}
+MANIFEST_SHAPE = {"config": _DESCRIPTOR, "layers": [_DESCRIPTOR]}
 _CONFIG = {"architecture": str, "os": str, "variant": str, "config": {
     "Env": [str], "Entrypoint": [str], "Cmd": [str], "User": str, "WorkingDir": str, "Labels": {str: str},
     "ExposedPorts": {str: dict}, "Volumes": {str: dict}, "StopSignal": str, "Shell": [str],
     "Healthcheck": {"Test": [str]}}}
 
 
-def _shape(ref: str, name: str, value: Any, shape: Any, where: str = "") -> None:
+def check_shape(ref: str, name: str, value: Any, shape: Any, where: str = "") -> None:
     """Check *value* against *shape*: a type, [item shape], {key: shape} for known keys (others are free and
     null is allowed as 'absent'), or {str: shape} for a mapping of arbitrary keys."""
     if value is None and where:
@@ -669,14 +683,14 @@ def _shape(ref: str, name: str, value: Any, shape: Any, where: str = "") -> None
                             "again with docker or an OCI tool.")
     if isinstance(shape, list):
         for index, item in enumerate(value):
-            _shape(ref, name, item, shape[0], f"{where}[{index}]")
+            check_shape(ref, name, item, shape[0], f"{where}[{index}]")
     elif isinstance(shape, dict) and str in shape:
         for key, item in value.items():
-            _shape(ref, name, item, shape[str], f"{where}.{key}")
+            check_shape(ref, name, item, shape[str], f"{where}.{key}")
     elif isinstance(shape, dict):
         for key, item_shape in shape.items():
             if key in value:
-                _shape(ref, name, value[key], item_shape, f"{where}.{key}")
+                check_shape(ref, name, value[key], item_shape, f"{where}.{key}")
 
 
 # --- stream helpers --------------------------------------------------------------------------------------

@@ -55,6 +55,34 @@ def test_multi_platform_index_picks_the_requested_platform(tmp_path: Path) -> No
         open_image(str(layout), platform="linux/riscv64")
 
 
+def _with_attestations(layout: Path) -> Path:
+    """Add BuildKit's provenance manifest (platform unknown/unknown) for each image, as `buildx --provenance` does."""
+    index = json.loads((layout / "index.json").read_text())
+    for image in list(index["manifests"]):
+        index["manifests"].append({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                   "digest": image["digest"], "size": image["size"],
+                                   "platform": {"os": "unknown", "architecture": "unknown"},
+                                   "annotations": {"vnd.docker.reference.type": "attestation-manifest",
+                                                   "vnd.docker.reference.digest": image["digest"]}})
+    (layout / "index.json").write_text(json.dumps(index))
+    return layout
+
+
+def test_attestation_manifests_are_not_platforms(tmp_path: Path) -> None:
+    one = _with_attestations(oci_layout(tmp_path / "one", {"linux/amd64": (CONFIG, LAYERS)}))
+    assert open_image(str(one)).platform_note == ""
+    assert "IK526" not in [f.rule for f in lint_image(str(one))]
+    arm = [BASE_LAYER, [("usr/local/bin/serve", SERVE), ("arm-only", b"a")]]
+    two = _with_attestations(oci_layout(tmp_path / "two", {"linux/amd64": (CONFIG, LAYERS),
+                                                            "linux/arm64": (CONFIG, arm)}))
+    assert open_image(str(two), platform="linux/arm64").platform_note == "picked platform linux/arm64 of 2"
+    index = json.loads((one / "index.json").read_text())
+    index["manifests"] = index["manifests"][1:]
+    (one / "index.json").write_text(json.dumps(index))
+    with pytest.raises(ImagekitError, match="lists only attestations"):
+        open_image(str(one))
+
+
 def test_an_archive_of_several_images_is_refused_unless_one_is_named(tmp_path: Path) -> None:
     other = [BASE_LAYER, [("usr/local/bin/serve", SERVE), ("b-only", b"b")]]
     two = docker_save_many(tmp_path / "two.tar", {"app:a": (CONFIG, LAYERS), "app:b": (CONFIG, other)})
