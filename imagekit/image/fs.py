@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from functools import partial
+from typing import Any, Iterator, NamedTuple
 
 from imagekit.contract import Limits
 
@@ -28,9 +29,11 @@ def _is_id(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 10
 
 
-@dataclass(slots=True)
-class Entry:
-    """One path of the merged filesystem. *size* counts bytes of regular files only."""
+class Entry(NamedTuple):
+    """One path of the merged filesystem. *size* counts bytes of regular files only.
+
+    A tuple, built per file of the image: `new_entry` makes one in C, where a dataclass runs Python code.
+    """
 
     kind: str
     mode: int
@@ -40,6 +43,12 @@ class Entry:
     layer: int
     target: str = ""  # symlink target as written
     head: bytes = b""  # first HEAD_BYTES of a regular file
+
+
+new_entry = partial(tuple.__new__, Entry)  # Entry from one tuple of all eight fields, without Python code
+# One file of a layer as a source reads it: (path, kind, mode, uid, gid, size, target, head, hard link target or
+# None, small body or None). Flat, so reading and applying a layer build one tuple and one Entry per file.
+Member = tuple[str, str, int, int, int, int, str, bytes, "str | None", "bytes | None"]
 
 
 @dataclass
@@ -70,8 +79,8 @@ class ImageFS:
 
 
     # --- building --------------------------------------------------------------------------------------
-    def apply_layer(self, digest: str, members: list[tuple[str, Entry, str | None, bytes | None]]) -> None:
-        """Apply one layer: (path, entry, hardlink target or None, small body or None) in archive order.
+    def apply_layer(self, digest: str, members: list[Member]) -> None:
+        """Apply one layer's members in archive order.
 
         Work is proportional to the entries touched (a children index, each opaque directory handled once per
         layer), so a hostile layer full of whiteouts cannot make indexing quadratic.
@@ -82,7 +91,7 @@ class ImageFS:
         self.layers.append(layer)
         entries, children = self.entries, self.children
         opaque_done: set[str] = set()
-        for path, entry, hardlink, body in members:  # per file of the image: the calls below are inlined
+        for path, kind, mode, uid, gid, size, target, head, hardlink, body in members:  # per file: calls inlined
             parent, _, base = path.rpartition("/")  # posixpath.split for a normalised path, faster
             if base.startswith(WHITEOUT):
                 if base != OPAQUE:
@@ -93,11 +102,11 @@ class ImageFS:
                 continue
             if hardlink is not None:
                 source = entries.get(hardlink)
-                if source is not None:
-                    entry = Entry(source.kind, source.mode, source.uid, source.gid, 0, index, source.target,
-                                  source.head)
-            entry.layer = index
-            if entry.kind != DIR and path in entries:
+                if source is not None:  # a second name of the same file: its kind, mode, owner and head
+                    kind, mode, uid, gid, size, _, target, head = source
+                    size = 0
+            entry = new_entry((kind, mode, uid, gid, size, index, target, head))
+            if kind != DIR and path in entries:
                 self._remove_tree(path)
             if parent and parent not in entries:
                 self._add_parents(parent, index)
@@ -108,8 +117,8 @@ class ImageFS:
             siblings.add(path)
             if body is not None:
                 self.small_files[path] = body
-            layer.size += entry.size
-            layer.files += entry.kind == FILE
+            layer.size += size
+            layer.files += kind == FILE
 
     def _put(self, path: str, entry: Entry) -> None:
         self.entries[path] = entry

@@ -18,7 +18,6 @@ import stat
 import zlib
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
@@ -35,8 +34,8 @@ from imagekit.image.fs import (
     SMALL_FILE_LIMIT,
     SMALL_FILES,
     SYMLINK,
-    Entry,
     ImageFS,
+    Member,
 )
 
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
@@ -48,7 +47,6 @@ _SHA256_BLOB = re.compile(r"^blobs/sha256/([0-9a-f]{64})$")  # named by its dige
 
 _NAME_BYTES = 16 * Limits.PATH_CHARS  # a GNU long name or pax header: a path and a link target, UTF-8, and keys
 
-Member = tuple[str, Entry, str | None, bytes | None]
 
 
 def open_image(ref: str, *, platform: str | None = None) -> ImageFS:
@@ -281,8 +279,8 @@ class _Budget:
         if self.json > Limits.JSON_TOTAL_BYTES:
             raise LimitExceeded(self.ref, "the JSON documents together", "JSON_TOTAL_BYTES", Limits.JSON_TOTAL_BYTES)
 
-    def entry(self) -> None:
-        self.entries += 1
+    def entry(self, count: int = 1) -> None:
+        self.entries += count
         if self.entries > Limits.ARCHIVE_ENTRIES:
             raise LimitExceeded(self.ref, "the number of files in its layers", "ARCHIVE_ENTRIES",
                                 Limits.ARCHIVE_ENTRIES)
@@ -309,22 +307,28 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, b
         layer = tarscan.TarScanner(limited, name_bytes=_NAME_BYTES)  # type: ignore[arg-type]
     members: list[Member] = []
     where = f"{ref} layer {name}"
+    room = Limits.ARCHIVE_ENTRIES - budget.entries  # counted into the budget at the end, or once it is over
     try:
-        for header in layer:  # per file of the image: _member's common case is inlined
-            name, kind, mode, uid, gid, size, linkname = header
+        for name, kind, mode, uid, gid, size, linkname in layer:  # per file of the image: kept lean
             path = _member_name(where, name)
             if not path:
                 continue
-            budget.entry()
-            if kind == tarscan.HARDLINK or size and _keeps_bytes(path, mode):
-                members.append(_member(layer, header, path, budget))
+            if len(members) >= room:
+                budget.entry(len(members) + 1)  # over the limit: raises
+            if kind == tarscan.HARDLINK:
+                members.append((path, FILE, mode, uid, gid, size, linkname, b"", _member_name("hardlink", linkname),
+                                None))
+            elif size and _keeps_bytes(path, mode):
+                head, body = _kept_bytes(path, size, layer.read, budget)
+                members.append((path, kind, mode, uid, gid, size, linkname, head, None, body))
             else:
-                members.append((path, Entry(kind, mode, uid, gid, size, -1, linkname), None, None))
+                members.append((path, kind, mode, uid, gid, size, linkname, b"", None, None))
     except ImagekitError:
         raise
     except (EOFError, zlib.error, OSError, ValueError, *_zstd_errors()) as error:
         raise ImagekitError(f"{ref}: layer {name} is damaged or truncated ({error}).",
                             "Save or pull the image again; the archive did not survive the copy.") from None
+    budget.entry(len(members))
     return members
 
 
@@ -336,31 +340,17 @@ def _zstd_errors() -> tuple[type[Exception], ...]:
     return (module.ZstdError,) if module is not None else ()
 
 
-def _member(layer: tarscan.TarScanner, header: tarscan.Header, path: str, budget: _Budget) -> Member:
-    hardlink = None
-    kind = header.kind
-    if kind == tarscan.HARDLINK:
-        hardlink, kind = _member_name("hardlink", header.linkname), FILE
-    entry = Entry(kind, header.mode, header.uid, header.gid, header.size, -1, header.linkname)
-    return path, entry, hardlink, _keep_bytes(entry, path, layer.read, budget)
-
-
 def _keeps_bytes(path: str, mode: int) -> bool:
     """Whether a regular file's first bytes (or whole body) are kept: executables, key-like names, SMALL_FILES."""
     return bool(mode & 0o111 or path in SMALL_FILES or _HEAD_NAME.search(path, path.rfind("/") + 1))
 
 
-def _keep_bytes(entry: Entry, path: str, read: Callable[[int], bytes], budget: _Budget) -> bytes | None:
-    """Set the entry's head (executables, key-like names) and return the whole body of a small well-known file."""
-    if not entry.size:  # only regular files have a size
-        return None
-    if not _keeps_bytes(path, entry.mode):
-        return None
-    wants_body = path in SMALL_FILES and entry.size <= SMALL_FILE_LIMIT
-    data = read(entry.size if wants_body else HEAD_BYTES)
-    entry.head = data[:HEAD_BYTES]
-    budget.head(len(entry.head))
-    return data if wants_body else None
+def _kept_bytes(path: str, size: int, read: Callable[[int], bytes], budget: _Budget) -> tuple[bytes, bytes | None]:
+    """The head of a file `_keeps_bytes` chose, and the whole body of a small well-known file (else None)."""
+    wants_body = path in SMALL_FILES and size <= SMALL_FILE_LIMIT
+    data = read(size if wants_body else HEAD_BYTES)
+    budget.head(min(len(data), HEAD_BYTES))
+    return data[:HEAD_BYTES], data if wants_body else None
 
 
 def _member_name(where: str, name: str) -> str:
@@ -448,25 +438,25 @@ def _walk_layer(ref: str, directory: str, budget: _Budget) -> list[Member]:
             continue
         budget.entry()
         if kind == FILE:
-            entry = Entry(FILE, mode & 0o7777, info.st_uid, info.st_gid, info.st_size, -1)
+            size = info.st_size
             if info.st_nlink > 1:
                 hardlink = first_name.setdefault(info.st_ino, path)
                 if hardlink != path:
-                    entry.size, entry.target = 0, hardlink
-                    members.append((path, entry, hardlink, None))
+                    members.append((path, FILE, mode & 0o7777, info.st_uid, info.st_gid, 0, hardlink, b"", hardlink,
+                                    None))
                     continue
-            keep = entry.size and _keeps_bytes(path, mode)
-            body = _keep_bytes(entry, path, _file_reader(os.path.join(parent, name)), budget) if keep else None
-            members.append((path, entry, None, body))
+            head, body = (_kept_bytes(path, size, _file_reader(os.path.join(parent, name)), budget)
+                          if size and _keeps_bytes(path, mode) else (b"", None))
+            members.append((path, FILE, mode & 0o7777, info.st_uid, info.st_gid, size, "", head, None, body))
         elif kind == OTHER and stat.S_ISCHR(mode) and info.st_rdev == 0:
-            members.append((f"{prefix}.wh.{name}", Entry(OTHER, 0, 0, 0, 0, -1), None, None))
+            members.append((f"{prefix}.wh.{name}", OTHER, 0, 0, 0, 0, "", b"", None, None))
         else:
             where_on_disk = os.path.join(parent, name)
             target = os.readlink(where_on_disk) if kind == SYMLINK else ""
-            members.append((path, Entry(kind, mode & 0o7777, info.st_uid, info.st_gid, 0, -1, target), None, None))
+            members.append((path, kind, mode & 0o7777, info.st_uid, info.st_gid, 0, target, b"", None, None))
             if kind == DIR:
                 if _opaque(where_on_disk):
-                    members.append((f"{path}/{OPAQUE}", Entry(OTHER, 0, 0, 0, 0, -1), None, None))
+                    members.append((f"{path}/{OPAQUE}", OTHER, 0, 0, 0, 0, "", b"", None, None))
                 pending.append((path + "/", where_on_disk, _listing(where_on_disk)))
     return members
 
@@ -533,16 +523,12 @@ def assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: str
             raise ImagekitError(f"{ref} is a {actual or 'platform-less'} image, not {wanted}.",
                                 "Drop --platform, or pass the image built for that platform.")
     image = ImageFS(ref, config.get("config") or {}, config.get("architecture", ""), config.get("os", ""), note)
-    applied: set[int] = set()
     uses = Counter(id(layers[name]) for name in layer_names if name in layers)
     for name in layer_names:
         if name not in layers:
             raise ImagekitError(f"{ref}: layer {name} named by the manifest is missing from the archive.",
                                 "The archive is incomplete; save the image again.")
         members = layers[name]
-        if id(members) in applied:  # the same blob twice in one image: fresh entries for the second
-            members = [(path, replace(entry), link, body) for path, entry, link, body in members]
-        applied.add(id(members))
         _check_hardlinks(ref, name, image, members)
         image.apply_layer(name, members)
         uses[id(layers[name])] -= 1
@@ -552,8 +538,8 @@ def assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: str
 
 
 def _check_hardlinks(ref: str, layer: str, image: ImageFS, members: list[Member]) -> None:
-    links = [(path, target) for path, _, target, _ in members if target is not None]
-    seen = {path for path, *_ in members} if links else set()
+    links = [(member[0], member[8]) for member in members if member[8] is not None]
+    seen = {member[0] for member in members} if links else set()
     for path, target in links:
         if target not in seen and target not in image.entries:
             raise ImagekitError(f"{ref}: layer {layer} has a hard link {path} to {target}, which does not exist.",

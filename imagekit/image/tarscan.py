@@ -14,10 +14,11 @@ import io
 import os
 import zlib
 from functools import partial
+from os import pread
 from typing import IO, Any, Iterator, NamedTuple
 
 BLOCK = 512
-_FILE_CHUNKS = (1 << 10, 64 << 10)  # one pread: a header plus the bodies that follow it, sized as they turn out
+_SMALLEST, _LARGEST = 1 << 10, 64 << 10  # one pread: a header plus the bodies that follow it, sized as they turn out
 _STREAM_CHUNK = 256 << 10
 _REGULAR = frozenset(b"07S\0")  # regular, contiguous, GNU sparse (stored size), old-style regular
 _BODYLESS = frozenset(b"123456")  # hard link, symlink, devices, directory, fifo: a size field means nothing
@@ -29,6 +30,7 @@ _KIND_OF = tuple(_KINDS.get(flag, REGULAR if flag in _REGULAR else OTHER) for fl
 _LONG_NAME, _LONG_LINK, _PAX = ord("L"), ord("K"), ord("x")
 _EXTENDED = frozenset(b"LKxg")  # GNU long name and link, pax header and pax global header
 _GNU = frozenset(b"LKS")  # headers whose prefix field holds other data
+_ROOT_OWNER = b"0000000\0" * 2  # uid and gid 0, as most writers store them
 _NUMBERS = ((100, 108), (108, 116), (116, 124), (124, 136), (148, 156))  # mode, uid, gid, size, checksum
 
 
@@ -79,7 +81,7 @@ class TarScanner:
         self._offset += at
         if self._fd >= 0:
             if rest:
-                self._chunk = min(self._chunk * 2, _FILE_CHUNKS[1])
+                self._chunk = min(self._chunk * 2, _LARGEST)
             want = min(max(size - len(rest), self._chunk), self._end - self._offset - len(rest))
             more = os.pread(self._fd, want, self._offset + len(rest)) if want > 0 else b""
             self._buffer = rest + more if rest else more
@@ -103,7 +105,7 @@ class TarScanner:
         self._offset += len(self._buffer)
         self._buffer, self._at, size = b"", 0, size - ahead
         if self._fd >= 0:
-            self._chunk = max(self._chunk // 2, _FILE_CHUNKS[0])
+            self._chunk = max(self._chunk // 2, _SMALLEST)
             self._offset += size
             if self._offset > self._end:
                 raise TarDamage("unexpected end of data")
@@ -137,30 +139,38 @@ class TarScanner:
     def _next_block(self, skip: int) -> bytes:
         """The 512 bytes *skip* bytes past the read position (b"" at a clean end of data)."""
         at = self._at + skip
-        if at + BLOCK <= len(self._buffer):
+        buffer = self._buffer
+        if at + BLOCK <= len(buffer):
             self._at = at + BLOCK
-            return self._buffer[at:at + BLOCK]
-        if self._fd >= 0:  # one pread: this header and, when bodies are small, the members after it
-            offset = self._offset + at
-            self._chunk = (max(self._chunk // 2, _FILE_CHUNKS[0]) if at > len(self._buffer)
-                           else min(self._chunk * 2, _FILE_CHUNKS[1]))  # bodies skipped unread, or ran out
-            if offset > self._end:
-                raise TarDamage("unexpected end of data")
-            self._buffer = os.pread(self._fd, min(self._chunk, self._end - offset), offset)
-            self._offset, self._at = offset, min(BLOCK, len(self._buffer))
-            return self._buffer[:BLOCK]
-        self._skip(skip)
-        return self._take(BLOCK)
+            return buffer[at:at + BLOCK]
+        if self._fd < 0:
+            self._skip(skip)
+            return self._take(BLOCK)
+        # One pread: this header and, when bodies are small, the members after it. The chunk halves when the
+        # bodies skipped went past what was read (big files) and doubles when the headers ran out (small ones).
+        offset = self._offset + at
+        chunk = self._chunk // 2 if at > len(buffer) else self._chunk * 2
+        self._chunk = chunk = _SMALLEST if chunk < _SMALLEST else _LARGEST if chunk > _LARGEST else chunk
+        left = self._end - offset
+        if left < 0:
+            raise TarDamage("unexpected end of data")
+        self._buffer = buffer = pread(self._fd, chunk if chunk < left else left, offset)
+        self._offset = offset
+        if len(buffer) <= BLOCK:
+            self._at = len(buffer)
+            return buffer
+        self._at = BLOCK
+        return buffer[:BLOCK]
 
     def __iter__(self) -> Iterator[Header]:
         global_pax: dict[str, str] = {}
         pax: dict[str, str] = {}
         long_name = long_link = None
         first = True
+        next_block = self._next_block
         while True:
-            skip = self._left + self._padding
+            block = next_block(self._left + self._padding)
             self._left = self._padding = 0
-            block = self._next_block(skip)
             if len(block) < BLOCK:
                 if block or first:
                     raise TarDamage("truncated header" if block else "empty file")
@@ -169,11 +179,15 @@ class TarScanner:
                 return
             first = False
             try:  # the usual NUL-ended octal fields; anything else (base-256, space-ended) the careful way
-                if block[107] or block[115] or block[123] or block[135] or block[154]:
+                if block[107] or block[135] or block[154]:
                     raise ValueError
-                mode, uid, gid, size, stored = (int(block[100:107], 8), int(block[108:115], 8),
-                                                int(block[116:123], 8), int(block[124:135], 8),
-                                                int(block[148:154], 8))
+                mode, size, stored = int(block[100:107], 8), int(block[124:135], 8), int(block[148:154], 8)
+                if block.startswith(_ROOT_OWNER, 108):  # most files of an image: one C call for both ids
+                    uid = gid = 0
+                elif block[115] or block[123]:
+                    raise ValueError
+                else:
+                    uid, gid = int(block[108:115], 8), int(block[116:123], 8)
             except ValueError:
                 mode, uid, gid, size, stored = (_number(block[a:b]) for a, b in _NUMBERS)
             # The byte sum with the checksum field read as spaces. An ASCII block sums to at most 512 * 127 =
