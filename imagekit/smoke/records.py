@@ -10,6 +10,8 @@ Pure functions over bytes, no engine: `smoke transform` and its unit tests use t
   are verified.
 - ``None``: the whole file is one record.
 
+With CompressionType Gzip each file is decompressed first (every gzip member, CRCs checked), then split.
+
 A binary record travels without its framing in a SingleRecord request and with it in a MultiRecord one ("padding
 is removed if BatchStrategy is SingleRecord, not if MultiRecord": the CreateTransformJob SplitType docs), so a
 container can split a MultiRecord body again.
@@ -17,7 +19,10 @@ container can split a MultiRecord body again.
 
 from __future__ import annotations
 
+import gzip
+import io
 import struct
+import zlib
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -62,6 +67,27 @@ class SplitError(Exception):
     def __init__(self, index: int, offset: int, message: str) -> None:
         super().__init__(f"record {index} (byte {offset}): {message}")
         self.index, self.offset = index, offset
+
+
+class CompressionError(Exception):
+    """A file that is not the gzip data CompressionType Gzip says it is."""
+
+
+class TooLarge(CompressionError):
+    """Gzip data that expands past the limit it was given (a gzip bomb, or an input too big to split in memory)."""
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """The data of a gzip file, at most *limit* bytes of it: CompressionError when it is not gzip, is cut short or
+    fails its CRC; TooLarge when it expands further (reading stops there, so a bomb costs *limit* bytes)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            plain = stream.read(limit + 1)
+    except (OSError, EOFError, zlib.error) as error:
+        raise CompressionError(str(error) or type(error).__name__) from None
+    if len(plain) > limit:
+        raise TooLarge(f"it expands past {limit} bytes")
+    return plain
 
 
 def split(data: bytes, split_type: str) -> Iterator[Record]:
