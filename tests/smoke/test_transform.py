@@ -244,7 +244,7 @@ def test_bad_settings_are_refused_before_the_engine_is_asked(tmp_path: Path) -> 
     for extra, said in ((["--output", str(tmp_path / "in" / "out")], "inside --input"),
                         (["--output", str(tmp_path / "out"), "--max-payload", "101"], "0-100 MB"),
                         (["--output", str(tmp_path / "out"), "--max-retries", "4"], "InvocationsMaxRetries"),
-                        (["--output", str(tmp_path / "out"), "--compression", "Gzip"], "not valid gzip"),
+                        (["--output", str(tmp_path / "out"), "--compression", "Gzip"], "Not a gzipped file"),
                         (["--output", str(tmp_path / "out"), "--input-filter", "$..a", "--split-type", "Line",
                           "--assemble-with", "Line"], "not a JSONPath")):
         done = subprocess.run([sys.executable, "-m", "imagekit", "smoke", "transform", "no-such-image:latest",
