@@ -45,6 +45,23 @@ def test_crc32c_is_castagnoli() -> None:
     assert masked_crc32c(b"") == ((0 >> 15 | 0 << 17) + 0xA282EAD8) & 0xFFFFFFFF
 
 
+def bitwise_crc32c(data: bytes) -> int:
+    """CRC-32C from its definition, one bit at a time (reflected polynomial 0x82F63B78)."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFF
+
+
+@pytest.mark.parametrize("size", [1, 2047, 2048, 2049, 4099, 65_536 + 3])
+def test_crc32c_of_long_data_matches_the_definition(size: int) -> None:
+    data = bytes((i * 7919 + i // 251) & 0xFF for i in range(size))
+    assert crc32c(data) == bitwise_crc32c(data)
+    assert crc32c(b"\xff" * size) == bitwise_crc32c(b"\xff" * size)
+
+
 def test_tfrecord_split_verifies_both_crcs_and_keeps_the_frame_for_multirecord() -> None:
     data = frame_tfrecord(b"first") + frame_tfrecord(b"second record")
     records = list(split(data, "TFRecord"))
