@@ -75,7 +75,7 @@ def test_a_multirecord_body_gets_one_answer_line_per_record(serve, content_type:
 def test_a_json_body_that_is_neither_one_document_nor_json_lines_is_400_naming_the_line(serve) -> None:
     port = serve()
     for content_type, body, said in (("application/jsonlines", b"[1, 2]\n[3,\n", b"line 2"),
-                                     ("application/json", b"[1, 2]\n{nope\n", b"Extra data")):
+                                     ("application/json", b"[1, 2]\n{nope\n", b"line 2")):
         status, _, answer = request(port, contract.INVOCATIONS_ROUTE, body, {"Content-Type": content_type})
         assert status == 400 and said in answer, answer
 

@@ -95,16 +95,17 @@ def _json_body(body, kind):
     try:
         return json.loads(body) if kind == JSON else _json_records(body)
     except ValueError as error:
-        several_documents = kind == JSON and getattr(error, "msg", "") == "Extra data"
-        try:
-            if several_documents:
-                return _json_records(body)
-            if kind == JSON_LINES:
-                return json.loads(body)
-        except ValueError:
-            pass
-        what = "JSON" if kind == JSON else "JSON Lines"
-        raise HandlerError(f"the {what} body does not parse: {error}", status=400) from None
+        problem = error
+    try:
+        if kind == JSON_LINES:
+            return json.loads(body)
+        if getattr(problem, "msg", "") == "Extra data":  # a document, then more: JSON Lines, or a line is broken
+            return _json_records(body)
+    except ValueError as error:
+        if kind == JSON:
+            problem = error  # the line of the JSON Lines that does not parse
+    what = "JSON" if kind == JSON else "JSON Lines"
+    raise HandlerError(f"the {what} body does not parse: {problem}", status=400) from None
 
 
 def default_input_fn(body, content_type):
