@@ -190,6 +190,7 @@ _CRC32C = _crc32c_table()
 # The table's entries cut into their four bytes, as bytes.translate tables: one lookup per lane at C speed.
 _CRC32C_BYTES = tuple(bytes(entry >> shift & 0xFF for entry in _CRC32C) for shift in (0, 8, 16, 24))
 CRC_LANES_FROM = 2048  # bytes: below this, one byte at a time is quicker than setting up the lanes
+CRC_MAX_LANES = 2048  # each step reads a cache line per lane: 2048 of them (128 KiB) stay in the CPU's L2
 
 
 def crc32c(data: bytes) -> int:
@@ -207,7 +208,7 @@ def _crc32c_bytewise(data: bytes, crc: int) -> int:
 def _crc32c_update(data: bytes, crc: int) -> int:
     """The CRC register after *data*, many bytes at a time in pure Python.
 
-    A Python loop costs ~50 ns a byte, so the data is cut into ~2*sqrt(n) equal lanes that advance together: each
+    A Python loop costs ~50 ns a byte, so the data is cut into equal lanes (~2*sqrt(n)) that advance together: each
     step feeds every lane its next byte with four bytes.translate table lookups over all lanes (each lane's
     register kept as four byte planes, in big integers). The CRC is linear, so the lanes (all but the first
     started from 0) fold into one register: register = register advanced over one lane of zeros, XOR the lane's.
@@ -215,7 +216,7 @@ def _crc32c_update(data: bytes, crc: int) -> int:
     size = len(data)
     if size < CRC_LANES_FROM:
         return _crc32c_bytewise(data, crc)
-    lanes = isqrt(4 * size)
+    lanes = min(isqrt(4 * size), CRC_MAX_LANES)
     length = size // lanes
     covered = lanes * length
     plane0, plane1, plane2, plane3 = crc & 0xFF, crc >> 8 & 0xFF, crc >> 16 & 0xFF, crc >> 24  # lane 0: byte 0
