@@ -162,6 +162,9 @@ TRANSFORM_MAX_PAYLOAD_IN_MB = 100  # MaxPayloadInMB is 0-100 (0: no limit, for S
 TRANSFORM_MAX_CONCURRENT_PAYLOAD_MB = 100
 TRANSFORM_INVOCATION_TIMEOUT_S = 600.0  # ModelClientConfig.InvocationsTimeoutInSeconds default
 TRANSFORM_INVOCATION_TIMEOUT_MAX_S = 3600.0  # ... and its maximum (1-3600)
+# ModelClientConfig.InvocationsMaxRetries: 0-3, default 3 (a failed or timed-out request is sent again).
+TRANSFORM_INVOCATION_MAX_RETRIES = 3
+TRANSFORM_COMPRESSION_TYPES: tuple[str, ...] = ("None", "Gzip")  # TransformInput.CompressionType
 TRANSFORM_OUTPUT_SUFFIX = ".out"  # <output>/<input path relative to the input prefix>.out
 # BatchStrategy as the API names it -> as SAGEMAKER_BATCH_STRATEGY and /execution-parameters spell it
 BATCH_STRATEGY_VALUES: dict[str, str] = {"SingleRecord": "SINGLE_RECORD", "MultiRecord": "MULTI_RECORD"}
@@ -305,6 +308,8 @@ class Limits:
     YAML_BYTES = 1 << 20  # imagekit.yaml, .imagekit.yaml, pyproject.toml
     DOCUMENT_DEPTH = 64  # nesting of one YAML, TOML or JSON document
     DOCUMENT_NODES = 100_000  # values of one document, YAML aliases expanded ("billion laughs")
+    # Batch transform input (`smoke transform --compression Gzip`): per input file.
+    TRANSFORM_GUNZIP_BYTES = 1 << 30  # what one gzipped file may expand to (it is split in memory)
 
 # --- The local endpoint's AWS APIs (imagekit endpoint): InvokeEndpoint, a SageMaker/CloudWatch subset -----------
 HEADER_ENABLE_EXPLANATIONS = "X-Amzn-SageMaker-Enable-Explanations"

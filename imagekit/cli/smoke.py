@@ -211,6 +211,12 @@ def transform_command(
     invocation_timeout: float = typer.Option(contract.TRANSFORM_INVOCATION_TIMEOUT_S, "--invocation-timeout",
                                              help="Seconds per request (ModelClientConfig.InvocationsTimeoutInSeconds"
                                              ")."),
+    max_retries: int = typer.Option(contract.TRANSFORM_INVOCATION_MAX_RETRIES, "--max-retries",
+                                    help="Times a failed or timed-out request is sent again, 0-"
+                                    f"{contract.TRANSFORM_INVOCATION_MAX_RETRIES} (ModelClientConfig."
+                                    "InvocationsMaxRetries)."),
+    compression: str = typer.Option("None", "--compression", help="None|Gzip: Gzip decompresses every input "
+                                    "file before it is split (TransformInput.CompressionType)."),
     startup_timeout: float = STARTUP_TIMEOUT, env: Optional[List[str]] = ENV,
     as_json: bool = AS_JSON, junit: Optional[Path] = JUNIT, pass_aws_credentials: bool = AWS, quiet: bool = QUIET,
     fail_on: str = FAIL_ON,
@@ -224,7 +230,7 @@ def transform_command(
         split_type=split_type, batch_strategy=batch_strategy, max_payload_mb=max_payload,
         max_concurrent=max_concurrent, assemble_with=assemble_with, content_type=content_type, accept=accept,
         processing=DataProcessing(input_filter=input_filter, join_source=join_source, output_filter=output_filter),
-        invocation_timeout=invocation_timeout)
+        invocation_timeout=invocation_timeout, max_retries=max_retries, compression=compression)
     status = _StatusLine(quiet)
     with _live_logs(quiet, status):
         report = transform(image, model=model, input=input, output=output, settings=settings,

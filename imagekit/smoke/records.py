@@ -10,6 +10,8 @@ Pure functions over bytes, no engine: `smoke transform` and its unit tests use t
   are verified.
 - ``None``: the whole file is one record.
 
+With CompressionType Gzip each file is decompressed first (every gzip member, CRCs checked), then split.
+
 A binary record travels without its framing in a SingleRecord request and with it in a MultiRecord one ("padding
 is removed if BatchStrategy is SingleRecord, not if MultiRecord": the CreateTransformJob SplitType docs), so a
 container can split a MultiRecord body again.
@@ -17,8 +19,13 @@ container can split a MultiRecord body again.
 
 from __future__ import annotations
 
+import gzip
+import io
 import struct
+import zlib
 from dataclasses import dataclass
+from functools import lru_cache
+from math import isqrt
 from typing import Iterable, Iterator
 
 SPLIT_TYPES = ("None", "Line", "RecordIO", "TFRecord")
@@ -62,6 +69,27 @@ class SplitError(Exception):
     def __init__(self, index: int, offset: int, message: str) -> None:
         super().__init__(f"record {index} (byte {offset}): {message}")
         self.index, self.offset = index, offset
+
+
+class CompressionError(Exception):
+    """A file that is not the gzip data CompressionType Gzip says it is."""
+
+
+class TooLarge(CompressionError):
+    """Gzip data that expands past the limit it was given (a gzip bomb, or an input too big to split in memory)."""
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """The data of a gzip file, at most *limit* bytes of it: CompressionError when it is not gzip, is cut short or
+    fails its CRC; TooLarge when it expands further (reading stops there, so a bomb costs *limit* bytes)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            plain = stream.read(limit + 1)
+    except (OSError, EOFError, zlib.error) as error:
+        raise CompressionError(str(error) or type(error).__name__) from None
+    if len(plain) > limit:
+        raise TooLarge(f"it expands past {limit} bytes")
+    return plain
 
 
 def split(data: bytes, split_type: str) -> Iterator[Record]:
@@ -159,14 +187,71 @@ def _crc32c_table() -> list[int]:
 
 
 _CRC32C = _crc32c_table()
+# The table's entries cut into their four bytes, as bytes.translate tables: one lookup per lane at C speed.
+_CRC32C_BYTES = tuple(bytes(entry >> shift & 0xFF for entry in _CRC32C) for shift in (0, 8, 16, 24))
+CRC_LANES_FROM = 2048  # bytes: below this, one byte at a time is quicker than setting up the lanes
+CRC_MAX_LANES = 2048  # each step reads a cache line per lane: 2048 of them (128 KiB) stay in the CPU's L2
 
 
 def crc32c(data: bytes) -> int:
     """CRC-32C (Castagnoli), the checksum TFRecord uses."""
-    crc = 0xFFFFFFFF
+    return _crc32c_update(data, 0xFFFFFFFF) ^ 0xFFFFFFFF
+
+
+def _crc32c_bytewise(data: bytes, crc: int) -> int:
+    table = _CRC32C
     for byte in data:
-        crc = _CRC32C[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc
+
+
+def _crc32c_update(data: bytes, crc: int) -> int:
+    """The CRC register after *data*, many bytes at a time in pure Python.
+
+    A Python loop costs ~50 ns a byte, so the data is cut into equal lanes (~2*sqrt(n)) that advance together: each
+    step feeds every lane its next byte with four bytes.translate table lookups over all lanes (each lane's
+    register kept as four byte planes, in big integers). The CRC is linear, so the lanes (all but the first
+    started from 0) fold into one register: register = register advanced over one lane of zeros, XOR the lane's.
+    """
+    size = len(data)
+    if size < CRC_LANES_FROM:
+        return _crc32c_bytewise(data, crc)
+    lanes = min(isqrt(4 * size), CRC_MAX_LANES)
+    length = size // lanes
+    covered = lanes * length
+    plane0, plane1, plane2, plane3 = crc & 0xFF, crc >> 8 & 0xFF, crc >> 16 & 0xFF, crc >> 24  # lane 0: byte 0
+    table0, table1, table2, table3 = _CRC32C_BYTES
+    for step in range(length):
+        index = (plane0 ^ int.from_bytes(data[step:covered:length], "little")).to_bytes(lanes, "little")
+        plane0 = int.from_bytes(index.translate(table0), "little") ^ plane1
+        plane1 = int.from_bytes(index.translate(table1), "little") ^ plane2
+        plane2 = int.from_bytes(index.translate(table2), "little") ^ plane3
+        plane3 = int.from_bytes(index.translate(table3), "little")
+    zeros0, zeros1, zeros2, zeros3 = _crc32c_zeros(length)
+    register = 0
+    for byte0, byte1, byte2, byte3 in zip(*(plane.to_bytes(lanes, "little")
+                                            for plane in (plane0, plane1, plane2, plane3)), strict=True):
+        register = (zeros0[register & 0xFF] ^ zeros1[register >> 8 & 0xFF] ^ zeros2[register >> 16 & 0xFF]
+                    ^ zeros3[register >> 24] ^ (byte0 | byte1 << 8 | byte2 << 16 | byte3 << 24))
+    return _crc32c_bytewise(data[covered:], register)
+
+
+@lru_cache(maxsize=256)
+def _crc32c_zeros(length: int) -> tuple[list[int], ...]:
+    """What *length* zero bytes do to a CRC register (a linear map), as four tables, one per register byte."""
+    images = []
+    for bit in range(32):
+        register = 1 << bit
+        for _ in range(length):
+            register = _CRC32C[register & 0xFF] ^ (register >> 8)
+        images.append(register)
+    tables = []
+    for offset in range(0, 32, 8):
+        table = [0] * 256
+        for value in range(1, 256):
+            table[value] = table[value & (value - 1)] ^ images[offset + (value & -value).bit_length() - 1]
+        tables.append(table)
+    return tuple(tables)
 
 
 def masked_crc32c(data: bytes) -> int:

@@ -21,6 +21,8 @@ SEVERITIES = (ERROR, WARNING)  # most severe first
 WARNING_CHECKS = frozenset({"serve.sigterm"})
 # A run on fewer CPUs or without the GPUs of its --instance-type (imagekit.smoke.hardware): degraded, said plainly.
 WARNING_CHECKS |= {f"{command}.{resource}" for command in ("train", "serve") for resource in ("cpus", "gpus")}
+# A batch transform request that failed at first but got an answer on a retry: the job passes, the handler is flaky.
+WARNING_CHECKS |= {"transform.retries"}
 
 
 def severity_of(name: str) -> str:

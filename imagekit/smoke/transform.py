@@ -6,7 +6,9 @@ into records (SplitType), grouped into requests (BatchStrategy up to MaxPayloadI
 at a time, and the answers joined into ``<output>/<input path>.out``: with AssembleWith Line each answer followed
 by ``\\n``, with None the answers concatenated — the bytes SageMaker (and SDK local mode) write. With data
 processing (InputFilter, JoinSource, OutputFilter; Line split only) every record's line of the answer is processed
-and written as one line.
+and written as one line. With CompressionType Gzip every file is decompressed before it is split (checked before
+the container starts); a request that fails (not 200, or no answer in time) is sent again up to
+InvocationsMaxRetries times.
 """
 
 from __future__ import annotations
@@ -19,10 +21,22 @@ from pathlib import Path
 from typing import Callable
 
 from imagekit import contract, engine
-from imagekit.errors import ImagekitError
+from imagekit.contract import Limits
+from imagekit.errors import ImagekitError, LimitExceeded
 from imagekit.smoke.common import finish_run, log_tail, repeat_concurrently, run_workdir
 from imagekit.smoke.dataprocessing import DataProcessing, RecordError
-from imagekit.smoke.records import BATCH_STRATEGIES, SPLIT_TYPES, Batch, Record, SplitError, batches, split
+from imagekit.smoke.records import (
+    BATCH_STRATEGIES,
+    SPLIT_TYPES,
+    Batch,
+    CompressionError,
+    Record,
+    SplitError,
+    TooLarge,
+    batches,
+    gunzip,
+    split,
+)
 from imagekit.smoke.report import Check, Report
 from imagekit.smoke.serving import Progress, _model_dir, _request, check_startup_timeout, start_ready
 
@@ -46,10 +60,18 @@ class TransformSettings:
     accept: str | None = None
     processing: DataProcessing = field(default_factory=DataProcessing)
     invocation_timeout: float = contract.TRANSFORM_INVOCATION_TIMEOUT_S
+    max_retries: int = contract.TRANSFORM_INVOCATION_MAX_RETRIES
+    compression: str = "None"
 
     def __post_init__(self) -> None:
         """Refuse what CreateTransformJob refuses, before the engine is asked."""
         _one_of("--split-type", self.split_type, SPLIT_TYPES)
+        _one_of("--compression", self.compression, contract.TRANSFORM_COMPRESSION_TYPES)
+        if not 0 <= self.max_retries <= contract.TRANSFORM_INVOCATION_MAX_RETRIES:
+            raise ImagekitError(f"--max-retries {self.max_retries} is outside 0-"
+                                f"{contract.TRANSFORM_INVOCATION_MAX_RETRIES} "
+                                "(ModelClientConfig.InvocationsMaxRetries).",
+                                f"The platform's default is {contract.TRANSFORM_INVOCATION_MAX_RETRIES}.")
         _one_of("--assemble-with", self.assemble_with, ASSEMBLE_WITH)
         if self.batch_strategy is not None:
             _one_of("--batch-strategy", self.batch_strategy, BATCH_STRATEGIES)
@@ -120,6 +142,7 @@ class FileRun:
     answers: dict[int, bytes] = field(default_factory=dict)  # request index -> 200 body
     records: int = 0
     lines: dict[int, str] = field(default_factory=dict)  # with data processing: record index -> its input line
+    retries: dict[int, int] = field(default_factory=dict)  # request index -> times it was sent again
     broken: bool = False  # a request failed, a record was refused or split broke: no .out is written
     mismatched: bool = False  # an answer's line count is not its request's record count
 
@@ -153,6 +176,9 @@ def transform(image: str, *, model: str | Path | None, input: str | Path, output
     check_startup_timeout(startup_timeout)
     source, target = _input_files(Path(input)), Path(output)
     _check_output(Path(input), target)
+    if settings.compression == "Gzip":
+        for file in source[1]:
+            _read_input(file, settings.compression)  # a file the job cannot decompress fails it: say so first
     report = Report(image, on_check=on_check)
     run_id = engine.new_run_id()
     work = run_workdir("transform")
@@ -192,6 +218,27 @@ def _input_files(path: Path) -> tuple[Path, list[Path]]:
     if not files:
         raise ImagekitError(f"--input {path} holds no files.", "Put the records to transform in it.")
     return path, files
+
+
+def _read_input(file: Path, compression: str) -> bytes:
+    """One input file's bytes as the platform splits them: decompressed with CompressionType Gzip."""
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise ImagekitError(f"Cannot read input file {file}: {error.strerror or error}.",
+                            "Check the --input files' permissions.") from None
+    if compression != "Gzip":
+        return data
+    try:
+        return gunzip(data, Limits.TRANSFORM_GUNZIP_BYTES)
+    except TooLarge:
+        raise LimitExceeded(str(file), "what the gzip file expands to", "TRANSFORM_GUNZIP_BYTES",
+                            Limits.TRANSFORM_GUNZIP_BYTES) from None
+    except CompressionError as error:
+        raise ImagekitError(f"--input file {file} is not valid gzip ({error}): with --compression Gzip SageMaker "
+                            "decompresses every input object first, and fails the job on one it cannot.",
+                            "Compress it with gzip (every file under --input), or leave out --compression Gzip "
+                            "for uncompressed input.") from None
 
 
 def _check_output(source: Path, target: Path) -> None:
@@ -298,14 +345,11 @@ def _run_job(report: Report, container, port: int, source: tuple[Path, list[Path
         run = FileRun(file.relative_to(prefix).as_posix())
         runs.append(run)
         try:
-            records = list(split(file.read_bytes(), settings.split_type))
+            records = list(split(_read_input(file, settings.compression), settings.split_type))
         except SplitError as error:
             problems.add("transform.split", f"{run.relative}: {error}")
             run.broken = True
             continue
-        except OSError as error:
-            raise ImagekitError(f"Cannot read input file {file}: {error.strerror or error}.",
-                                "Check the --input files' permissions.") from None
         run.records = len(records)
         if settings.processing.active:
             records = _filtered(records, settings, run, problems)
@@ -321,8 +365,13 @@ def _run_job(report: Report, container, port: int, source: tuple[Path, list[Path
     sent = _send_all(queue, port, settings, effective, problems, container)
     written = _write_outputs(runs, target, settings, problems)
     total_records = sum(run.records for run in runs)
+    retried = {f"{run.relative} {run.requests[index].span}": count
+               for run in runs for index, count in sorted(run.retries.items())}
+    for where, count in retried.items():
+        problems.add("transform.retries", f"{where}: {count} {'retry' if count == 1 else 'retries'}")
     report.data["transform"].update(files=len(files), records=total_records, requests=sent,
-                                    written=written, output=str(target))
+                                    retries=sum(retried.values()), retried=retried, written=written,
+                                    output=str(target))
     _report(report, problems, effective, settings, container)
     report.check("transform.output", len(written) == len(files),
                  f"{len(written)} of {len(files)} file(s) written under {target} ({total_records} records in {sent} "
@@ -363,20 +412,15 @@ def _send_all(queue: list[tuple[FileRun, int]], port: int, settings: TransformSe
             run, index = next(handed_out)
         batch = run.requests[index]
         where = f"{run.relative} {batch.span}"
-        try:
-            status, _, answer = _request(port, "POST", contract.INVOCATIONS_ROUTE, batch.body, headers,
-                                         timeout=settings.invocation_timeout)
-        except TimeoutError:
-            problems.add("transform.timeout", f"{where}: no answer within {settings.invocation_timeout:g} s")
-            run.broken = True
-            return
-        except (OSError, http.client.HTTPException) as error:
-            problems.add("transform.invocations", f"{where}: no answer ({type(error).__name__}: {error})")
-            run.broken = True
-            return
-        if status != 200:
-            text = answer[:BODY_SHOWN_CHARS].decode("utf-8", "replace").strip()
-            problems.add("transform.invocations", f"{where} ({len(batch.body)} bytes): {status} {text!r}")
+        for attempt in range(settings.max_retries + 1):
+            if attempt:
+                run.retries[index] = attempt
+            check, failure, answer = _invoke(port, batch, headers, settings.invocation_timeout)
+            if check is None:
+                break
+        else:
+            tries = f" ({settings.max_retries + 1} attempts)" if settings.max_retries else ""
+            problems.add(check, f"{where}{failure}{tries}")
             run.broken = True
             return
         if settings.assemble_with == "Line" and effective.batch_strategy == "MultiRecord":
@@ -389,6 +433,20 @@ def _send_all(queue: list[tuple[FileRun, int]], port: int, settings: TransformSe
     if queue:
         repeat_concurrently(one, len(queue), effective.max_concurrent)
     return len(queue)
+
+
+def _invoke(port: int, batch: Batch, headers: dict[str, str], timeout: float) -> tuple[str | None, str, bytes]:
+    """One POST /invocations: (None, "", the 200 body), or (the check it fails, why, b"")."""
+    try:
+        status, _, answer = _request(port, "POST", contract.INVOCATIONS_ROUTE, batch.body, headers, timeout=timeout)
+    except TimeoutError:
+        return "transform.timeout", f": no answer within {timeout:g} s", b""
+    except (OSError, http.client.HTTPException) as error:
+        return "transform.invocations", f": no answer ({type(error).__name__}: {error})", b""
+    if status != 200:
+        text = answer[:BODY_SHOWN_CHARS].decode("utf-8", "replace").strip()
+        return "transform.invocations", f" ({len(batch.body)} bytes): {status} {text!r}", b""
+    return None, "", answer
 
 
 def answer_lines(answer: bytes) -> int:
@@ -449,6 +507,11 @@ CHECKS = {  # check -> (what passing means, what to do when it fails)
     "transform.timeout": ("Every request was answered within the invocation timeout.",
                           "Make the handler faster, send fewer records per request (--max-payload, SingleRecord), "
                           "or raise ModelClientConfig.InvocationsTimeoutInSeconds (--invocation-timeout)."),
+    "transform.retries": ("No request needed a retry.",
+                          "SageMaker sends a failed request again (up to InvocationsMaxRetries times), so a "
+                          "record that got an answer in the end does not fail the job; but the handler failed or "
+                          "was too slow on these requests at first: see transform.invocations and transform.timeout, "
+                          "and the container log."),
     "transform.records": ("Every answer has one line per record sent.",
                           "With AssembleWith Line the output can only be matched to its input when the handler "
                           "answers one line per record: it dropped, merged or added records (a JSON document for "
@@ -460,6 +523,8 @@ CHECKS = {  # check -> (what passing means, what to do when it fails)
 
 def _report(report: Report, problems: Problems, effective: Effective, settings: TransformSettings, container) -> None:
     checks = ["transform.split", "transform.payload-limit", "transform.invocations", "transform.timeout"]
+    if settings.max_retries:
+        checks.append("transform.retries")
     if settings.assemble_with == "Line" and effective.batch_strategy == "MultiRecord":
         checks.append("transform.records")
     if settings.processing.active:

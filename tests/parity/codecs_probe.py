@@ -51,6 +51,10 @@ DECODE = {
     "other/octet-stream": (b"\x00\x01", "application/octet-stream"), "other/text": (b"hi", "text/plain"),
     "other/upper-case-json": (b"[1]", "Application/JSON"),
 }
+# SplitType None sends a whole file: one JSON document spanning lines, which imagekit's JSON Lines default reads as
+# the toolkit reads application/json.
+SPANNING_DOCUMENTS = {"matrix": "[\n  [1, 2],\n  [3, 4]\n]\n", "object": '{\n  "a": 1,\n  "b": [1, 2]\n}',
+                      "floats": "[\n  0.5,\n  1e-07\n]"}
 PREDICTIONS = {
     "float32-1d": numpy.array([0.2, 0.4], dtype=numpy.float32), "float32-2d": numpy.array([[0.1, 0.25]], "float32"),
     "float64-2d": numpy.array([[1 / 3, 2.0], [3.5, 1e-08]]), "int32": numpy.array([1, 2], dtype=numpy.int32),
@@ -124,6 +128,9 @@ results = {}
 for name, (body, content_type) in DECODE.items():
     results[f"decode/{name}"] = {"toolkit": toolkit_decode(body, content_type),
                                  "imagekit": imagekit_decode(body, content_type)}
+for name, text in SPANNING_DOCUMENTS.items():
+    results[f"decode/jsonlines-document/{name}"] = {"toolkit": toolkit_decode(text.encode(), content_types.JSON),
+                                                    "imagekit": imagekit_decode(text.encode(), handlers.JSON_LINES)}
 for name, prediction in PREDICTIONS.items():
     for accept in ACCEPTS:
         results[f"encode/{name}/{accept or 'none'}"] = {"toolkit": toolkit_encode(prediction, accept),

@@ -55,17 +55,29 @@ def test_the_body_limit_follows_serve_transform_max_payload(serve) -> None:
                                                                               "Accept": "text/csv"})[0] == 200
 
 
-@pytest.mark.parametrize(("content_type", "body", "expected"), [
-    ("text/csv", b"1,2\n3,4\n5,6\n", b"3\n7\n11\n"),
-    ("application/jsonlines", b"[1, 2]\n[3, 4]\n\n[5, 6]\n", b"3\n7\n11\n"),
+@pytest.mark.parametrize(("content_type", "body", "accept", "expected"), [
+    ("text/csv", b"1,2\n3,4\n5,6\n", "text/csv", b"3\n7\n11\n"),
+    ("application/jsonlines", b"[1, 2]\n[3, 4]\n\n[5, 6]\n", "application/jsonlines", b"3\n7\n11\n"),
+    # SplitType None: the whole file, one JSON document spanning lines, read as the toolkit reads JSON
+    ("application/jsonlines", b"[\n  [1, 2],\n  [3, 4]\n]\n", "application/jsonlines", b"3\n7\n"),
+    # Line split of JSON records sent as application/json: a MultiRecord body of several documents
+    ("application/json", b"[1, 2]\n[3, 4]\n", "application/jsonlines", b"3\n7\n"),
 ])
-def test_a_multirecord_body_gets_one_answer_line_per_record(serve, content_type: str, body: bytes,
+def test_a_multirecord_body_gets_one_answer_line_per_record(serve, content_type: str, body: bytes, accept: str,
                                                             expected: bytes) -> None:
     port = serve()
     status, headers, answer = request(port, contract.INVOCATIONS_ROUTE, body,
-                                      {"Content-Type": content_type, "Accept": content_type})
-    assert status == 200 and headers["Content-Type"] == content_type
+                                      {"Content-Type": content_type, "Accept": accept})
+    assert status == 200 and headers["Content-Type"] == accept
     assert answer == expected
+
+
+def test_a_json_body_that_is_neither_one_document_nor_json_lines_is_400_naming_the_line(serve) -> None:
+    port = serve()
+    for content_type, body, said in (("application/jsonlines", b"[1, 2]\n[3,\n", b"line 2"),
+                                     ("application/json", b"[1, 2]\n{nope\n", b"line 2")):
+        status, _, answer = request(port, contract.INVOCATIONS_ROUTE, body, {"Content-Type": content_type})
+        assert status == 400 and said in answer, answer
 
 
 def test_the_default_concurrency_keeps_requests_in_flight_within_100_mb(serve) -> None:

@@ -4,6 +4,7 @@ checks that name a handler dropping records, a record over the payload limit, a 
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import subprocess
@@ -48,6 +49,27 @@ def model_fn(model_dir):
 
 
 def transform_fn(model, body, content_type, accept):
+    return body, "application/octet-stream"
+'''
+
+
+# Echoes the body; a body holding "fail" k times fails its first k attempts (counted in the container's /tmp,
+# which every worker process shares).
+FLAKY_HANDLER = '''
+import hashlib, os
+
+
+def model_fn(model_dir):
+    return None
+
+
+def transform_fn(model, body, content_type, accept):
+    marker = "/tmp/attempts-" + hashlib.sha256(body).hexdigest()
+    attempt = (int(open(marker).read()) if os.path.exists(marker) else 0) + 1
+    with open(marker, "w") as out:
+        out.write(str(attempt))
+    if attempt <= body.count(b"fail"):
+        raise RuntimeError(f"attempt {attempt} fails")
     return body, "application/octet-stream"
 '''
 
@@ -124,13 +146,13 @@ def test_a_handler_that_drops_records_and_one_that_hangs_are_named(trained, tmp_
     (source / "drops.csv").write_text("1.0,1.0,1.0,1.0\n9.99,1.0,1.0,1.0\n2.0,2.0,2.0,2.0\n")
     (source / "hangs.csv").write_text("7.77,1.0,1.0,1.0\n")
     settings = TransformSettings(split_type="Line", batch_strategy="MultiRecord", assemble_with="Line",
-                                 content_type="text/csv", accept="text/csv", invocation_timeout=3)
+                                 content_type="text/csv", accept="text/csv", invocation_timeout=3, max_retries=1)
     report = transform(tag, model=broken, input=source,
                        output=tmp_path / "out", settings=settings)
     checks = {check.name: check for check in report.checks}
     assert not checks["transform.records"].ok
     assert "drops.csv records 1-3: 3 record(s) sent, 2 line(s) back" in checks["transform.records"].detail
-    assert not checks["transform.timeout"].ok and "hangs.csv record 1: no answer within 3 s" in \
+    assert not checks["transform.timeout"].ok and "hangs.csv record 1: no answer within 3 s (2 attempts)" in \
         checks["transform.timeout"].detail
     assert checks["transform.invocations"].ok
     assert (tmp_path / "out" / "features.csv.out").is_file() and not (tmp_path / "out" / "hangs.csv.out").exists()
@@ -159,6 +181,25 @@ def test_binary_records_travel_bare_one_by_one_and_framed_in_batches(trained, tm
         split_type="RecordIO", batch_strategy="MultiRecord", content_type=BINARY))
     assert multi.failed() == ["transform.split", "transform.output"]  # a.tfrecord is not RecordIO
     assert (tmp_path / "multi" / "c.recordio.out").read_bytes() == frame_recordio(b"abcde") + frame_recordio(b"xy")
+
+
+def test_gzipped_input_is_split_after_decompression_and_flaky_requests_are_retried(trained, tmp_path: Path) -> None:
+    tag, _, model = trained
+    flaky = with_handler(model, FLAKY_HANDLER, tmp_path / "flaky.tar.gz")
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "a.txt.gz").write_bytes(gzip.compress(b"ok\nfail\n") + gzip.compress(b"fail fail\n"))
+    (source / "b.txt.gz").write_bytes(gzip.compress(b"fail fail fail\n"))
+    settings = TransformSettings(split_type="Line", batch_strategy="SingleRecord", content_type=BINARY,
+                                 compression="Gzip", max_retries=2)
+    report = transform(tag, model=flaky, input=source, output=tmp_path / "out", settings=settings)
+    assert (tmp_path / "out" / "a.txt.gz.out").read_bytes() == b"ok\nfail\nfail fail\n"  # AssembleWith None
+    checks = {check.name: check for check in report.checks}
+    assert "b.txt.gz record 1 (15 bytes): 500" in checks["transform.invocations"].detail
+    assert "(3 attempts)" in checks["transform.invocations"].detail
+    assert checks["transform.retries"].detail.startswith(
+        "a.txt.gz record 2: 1 retry; a.txt.gz record 3: 2 retries; b.txt.gz record 1: 2 retries.")
+    assert report.failed() == ["transform.invocations", "transform.output"]  # transform.retries is a warning
 
 
 def test_a_record_over_the_limit_a_non_200_and_greedy_execution_parameters_fail(trained, tmp_path: Path) -> None:
@@ -202,11 +243,14 @@ def test_bad_settings_are_refused_before_the_engine_is_asked(tmp_path: Path) -> 
     (tmp_path / "in" / "a.csv").write_text("1\n")
     for extra, said in ((["--output", str(tmp_path / "in" / "out")], "inside --input"),
                         (["--output", str(tmp_path / "out"), "--max-payload", "101"], "0-100 MB"),
+                        (["--output", str(tmp_path / "out"), "--max-retries", "4"], "InvocationsMaxRetries"),
+                        (["--output", str(tmp_path / "out"), "--compression", "Gzip"], "is not valid gzip"),
                         (["--output", str(tmp_path / "out"), "--input-filter", "$..a", "--split-type", "Line",
                           "--assemble-with", "Line"], "not a JSONPath")):
         done = subprocess.run([sys.executable, "-m", "imagekit", "smoke", "transform", "no-such-image:latest",
                                "--input", str(tmp_path / "in"), *extra], capture_output=True, text=True, timeout=60)
-        assert done.returncode == 2 and said in done.stderr and "Traceback" not in done.stderr, done.stderr
+        paragraph = " ".join(done.stderr.split())  # the CLI wraps it to the terminal's width
+        assert done.returncode == 2 and said in paragraph and "Traceback" not in done.stderr, done.stderr
 
 
 def test_smoke_all_adds_a_transform_step_with_the_trained_model(sklearn_scaffold, tmp_path: Path) -> None:

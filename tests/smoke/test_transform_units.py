@@ -3,12 +3,15 @@ settings and the /execution-parameters answer (no engine)."""
 
 from __future__ import annotations
 
+import gzip
 import struct
+from pathlib import Path
 
 import pytest
 
 from imagekit import contract
 from imagekit.errors import ImagekitError
+from imagekit.smoke import records
 from imagekit.smoke.dataprocessing import DataProcessing, RecordError, parse, select
 from imagekit.smoke.records import (
     Batch,
@@ -21,7 +24,7 @@ from imagekit.smoke.records import (
     masked_crc32c,
     split,
 )
-from imagekit.smoke.transform import TransformSettings, _parse_parameters, answer_lines
+from imagekit.smoke.transform import TransformSettings, _parse_parameters, answer_lines, transform
 
 
 def test_line_split_keeps_each_line_end_and_a_last_line_without_one() -> None:
@@ -38,6 +41,23 @@ def test_none_split_is_the_whole_file() -> None:
 def test_crc32c_is_castagnoli() -> None:
     assert crc32c(b"123456789") == 0xE3069283  # the standard check value
     assert masked_crc32c(b"") == ((0 >> 15 | 0 << 17) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def bitwise_crc32c(data: bytes) -> int:
+    """CRC-32C from its definition, one bit at a time (reflected polynomial 0x82F63B78)."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFF
+
+
+@pytest.mark.parametrize("size", [1, 2047, 2048, 2049, 4099, 65_536 + 3])
+def test_crc32c_of_long_data_matches_the_definition(size: int) -> None:
+    data = bytes((i * 7919 + i // 251) & 0xFF for i in range(size))
+    assert crc32c(data) == bitwise_crc32c(data)
+    assert crc32c(b"\xff" * size) == bitwise_crc32c(b"\xff" * size)
 
 
 def test_tfrecord_split_verifies_both_crcs_and_keeps_the_frame_for_multirecord() -> None:
@@ -137,7 +157,7 @@ def test_json_join_adds_sagemaker_output_or_wraps_a_non_object() -> None:
 def test_settings_refuse_what_create_transform_job_refuses() -> None:
     for bad in ({"split_type": "Lines"}, {"batch_strategy": "MULTI_RECORD"}, {"max_payload_mb": 101},
                 {"max_concurrent": 0}, {"max_concurrent": 20, "max_payload_mb": 6}, {"assemble_with": "Newline"},
-                {"invocation_timeout": 3601},
+                {"invocation_timeout": 3601}, {"max_retries": 4}, {"max_retries": -1}, {"compression": "gzip"},
                 {"processing": DataProcessing(join_source="Input"), "split_type": "None", "assemble_with": "Line"},
                 {"processing": DataProcessing(input_filter="$[1:]"), "split_type": "Line"}):
         with pytest.raises(ImagekitError):
@@ -180,3 +200,69 @@ def test_container_concurrency_with_the_job_payload_over_100_mb_fails_the_check(
     report = Report("image")
     module._execution_parameters(report, 0, TransformSettings(max_payload_mb=5))
     assert report.checks[0].ok and "MaxConcurrentTransforms 20 (container)" in report.checks[0].detail
+
+
+def test_gunzip_reads_every_member_and_names_what_is_wrong() -> None:
+    assert records.gunzip(gzip.compress(b"1,2\n") + gzip.compress(b"3,4\n"), 100) == b"1,2\n3,4\n"
+    whole = gzip.compress(b"x" * 1000)
+    for broken, said in ((b"1,2\n", "Not a gzipped file"), (whole[:-6], "ended before"),
+                         (whole[:-8] + b"\0\0\0\0" + whole[-4:], "CRC check failed")):
+        with pytest.raises(records.CompressionError, match=said):
+            records.gunzip(broken, 10_000)
+    with pytest.raises(records.TooLarge):  # a bomb stops at the limit
+        records.gunzip(gzip.compress(b"\0" * 100_000), 1000)
+
+
+def test_a_gzip_input_that_is_corrupt_or_a_bomb_stops_the_job_before_the_engine_is_asked(tmp_path: Path,
+                                                                                          monkeypatch) -> None:
+    source = tmp_path / "in"
+    (source / "day").mkdir(parents=True)
+    (source / "day" / "good.csv.gz").write_bytes(gzip.compress(b"1,2\n" * 1000))
+    (source / "day" / "plain.csv").write_bytes(b"1,2\n")
+    settings = TransformSettings(split_type="Line", compression="Gzip")
+    with pytest.raises(ImagekitError, match=r"plain\.csv is not valid gzip \(Not a gzipped file") as error:
+        transform("no-such-image:latest", model=None, input=source, output=tmp_path / "out", settings=settings)
+    assert "--compression Gzip" in error.value.hint
+    (source / "day" / "plain.csv").unlink()
+    monkeypatch.setattr(contract.Limits, "TRANSFORM_GUNZIP_BYTES", 1000)
+    with pytest.raises(ImagekitError, match=r"good\.csv\.gz: what the gzip file expands to .*TRANSFORM_GUNZIP_BYTES"):
+        transform("no-such-image:latest", model=None, input=source, output=tmp_path / "out", settings=settings)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failed_request_is_sent_again_up_to_max_retries_and_the_report_names_it(tmp_path: Path,
+                                                                                   monkeypatch) -> None:
+    """A body holding "fail" k times fails its first k attempts (500, then a timeout); SingleRecord Line split."""
+    from imagekit.smoke import transform as module
+    from imagekit.smoke.report import Report
+
+    attempts: dict[bytes, int] = {}
+
+    def flaky(port, method, path, body=None, headers=None, timeout=0):
+        attempts[body] = attempts.get(body, 0) + 1
+        if attempts[body] <= body.count(b"fail"):
+            if attempts[body] % 2:
+                return 500, {}, b"flaky"
+            raise TimeoutError
+        return 200, {}, body.upper()
+
+    monkeypatch.setattr(module, "_request", flaky)
+    monkeypatch.setattr(module, "log_tail", lambda container: "(log)")
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "a.txt").write_bytes(b"ok\nfail\nfail fail\n")
+    (source / "b.txt").write_bytes(b"fail fail fail\n")
+    settings = TransformSettings(split_type="Line", batch_strategy="SingleRecord", max_retries=2)
+    effective = module.Effective("SingleRecord", 6, 1, {})
+    report = Report("image")
+    report.data["transform"] = {}
+    module._run_job(report, None, 0, module._input_files(source), tmp_path / "out", settings, effective)
+    assert (tmp_path / "out" / "a.txt.out").read_bytes() == b"OK\nFAIL\nFAIL FAIL\n"
+    assert not (tmp_path / "out" / "b.txt.out").exists()
+    checks = {check.name: check for check in report.checks}
+    assert "b.txt record 1 (15 bytes): 500 'flaky' (3 attempts)" in checks["transform.invocations"].detail
+    assert not checks["transform.retries"].ok and checks["transform.retries"].severity == "warning"
+    assert checks["transform.retries"].detail.startswith(
+        "a.txt record 2: 1 retry; a.txt record 3: 2 retries; b.txt record 1: 2 retries.")
+    assert report.data["transform"]["retries"] == 5
+    assert report.failed() == ["transform.invocations", "transform.output"]

@@ -12,7 +12,9 @@ predictions encode keeping their dtype, CSV in numpy's "%s" format. Without nump
 Batch transform's MultiRecord requests carry several records in one body, one per line: the CSV default already
 reads every line as a row, and JSON Lines (application/jsonlines, which the toolkit does not decode) reads every
 non-empty line as one JSON record; a prediction per record is answered one per line in text/csv or
-application/jsonlines, so the platform can match answers to records.
+application/jsonlines, so the platform can match answers to records. The two JSON types take each other's bodies
+too: application/json that is several documents (a MultiRecord batch of JSON lines) reads as JSON Lines, and
+application/jsonlines that is one document spanning lines (SplitType None) reads as the toolkit reads JSON.
 """
 
 import csv
@@ -75,13 +77,41 @@ def _number(text):
             return text
 
 
+def _json_records(body):
+    """The records of a JSON Lines body, one per non-empty line (ValueError naming the line that is not JSON)."""
+    records = []
+    for number, line in enumerate(body.splitlines(), 1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except ValueError as error:
+                raise ValueError(f"line {number}: {error}") from None
+    return records
+
+
+def _json_body(body, kind):
+    """A JSON or JSON Lines body as its media type says, else as the other one when that is what it holds: a
+    document is what the toolkit's decoder makes of it (json.loads), JSON Lines a list of its records."""
+    try:
+        return json.loads(body) if kind == JSON else _json_records(body)
+    except ValueError as error:
+        problem = error
+    try:
+        if kind == JSON_LINES:
+            return json.loads(body)
+        if getattr(problem, "msg", "") == "Extra data":  # a document, then more: JSON Lines, or a line is broken
+            return _json_records(body)
+    except ValueError as error:
+        if kind == JSON:
+            problem = error  # the line of the JSON Lines that does not parse
+    what = "JSON" if kind == JSON else "JSON Lines"
+    raise HandlerError(f"the {what} body does not parse: {problem}", status=400) from None
+
+
 def default_input_fn(body, content_type):
     kind = media_type(content_type)
-    if kind == JSON:
-        try:
-            data = json.loads(body)
-        except ValueError as error:
-            raise HandlerError(f"the JSON body does not parse: {error}", status=400) from None
+    if kind in (JSON, JSON_LINES):
+        data = _json_body(body, kind)
         return data if numpy is None else numpy.array(data)
     if kind == CSV:
         if numpy is not None:  # the toolkit's decoder: one row reads as a 1-D array
@@ -91,12 +121,6 @@ def default_input_fn(body, content_type):
         if numpy is None:
             raise HandlerError(f"{NPY} needs numpy in the image (or define input_fn)", status=415)
         return numpy.load(io.BytesIO(body), allow_pickle=False)
-    if kind == JSON_LINES:
-        try:
-            records = [json.loads(line) for line in body.splitlines() if line.strip()]
-        except ValueError as error:
-            raise HandlerError(f"a JSON Lines record does not parse: {error}", status=400) from None
-        return records if numpy is None else numpy.array(records)
     raise HandlerError(f"unsupported content type {content_type!r}: send {JSON}, {CSV} or {JSON_LINES}, or define "
                        "input_fn", status=415)
 
