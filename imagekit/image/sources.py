@@ -34,6 +34,7 @@ from imagekit.image.fs import (
     OTHER,
     SMALL_FILE_LIMIT,
     SMALL_FILES,
+    SSHD_CONFIG_PREFIX,
     SYMLINK,
     Entry,
     ImageFS,
@@ -346,8 +347,10 @@ def _member(layer: tarscan.TarScanner, header: tarscan.Header, path: str, budget
 
 
 def _keeps_bytes(path: str, mode: int) -> bool:
-    """Whether a regular file's first bytes (or whole body) are kept: executables, key-like names, SMALL_FILES."""
-    return bool(mode & 0o111 or path in SMALL_FILES or _HEAD_NAME.search(path, path.rfind("/") + 1))
+    """Whether a regular file's first bytes (or whole body) are kept: executables, key-like names, SMALL_FILES,
+    sshd's config."""
+    return bool(mode & 0o111 or path in SMALL_FILES or _HEAD_NAME.search(path, path.rfind("/") + 1)
+                or path.startswith(SSHD_CONFIG_PREFIX))
 
 
 def _keep_bytes(entry: Entry, path: str, read: Callable[[int], bytes], budget: _Budget) -> bytes | None:
@@ -356,10 +359,11 @@ def _keep_bytes(entry: Entry, path: str, read: Callable[[int], bytes], budget: _
         return None
     if not _keeps_bytes(path, entry.mode):
         return None
-    wants_body = path in SMALL_FILES and entry.size <= SMALL_FILE_LIMIT
+    sshd = path.startswith(SSHD_CONFIG_PREFIX) and entry.size <= Limits.SSHD_CONFIG_BYTES
+    wants_body = sshd or path in SMALL_FILES and entry.size <= SMALL_FILE_LIMIT
     data = read(entry.size if wants_body else HEAD_BYTES)
     entry.head = data[:HEAD_BYTES]
-    budget.head(len(entry.head))
+    budget.head(len(data) if sshd else len(entry.head))  # any number of sshd_config.d files: all count whole
     return data if wants_body else None
 
 

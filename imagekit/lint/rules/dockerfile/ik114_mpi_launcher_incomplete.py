@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from imagekit import contract
@@ -32,20 +31,6 @@ MPI_NAME = re.compile(r"open[-_]?mpi|mpich|mpirun|\bompi_", re.I)
 # sshd settings (keywords lower-case: sshd reads them case-insensitively) whose values refuse the root key logins
 # the MPI launcher makes; forced-commands-only lets root run only the command authorized_keys names, never orted.
 REFUSING = {"permitrootlogin": ("no", "forced-commands-only"), "pubkeyauthentication": ("no",)}
-_SSHD_LINE = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*)(?:\s*=\s*|\s+)(.*)")
-
-
-def sshd_setting(line: str) -> tuple[str, list[str]] | None:
-    """(keyword lower-cased, arguments) of one sshd_config line, split as sshd does (the keyword ends at blanks or
-    one `=`; double quotes group; `#` starts a comment); None for blank lines, comments and bare words."""
-    match = _SSHD_LINE.match(line)
-    if match is None:
-        return None
-    try:
-        words = shlex.split(match.group(2), comments=True)
-    except ValueError:  # an unbalanced quote: sshd refuses the file; its words still say what was meant
-        words = match.group(2).split()
-    return match.group(1).lower(), words
 
 
 def refuses(keyword: str, value: str) -> bool:

@@ -1,19 +1,21 @@
 """IK114, the image implementation: an image with MPI (libmpi, mpi4py, Horovod, mpirun) but without mpirun or
-sshd on the standard paths. (sshd_config's body is not in the image index, so its settings are checked on the
-Dockerfile only.)
+sshd on the standard paths, and an sshd config that refuses root key logins, read the way sshd reads it.
 
 Name, severity, docs and examples are the Dockerfile rule's: one check, one id, whichever of the two is linted.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 import re
+import shlex
 from dataclasses import replace
 from typing import Iterator
 
 from imagekit import contract
 from imagekit.image.example import ImageExample, elf
+from imagekit.image.fs import FILE, ImageFS
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik114_mpi_launcher_incomplete as dockerfile_rule
 from imagekit.lint.rules.image._common import ImageContext, paths_ending
@@ -46,7 +48,81 @@ def exists(ctx: ImageContext, paths: tuple[str, ...]) -> bool:
     return any(ctx.image.resolve(path)[1] is not None for path in paths)
 
 
+_SSHD_LINE = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*)(?:\s*=\s*|\s+)(.*)")
+
+
+def sshd_setting(line: str) -> tuple[str, list[str]] | None:
+    """(keyword as written, arguments) of one sshd_config line, split as sshd does (the keyword ends at blanks or
+    one `=`; double quotes group; `#` starts a comment); None for blank lines, comments and bare words."""
+    match = _SSHD_LINE.match(line)
+    if match is None:
+        return None
+    try:
+        words = shlex.split(match.group(2), comments=True)
+    except ValueError:  # an unbalanced quote: sshd refuses the file; its words still say what was meant
+        words = match.group(2).split()
+    return match.group(1), words
+
+
+INCLUDE_DEPTH = 16  # how deep sshd follows Include lines (SERVCONF_MAX_DEPTH)
+
+
+def sshd_refusal(image: ImageFS) -> tuple[str, str] | None:
+    """(file, `Keyword value`) when the image's sshd config refuses root key logins, read as sshd reads it:
+    keywords in any case, `#` comments, the first value of a keyword wins, Include files (globs in lexical order,
+    relative to /etc/ssh) read where they stand; a Match block applies to some connections only, so what it sets
+    never counts (`Match all` ends it). Files whose bodies the image index does not keep are skipped."""
+    first: dict[str, tuple[str, str]] = {}
+    _read_sshd_config(image, str(contract.SSHD_CONFIG), first, 0)
+    for keyword, (setting, path) in first.items():
+        if dockerfile_rule.refuses(keyword, setting.split()[1]):
+            return path, setting
+    return None
+
+
+def _read_sshd_config(image: ImageFS, path: str, first: dict[str, tuple[str, str]], depth: int) -> None:
+    """Record in *first* (keyword -> (`Keyword value` as written, file)) the settings IK114 judges."""
+    found, entry, _ = image.resolve(path)
+    body = image.small_files.get(found.lstrip("/")) if entry is not None and entry.kind == FILE else None
+    if body is None or depth > INCLUDE_DEPTH:
+        return
+    in_match = False
+    for line in body.decode("utf-8", "replace").splitlines():
+        setting = sshd_setting(line)
+        if setting is None:
+            continue
+        keyword, args = setting[0].lower(), setting[1]
+        if keyword == "match":
+            in_match = [arg.lower() for arg in args] != ["all"]
+        elif in_match:
+            continue
+        elif keyword == "include":
+            for pattern in args:
+                for included in _included(image, posixpath.join(str(contract.SSHD_CONFIG.parent), pattern)):
+                    _read_sshd_config(image, included, first, depth + 1)
+        elif args and keyword in dockerfile_rule.REFUSING:
+            first.setdefault(keyword, (f"{setting[0]} {args[0]}", path))
+
+
+def _included(image: ImageFS, pattern: str) -> list[str]:
+    """The files an Include pattern names, as glob(3) lists them: sorted, `*` not matching a leading dot; only
+    the last component may be a pattern (sshd's own configs never use more)."""
+    directory, name = posixpath.split(pattern)
+    if not any(char in name for char in "*?["):
+        return [pattern]
+    found, entry, _ = image.resolve(directory)
+    if entry is None:
+        return []
+    names = sorted(posixpath.basename(child) for child in image.children.get(found.strip("/"), ()))
+    return [posixpath.join(directory, child) for child in names
+            if fnmatch.fnmatchcase(child, name) and (name.startswith(".") or not child.startswith("."))]
+
+
 def check(ctx: ImageContext) -> Iterator[Problem]:
+    refusal = sshd_refusal(ctx.image)
+    if refusal is not None:
+        yield Problem(f"{refusal[0]} sets sshd's `{refusal[1]}`: the MPI launcher logs in to every host as root "
+                      "with a key.", path=refusal[0])
     marker = mpi_marker(ctx)
     if marker is None:
         return
@@ -58,7 +134,12 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
 
 
 MPI4PY = "opt/venv/lib/python3.11/site-packages/mpi4py/__init__.py"  # the examples' MPI marker
+SSHD_CONFIG = str(contract.SSHD_CONFIG)[1:]
+# An MPI image with mpirun and sshd, whose sshd reads Debian's Include line and one file it includes.
+MPI_IMAGE = {MPI4PY: "", "usr/bin/mpirun": elf(), str(contract.SSHD)[1:]: elf(),
+             SSHD_CONFIG: f"Include {contract.SSHD_CONFIG_DIR}/*.conf\nKbdInteractiveAuthentication no\n"}
+INCLUDED = f"{str(contract.SSHD_CONFIG_DIR)[1:]}/mpi.conf"
 
 RULE = replace(dockerfile_rule.RULE, target="image", check=check,
-               example_bad=ImageExample(files={MPI4PY: ""}),
-               example_good=ImageExample(files={MPI4PY: "", "usr/bin/mpirun": elf(), str(contract.SSHD)[1:]: elf()}))
+               example_bad=ImageExample(files={**MPI_IMAGE, INCLUDED: "PermitRootLogin no\n"}),
+               example_good=ImageExample(files={**MPI_IMAGE, INCLUDED: "PermitRootLogin prohibit-password\n"}))
