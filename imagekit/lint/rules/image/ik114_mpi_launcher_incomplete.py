@@ -69,39 +69,65 @@ INCLUDE_DEPTH = 16  # how deep sshd follows Include lines (SERVCONF_MAX_DEPTH)
 
 def sshd_refusal(image: ImageFS) -> tuple[str, str] | None:
     """(file, `Keyword value`) when the image's sshd config refuses root key logins, read as sshd reads it:
-    keywords in any case, `#` comments, the first value of a keyword wins, Include files (globs in lexical order,
-    relative to /etc/ssh) read where they stand; a Match block applies to some connections only, so what it sets
-    never counts (`Match all` ends it). Files whose bodies the image index does not keep are skipped."""
-    first: dict[str, tuple[str, str]] = {}
-    _read_sshd_config(image, str(contract.SSHD_CONFIG), first, 0)
-    for keyword, (setting, path) in first.items():
-        if dockerfile_rule.refuses(keyword, setting.split()[1]):
+    keywords and values in any case, `#` comments, the first value of a keyword wins, Include files (globs in
+    lexical order, relative to /etc/ssh) read where they stand. A Match block restricts: what it sets counts
+    only when it surely applies to the launcher's logins (`Match all`, `Match User` patterns that take root),
+    and then it wins over the global value, as in sshd. Files whose bodies the image index does not keep (larger
+    than Limits.SSHD_CONFIG_BYTES, or outside /etc/ssh/sshd_config*) are skipped."""
+    found: dict[tuple[bool, str], tuple[str, str]] = {}  # (in a Match for root, keyword) -> (setting, file)
+    _read_sshd_config(image, str(contract.SSHD_CONFIG), found, 0)
+    for keyword in dockerfile_rule.REFUSING:
+        setting, path = found.get((True, keyword)) or found.get((False, keyword)) or ("", "")
+        if setting and dockerfile_rule.refuses(keyword, setting.split()[1]):
             return path, setting
     return None
 
 
-def _read_sshd_config(image: ImageFS, path: str, first: dict[str, tuple[str, str]], depth: int) -> None:
-    """Record in *first* (keyword -> (`Keyword value` as written, file)) the settings IK114 judges."""
-    found, entry, _ = image.resolve(path)
-    body = image.small_files.get(found.lstrip("/")) if entry is not None and entry.kind == FILE else None
+def _read_sshd_config(image: ImageFS, path: str, found: dict[tuple[bool, str], tuple[str, str]],
+                      depth: int) -> None:
+    """Record the first value of each setting IK114 judges, globally and in Match blocks that take root."""
+    resolved, entry, _ = image.resolve(path)
+    body = image.small_files.get(resolved.lstrip("/")) if entry is not None and entry.kind == FILE else None
     if body is None or depth > INCLUDE_DEPTH:
         return
-    in_match = False
+    scope: bool | None = False  # False: global; True: a Match that applies to root; None: one that may not
     for line in body.decode("utf-8", "replace").splitlines():
         setting = sshd_setting(line)
         if setting is None:
             continue
         keyword, args = setting[0].lower(), setting[1]
         if keyword == "match":
-            in_match = [arg.lower() for arg in args] != ["all"]
-        elif in_match:
+            scope = True if _matches_root(args) else None
+        elif scope is None:
             continue
         elif keyword == "include":
             for pattern in args:
                 for included in _included(image, posixpath.join(str(contract.SSHD_CONFIG.parent), pattern)):
-                    _read_sshd_config(image, included, first, depth + 1)
+                    _read_sshd_config(image, included, found, depth + 1)
         elif args and keyword in dockerfile_rule.REFUSING:
-            first.setdefault(keyword, (f"{setting[0]} {args[0]}", path))
+            found.setdefault((scope, keyword), (f"{setting[0]} {args[0]}", path))
+
+
+def _matches_root(criteria: list[str]) -> bool:
+    """Whether a Match line surely applies to root's logins: `all`, or only `User` criteria whose pattern list
+    takes root (comma-separated wildcards, `!` excludes); any other criterion depends on the connection."""
+    if [word.lower() for word in criteria] == ["all"]:
+        return True
+    if not criteria or len(criteria) % 2 or any(name.lower() != "user" for name in criteria[::2]):
+        return False
+    return all(_pattern_list_takes("root", patterns) for patterns in criteria[1::2])
+
+
+def _pattern_list_takes(name: str, patterns: str) -> bool:
+    """sshd's match_pattern_list: a negated pattern that matches refuses, else any pattern that matches takes."""
+    taken = False
+    for pattern in patterns.split(","):
+        negated = pattern.startswith("!")
+        if fnmatch.fnmatchcase(name, pattern[negated:]):
+            if negated:
+                return False
+            taken = True
+    return taken
 
 
 def _included(image: ImageFS, pattern: str) -> list[str]:
