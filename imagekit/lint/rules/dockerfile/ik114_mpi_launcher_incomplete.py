@@ -132,9 +132,12 @@ RULE = Rule(
     f"starts {contract.SSHD} on every host, waits until each answers, then runs one `mpirun` on algo-1 that "
     "reaches the other hosts over ssh. An image with mpi4py or Horovod but no sshd fails on the first multi-host "
     "job with \"SSH daemon not found\"; one without mpirun cannot launch at all. Single-host tests never notice. "
-    "A Dockerfile is checked for what it installs itself (bases it cannot see, such as AWS's, are skipped) and for "
-    "a RUN that sets sshd to refuse root key logins; a built image for the programs only (its sshd_config is not "
-    "read: image files are indexed, not kept).",
+    "sagemaker-training's sshd reads the image's own config, so PermitRootLogin no (or forced-commands-only) or "
+    "PubkeyAuthentication no there fails the same way, once the job is multi-host. A Dockerfile is checked for what "
+    "it installs itself (bases it cannot see, such as AWS's, are skipped) and for a RUN that writes such a setting "
+    "(echo, printf, a sed replacement); a built image for the programs and for its sshd config, read as sshd reads "
+    f"it ({contract.SSHD_CONFIG} and the files it Includes from {contract.SSHD_CONFIG_DIR}; first value wins; Match "
+    "blocks count only when they surely apply to root).",
     fix="Install openmpi-bin (or mpich) and openssh-server in the final stage (`distribution: mpi` in imagekit.yaml "
     "does), and keep sshd's PermitRootLogin at prohibit-password or yes and PubkeyAuthentication on.",
     check=check,
