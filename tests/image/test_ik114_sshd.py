@@ -17,6 +17,7 @@ import pytest
 
 from image.archive import docker_save
 from imagekit import contract
+from imagekit.errors import LimitExceeded
 from imagekit.image.example import ImageExample, Link
 from imagekit.lint.image_lint import lint_image
 
@@ -69,6 +70,15 @@ def test_a_symlinked_config_is_followed_and_an_oversized_one_is_not_read(tmp_pat
     padding = "#" * 100 + "\n"
     oversized = padding * (contract.Limits.SSHD_CONFIG_BYTES // len(padding) + 1) + "PermitRootLogin no\n"
     assert ik114(tmp_path, {MAIN[1:]: oversized}) == []
+
+
+def test_many_kept_config_files_count_against_the_head_budget(tmp_path: Path) -> None:
+    """Every sshd_config.d file is kept whole, so a hostile image of thousands of them is refused, not held."""
+    size = contract.Limits.SSHD_CONFIG_BYTES
+    files = {f"{DROP_IN[1:]}.{index}": "#" * size for index in range(contract.Limits.HEAD_BYTES_TOTAL // size + 1)}
+    with pytest.raises(LimitExceeded) as refused:
+        ik114(tmp_path, files)
+    assert refused.value.limit == "HEAD_BYTES_TOTAL"
 
 
 # --- the real sshd --------------------------------------------------------------------------------------------
