@@ -46,6 +46,8 @@ CASES = {
     "match ends with its file": (INCLUDE + "PermitRootLogin no\n", "Match User bob\n  X11Forwarding no\n",
                                  (MAIN, "PermitRootLogin no")),
     "include inside a match": (f"Match User bob\n  {INCLUDE}", "PermitRootLogin no\n", None),
+    "include inside a match for root": (f"Match User root\n  {INCLUDE}", "PermitRootLogin no\n",
+                                        (DROP_IN, "PermitRootLogin no")),
 }
 
 
@@ -70,6 +72,11 @@ def test_a_symlinked_config_is_followed_and_an_oversized_one_is_not_read(tmp_pat
     padding = "#" * 100 + "\n"
     oversized = padding * (contract.Limits.SSHD_CONFIG_BYTES // len(padding) + 1) + "PermitRootLogin no\n"
     assert ik114(tmp_path, {MAIN[1:]: oversized}) == []
+
+
+def test_drop_ins_that_include_each_other_are_read_once_each(tmp_path: Path) -> None:
+    drop_ins = {f"{DROP_IN[1:]}.{index}.conf": INCLUDE for index in range(200)}
+    assert ik114(tmp_path, {MAIN[1:]: INCLUDE + "PermitRootLogin no\n", **drop_ins})
 
 
 def test_many_kept_config_files_count_against_the_head_budget(tmp_path: Path) -> None:

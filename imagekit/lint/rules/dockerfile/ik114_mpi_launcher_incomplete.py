@@ -57,7 +57,7 @@ def mpi_by_hand(ctx: DockerfileContext) -> bool:
 # A refusing setting inside text a RUN writes (`echo "PermitRootLogin no" >> ...`, a sed expression).
 _WRITTEN_SETTING = re.compile(r"\b(%s)(?:\s*=\s*|\s+)\"?([\w-]+)" % "|".join(REFUSING), re.I)
 # A sed `s` command (after any address): only its replacement reaches the file.
-_SED_SUBSTITUTE = re.compile(r"s([^\w\s\\])(?:\\.|(?!\1).)*\1((?:\\.|(?!\1).)*)\1\w*$", re.S)
+_SED_SUBSTITUTE = re.compile(r"s([^\w\s\\])(?:\\.|(?!\1)[^\\])*\1((?:\\.|(?!\1)[^\\])*)\1\w*$", re.S)
 
 
 def refused_setting(cmds: Iterable[Command]) -> str | None:

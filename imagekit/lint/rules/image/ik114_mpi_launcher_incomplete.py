@@ -75,7 +75,7 @@ def sshd_refusal(image: ImageFS) -> tuple[str, str] | None:
     and then it wins over the global value, as in sshd. Files whose bodies the image index does not keep (larger
     than Limits.SSHD_CONFIG_BYTES, or outside /etc/ssh/sshd_config*) are skipped."""
     found: dict[tuple[bool, str], tuple[str, str]] = {}  # (in a Match for root, keyword) -> (setting, file)
-    _read_sshd_config(image, str(contract.SSHD_CONFIG), found, 0)
+    _read_sshd_config(image, str(contract.SSHD_CONFIG), found, set())
     for keyword in dockerfile_rule.REFUSING:
         setting, path = found.get((True, keyword)) or found.get((False, keyword)) or ("", "")
         if setting and dockerfile_rule.refuses(keyword, setting.split()[1]):
@@ -84,28 +84,34 @@ def sshd_refusal(image: ImageFS) -> tuple[str, str] | None:
 
 
 def _read_sshd_config(image: ImageFS, path: str, found: dict[tuple[bool, str], tuple[str, str]],
-                      depth: int) -> None:
-    """Record the first value of each setting IK114 judges, globally and in Match blocks that take root."""
+                      read: set[str], scope: bool = False, depth: int = 0) -> None:
+    """Record the first value of each setting IK114 judges, globally and in Match blocks that take root.
+
+    *scope* is where the file's lines start (an Include inside a Match block is part of it; a Match inside an
+    included file ends with that file). Each file is read once and Includes nest at most as deep as sshd allows,
+    so an image whose drop-ins include each other costs one read per file.
+    """
     resolved, entry, _ = image.resolve(path)
     body = image.small_files.get(resolved.lstrip("/")) if entry is not None and entry.kind == FILE else None
-    if body is None or depth > INCLUDE_DEPTH:
+    if body is None or depth > INCLUDE_DEPTH or resolved in read:
         return
-    scope: bool | None = False  # False: global; True: a Match that applies to root; None: one that may not
+    read.add(resolved)
+    state: bool | None = scope  # False: global; True: a Match that applies to root; None: one that may not
     for line in body.decode("utf-8", "replace").splitlines():
         setting = sshd_setting(line)
         if setting is None:
             continue
         keyword, args = setting[0].lower(), setting[1]
         if keyword == "match":
-            scope = True if _matches_root(args) else None
-        elif scope is None:
+            state = True if _matches_root(args) else None
+        elif state is None:
             continue
         elif keyword == "include":
             for pattern in args:
                 for included in _included(image, posixpath.join(str(contract.SSHD_CONFIG.parent), pattern)):
-                    _read_sshd_config(image, included, found, depth + 1)
+                    _read_sshd_config(image, included, found, read, state, depth + 1)
         elif args and keyword in dockerfile_rule.REFUSING:
-            found.setdefault((scope, keyword), (f"{setting[0]} {args[0]}", path))
+            found.setdefault((state, keyword), (f"{setting[0]} {args[0]}", path))
 
 
 def _matches_root(criteria: list[str]) -> bool:
