@@ -11,7 +11,7 @@ import posixpath
 import re
 import shlex
 from dataclasses import replace
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from imagekit import contract
 from imagekit.image.example import ImageExample, elf
@@ -67,23 +67,29 @@ def sshd_setting(line: str) -> tuple[str, list[str]] | None:
 INCLUDE_DEPTH = 16  # how deep sshd follows Include lines (SERVCONF_MAX_DEPTH)
 
 
-def sshd_refusal(image: ImageFS) -> tuple[str, str] | None:
-    """(file, `Keyword value`) when the image's sshd config refuses root key logins, read as sshd reads it:
+class Setting(NamedTuple):
+    keyword: str  # as written
+    value: str  # its first argument
+    path: str  # the file that sets it
+
+
+def sshd_refusal(image: ImageFS) -> Setting | None:
+    """The setting by which the image's sshd config refuses root key logins, read as sshd reads it:
     keywords and values in any case, `#` comments, the first value of a keyword wins, Include files (globs in
     lexical order, relative to /etc/ssh) read where they stand. A Match block restricts: what it sets counts
     only when it surely applies to the launcher's logins (`Match all`, `Match User` patterns that take root),
     and then it wins over the global value, as in sshd. Files whose bodies the image index does not keep (larger
     than Limits.SSHD_CONFIG_BYTES, or outside /etc/ssh/sshd_config*) are skipped."""
-    found: dict[tuple[bool, str], tuple[str, str]] = {}  # (in a Match for root, keyword) -> (setting, file)
+    found: dict[tuple[bool, str], Setting] = {}  # (in a Match for root, keyword lower-cased) -> its first value
     _read_sshd_config(image, str(contract.SSHD_CONFIG), found, set())
     for keyword in dockerfile_rule.REFUSING:
-        setting, path = found.get((True, keyword)) or found.get((False, keyword)) or ("", "")
-        if setting and dockerfile_rule.refuses(keyword, setting.split()[1]):
-            return path, setting
+        setting = found.get((True, keyword)) or found.get((False, keyword))
+        if setting and dockerfile_rule.refuses(keyword, setting.value):
+            return setting
     return None
 
 
-def _read_sshd_config(image: ImageFS, path: str, found: dict[tuple[bool, str], tuple[str, str]],
+def _read_sshd_config(image: ImageFS, path: str, found: dict[tuple[bool, str], Setting],
                       read: set[str], scope: bool = False, depth: int = 0) -> None:
     """Record the first value of each setting IK114 judges, globally and in Match blocks that take root.
 
@@ -111,7 +117,7 @@ def _read_sshd_config(image: ImageFS, path: str, found: dict[tuple[bool, str], t
                 for included in _included(image, posixpath.join(str(contract.SSHD_CONFIG.parent), pattern)):
                     _read_sshd_config(image, included, found, read, state, depth + 1)
         elif args and keyword in dockerfile_rule.REFUSING:
-            found.setdefault((state, keyword), (f"{setting[0]} {args[0]}", path))
+            found.setdefault((state, keyword), Setting(setting[0], args[0], path))
 
 
 def _matches_root(criteria: list[str]) -> bool:
@@ -153,8 +159,8 @@ def _included(image: ImageFS, pattern: str) -> list[str]:
 def check(ctx: ImageContext) -> Iterator[Problem]:
     refusal = sshd_refusal(ctx.image)
     if refusal is not None:
-        yield Problem(f"{refusal[0]} sets sshd's `{refusal[1]}`: the MPI launcher logs in to every host as root "
-                      "with a key.", path=refusal[0])
+        yield Problem(f"{refusal.path} sets sshd's `{refusal.keyword} {refusal.value}`: the MPI launcher logs in "
+                      "to every host as root with a key.", path=refusal.path)
     marker = mpi_marker(ctx)
     if marker is None:
         return
