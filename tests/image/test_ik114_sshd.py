@@ -106,6 +106,7 @@ def imagekit_lint_ik114(tag: str) -> list[dict]:
     return [finding for finding in json.loads(result.stdout)["findings"] if finding["rule"] == "IK114"]
 
 
+@pytest.mark.slow
 def test_imagekit_lint_image_reads_a_copied_drop_in_that_refuses_root(module_image, sshd_image: str) -> None:
     assert imagekit_lint_ik114(sshd_image) == []
     refusing = module_image(f"FROM {sshd_image}\nCOPY mpi.conf {DROP_IN}\n", files={"mpi.conf": "PermitRootLogin no\n"})
@@ -113,6 +114,7 @@ def test_imagekit_lint_image_reads_a_copied_drop_in_that_refuses_root(module_ima
     assert len(findings) == 1 and "PermitRootLogin no" in findings[0]["message"], findings
 
 
+@pytest.mark.slow
 def test_the_cases_are_what_the_real_sshd_does(engine, sshd_image: str) -> None:
     """`sshd -T -C user=root,...` prints the settings one root login gets; each case's verdict must agree."""
     script = ["mkdir -p /run/sshd"]
