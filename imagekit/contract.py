@@ -278,7 +278,8 @@ class Limits:
 
     # Images: per archive / OCI layout and per image.
     ARCHIVE_ENTRIES = 250_000  # tar members over all layers of one archive (~400 bytes of index each)
-    HEAD_BYTES_TOTAL = 16 << 20  # first bytes kept of executables and key-like files (256 each)
+    HEAD_BYTES_TOTAL = 16 << 20  # first bytes kept of executables and key-like files (256 each), sshd's config
+    SSHD_CONFIG_BYTES = 64 << 10  # one sshd config file kept whole (Debian's is 3 KB); a larger one is not read
     IMAGE_LAYERS = 512  # layers listed by one manifest (Docker's own overlay limit is 127 for running)
     LAYER_REPEATS = 4  # how often one manifest may list the same layer blob
     PATH_CHARS = 4096  # one member path (PATH_MAX)
@@ -357,6 +358,10 @@ HP_MODEL_PARALLEL = "mp_parameters"  # smdistributed model parallel's hyperparam
 # Debian packages an MPI image needs at run time: mpirun/orted, sshd, ssh and ssh-keygen.
 MPI_SYSTEM_PACKAGES: tuple[str, ...] = ("openmpi-bin", "openssh-server", "openssh-client")
 SSHD = PurePosixPath("/usr/sbin/sshd")  # the path the toolkit starts (and checks for)
+# What that sshd reads (no -f): sshd_config, and on Debian/Ubuntu sshd_config.d/*.conf through its first line,
+# `Include /etc/ssh/sshd_config.d/*.conf`. Image lint keeps both whole (IK114 reads PermitRootLogin from them).
+SSHD_CONFIG = PurePosixPath("/etc/ssh/sshd_config")
+SSHD_CONFIG_DIR = PurePosixPath("/etc/ssh/sshd_config.d")
 SSH_PORT = 22
 # Where the runtime keeps the job's keys and sshd config: a tmpfs-like run dir, created at start, never in the image.
 MPI_RUN_DIR = PurePosixPath("/run/imagekit-mpi")

@@ -2,7 +2,7 @@
 
 Layers are applied in order onto one index (whiteouts delete, opaque directories hide what is below). File
 bodies are never kept, except the first bytes of regular files (enough for shebangs, ELF headers and key
-markers) and whole bodies of a few small well-known files such as /etc/passwd.
+markers) and whole bodies of a few small well-known files such as /etc/passwd and sshd's configuration.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Iterator, NamedTuple
 
-from imagekit.contract import Limits
+from imagekit.contract import SSHD_CONFIG, Limits
 
 HEAD_BYTES = 256  # a shebang line, an ELF header or a PEM marker fits
 SMALL_FILES = frozenset({"etc/passwd", "etc/group", "etc/os-release"})
 SMALL_FILE_LIMIT = 1 << 20
+# sshd_config and sshd_config.d/*.conf share this prefix; their bodies are kept up to Limits.SSHD_CONFIG_BYTES.
+SSHD_CONFIG_PREFIX = str(SSHD_CONFIG).lstrip("/")
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"

@@ -33,6 +33,7 @@ from imagekit.image.fs import (
     OTHER,
     SMALL_FILE_LIMIT,
     SMALL_FILES,
+    SSHD_CONFIG_PREFIX,
     SYMLINK,
     ImageFS,
     Member,
@@ -271,8 +272,8 @@ class _Budget:
     def head(self, size: int) -> None:
         self.heads += size
         if self.heads > Limits.HEAD_BYTES_TOTAL:
-            raise LimitExceeded(self.ref, "the first bytes kept of its executable files", "HEAD_BYTES_TOTAL",
-                                Limits.HEAD_BYTES_TOTAL)
+            raise LimitExceeded(self.ref, "the bytes kept of its files (executables' first bytes, sshd's config)",
+                                "HEAD_BYTES_TOTAL", Limits.HEAD_BYTES_TOTAL)
 
     def json_bytes(self, size: int) -> None:
         self.json += size
@@ -341,15 +342,19 @@ def _zstd_errors() -> tuple[type[Exception], ...]:
 
 
 def _keeps_bytes(path: str, mode: int) -> bool:
-    """Whether a regular file's first bytes (or whole body) are kept: executables, key-like names, SMALL_FILES."""
-    return bool(mode & 0o111 or path in SMALL_FILES or _HEAD_NAME.search(path, path.rfind("/") + 1))
+    """Whether a regular file's first bytes (or whole body) are kept: executables, key-like names, SMALL_FILES,
+    sshd's config."""
+    return bool(mode & 0o111 or path in SMALL_FILES or _HEAD_NAME.search(path, path.rfind("/") + 1)
+                or path.startswith(SSHD_CONFIG_PREFIX))
 
 
 def _kept_bytes(path: str, size: int, read: Callable[[int], bytes], budget: _Budget) -> tuple[bytes, bytes | None]:
-    """The head of a file `_keeps_bytes` chose, and the whole body of a small well-known file (else None)."""
-    wants_body = path in SMALL_FILES and size <= SMALL_FILE_LIMIT
+    """The head of a file `_keeps_bytes` chose, and the whole body of a small well-known file or of sshd's
+    config (else None)."""
+    sshd = path.startswith(SSHD_CONFIG_PREFIX) and size <= Limits.SSHD_CONFIG_BYTES
+    wants_body = sshd or path in SMALL_FILES and size <= SMALL_FILE_LIMIT
     data = read(size if wants_body else HEAD_BYTES)
-    budget.head(min(len(data), HEAD_BYTES))
+    budget.head(len(data) if sshd else min(len(data), HEAD_BYTES))  # any number of sshd_config.d files: all whole
     return data[:HEAD_BYTES], data if wants_body else None
 
 

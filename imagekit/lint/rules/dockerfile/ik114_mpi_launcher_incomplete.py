@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from imagekit import contract
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import (
     DockerfileContext,
+    arguments,
     base_may_differ,
+    commands,
+    env_pairs,
     own_instructions,
     package_manager_installs,
     pip_install_args,
@@ -17,11 +20,63 @@ from imagekit.lint.rules.dockerfile._common import (
     runs,
 )
 
+if TYPE_CHECKING:
+    from imagekit.dockerfile.shell import Command
+
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+")
-# An MPI built or placed by hand (AWS's images download Open MPI and put /opt/amazon/openmpi/bin on PATH).
-MPI_BY_HAND = re.compile(r"open-?mpi|mpich|mpirun|\bOMPI_", re.I)
-# sshd settings that refuse the launcher's root key logins, written by a RUN (sed, echo >> sshd_config).
-REFUSING = re.compile(r"\b(PermitRootLogin\s+no|PubkeyAuthentication\s+no)\b", re.I)
+# A word that names an MPI built or placed by hand: Open MPI or MPICH (a download URL, a tarball, a directory such
+# as /opt/amazon/openmpi/bin, a variable such as $OMPI_VERSION, ${OPENMPI_VERSION} or OPEN_MPI_PATH), mpirun (a
+# wrapper around it), or one of Open MPI's own OMPI_* settings.
+MPI_NAME = re.compile(r"open[-_]?mpi|mpich|mpirun|\bompi_", re.I)
+# sshd settings (keywords lower-case: sshd reads them case-insensitively) whose values refuse the root key logins
+# the MPI launcher makes; forced-commands-only lets root run only the command authorized_keys names, never orted.
+REFUSING = {"permitrootlogin": ("no", "forced-commands-only"), "pubkeyauthentication": ("no",)}
+
+
+def refuses(keyword: str, value: str) -> bool:
+    """Whether sshd's *keyword* set to *value* refuses the launcher's root key logins."""
+    return value.lower() in REFUSING.get(keyword.lower(), ())
+
+
+def mpi_by_hand(ctx: DockerfileContext) -> bool:
+    """The final image's own instructions build or place an MPI by hand, as AWS's images do (download Open MPI,
+    set OMPI_* and put /opt/amazon/openmpi/bin on PATH): read from RUN words (redirect targets and assignments
+    too), ENV names and values, and ARG names."""
+    for ins in own_instructions(ctx.dockerfile.final_image_stages(), "RUN", "ENV", "ARG"):
+        if ins.keyword == "RUN":
+            words = [word for cmd in commands(ins) for word in (*cmd.assignments, *cmd.argv, *cmd.redirects)]
+        elif ins.keyword == "ENV":
+            words = [part for name, value, _ in env_pairs(ins) for part in (name, value)]
+        else:
+            words = [word.partition("=")[0] for word in arguments(ins)]
+        if any(MPI_NAME.search(word) for word in words):
+            return True
+    return False
+
+
+# A refusing setting inside text a RUN writes (`echo "PermitRootLogin no" >> ...`, a sed expression).
+_WRITTEN_SETTING = re.compile(r"\b(%s)(?:\s*=\s*|\s+)\"?([\w-]+)" % "|".join(REFUSING), re.I)
+# A sed `s` command (after any address): only its replacement reaches the file.
+_SED_SUBSTITUTE = re.compile(r"s([^\w\s\\])(?:\\.|(?!\1)[^\\])*\1((?:\\.|(?!\1)[^\\])*)\1\w*$", re.S)
+
+
+def refused_setting(cmds: Iterable[Command]) -> str | None:
+    """The first refusing sshd setting, as `Keyword value`, in the text *cmds* write: the lines echo and printf
+    print (their words joined, as echo joins them), the replacement of a sed `s` command, any other word whole."""
+    for cmd in cmds:
+        args = cmd.argv[1:]
+        if cmd.program in ("echo", "printf"):
+            texts = " ".join(args).split("\\n")  # echo -e and printf turn `\n` into a line break
+        elif cmd.program == "sed":
+            texts = [found.group(2) if found else word for word in args
+                     for found in [_SED_SUBSTITUTE.search(word)]]
+        else:
+            texts = list(args)
+        for text in texts:
+            for setting in _WRITTEN_SETTING.finditer(text):
+                if refuses(setting.group(1), setting.group(2)):
+                    return f"{setting.group(1)} {setting.group(2)}"
+    return None
 
 
 def installed(ctx: DockerfileContext) -> list[tuple[object, str]]:
@@ -44,12 +99,11 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
     if final is None:
         return
     for ins, cmds in runs(ctx.dockerfile.final_image_stages()):
-        refused = next((found for cmd in cmds for word in cmd.argv for found in [REFUSING.search(word)] if found),
-                       None)
+        refused = refused_setting(cmds)
         if refused:
-            yield Problem(f"Sets sshd's `{refused.group(1)}`: the MPI launcher logs in to every host as root with "
-                          "a key.", ins.line, ins.column)
-    if base_may_differ(final) or MPI_BY_HAND.search(final.lineage()[-1].external_base or "") \
+            yield Problem(f"Sets sshd's `{refused}`: the MPI launcher logs in to every host as root with a key.",
+                          ins.line, ins.column)
+    if base_may_differ(final) or MPI_NAME.search(final.lineage()[-1].external_base or "") \
             or "horovod" in (final.lineage()[-1].external_base or "").lower():
         return  # a base that may bring MPI and sshd itself
     packages = installed(ctx)
@@ -60,9 +114,7 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
         return
     ins, first = mpi[0]
     missing = [] if contract.SSHD_APT_PACKAGE in names else [contract.SSHD_APT_PACKAGE]
-    by_hand = any(MPI_BY_HAND.search(ins.text) for ins in own_instructions(ctx.dockerfile.final_image_stages(),
-                                                                             "RUN", "ENV"))
-    if not names & set(contract.MPIRUN_APT_PACKAGES) and not by_hand:
+    if not names & set(contract.MPIRUN_APT_PACKAGES) and not mpi_by_hand(ctx):
         missing.append(f"mpirun ({' or '.join(contract.MPIRUN_APT_PACKAGES)})")
     if missing:
         yield Problem(f"Installs {first} but not {' nor '.join(missing)}: the MPI launcher starts {contract.SSHD} "
@@ -80,9 +132,12 @@ RULE = Rule(
     f"starts {contract.SSHD} on every host, waits until each answers, then runs one `mpirun` on algo-1 that "
     "reaches the other hosts over ssh. An image with mpi4py or Horovod but no sshd fails on the first multi-host "
     "job with \"SSH daemon not found\"; one without mpirun cannot launch at all. Single-host tests never notice. "
-    "A Dockerfile is checked for what it installs itself (bases it cannot see, such as AWS's, are skipped) and for "
-    "a RUN that sets sshd to refuse root key logins; a built image for the programs only (its sshd_config is not "
-    "read: image files are indexed, not kept).",
+    "sagemaker-training's sshd reads the image's own config, so PermitRootLogin no (or forced-commands-only) or "
+    "PubkeyAuthentication no there fails the same way, once the job is multi-host. A Dockerfile is checked for what "
+    "it installs itself (bases it cannot see, such as AWS's, are skipped) and for a RUN that writes such a setting "
+    "(echo, printf, a sed replacement); a built image for the programs and for its sshd config, read as sshd reads "
+    f"it ({contract.SSHD_CONFIG} and the files it Includes from {contract.SSHD_CONFIG_DIR}; first value wins; Match "
+    "blocks count only when they surely apply to root).",
     fix="Install openmpi-bin (or mpich) and openssh-server in the final stage (`distribution: mpi` in imagekit.yaml "
     "does), and keep sshd's PermitRootLogin at prohibit-password or yes and PubkeyAuthentication on.",
     check=check,

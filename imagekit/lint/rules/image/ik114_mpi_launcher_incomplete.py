@@ -1,19 +1,21 @@
 """IK114, the image implementation: an image with MPI (libmpi, mpi4py, Horovod, mpirun) but without mpirun or
-sshd on the standard paths. (sshd_config's body is not in the image index, so its settings are checked on the
-Dockerfile only.)
+sshd on the standard paths, and an sshd config that refuses root key logins, read the way sshd reads it.
 
 Name, severity, docs and examples are the Dockerfile rule's: one check, one id, whichever of the two is linted.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 import re
+import shlex
 from dataclasses import replace
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from imagekit import contract
 from imagekit.image.example import ImageExample, elf
+from imagekit.image.fs import FILE, ImageFS
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik114_mpi_launcher_incomplete as dockerfile_rule
 from imagekit.lint.rules.image._common import ImageContext, paths_ending
@@ -46,7 +48,119 @@ def exists(ctx: ImageContext, paths: tuple[str, ...]) -> bool:
     return any(ctx.image.resolve(path)[1] is not None for path in paths)
 
 
+_SSHD_LINE = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*)(?:\s*=\s*|\s+)(.*)")
+
+
+def sshd_setting(line: str) -> tuple[str, list[str]] | None:
+    """(keyword as written, arguments) of one sshd_config line, split as sshd does (the keyword ends at blanks or
+    one `=`; double quotes group; `#` starts a comment); None for blank lines, comments and bare words."""
+    match = _SSHD_LINE.match(line)
+    if match is None:
+        return None
+    try:
+        words = shlex.split(match.group(2), comments=True)
+    except ValueError:  # an unbalanced quote: sshd refuses the file; its words still say what was meant
+        words = match.group(2).split()
+    return match.group(1), words
+
+
+INCLUDE_DEPTH = 16  # how deep sshd follows Include lines (SERVCONF_MAX_DEPTH)
+
+
+class Setting(NamedTuple):
+    keyword: str  # as written
+    value: str  # its first argument
+    path: str  # the file that sets it
+
+
+def sshd_refusal(image: ImageFS) -> Setting | None:
+    """The setting by which the image's sshd config refuses root key logins, read as sshd reads it:
+    keywords and values in any case, `#` comments, the first value of a keyword wins, Include files (globs in
+    lexical order, relative to /etc/ssh) read where they stand. A Match block restricts: what it sets counts
+    only when it surely applies to the launcher's logins (`Match all`, `Match User` patterns that take root),
+    and then it wins over the global value, as in sshd. Files whose bodies the image index does not keep (larger
+    than Limits.SSHD_CONFIG_BYTES, or outside /etc/ssh/sshd_config*) are skipped."""
+    found: dict[tuple[bool, str], Setting] = {}  # (in a Match for root, keyword lower-cased) -> its first value
+    _read_sshd_config(image, str(contract.SSHD_CONFIG), found, set())
+    for keyword in dockerfile_rule.REFUSING:
+        setting = found.get((True, keyword)) or found.get((False, keyword))
+        if setting and dockerfile_rule.refuses(keyword, setting.value):
+            return setting
+    return None
+
+
+def _read_sshd_config(image: ImageFS, path: str, found: dict[tuple[bool, str], Setting],
+                      read: set[str], scope: bool = False, depth: int = 0) -> None:
+    """Record the first value of each setting IK114 judges, globally and in Match blocks that take root.
+
+    *scope* is where the file's lines start (an Include inside a Match block is part of it; a Match inside an
+    included file ends with that file). Each file is read once and Includes nest at most as deep as sshd allows,
+    so an image whose drop-ins include each other costs one read per file.
+    """
+    resolved, entry, _ = image.resolve(path)
+    body = image.small_files.get(resolved.lstrip("/")) if entry is not None and entry.kind == FILE else None
+    if body is None or depth > INCLUDE_DEPTH or resolved in read:
+        return
+    read.add(resolved)
+    state: bool | None = scope  # False: global; True: a Match that applies to root; None: one that may not
+    for line in body.decode("utf-8", "replace").splitlines():
+        setting = sshd_setting(line)
+        if setting is None:
+            continue
+        keyword, args = setting[0].lower(), setting[1]
+        if keyword == "match":
+            state = True if _matches_root(args) else None
+        elif state is None:
+            continue
+        elif keyword == "include":
+            for pattern in args:
+                for included in _included(image, posixpath.join(str(contract.SSHD_CONFIG.parent), pattern)):
+                    _read_sshd_config(image, included, found, read, state, depth + 1)
+        elif args and keyword in dockerfile_rule.REFUSING:
+            found.setdefault((state, keyword), Setting(setting[0], args[0], path))
+
+
+def _matches_root(criteria: list[str]) -> bool:
+    """Whether a Match line surely applies to root's logins: `all`, or only `User` criteria whose pattern list
+    takes root (comma-separated wildcards, `!` excludes); any other criterion depends on the connection."""
+    if [word.lower() for word in criteria] == ["all"]:
+        return True
+    if not criteria or len(criteria) % 2 or any(name.lower() != "user" for name in criteria[::2]):
+        return False
+    return all(_pattern_list_takes("root", patterns) for patterns in criteria[1::2])
+
+
+def _pattern_list_takes(name: str, patterns: str) -> bool:
+    """sshd's match_pattern_list: a negated pattern that matches refuses, else any pattern that matches takes."""
+    taken = False
+    for pattern in patterns.split(","):
+        negated = pattern.startswith("!")
+        if fnmatch.fnmatchcase(name, pattern[negated:]):
+            if negated:
+                return False
+            taken = True
+    return taken
+
+
+def _included(image: ImageFS, pattern: str) -> list[str]:
+    """The files an Include pattern names, as glob(3) lists them: sorted, `*` not matching a leading dot; only
+    the last component may be a pattern (sshd's own configs never use more)."""
+    directory, name = posixpath.split(pattern)
+    if not any(char in name for char in "*?["):
+        return [pattern]
+    found, entry, _ = image.resolve(directory)
+    if entry is None:
+        return []
+    names = sorted(posixpath.basename(child) for child in image.children.get(found.strip("/"), ()))
+    return [posixpath.join(directory, child) for child in names
+            if fnmatch.fnmatchcase(child, name) and (name.startswith(".") or not child.startswith("."))]
+
+
 def check(ctx: ImageContext) -> Iterator[Problem]:
+    refusal = sshd_refusal(ctx.image)
+    if refusal is not None:
+        yield Problem(f"{refusal.path} sets sshd's `{refusal.keyword} {refusal.value}`: the MPI launcher logs in "
+                      "to every host as root with a key.", path=refusal.path)
     marker = mpi_marker(ctx)
     if marker is None:
         return
@@ -58,7 +172,12 @@ def check(ctx: ImageContext) -> Iterator[Problem]:
 
 
 MPI4PY = "opt/venv/lib/python3.11/site-packages/mpi4py/__init__.py"  # the examples' MPI marker
+SSHD_CONFIG = str(contract.SSHD_CONFIG)[1:]
+# An MPI image with mpirun and sshd, whose sshd reads Debian's Include line and one file it includes.
+MPI_IMAGE = {MPI4PY: "", "usr/bin/mpirun": elf(), str(contract.SSHD)[1:]: elf(),
+             SSHD_CONFIG: f"Include {contract.SSHD_CONFIG_DIR}/*.conf\nKbdInteractiveAuthentication no\n"}
+INCLUDED = f"{str(contract.SSHD_CONFIG_DIR)[1:]}/mpi.conf"
 
 RULE = replace(dockerfile_rule.RULE, target="image", check=check,
-               example_bad=ImageExample(files={MPI4PY: ""}),
-               example_good=ImageExample(files={MPI4PY: "", "usr/bin/mpirun": elf(), str(contract.SSHD)[1:]: elf()}))
+               example_bad=ImageExample(files={**MPI_IMAGE, INCLUDED: "PermitRootLogin no\n"}),
+               example_good=ImageExample(files={**MPI_IMAGE, INCLUDED: "PermitRootLogin prohibit-password\n"}))
