@@ -21,6 +21,8 @@ SEVERITIES = (ERROR, WARNING)  # most severe first
 WARNING_CHECKS = frozenset({"serve.sigterm"})
 # A run on fewer CPUs or without the GPUs of its --instance-type (imagekit.smoke.hardware): degraded, said plainly.
 WARNING_CHECKS |= {f"{command}.{resource}" for command in ("train", "serve") for resource in ("cpus", "gpus")}
+# Hosts of one training job that saved the same model file with different bytes: SageMaker keeps one of them.
+WARNING_CHECKS |= {"train.model-clash"}
 
 
 def severity_of(name: str) -> str:
