@@ -98,7 +98,10 @@ def _differs(kept: Path, new: Path) -> bool:
         return _is_dir(kept) != _is_dir(new)
     if kept.is_symlink() or new.is_symlink():
         return not (kept.is_symlink() and new.is_symlink() and os.readlink(kept) == os.readlink(new))
-    return not filecmp.cmp(kept, new, shallow=False)
+    try:
+        return not filecmp.cmp(kept, new, shallow=False)
+    except OSError:  # unreadable: not known to be the same (packing it then fails with a clear error)
+        return True
 
 
 def pack_model(model: MergedModel | Path, destination: Path) -> Path:

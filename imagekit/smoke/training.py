@@ -282,6 +282,9 @@ def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int
         report.data["failed_rank"] = rank
 
 
+CLASHES_SHOWN = 10  # paths a train.model-clash check names; a job saving per host may clash on thousands
+
+
 def _judge_model(report: Report, model: MergedModel, hosts: list[str], containers: list) -> None:
     """`train.model` on every host's model merged into one, as SageMaker uploads it (any host may save it, e.g.
     only the last rank's), and `train.model-clash` (a warning) for each path hosts wrote with different bytes."""
@@ -295,12 +298,15 @@ def _judge_model(report: Report, model: MergedModel, hosts: list[str], container
                           for host, container in zip(hosts, containers, strict=True))
         report.check("train.model", False, f"train exited 0 but wrote nothing to {where}: SageMaker would upload an "
                      f"empty model.tar.gz. Log tail:\n{tails}")
-    for path, writers in model.clashes.items():
+    if model.clashes:
+        shown = [f"{contract.MODEL_DIR / path} by {', '.join(writers)} ({writers[-1]}'s was kept)"
+                 for path, writers in list(model.clashes.items())[:CLASHES_SHOWN]]
+        more = len(model.clashes) - len(shown)
         report.check("train.model-clash", False,
-                     f"{contract.MODEL_DIR / path} was written by {', '.join(writers)} with different contents. "
-                     f"SageMaker merges every host's {contract.MODEL_DIR} into one model.tar.gz, so one silently "
-                     f"overwrites the others (here {writers[-1]}'s was kept, as the last host's). Save it on one "
-                     "host only (e.g. rank 0), or give each host's file its own name.")
+                     f"Hosts wrote the same path with different contents: {'; '.join(shown)}"
+                     f"{f'; and {more} more' if more else ''}. SageMaker merges every host's {contract.MODEL_DIR} "
+                     "into one model.tar.gz, so one silently overwrites the others (here the last host's was kept). "
+                     "Save the model on one host only (e.g. rank 0), or give each host's files names of their own.")
 
 
 def failed_rank(reason: str) -> dict[str, Any] | None:
