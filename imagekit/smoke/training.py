@@ -287,7 +287,7 @@ CLASHES_SHOWN = 10  # paths a train.model-clash check names; a job saving per ho
 
 def _judge_model(report: Report, model: MergedModel, hosts: list[str], containers: list) -> None:
     """`train.model` on every host's model merged into one, as SageMaker uploads it (any host may save it, e.g.
-    only the last rank's), and `train.model-clash` (a warning) for each path hosts wrote with different bytes."""
+    only the last rank's), and `train.model-clash` (one warning) naming the paths hosts wrote with different bytes."""
     where = contract.MODEL_DIR if len(hosts) == 1 else f"{contract.MODEL_DIR} of any of the {len(hosts)} hosts"
     if model.files:
         report.check("train.model", True, f"{model.files} file(s) in {where}." if len(hosts) == 1 else
