@@ -136,7 +136,7 @@ def verify(image: str, image_id: str, log: Log) -> None:
     from imagekit.lint import Target, run
     from imagekit.lint.report import render_run
 
-    result = run([Target.image(image_id)])
+    result = _named(run([Target.image(image_id)]), image, image_id)
     summary = ", ".join(f"{count} {label}" for label, count in result.counts.items() if count) or "no findings"
     if result.fails("error"):
         log(render_run(result, "text").rstrip())
@@ -144,6 +144,18 @@ def verify(image: str, image_id: str, log: Log) -> None:
                             "pushed.", "Fix them (the report is above) and build again, or push anyway with "
                             "--no-verify.", exit_code=1)
     log(f"lint: {image}: {summary}; nothing at error level, pushing (--no-verify skips this check)")
+
+
+def _named(result, image: str, image_id: str):
+    """*result* (a LintRun of *image_id*) with its findings naming the image as the user did, and which one it was:
+    `iris:latest (sha256:0123456789ab…)`."""
+    from dataclasses import replace
+
+    given_an_id = image_id.removeprefix("sha256:").startswith(image.removeprefix("sha256:"))
+    name = image if given_an_id else f"{image} ({image_id[:len('sha256:') + 12]}…)"
+    return replace(result, results=[replace(target, file=name, findings=[replace(f, file=name)
+                                                                          for f in target.findings])
+                                    for target in result.results])
 
 
 def _ecr_auth(target: _Destination, options: PushOptions, log: Log) -> dict[str, str]:

@@ -7,12 +7,17 @@ training host gets its own while there are enough. Anything less is a degraded r
 real numbers in a warning check (`train.gpus`, `serve.gpus`): fewer GPUs, hosts sharing them, none at all (the run
 goes on on CPU), or GPUs nobody could count (`--gpus all` through a remote engine's runtime). Only a counted full
 set passes. vCPUs beyond the engine's are capped at what it has (the engine refuses more), with a warning too; the
-container is pinned to that many CPUs so whatever counts them sees the instance's count.
+container is pinned to that many CPUs so whatever counts them sees the instance's count. Pinned to CPUs the engine
+has: they are read from this machine (the cpuset of the cgroup the engine's containers go under, which need not be
+0..N-1), and when they cannot be (a remote engine) the container gets the quota alone, and a warning says that
+whatever counts CPUs sees the engine's count.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from imagekit import contract, engine
@@ -47,7 +52,60 @@ class Placement:
     engine_gpus: int | None = None  # the engine's GPUs, when counted
     hosts: int = 1  # training hosts sharing this engine
     cpus: int = 0
-    cpus_here: int = 0
+    cpus_here: int = 0  # the CPU quota this container got
+    cpus_seen: int = 0  # what counts CPUs in it sees (its affinity): cpus_here when pinned, else the engine's
+
+
+ONLINE_CPUS = Path("/sys/devices/system/cpu/online")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def parse_cpulist(text: str) -> tuple[int, ...]:
+    """The CPUs of a kernel cpulist (`0-3,8,10-11`), sorted; ValueError when *text* is not one."""
+    cpus: set[int] = set()
+    for part in text.strip().split(","):
+        if not part:
+            continue
+        found = re.fullmatch(r"([0-9]+)(?:-([0-9]+))?", part)
+        first, last = (int(found[1]), int(found[2] or found[1])) if found else (0, -1)
+        if last < first:
+            raise ValueError(f"not a cpulist: {text.strip()!r}")
+        cpus.update(range(first, last + 1))
+    return tuple(sorted(cpus))
+
+
+def format_cpulist(cpus: tuple[int, ...]) -> str:
+    """*cpus* as the cpulist `docker create --cpuset-cpus` takes, runs of CPUs as ranges: (0, 4, 5) -> `0,4-5`."""
+    runs: list[list[int]] = []
+    for cpu in sorted(cpus):
+        if runs and cpu == runs[-1][1] + 1:
+            runs[-1][1] = cpu
+        else:
+            runs.append([cpu, cpu])
+    return ",".join(str(first) if first == last else f"{first}-{last}" for first, last in runs)
+
+
+def engine_cpu_list(info: dict[str, Any]) -> tuple[int, ...] | None:
+    """The CPUs this engine's containers may be pinned to, when the engine runs on this machine: the effective
+    cpuset of the cgroup its containers go under (`docker` or, with the systemd driver, `system.slice`), else of
+    the hierarchy's root, else the CPUs online. None when unknown: a remote engine, nothing readable, or a list
+    the engine's own count (NCPU) disagrees with (this machine is not what the engine sees, e.g. a VM's engine)."""
+    if not engine.engine_is_local() or info.get("CPUSet") is False:
+        return None
+    parent = "system.slice" if info.get("CgroupDriver") == "systemd" else "docker"
+    if str(info.get("CgroupVersion")) == "2":
+        files = [CGROUP_ROOT / parent / "cpuset.cpus.effective", CGROUP_ROOT / "cpuset.cpus.effective"]
+    else:
+        files = [CGROUP_ROOT / "cpuset" / parent / "cpuset.effective_cpus",
+                 CGROUP_ROOT / "cpuset" / "cpuset.effective_cpus"]
+    for path in [*files, ONLINE_CPUS]:
+        try:
+            cpus = parse_cpulist(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if cpus:
+            return cpus if len(cpus) == int(info.get("NCPU") or 0) else None
+    return None
 
 
 def place(instance_type: str | None, host: int = 0, hosts: int = 1) -> Placement:
@@ -65,10 +123,14 @@ def place(instance_type: str | None, host: int = 0, hosts: int = 1) -> Placement
     engine_cpus = int(info.get("NCPU") or cpus)
     cpus_here = min(cpus, engine_cpus)
     options: dict[str, Any] = {"nano_cpus": cpus_here * 10**9, "mem_limit": f"{memory_gib}g"}
+    cpus_seen = engine_cpus
     if cpus_here < engine_cpus:  # a quota alone leaves the affinity mask (what counts CPUs) at the engine's count
-        first = host * cpus_here if cpus_here * hosts <= engine_cpus else 0  # each host its own while they fit
-        options["cpuset_cpus"] = f"{first}-{first + cpus_here - 1}"
-    placement = Placement(instance_type, options, gpus, 0, None, hosts, cpus, cpus_here)
+        usable = engine_cpu_list(info)
+        if usable:
+            first = host * cpus_here if cpus_here * hosts <= len(usable) else 0  # each host its own while they fit
+            options["cpuset_cpus"] = format_cpulist(usable[first:first + cpus_here])
+            cpus_seen = cpus_here
+    placement = Placement(instance_type, options, gpus, 0, None, hosts, cpus, cpus_here, cpus_seen)
     devices = engine.nvidia_gpu_devices(info) if gpus else None
     if devices is None:
         return placement
@@ -95,7 +157,14 @@ def check(report: Report, command: str, placement: Placement) -> None:
         report.check(f"{command}.cpus", False,
                      f"{name} has {placement.cpus} vCPUs and this engine {placement.cpus_here}: each container got "
                      f"{placement.cpus_here}, and whatever counts CPUs (workers, data loaders) saw "
-                     f"{placement.cpus_here}.")
+                     f"{placement.cpus_seen}.")
+    elif placement.cpus_seen != placement.cpus:
+        report.check(f"{command}.cpus", False,
+                     f"{name} has {placement.cpus} vCPUs: each container got a quota of {placement.cpus_here} of "
+                     f"this engine's {placement.cpus_seen}, but was not pinned to {placement.cpus_here} (which CPUs "
+                     "the engine has could not be read: it runs elsewhere, or has no cpuset support), so whatever "
+                     "counts CPUs (SM_NUM_CPUS, "
+                     f"workers per CPU, data loaders) saw {placement.cpus_seen}, not {placement.cpus}.")
     if not gpus:
         return
     if here is None:

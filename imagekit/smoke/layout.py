@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import filecmp
 import json
+import os
 import shutil
 import tarfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from imagekit import contract
@@ -55,12 +58,61 @@ def host_tree(root: Path, host: str, hosts: list[str], *, channels: dict[str, Pa
     return volumes
 
 
-def pack_model(model_dir: Path, destination: Path) -> Path:
-    """model/ as SageMaker uploads it: one gzip tar with the directory's contents at its root."""
+@dataclass
+class MergedModel:
+    """Every host's /opt/ml/model as one tree, the way SageMaker uploads a multi-host job's model.tar.gz."""
+
+    entries: dict[str, Path] = field(default_factory=dict)  # relative path -> the file, link or dir that is kept
+    clashes: dict[str, list[str]] = field(default_factory=dict)  # relative path -> hosts that wrote different bytes
+
+    @property
+    def files(self) -> int:
+        return sum(1 for path in self.entries.values() if path.is_symlink() or not path.is_dir())
+
+
+def merge_models(models: dict[str, Path]) -> MergedModel:
+    """Merge *models* (host -> its model dir) in host order, a later host's file over an earlier one's, as SDK local
+    mode's recursive copy does; a path two hosts wrote with different bytes is a clash (on SageMaker one silently
+    overwrites the other: "names must not clash")."""
+    merged, writers = MergedModel(), {}
+    for host, root in models.items():
+        for path in sorted(root.rglob("*")):  # a parent before its children
+            relative = path.relative_to(root).as_posix()
+            kept = merged.entries.get(relative)
+            if kept is not None and _differs(kept, path):
+                merged.clashes[relative] = writers[relative]
+                if _is_dir(kept) != _is_dir(path):  # a file where a dir was (or the reverse): the later one wins
+                    merged.entries = {name: entry for name, entry in merged.entries.items()
+                                      if not name.startswith(relative + "/")}
+            writers.setdefault(relative, []).append(host)
+            merged.entries[relative] = path
+    return merged
+
+
+def _is_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _differs(kept: Path, new: Path) -> bool:
+    if _is_dir(kept) or _is_dir(new):
+        return _is_dir(kept) != _is_dir(new)
+    if kept.is_symlink() or new.is_symlink():
+        return not (kept.is_symlink() and new.is_symlink() and os.readlink(kept) == os.readlink(new))
+    try:
+        return not filecmp.cmp(kept, new, shallow=False)
+    except OSError:  # unreadable: not known to be the same (packing it then fails with a clear error)
+        return True
+
+
+def pack_model(model: MergedModel | Path, destination: Path) -> Path:
+    """A model dir (or hosts' merged model dirs) as SageMaker uploads it: one gzip tar with its contents at the
+    root."""
+    if isinstance(model, Path):
+        model = merge_models({"": model})
     destination.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(destination, "w:gz") as archive:
-        for item in sorted(model_dir.iterdir()):
-            archive.add(item, arcname=item.name)
+        for relative, path in sorted(model.entries.items()):
+            archive.add(path, arcname=relative, recursive=False)
     return destination
 
 

@@ -19,6 +19,8 @@ WARNING = "warning"
 SEVERITIES = (ERROR, WARNING)  # most severe first
 # Checks whose failure works on the platform but is risky; every other check is an error.
 WARNING_CHECKS = frozenset({"serve.sigterm"})
+# Hosts of one training job that saved the same model file with different bytes: SageMaker keeps one of them.
+WARNING_CHECKS |= {"train.model-clash"}
 # A run on fewer CPUs or without the GPUs of its --instance-type (imagekit.smoke.hardware): degraded, said plainly.
 WARNING_CHECKS |= {f"{command}.{resource}" for command in ("train", "serve") for resource in ("cpus", "gpus")}
 # A batch transform request that failed at first but got an answer on a retry: the job passes, the handler is flaky.

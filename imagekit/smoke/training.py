@@ -15,7 +15,7 @@ from imagekit import contract, engine
 from imagekit.errors import ImagekitError
 from imagekit.smoke import diagnose, hardware, logs
 from imagekit.smoke.common import environment, finish_run, log_tail, run_workdir
-from imagekit.smoke.layout import host_tree, pack_model
+from imagekit.smoke.layout import MergedModel, host_tree, merge_models, pack_model
 from imagekit.smoke.report import Check, Report
 
 
@@ -30,8 +30,9 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
     *source_dir* and *entry_point* ship code with the job the way SDK local mode does: the directory is mounted
     at /opt/ml/code and named by the sagemaker_submit_directory / sagemaker_program hyperparameters.
 
-    The model of algo-1 is packed as model.tar.gz into *output* (kept) or a temp dir (removed), and its
-    path is in report.data["model_archive"] when *output* is given.
+    Every host's model, merged as SageMaker merges them (a later host's file over an earlier one's), is packed as
+    model.tar.gz into *output* (kept) or a temp dir (removed), and its path is in report.data["model_archive"]
+    when *output* is given.
     """
     channels = job_channels(data, hyperparameters)
     code_volume, shipped = _shipped_code(source_dir, entry_point)
@@ -88,10 +89,12 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
         report.data["train_seconds"] = round(time.monotonic() - started, 2)
         for host, container, (exit_code, stopped_by) in zip(hosts, containers, results, strict=True):
             _judge_host(report, host, work / host, container, exit_code, stopped_by, stop_grace, multi=instances > 1)
-        model_dir = work / hosts[0] / "model"
-        if output is not None and report.ok and any(model_dir.iterdir()):
+        model = merge_models({host: work / host / "model" for host in hosts})
+        if all(result == (0, "exited") for result in results):
+            _judge_model(report, model, hosts, containers)
+        if output is not None and report.ok and model.entries:
             try:
-                archive = pack_model(model_dir, Path(output) / contract.MODEL_ARCHIVE_NAME)
+                archive = pack_model(model, Path(output) / contract.MODEL_ARCHIVE_NAME)
             except OSError as error:
                 raise ImagekitError(f"Cannot write {Path(output) / contract.MODEL_ARCHIVE_NAME}: "
                                     f"{error.strerror or error}.", "Check the --output path and its permissions.") \
@@ -262,12 +265,6 @@ def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int
         return
     if exit_code == 0:
         report.check(f"{name}.exit-code", True, "train exited 0.")
-        model_files = [p for p in (tree / "model").rglob("*") if p.is_file()]
-        if not multi or host == contract.host_name(1):
-            report.check(f"{name}.model", bool(model_files),
-                         f"{len(model_files)} file(s) in {contract.MODEL_DIR}." if model_files else
-                         f"train exited 0 but wrote nothing to {contract.MODEL_DIR}: SageMaker would upload an empty "
-                         f"model.tar.gz. Log tail:\n{logs}")
         return
     container.reload()
     oom_killed = bool((container.attrs.get("State") or {}).get("OOMKilled"))
@@ -283,6 +280,33 @@ def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int
         report.check(f"{name}.mpi-rank", False, f"MPI rank {rank['rank']} on {rank['host']} failed first "
                      f"({rank['ended']}); mpirun then stopped the other ranks.")
         report.data["failed_rank"] = rank
+
+
+CLASHES_SHOWN = 10  # paths a train.model-clash check names; a job saving per host may clash on thousands
+
+
+def _judge_model(report: Report, model: MergedModel, hosts: list[str], containers: list) -> None:
+    """`train.model` on every host's model merged into one, as SageMaker uploads it (any host may save it, e.g.
+    only the last rank's), and `train.model-clash` (one warning) naming the paths hosts wrote with different bytes."""
+    where = contract.MODEL_DIR if len(hosts) == 1 else f"{contract.MODEL_DIR} of any of the {len(hosts)} hosts"
+    if model.files:
+        report.check("train.model", True, f"{model.files} file(s) in {where}." if len(hosts) == 1 else
+                     f"{model.files} file(s) in the {len(hosts)} hosts' {contract.MODEL_DIR}, merged into one "
+                     "model.tar.gz as SageMaker uploads it.")
+    else:
+        tails = "\n".join(f"{host}:\n{log_tail(container)}" if len(hosts) > 1 else log_tail(container)
+                          for host, container in zip(hosts, containers, strict=True))
+        report.check("train.model", False, f"train exited 0 but wrote nothing to {where}: SageMaker would upload an "
+                     f"empty model.tar.gz. Log tail:\n{tails}")
+    if model.clashes:
+        shown = [f"{contract.MODEL_DIR / path} by {', '.join(writers)} ({writers[-1]}'s was kept)"
+                 for path, writers in list(model.clashes.items())[:CLASHES_SHOWN]]
+        more = len(model.clashes) - len(shown)
+        report.check("train.model-clash", False,
+                     f"Hosts wrote the same path with different contents: {'; '.join(shown)}"
+                     f"{f'; and {more} more' if more else ''}. SageMaker merges every host's {contract.MODEL_DIR} "
+                     "into one model.tar.gz, so one silently overwrites the others (here the last host's was kept). "
+                     "Save the model on one host only (e.g. rank 0), or give each host's files names of their own.")
 
 
 def failed_rank(reason: str) -> dict[str, Any] | None:

@@ -123,6 +123,15 @@ def test_an_image_with_error_findings_is_not_pushed(throwaway_image, registry):
     run = imagekit("push", image, "--to", registry.ref("unchecked/small"))
     assert run.returncode == 1, run.stderr
     assert "error-level findings" in run.stderr and "--no-verify" in run.stderr
+    # the image's ID was linted (what is pushed is what was checked), the report names the tag the user gave
+    from imagekit import engine
+
+    image_id = engine.inspect_image(image)["Id"]
+    named = [line for line in run.stderr.splitlines() if line.startswith(f"{image} ({image_id[:19]}…): ")]
+    assert named and all(" error IK" in line for line in named), run.stderr
+    by_id = imagekit("push", image_id, "--to", registry.ref("unchecked/small"))
+    assert by_id.returncode == 1 and by_id.stderr.startswith(f"{image_id}: "), by_id.stderr  # shown once
+    assert not [line for line in run.stderr.splitlines() if line.startswith("sha256:")], run.stderr
     assert served_digest(registry, "unchecked/small", "latest") is None
 
 

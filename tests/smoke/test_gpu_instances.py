@@ -34,8 +34,10 @@ def cdi(*ids: str) -> dict:
 
 @pytest.fixture
 def engine_says(monkeypatch):
+    """Fakes `docker info`, of a local engine whose CPUs are 0..NCPU-1 (tests/smoke/test_cpusets.py: others)."""
     def fake(info: dict) -> None:
         monkeypatch.setattr(engine, "engine_info", lambda: info)
+        monkeypatch.setattr(hardware, "engine_cpu_list", lambda _: tuple(range(info["NCPU"])))
     return fake
 
 
@@ -151,17 +153,6 @@ def test_vcpus_beyond_the_engines_are_capped_with_a_warning(engine_says) -> None
     report = checks(placement)
     assert report.warnings() == ["train.cpus"]
     assert "ml.m5.xlarge has 4 vCPUs and this engine 2" in report.checks[0].detail
-
-
-def test_a_smaller_instance_is_pinned_to_its_vcpus_so_what_counts_cpus_sees_its_count(engine_says) -> None:
-    """A CPU quota alone leaves os.cpu_count() and the affinity mask at the engine's count (workers per CPU)."""
-    engine_says(NO_GPUS)
-    placement = hardware.place("ml.m5.xlarge")
-    assert placement.options == {"nano_cpus": 4 * 10**9, "cpuset_cpus": "0-3", "mem_limit": "16g"}
-    assert checks(placement).checks == []
-    assert [hardware.place("ml.m5.xlarge", host, 2).options["cpuset_cpus"] for host in (0, 1)] == ["0-3", "4-7"]
-    engine_says({**NO_GPUS, "NCPU": 6})
-    assert [hardware.place("ml.m5.xlarge", host, 2).options["cpuset_cpus"] for host in (0, 1)] == ["0-3", "0-3"]
 
 
 def test_cpu_instances_and_local_get_no_gpu_check(engine_says) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from imagekit.errors import ImagekitError
-from imagekit.smoke.layout import pack_model, unpack_model
+from imagekit.smoke.layout import merge_models, pack_model, unpack_model
 
 
 def test_a_packed_model_and_a_directory_unpack_to_the_same_files(tmp_path: Path) -> None:
@@ -25,6 +25,40 @@ def test_a_packed_model_and_a_directory_unpack_to_the_same_files(tmp_path: Path)
         unpack_model(given, extracted)
         assert (extracted / "model.pkl").read_bytes() == b"weights"
         assert (extracted / "sub" / "vocab.txt").read_text() == "a b"
+
+
+def _host_models(tmp_path: Path, files: dict[str, dict[str, str]]) -> dict[str, Path]:
+    """host -> its model dir holding *files* (relative path -> text; a path ending in / is an empty dir)."""
+    models = {}
+    for host, contents in files.items():
+        models[host] = tmp_path / host
+        models[host].mkdir()
+        for name, text in contents.items():
+            path = models[host] / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.mkdir() if name.endswith("/") else path.write_text(text)
+    return models
+
+
+def test_hosts_models_merge_in_host_order_and_different_bytes_under_one_name_clash(tmp_path: Path) -> None:
+    """As SageMaker (and SDK local mode's copy) merges a multi-host job's /opt/ml/model: the later host's wins."""
+    models = _host_models(tmp_path, {
+        "algo-1": {"same.txt": "s", "clash.bin": "1", "only-1/a.txt": "a", "was-a-dir/x": "x", "empty/": ""},
+        "algo-2": {"same.txt": "s", "clash.bin": "2", "was-a-dir": "now a file"},
+        "algo-3": {"model.json": "{}", "clash.bin": "2"},
+    })
+    (models["algo-2"] / "link").symlink_to("same.txt")
+    (models["algo-3"] / "link").symlink_to("model.json")
+    merged = merge_models(models)
+    assert merged.clashes == {"clash.bin": ["algo-1", "algo-2", "algo-3"], "link": ["algo-2", "algo-3"],
+                              "was-a-dir": ["algo-1", "algo-2"]}
+    unpack_model(pack_model(merged, tmp_path / "model.tar.gz"), tmp_path / "out")
+    out = tmp_path / "out"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        "clash.bin", "empty", "link", "model.json", "only-1", "only-1/a.txt", "same.txt", "was-a-dir"]
+    assert (out / "clash.bin").read_text() == "2" and (out / "was-a-dir").read_text() == "now a file"
+    assert str((out / "link").readlink()) == "model.json"
+    assert merged.files == 6
 
 
 def _evil_archive(path: Path) -> Path:

@@ -27,6 +27,13 @@ if mode == "ok":
     hps = json.load(open("/opt/ml/input/config/hyperparameters.json"))
     rows = sum(1 for _ in open("/opt/ml/input/data/train/data.csv"))
     open("/opt/ml/model/model.json", "w").write(json.dumps({"rows": rows, "hps": hps, "env": dict(os.environ)}))
+elif mode == "merge":  # only the last host saves the model; every host writes same.txt, each its own clash.txt
+    me = config["current_host"]
+    if me == config["hosts"][-1]:
+        open("/opt/ml/model/model.json", "w").write(json.dumps({"saved_by": me}))
+    os.makedirs("/opt/ml/model/assets")
+    open("/opt/ml/model/assets/same.txt", "w").write("the same bytes on every host")
+    open("/opt/ml/model/assets/clash.txt", "w").write(me)
 elif mode == "fail":
     open("/opt/ml/output/failure", "w").write("ValueError: the label column is missing\n" + "x" * 2000)
     sys.exit(2)
@@ -43,13 +50,21 @@ import os, signal, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 mode = os.environ.get("MODE", "ok")
 unready_until = 0.0  # crash-then-recover: /ping is 503 while the "replacement worker" loads
+def merged():  # the model training merged: the last host's model.json and clash.txt, everyone's same.txt
+    try:
+        return (open("/opt/ml/model/model.json").read() == '{"saved_by": "algo-2"}'
+                and open("/opt/ml/model/assets/clash.txt").read() == "algo-2"
+                and os.path.isfile("/opt/ml/model/assets/same.txt"))
+    except OSError:
+        return False
 class Handler(BaseHTTPRequestHandler):
     def reply(self, status, body=b"{}"):
         self.send_response(status); self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
     def do_GET(self):
         if self.path == "/ping":
-            self.reply(503 if mode == "never-ready" or time.monotonic() < unready_until else 200)
+            unready = mode == "never-ready" or time.monotonic() < unready_until or (mode == "merge" and not merged())
+            self.reply(503 if unready else 200)
         else:
             self.reply(404)
     def do_POST(self):
@@ -116,7 +131,26 @@ def test_training_file_shapes_and_no_host_credentials(image: str, data: dict, tm
 def test_two_hosts_resolve_each_other(image: str, data: dict) -> None:
     report = smoke.train(image, data=data, instances=2)
     assert report.ok, report.to_json()
-    assert [c.name for c in report.checks] == ["train.algo-1.exit-code", "train.algo-1.model", "train.algo-2.exit-code"]
+    assert [c.name for c in report.checks] == ["train.algo-1.exit-code", "train.algo-2.exit-code", "train.model",
+                                               "train.model-clash"]  # model.json holds each host's HOSTNAME
+
+
+def test_every_hosts_model_is_merged_as_sagemaker_uploads_it_and_served(image: str, data: dict,
+                                                                         tmp_path: Path) -> None:
+    """Only algo-2 (the last rank's host) saves model.json: a healthy job on SageMaker, which merges every host's
+    /opt/ml/model into one model.tar.gz, the later host's file over the earlier one's; a name two hosts wrote with
+    different bytes is a warning, since one silently overwrites the other."""
+    import tarfile
+
+    report = smoke.run_all(image, data=data, instances=2, env={"MODE": "merge"}, output=tmp_path)
+    assert report.ok, report.to_json()  # serve.ready too: its /ping is 200 only on the merged model
+    assert report.warnings() == ["train.model-clash"]
+    clash = next(c for c in report.checks if c.name == "train.model-clash").detail
+    assert "/opt/ml/model/assets/clash.txt by algo-1, algo-2 (algo-2's was kept)" in clash
+    assert "same.txt" not in clash
+    with tarfile.open(tmp_path / contract.MODEL_ARCHIVE_NAME) as archive:
+        assert sorted(archive.getnames()) == ["assets", "assets/clash.txt", "assets/same.txt", "model.json"]
+        assert archive.extractfile("assets/clash.txt").read() == b"algo-2"
 
 
 def test_train_exits_zero_without_a_model(image: str, data: dict) -> None:
