@@ -1,7 +1,8 @@
 """Reading user-named files without hanging, exhausting memory or leaving the project.
 
 `/dev/zero` never ends and a FIFO with no writer blocks forever, so both are refused before any read; files
-`render` copies into a build context must resolve (symlinks followed) to regular files inside the project.
+`render` copies into a build context must resolve (symlinks followed) to regular files inside the project; a
+report or model a command writes must not land on one of its inputs.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Iterable, Mapping
 
 from imagekit.contract import Limits
 from imagekit.errors import ImagekitError, LimitExceeded
@@ -48,3 +50,35 @@ def read_inside(root: Path, path: Path, what: str) -> tuple[bytes, int]:
     except OSError as error:
         raise ImagekitError(f"Cannot read the {what} {path}: {error.strerror or error}.",
                             "Check that it exists and is readable.") from None
+
+
+def refuse_overwriting_inputs(outputs: Mapping[str, Path | None],
+                              inputs: Mapping[str, Iterable[str | Path | None]], example: str = "") -> None:
+    """Refuse, before anything is read or written, an output file that is one of the command's inputs (the same
+    file, also through a symlink or a hard link) or another output: a report written over the Dockerfile it
+    checks destroys the user's file, and a tab-completion slip on a CI command line is all it takes.
+
+    *outputs* maps each output flag to its path (None: not given); *inputs* maps how to name each kind of input
+    ("a Dockerfile being linted") to its paths; ``-`` (standard input) and paths that do not exist are skipped.
+    *example* completes the hint ("lint.sarif").
+    """
+    given = [(flag, path) for flag, path in outputs.items() if path is not None]
+    for index, (flag, output) in enumerate(given):
+        hint = f"Name another file for {flag}{', such as ' + example if example else ''}."
+        for other_flag, other in given[index + 1:]:
+            if os.path.abspath(output) == os.path.abspath(other) or _same_file(output, other):  # not written yet
+                raise ImagekitError(f"{flag} {output} and {other_flag} {other} are the same file: one would "
+                                    "overwrite the other.", hint)
+        for what, paths in inputs.items():
+            for path in paths:
+                if path is not None and str(path) != "-" and _same_file(output, path):
+                    shown = "" if str(path) == str(output) else f" ({path})"
+                    raise ImagekitError(f"{flag} {output} is {what}{shown}: writing there would destroy it.", hint)
+
+
+def _same_file(first: str | Path, second: str | Path) -> bool:
+    """Both name one existing file (symlinks followed, hard links included)."""
+    try:
+        return os.path.samefile(first, second)
+    except (OSError, ValueError):  # one does not exist (yet), or a NUL in a name
+        return False

@@ -14,6 +14,7 @@ import typer
 
 from imagekit.cli import app
 from imagekit.errors import ImagekitError, write_report_file
+from imagekit.safe_io import refuse_overwriting_inputs
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 
@@ -53,6 +54,9 @@ def lint(
         raise ImagekitError(f"Unknown --format {fmt!r}.", f"Use one of: {', '.join(FORMATS)}.")
     if output and output.is_dir():
         raise ImagekitError(f"--output {output} is a directory.", "Name the report file, e.g. -o lint.sarif.")
+    refuse_overwriting_inputs({"--output": output}, {
+        "a Dockerfile being linted": files or [], "an --image being linted": image or [],
+        "the --dockerfile": [dockerfile], "the --config file": [config]}, example="lint.sarif")
     options = LintOptions(config=config, profile=profile, target=target, platform=platform, dockerfile=dockerfile,
                           ignore=tuple(ignore or ()), severity=_severity_pairs(severity or []), fail_on=fail_on)
     result = run([*(files or []), *(Target.image(ref) for ref in image or [])], options)

@@ -85,6 +85,7 @@ def train_command(
     from imagekit import smoke
 
     _check_inputs(image, junit, fail_on)
+    _refuse_overwrites(junit, output=output, hp_file=hp_file)
     with _live_logs(quiet):
         report = smoke.train(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
                              instances=instances, instance_type=instance_type, env=_pairs(env, "--env"),
@@ -112,6 +113,7 @@ def serve_command(
     from imagekit import smoke
 
     _check_inputs(image, junit, fail_on)
+    _refuse_overwrites(junit, model=model, payloads=payload)
     if variant:
         from imagekit.smoke.variants import DEFAULT_REQUESTS, parse_variant, serve_variants
 
@@ -170,6 +172,7 @@ def all_command(
     from imagekit import smoke
 
     _check_inputs(image, junit, fail_on)
+    _refuse_overwrites(junit, output=output, hp_file=hp_file, payloads=payload)
     status = _StatusLine(quiet)
     with _live_logs(quiet, status):
         report = smoke.run_all(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
@@ -226,6 +229,7 @@ def transform_command(
     from imagekit.smoke.transform import TransformSettings, transform
 
     _check_inputs(image, junit, fail_on)
+    _refuse_overwrites(junit, model=model, transform_input=input)
     settings = TransformSettings(
         split_type=split_type, batch_strategy=batch_strategy, max_payload_mb=max_payload,
         max_concurrent=max_concurrent, assemble_with=assemble_with, content_type=content_type, accept=accept,
@@ -426,6 +430,17 @@ def _check_inputs(image: Optional[str], junit: Optional[Path], fail_on: str = "e
                             f"{error.strerror or error}.", hint) from None
     if not os.access(junit if junit.exists() else junit.parent, os.W_OK):
         raise ImagekitError(f"--junit {junit} cannot be written: permission denied.", hint)
+
+
+def _refuse_overwrites(junit: Optional[Path], output: Optional[Path] = None, hp_file: Optional[Path] = None,
+                       model: Optional[Path] = None, payloads: Optional[List[Path]] = None,
+                       transform_input: Optional[Path] = None) -> None:
+    """No --junit report or --output model.tar.gz written over a file the run reads (or over each other)."""
+    from imagekit.safe_io import refuse_overwriting_inputs
+
+    refuse_overwriting_inputs({"--output": output, "--junit": junit}, {
+        "the --hp-file": [hp_file], "the --model": [model], "a --payload": payloads or [],
+        "the --input": [transform_input]})
 
 
 def _finish(report, as_json: bool, junit: Optional[Path], fail_on: str = "error") -> None:

@@ -157,3 +157,23 @@ def test_dash_reads_standard_input_with_the_source_line_under_each_finding(proje
                             input="FROM debian:12\nRUN apt-get update\n", cwd=project, timeout=60)
     assert result.returncode == 1, result.stderr
     assert "-:2:1: warning IK207" in result.stdout and "    2 | RUN apt-get update" in result.stdout
+
+
+@pytest.mark.parametrize("named", ["Dockerfile", "link", "hardlink"])
+def test_output_over_an_input_is_refused_before_anything_is_written(project: Path, named: str) -> None:
+    (project / "link").symlink_to("Dockerfile")
+    (project / "hardlink").hardlink_to(project / "Dockerfile")
+    result = imagekit("lint", "Dockerfile", "-f", "sarif", "-o", named, cwd=project)
+    assert result.returncode == 2 and (project / "Dockerfile").read_text() == CLEAN
+    assert result.stderr.startswith(f"imagekit: error: --output {named} is a Dockerfile being linted")
+    assert result.stdout == ""
+
+
+def test_output_over_the_config_or_the_cross_checked_dockerfile_is_refused(project: Path) -> None:
+    (project / "ci.yaml").write_text("lint:\n  fail-on: error\n")
+    assert imagekit("lint", "Dockerfile", "--config", "ci.yaml", "-o", "ci.yaml", cwd=project).returncode == 2
+    assert (project / "ci.yaml").read_text() == "lint:\n  fail-on: error\n"
+    crossed = imagekit("lint", "--image", "missing.tar", "--dockerfile", "Dockerfile", "-o", "./Dockerfile",
+                       cwd=project)
+    assert crossed.returncode == 2 and "is the --dockerfile" in crossed.stderr
+    assert (project / "Dockerfile").read_text() == CLEAN
