@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from imagekit import contract, interrupts
 from imagekit.errors import EngineUnavailable, ImagekitError
-from imagekit.references import IMAGE_REFERENCE
+from imagekit.references import IMAGE_REFERENCE, REPOSITORY, TAG, has_registry_host
 
 if TYPE_CHECKING:
     import docker
@@ -104,26 +104,40 @@ def _reason(error: BaseException) -> str:
 _DIGEST = re.compile(r"@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 
+_WITHOUT_HOST = re.compile(rf"{REPOSITORY}(?::{TAG})?", re.ASCII)  # `UPPER/x`: UPPER is no host, as docker reads it
+
+
 def check_reference(ref: str) -> str:
     """*ref* if it names an image the engine could hold (a reference, optionally @digest, or an image id);
-    else ImagekitError, so a typo is reported as one rather than as the engine's URL error."""
+    else ImagekitError, so a typo is reported as one rather than as the engine's URL error. The first component
+    is a registry host only when docker takes it for one (a dot, a port or localhost)."""
     name, at, digest = ref.partition("@")
-    if not IMAGE_REFERENCE.fullmatch(name) or (at and not _DIGEST.fullmatch(at + digest)):
-        raise ImagekitError(f"{ref!r} is not a valid image reference.",
-                            "Use lower-case name components, an optional registry and an optional :tag or @digest, "
-                            "e.g. registry.example.com/team/iris:1.0 (`docker images` lists what the engine has).")
+    if (not IMAGE_REFERENCE.fullmatch(name) or not has_registry_host(name) and not _WITHOUT_HOST.fullmatch(name)
+            or at and not _DIGEST.fullmatch(at + digest)):
+        raise bad_reference(ref)
     return ref
+
+
+def bad_reference(ref: str) -> ImagekitError:
+    """The one paragraph for a reference the engine cannot take, whoever noticed first (we or the engine)."""
+    return ImagekitError(f"{ref!r} is not a valid image reference.",
+                         "Use lower-case name components, an optional registry and an optional :tag or @digest, "
+                         "e.g. registry.example.com/team/iris:1.0 (`docker images` lists what the engine has).")
 
 
 def inspect_image(ref: str) -> dict[str, Any] | None:
     """The engine's inspect document for *ref*, or None when no such image exists locally."""
-    from docker.errors import ImageNotFound, NotFound
+    from docker.errors import APIError, ImageNotFound, NotFound
 
     check_reference(ref)
     try:
         return connect().api.inspect_image(ref)
     except (ImageNotFound, NotFound):
         return None
+    except APIError as error:
+        if error.status_code == 400:  # "invalid reference format": a rule of the engine's we do not check
+            raise bad_reference(ref) from None
+        raise
 
 
 def require_image(ref: str) -> dict[str, Any]:

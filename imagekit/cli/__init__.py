@@ -93,8 +93,8 @@ def _run() -> None:
         report_error(ImagekitError("The output pipe closed before imagekit finished writing.",
                                    "Read the whole output, or write it to a file with --output."))
         sys.exit(2)
-    except OSError as error:
-        report_error(os_error(error))
+    except OSError as error:  # the Docker SDK's HTTP errors are OSErrors too (requests): not the OS's doing
+        report_error(_engine_error(error) if _from_engine_client(error) else os_error(error))
         sys.exit(2)
     except RecursionError:
         report_error(ImagekitError("The input is nested too deeply to read.", "See docs/limits.md."))
@@ -104,11 +104,21 @@ def _run() -> None:
                                    "See docs/limits.md; if the input is genuine, report the case."))
         sys.exit(2)
     except Exception as error:  # the Docker SDK's errors, without importing it on the lint path
-        if not type(error).__module__.startswith(("docker.", "requests.", "urllib3.")):
+        if not _from_engine_client(error):
             raise
-        report_error(ImagekitError(f"The Docker engine refused the request: {error}.",
-                                   "Check `imagekit doctor` and the engine log."))
+        report_error(_engine_error(error))
         sys.exit(2)
+
+
+def _from_engine_client(error: BaseException) -> bool:
+    return type(error).__module__.startswith(("docker.", "requests.", "urllib3."))
+
+
+def _engine_error(error: BaseException) -> ImagekitError:
+    """The engine's own words (an API error's explanation, not the SDK's text with the request URL)."""
+    said = getattr(error, "explanation", None) or error
+    return ImagekitError(f"The Docker engine refused the request: {said}.",
+                         "Check `imagekit doctor` and the engine log.")
 
 
 def _finish_interrupted(signum: int) -> None:

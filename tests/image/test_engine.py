@@ -12,7 +12,7 @@ from image.archive import oci_from_docker_save
 from imagekit.lint.image_lint import lint_image
 
 pytestmark = pytest.mark.slow
-PROOF = {"IK104", "IK502", "IK503", "IK504"}
+PROOF = {"IK104", "IK502", "IK503", "IK504", "IK506"}
 PROGRAM = "#!/usr/bin/env python3\nimport sys\nprint(sys.argv)\n"
 GOOD = ("FROM {base}\nCOPY train serve /usr/local/bin/\n"
         "LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true\nEXPOSE 8080\n")
@@ -52,6 +52,17 @@ def test_serve_deleted_by_a_later_layer_and_broken_scripts(throwaway_image, tmp_
     assert {rule for rule, _ in rules(broken)} & PROOF == {"IK502", "IK503"}
 
 
+def test_programs_the_kernel_cannot_execute(throwaway_image) -> None:
+    """`RUN echo ... > train` writes no `#!`, an editor's BOM hides it: runc says `exec format error` for both."""
+    tag = throwaway_image("FROM {base}\nRUN printf 'echo training\\n' > /usr/local/bin/train && printf "
+                          "'\\357\\273\\277#!/bin/sh\\necho serving\\n' > /usr/local/bin/serve && chmod 755 "
+                          "/usr/local/bin/train /usr/local/bin/serve\nEXPOSE 8080\n")
+    found = {message.split(" ", 1)[0]: message for rule, message in rules(tag, profiles={"train", "serve"})
+             if rule == "IK506"}
+    assert "neither an ELF binary nor" in found["/usr/local/bin/train"]
+    assert "byte-order mark" in found["/usr/local/bin/serve"]
+
+
 def test_a_program_executable_through_a_supplementary_group(throwaway_image) -> None:
     tag = throwaway_image(
         "FROM {base}\nRUN printf '#!/bin/sh\\necho hi\\n' > /usr/local/bin/serve && cp /usr/local/bin/serve "
@@ -65,6 +76,15 @@ def test_missing_engine_image_is_exit_2_with_a_hint(engine) -> None:
                             capture_output=True, text=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "not in the Docker engine" in result.stderr and "docker images" in result.stderr
+
+
+@pytest.mark.parametrize("ref", ["UPPER/case", "a" * 200 + "/" + "b" * 100])  # ours, then the engine's 400
+def test_a_reference_the_engine_refuses_is_the_reference_paragraph(engine, ref: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "imagekit", "lint", "--image", ref], capture_output=True,
+                            text=True)
+    said = " ".join(result.stderr.split())  # the paragraph is wrapped at the terminal's width
+    assert result.returncode == 2 and said.startswith(f"imagekit: error: {ref!r} is not a valid image reference.")
+    assert "operating system" not in said and "http" not in said
 
 
 SHAPES = ("FROM {base}\n"
