@@ -46,6 +46,9 @@ _HEAD_NAME = re.compile("id_rsa|id_ed25519|id_ecdsa|[.]pem|[.]key|credentials|[.
 _LAYER_NAME = re.compile(r"(^|/)layer\.tar$|^blobs/[a-z0-9]+/[0-9a-f]+$")  # docker save <= 24 | OCI blobs
 _SHA256_BLOB = re.compile(r"^blobs/sha256/([0-9a-f]{64})$")  # named by its digest: verified while streamed
 
+_TOP_DOCUMENTS = frozenset({"manifest.json", "index.json"})  # read as JSON whatever they start with, to name them
+# A layer member of 0 bytes (not even a tar's end blocks): kept under its name, so it is reported as empty, not missing.
+_EMPTY_LAYER: list = []
 _NAME_BYTES = 16 * Limits.PATH_CHARS  # a GNU long name or pax header: a path and a link target, UTF-8, and keys
 
 
@@ -100,6 +103,10 @@ def _open(ref: str, platform: str | None) -> ImageFS:
                 read = _read_archive(ref, _decompressed(stream, path.stat().st_size, ref))
                 return assemble(ref, read, platform, tag)
             return assemble(ref, _read_archive(ref, stream, fd=stream.fileno()), platform, tag)
+    if path.exists():  # a device or FIFO: /dev/zero never ends, a FIFO without a writer blocks forever
+        raise ImagekitError(f"{ref} is not a regular file (a device, FIFO or socket); an image archive is read only "
+                            "from a regular file.", "Pass a `docker save` archive, an OCI layout directory or an "
+                            "image name.")
     if ref.endswith((".tar", ".tar.gz", ".tgz")) or "/" in ref and ref.startswith((".", "/")):
         raise ImagekitError(f"Image archive {ref} does not exist.", "Check the path, or create it with "
                             "`docker save IMAGE -o FILE`.")
@@ -214,7 +221,7 @@ def read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]],
         with body:
             digest = _SHA256_BLOB.match(name)
             peek = body.read(4)
-            if peek[:1] in (b"{", b"[") and size <= Limits.JSON_BYTES:
+            if (peek[:1] in (b"{", b"[") or name in _TOP_DOCUMENTS) and size <= Limits.JSON_BYTES:
                 if len(documents) >= Limits.JSON_DOCUMENTS:
                     raise LimitExceeded(ref, "the number of JSON documents", "JSON_DOCUMENTS", Limits.JSON_DOCUMENTS)
                 data = peek + body.read()
@@ -222,7 +229,9 @@ def read_blobs(ref: str, blobs: Iterable[tuple[str, int, IO[bytes]]],
                 if digest:
                     _verify(ref, name, digest.group(1), _sha256(data))
                 documents[name] = _json(ref, name, data)
-            elif _LAYER_NAME.search(name) and size:
+            elif _LAYER_NAME.search(name) and not size:
+                layers[name] = _EMPTY_LAYER
+            elif _LAYER_NAME.search(name):
                 if seekable:
                     body.seek(0)
                     if not peek.startswith((_GZIP, _ZSTD)):
@@ -307,7 +316,7 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, b
         limited = _Limited(stream, _bomb_cap(size), f"{ref}: layer {name}")
         layer = tarscan.TarScanner(limited, name_bytes=_NAME_BYTES)  # type: ignore[arg-type]
     members: list[Member] = []
-    where = f"{ref} layer {name}"
+    where, damaged = f"{ref} layer {name}", f"{ref}: layer {name} is damaged or truncated"  # the loop reuses `name`
     room = Limits.ARCHIVE_ENTRIES - budget.entries  # counted into the budget at the end, or once it is over
     try:
         for name, kind, mode, uid, gid, size, linkname in layer:  # per file of the image: kept lean
@@ -327,7 +336,7 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, b
     except ImagekitError:
         raise
     except (EOFError, zlib.error, OSError, ValueError, *_zstd_errors()) as error:
-        raise ImagekitError(f"{ref}: layer {name} is damaged or truncated ({error}).",
+        raise ImagekitError(f"{damaged} ({error}).",
                             "Save or pull the image again; the archive did not survive the copy.") from None
     budget.entry(len(members))
     return members
@@ -509,9 +518,12 @@ def assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: str
         image_manifest = _blob(ref, documents, descriptor.get("digest", ""), MANIFEST_SHAPE)
         config_name = blob_name((image_manifest.get("config") or {}).get("digest", ""))
         layer_names = [blob_name(layer.get("digest", "")) for layer in image_manifest.get("layers") or []]
+    elif manifest is not None:
+        check_shape(ref, "manifest.json", manifest, [dict])
+        raise ImagekitError(f"{ref}: manifest.json lists no image.", "Save the image again with `docker save`.")
     else:
-        raise ImagekitError(f"{ref} is a tar archive but not an image: it has neither manifest.json (docker save) "
-                            "nor index.json (OCI).", "Pass the output of `docker save` or an OCI image layout.")
+        raise ImagekitError(f"{ref} is not an image: it has neither manifest.json (docker save) nor index.json (OCI).",
+                            "Pass the output of `docker save` or an OCI image layout.")
     config = documents.get(config_name)
     if not isinstance(config, dict):
         raise ImagekitError(f"{ref}: the image config {config_name!r} is missing from the archive.",
@@ -533,6 +545,9 @@ def assemble(ref: str, read: tuple[dict[str, Any], dict[str, list]], wanted: str
         if name not in layers:
             raise ImagekitError(f"{ref}: layer {name} named by the manifest is missing from the archive.",
                                 "The archive is incomplete; save the image again.")
+        if layers[name] is _EMPTY_LAYER:
+            raise ImagekitError(f"{ref}: layer {name} is empty (0 bytes, not even a tar's end): it is damaged.",
+                                "The archive did not survive the copy; save or pull the image again.")
         members = layers[name]
         _check_hardlinks(ref, name, image, members)
         image.apply_layer(name, members)

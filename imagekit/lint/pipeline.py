@@ -124,6 +124,10 @@ def run(targets: Iterable[str | Path | Target] = (), options: LintOptions | None
     unknown = sorted({t.kind for t in chosen} - {DOCKERFILE, IMAGE})
     if unknown:
         raise ValueError(f"unknown lint target kind(s) {unknown}")
+    for flag, value in (("--platform", options.platform), ("--dockerfile", options.dockerfile),
+                        *(("--image", t.ref) for t in images)):
+        if value is not None and not str(value).strip():  # '' is no path: it would silently mean the current dir
+            raise ImagekitError(f"{flag} needs a value.", f"Give {flag} a value, or leave it out.")
     for flag, value in (("--platform", options.platform), ("--dockerfile", options.dockerfile)):
         if value and not images:
             raise ImagekitError(f"{flag} applies to --image, and no --image was given.",

@@ -311,3 +311,43 @@ def test_many_whiteouts_and_opaque_markers_are_applied_per_entry_touched(tmp_pat
     data = sorted(p for p in image.entries if p.startswith("d"))
     assert data == sorted([*directories[::2], "d0/new"])
     assert image.layers[1].wasted == 10000
+
+
+@pytest.mark.parametrize("layer, message", [
+    (b"", "layer 0/layer.tar is empty"),  # present, not missing
+    (layer_tar([("opt/program/weights.bin", b"w" * 5000)])[:2000], "layer 0/layer.tar is damaged or truncated"),
+])
+def test_a_damaged_layer_is_named_as_the_layer(tmp_path: Path, layer: bytes, message: str) -> None:
+    with pytest.raises(ImagekitError, match=message):
+        open_image(str(_with_layer(tmp_path, layer)))
+
+
+@pytest.mark.parametrize("manifest, message", [
+    (b'{"Config": "c.json"}', "manifest.json is not a valid image document: the top level should be a list"),
+    (b"[]", "manifest.json lists no image"),
+    (b'"not an object"', "manifest.json is not a valid image document"),
+])
+def test_a_manifest_of_the_wrong_shape_is_named(tmp_path: Path, manifest: bytes, message: str) -> None:
+    with pytest.raises(ImagekitError, match=message):
+        open_image(str(_tar(tmp_path / "img.tar", [("manifest.json", manifest)])))
+
+
+def test_an_oci_index_that_is_not_an_object_is_named(tmp_path: Path) -> None:
+    layout = oci_layout(tmp_path / "oci", {"linux/amd64": (CONFIG, LAYERS)})
+    (layout / "index.json").write_text('"not an object"')
+    with pytest.raises(ImagekitError, match="index.json is not a valid image document: the top level should be an "
+                                            "object, not str"):
+        open_image(str(layout))
+
+
+def test_devices_fifos_and_empty_references_are_named_for_what_they_are(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    for special in ("/dev/zero", str(tmp_path / "fifo")):  # reading either would never end
+        with pytest.raises(ImagekitError, match=f"{special} is not a regular file"):
+            open_image(special)
+    from imagekit.lint import LintOptions, Target, run
+
+    with pytest.raises(ImagekitError, match="--image needs a value"):
+        run([Target.image("")])
+    with pytest.raises(ImagekitError, match="--dockerfile needs a value"):
+        run([Target.image("x.tar")], LintOptions(dockerfile=""))
