@@ -149,3 +149,19 @@ def test_an_explicit_toml_config_that_is_not_pyproject_is_read_as_toml(tmp_path:
 def test_command_line_rule_ids_must_exist(overrides: dict, message: str) -> None:
     with pytest.raises(ImagekitError, match=message):
         LintConfig().with_overrides(**overrides)
+
+
+
+@pytest.mark.parametrize(("file", "text"), [
+    (".imagekit.yaml", "lint: {options: {IK209: {ignore-packages: flask}}}\n"),  # a string: a one-item list
+    ("pyproject.toml", '[tool.imagekit.lint.options.IK209]\nignore-packages = "flask"\n'),
+    (".imagekit.yaml", "lint: {options: {IK209: {ignore-packages: [Flask]}}}\n"),  # pip's names ignore case
+    (".imagekit.yaml", "lint: {options: {IK209: {ignore-packages: [FLASK, ruamel_yaml]}}}\n"),  # and - _ . alike
+])
+def test_a_list_option_takes_one_string_and_pips_names(tmp_path: Path, file: str, text: str) -> None:
+    (tmp_path / file).write_text(text)
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nRUN pip install --no-cache-dir flask ruamel.yaml "
+                                         "torch\n")
+    messages = [f.message for f in run([tmp_path / "Dockerfile"]).findings if f.rule == "IK209"]
+    loose = "torch" if "ruamel" in text else "ruamel.yaml, torch"
+    assert messages == [f"pip installs {loose} without a version; the next build may get a different release."]

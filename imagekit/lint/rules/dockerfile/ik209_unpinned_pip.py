@@ -17,10 +17,11 @@ from imagekit.lint.rules.dockerfile._common import (
 _NOT_A_NAME = re.compile(r"[/\\$]|^\.|\.(whl|zip|tar\.gz|tgz)$|^[a-z+]+://|@", re.I)
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?$")
 _VCS = re.compile(r"^(?:[^@\s]+\s*@\s*)?(git|hg|svn|bzr)\+[a-z]+://", re.I)
+_SEPARATORS = re.compile(r"[-_.]+")
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
-    tooling = set(ctx.options.get("ignore-packages", ()))
+    tooling = {_project(name) for name in ctx.options.get("ignore-packages", ())}
     for ins, cmds in runs(ctx.dockerfile.final_image_stages()):
         if "PIP_CONSTRAINT" in ins.variables:
             continue
@@ -31,13 +32,18 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
             loose = []
             for req in pip_requirements(args):
                 match = _NAME.match(req)
-                if match and not _NOT_A_NAME.search(req) and match.group(1).lower() not in tooling:
+                if match and not _NOT_A_NAME.search(req) and _project(match.group(1)) not in tooling:
                     loose.append(req)
                 elif _VCS.match(req) and not _vcs_ref(req):
                     loose.append(req)
             if loose:
                 yield Problem(f"pip installs {', '.join(loose)} without a version; the next build may get a "
                               "different release.", ins.line, ins.column)
+
+
+def _project(name: str) -> str:
+    """A name as pip compares them (PEP 503): `Flask`, `flask` and `ruamel_yaml`/`ruamel.yaml` are one project."""
+    return _SEPARATORS.sub("-", name).lower()
 
 
 def _vcs_ref(requirement: str) -> str:
