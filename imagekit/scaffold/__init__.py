@@ -17,7 +17,7 @@ from imagekit.resources import schemas_dir
 from imagekit.spec import load_spec
 from imagekit.spec.frameworks import SYSTEM_CUDA_PYTHON
 from imagekit.spec.frameworks import data as framework_data
-from imagekit.spec.loader import SCHEMA_FILE
+from imagekit.spec.loader import SCHEMA_FILE, schema
 
 FRAMEWORKS = ("sklearn", "xgboost", "pytorch", "tensorflow", "custom")
 ACCELERATORS = ("cpu", "cuda")
@@ -53,6 +53,18 @@ def sample_csv(rows_per_class: int = 50, seed: int = 7) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _check_base(base: str) -> None:
+    """--base against the spec schema's own rule for `base`, before anything is written: the error names the flag
+    the user typed, not a line of a spec file they never wrote (and that is removed again)."""
+    from jsonschema import Draft202012Validator
+
+    rule = schema()["properties"]["base"]
+    if not Draft202012Validator(rule).is_valid(base):
+        raise ImagekitError(f"--base {base!r} is not an image reference a spec accepts.",
+                            "Give REPOSITORY[:TAG][@sha256:DIGEST] in lower case, e.g. "
+                            f"{' or '.join(rule['examples'])}.")
+
+
 def new(name: str, framework: str, accelerator: str = "cpu", base: str | None = None,
         directory: str | Path | None = None) -> Path:
     """Create project *name* (in *directory*/name, default ./name) and return its path; the spec is validated."""
@@ -61,6 +73,10 @@ def new(name: str, framework: str, accelerator: str = "cpu", base: str | None = 
                             "Use lower-case letters, digits and single . _ - separators, e.g. iris-classifier.")
     if framework not in FRAMEWORKS:
         raise ImagekitError(f"Unknown framework {framework!r}.", f"Choose one of: {', '.join(FRAMEWORKS)}.")
+    if accelerator not in ACCELERATORS:
+        raise ImagekitError(f"Unknown --accelerator {accelerator!r}.", f"Choose {' or '.join(ACCELERATORS)}.")
+    if base is not None:
+        _check_base(base)
     preset = framework_data()["presets"][framework]
     if accelerator not in preset["accelerators"]:
         raise ImagekitError(f"The {framework} preset has no {accelerator} build.",

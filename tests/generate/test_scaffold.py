@@ -60,6 +60,18 @@ def test_bad_input(name, framework, accelerator, tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("flags, message", [
+    ({"base": "not a ref!!"}, "--base 'not a ref!!' is not an image reference a spec accepts"),
+    ({"base": "x\nuser: evil"}, "--base 'x\\nuser: evil' is not an image reference"),
+    ({"accelerator": "tpu"}, "Unknown --accelerator 'tpu'. Choose cpu or cuda."),
+])
+def test_a_bad_flag_is_named_as_the_flag_not_as_a_spec_line(flags, message, tmp_path):
+    with pytest.raises(ImagekitError) as error:
+        new("x", "pytorch", directory=tmp_path, **flags)
+    assert str(error.value).startswith(message) and "imagekit.yaml" not in str(error.value)
+    assert not any(tmp_path.iterdir())
+
+
 def test_sample_data_is_deterministic_iris_like():
     text = sample_csv()
     assert text == sample_csv()
