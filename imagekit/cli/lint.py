@@ -48,14 +48,16 @@ def lint(
     Exit status: 0 nothing reaches --fail-on, 1 something does, 2 bad input (unparseable file, missing image).
     """
     from imagekit.lint import LintOptions, Target, run
+    from imagekit.lint.pipeline import DEFAULT_DOCKERFILE
     from imagekit.lint.report import render_run
 
     if fmt not in FORMATS:
         raise ImagekitError(f"Unknown --format {fmt!r}.", f"Use one of: {', '.join(FORMATS)}.")
     if output and output.is_dir():
         raise ImagekitError(f"--output {output} is a directory.", "Name the report file, e.g. -o lint.sarif.")
+    dockerfiles = files or ([] if image else [DEFAULT_DOCKERFILE])  # nothing given: run() lints ./Dockerfile
     refuse_overwriting_inputs({"--output": output}, {
-        "a Dockerfile being linted": files or [], "an --image being linted": image or [],
+        "a Dockerfile being linted": dockerfiles, "an --image being linted": image or [],
         "the --dockerfile": [dockerfile], "the --config file": [config]}, example="lint.sarif")
     options = LintOptions(config=config, profile=profile, target=target, platform=platform, dockerfile=dockerfile,
                           ignore=tuple(ignore or ()), severity=_severity_pairs(severity or []), fail_on=fail_on)

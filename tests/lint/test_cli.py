@@ -169,6 +169,11 @@ def test_output_over_an_input_is_refused_before_anything_is_written(project: Pat
     assert result.stdout == ""
 
 
+def test_output_over_the_default_dockerfile_is_refused(project: Path) -> None:
+    result = imagekit("lint", "-o", "Dockerfile", cwd=project)  # no file named: ./Dockerfile is linted
+    assert result.returncode == 2 and (project / "Dockerfile").read_text() == CLEAN
+
+
 def test_output_over_the_config_or_the_cross_checked_dockerfile_is_refused(project: Path) -> None:
     (project / "ci.yaml").write_text("lint:\n  fail-on: error\n")
     assert imagekit("lint", "Dockerfile", "--config", "ci.yaml", "-o", "ci.yaml", cwd=project).returncode == 2
