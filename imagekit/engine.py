@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from imagekit import contract, interrupts
 from imagekit.errors import EngineUnavailable, ImagekitError
-from imagekit.references import IMAGE_REFERENCE, REPOSITORY, TAG, has_registry_host
+from imagekit.references import IMAGE_REFERENCE
 
 if TYPE_CHECKING:
     import docker
@@ -104,16 +104,11 @@ def _reason(error: BaseException) -> str:
 _DIGEST = re.compile(r"@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 
-_WITHOUT_HOST = re.compile(rf"{REPOSITORY}(?::{TAG})?", re.ASCII)  # `UPPER/x`: UPPER is no host, as docker reads it
-
-
 def check_reference(ref: str) -> str:
     """*ref* if it names an image the engine could hold (a reference, optionally @digest, or an image id);
-    else ImagekitError, so a typo is reported as one rather than as the engine's URL error. The first component
-    is a registry host only when docker takes it for one (a dot, a port or localhost)."""
+    else ImagekitError, so a typo is reported as one rather than as the engine's URL error."""
     name, at, digest = ref.partition("@")
-    if (not IMAGE_REFERENCE.fullmatch(name) or not has_registry_host(name) and not _WITHOUT_HOST.fullmatch(name)
-            or at and not _DIGEST.fullmatch(at + digest)):
+    if not IMAGE_REFERENCE.fullmatch(name) or (at and not _DIGEST.fullmatch(at + digest)):
         raise bad_reference(ref)
     return ref
 

@@ -22,8 +22,12 @@ COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 REPOSITORY = rf"{COMPONENT}(?:/{COMPONENT})*"
 TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 SHA256_DIGEST = r"sha256:[0-9a-f]{64}"
+# The first component is a registry host only when docker reads it as one (a dot, a port, or localhost): in
+# `UPPER/x` it is a repository component, and the capitals make the reference invalid (the engine's 400).
+_PORT = r"(?::[0-9]{1,5})"
+_DOCKER_HOST = rf"(?:{_LABEL}(?:\.{_LABEL})+{_PORT}?|{_LABEL}{_PORT}|localhost|\[[0-9a-fA-F:.]+\]{_PORT}?)"
 # What `docker tag` accepts, digest aside: [HOST[:PORT]/]REPOSITORY[:TAG] (the distribution project's grammar).
-IMAGE_REFERENCE = re.compile(rf"(?:{HOST}/)?{REPOSITORY}(?::{TAG})?", re.ASCII)
+IMAGE_REFERENCE = re.compile(rf"(?:{_DOCKER_HOST}/)?{REPOSITORY}(?::{TAG})?", re.ASCII)
 _HOST = re.compile(HOST, re.ASCII)
 _REPOSITORY = re.compile(REPOSITORY, re.ASCII)
 TAG_PATTERN = re.compile(TAG, re.ASCII)

@@ -59,7 +59,7 @@ def test_new_refuses_a_non_empty_directory(tmp_path: Path) -> None:
 
 def test_build_refuses_a_tag_docker_would_refuse_before_rendering(tmp_path: Path) -> None:
     invoke("new", "demo", "--framework", "sklearn", "--dir", str(tmp_path))
-    for tag in ("Bad Tag", "Iris:1", "iris:", "team//iris"):
+    for tag in ("Bad Tag", "Iris:1", "iris:", "team//iris", "TEAM/iris"):  # TEAM is no host: docker refuses it
         result = invoke("build", str(tmp_path / "demo"), "-t", tag)
         assert result.exit_code == 2, result.output
         assert f"-t {tag!r} is not an image reference" in result.output and "Traceback" not in result.output
