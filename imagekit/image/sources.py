@@ -38,6 +38,7 @@ from imagekit.image.fs import (
     ImageFS,
     Member,
 )
+from imagekit.image.tarscan import HARDLINK
 
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64", "amd64": "amd64"}
@@ -316,7 +317,7 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, b
                 continue
             if len(members) >= room:
                 budget.entry(len(members) + 1)  # over the limit: raises
-            if kind == tarscan.HARDLINK:
+            if kind == HARDLINK:
                 members.append((path, FILE, mode, uid, gid, size, linkname, b"", _member_name("hardlink", linkname),
                                 None))
             elif size and _keeps_bytes(path, mode):
