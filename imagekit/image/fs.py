@@ -79,6 +79,7 @@ class ImageFS:
     small_files: dict[str, bytes] = field(default_factory=dict)
     children: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # dir -> paths in it
     _sorted: list[str] | None = field(default=None, repr=False, compare=False)  # walk()'s order, until a layer
+    _path_text: str | None = field(default=None, repr=False, compare=False)  # path_text(), until a layer
 
 
     # --- building --------------------------------------------------------------------------------------
@@ -89,7 +90,7 @@ class ImageFS:
         layer), so a hostile layer full of whiteouts cannot make indexing quadratic.
         """
         index = len(self.layers)
-        self._sorted = None
+        self._sorted = self._path_text = None
         layer = Layer(digest)
         self.layers.append(layer)
         entries, children = self.entries, self.children
@@ -158,6 +159,12 @@ class ImageFS:
                 self._remove_tree(path)
 
     # --- questions rules ask ---------------------------------------------------------------------------
+    def path_text(self) -> str:
+        """Every path, one per line, for rules that search all names with one regex pass (built once)."""
+        if self._path_text is None:
+            self._path_text = "\n".join(self.entries)
+        return self._path_text
+
     @property
     def total_size(self) -> int:
         return sum(e.size for e in self.entries.values())
