@@ -33,6 +33,7 @@ from imagekit.dockerfile.model import (
     Stage,
     SyntaxProblem,
 )
+from imagekit.dockerfile.refusals import refusal
 from imagekit.dockerfile.source import decode
 from imagekit.errors import ImagekitError, LimitExceeded
 from imagekit.safe_io import read_regular
@@ -232,7 +233,11 @@ class _Builder:
                     self.df.comments.append(Comment(line, entry["value"]))
                 continue
             seen_starts.add(entry["startline"])
-            self.add(self.instruction(entry))
+            ins = self.instruction(entry)
+            reason = refusal(ins, entry["value"], self.df.escape) if ins.keyword in KNOWN_INSTRUCTIONS else None
+            if reason:
+                self.fail(reason, ins.line, ins.column)
+            self.add(ins)
         for start in self.scan.starts:
             if start not in seen_starts:
                 word = self.df.lines[start].split()[0]
@@ -306,9 +311,6 @@ class _Builder:
                 self.scope.set_arg(name, value if value is not None else self.df.global_args.get(name))
         elif keyword == "ENV":
             pairs = key_values(ins.text, variables, self.df.escape, self.budget)
-            if not pairs or any(not key for key, _ in pairs) or (len(pairs) == 1 and "=" not in ins.text
-                                                                  and len(ins.text.split()) < 2):
-                self.fail("ENV needs a name and a value (ENV NAME=value).", ins.line, ins.column)
             stage.env.update(pairs)
             for name, value in pairs:
                 self.scope.set_env(name, value)
@@ -335,6 +337,8 @@ class _Builder:
 
     def add_trigger(self, ins: Instruction) -> None:
         """Parse an ONBUILD's instruction like any other, so rules can judge what child builds will run."""
+        if not ins.text.strip():
+            return  # refused as ONBUILD without arguments
         word, rest = (ins.text.split(None, 1) + [""])[:2]
         keyword = word.upper()
         if keyword in _NOT_TRIGGERS:
