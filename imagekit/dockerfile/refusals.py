@@ -78,7 +78,7 @@ def builder_flags(text: str) -> tuple[list[str], str]:
 
 
 def _flag_problem(keyword: str, flags: list[str], args: str) -> str | None:
-    if keyword == "HEALTHCHECK" and args.split(None, 1)[:1] in (["NONE"], ["none"]):
+    if keyword == "HEALTHCHECK" and _WHITESPACE.split(args, 1)[0].upper() == "NONE":
         return None  # HEALTHCHECK NONE never reads its options
     known = _OPTIONS.get(keyword, {})
     seen: set[str] = set()
@@ -150,10 +150,8 @@ def _healthcheck(ins: Instruction, args: str, flags: list[str], escape: str) -> 
         return f"Unknown type {kind!r} in HEALTHCHECK (try CMD)."
     if not command or command.replace(" ", "") == "[]":
         return "Missing command after HEALTHCHECK CMD."
-    for flag in flags:
+    for flag in flags:  # not expanded: BuildKit reads "$I" as it is
         name, _, value = flag[2:].partition("=")
-        if "$" in value:
-            continue
         if name == "retries":
             if not re.fullmatch(r"[+-]?\d+", value) or int(value) < 0 or int(value) >= 1 << 31:
                 return f"--retries={value} is not a count of retries (a whole number, 0 or more)."
@@ -233,12 +231,10 @@ def _unquoted(text: str) -> str:
 def _run(ins: Instruction, args: str, flags: list[str], escape: str) -> str | None:
     for flag in flags:
         name, _, value = flag[2:].partition("=")
-        if "$" in value:
-            continue
-        allowed = _RUN_MODES.get(name)
+        allowed = _RUN_MODES.get(name)  # read as written: BuildKit does not expand these two
         if allowed and value not in allowed:
             return f"Invalid --{name} mode {value!r}: RUN takes --{name}={' or '.join(allowed)}."
-        for field in value.split(",") if name == "mount" else ():
+        for field in value.split(",") if name == "mount" and "$" not in value else ():
             key, eq, kind = field.partition("=")
             if eq and key.strip().lower() == "type" and kind.lower() not in _MOUNT_TYPES:
                 return f"Unsupported mount type {kind!r}: --mount takes type={', '.join(_MOUNT_TYPES)}."

@@ -47,6 +47,7 @@ HEAD = "FROM imagekit/base:bookworm\n"
     ("HEALTHCHECK --interval=abc CMD true", "--interval=abc is not a duration"),
     ("HEALTHCHECK --retries=x CMD true", "--retries=x is not a count"),
     ("HEALTHCHECK --bogus=1 CMD true", "Unknown flag --bogus"),
+    ("HEALTHCHECK --interval=$I CMD true", "--interval=$I is not a duration"),  # options are not expanded
     ("MAINTAINER", "MAINTAINER requires exactly one argument"),
     ("RUN --bogus true", "Unknown flag --bogus: RUN takes --mount"),
     ("COPY --bogus a b", "Unknown flag --bogus: COPY takes"),
@@ -68,7 +69,7 @@ def test_what_buildkit_refuses_is_a_located_syntax_error(line: str, reason: str)
     "LABEL a b c", 'LABEL "a b"=c d=""', "ENV a b c", "ARG A B=1 C=", 'ENV a="x y" b=\\ z',
     "RUN --mount=type=$T true", "RUN --mount=type=cache,target=/x --network=none --security=insecure true",
     "RUN --device=x true", "COPY --link --chmod=755 --from=build a b", "COPY -- --a b", 'COPY ["a", "b"]',
-    "ADD --checksum=sha256:0 --keep-git-dir=true a b", "HEALTHCHECK NONE",
+    "ADD --checksum=sha256:0 --keep-git-dir=true a b", "HEALTHCHECK NONE", "HEALTHCHECK --bogus none",
     "HEALTHCHECK --interval=1m30s --timeout=.5s --start-period=0 --retries=3 CMD true",
     "HEALTHCHECK --interval=5s CMD [\"curl\", \"-f\", \"http://localhost/\"]",
     "STOPSIGNAL --x SIGTERM", "ARG --x A=1", "CMD [\"--help\"]",
