@@ -297,7 +297,6 @@ class Limits:
     REGISTRY_SMALL_BYTES = 64 << 10  # a token or error answer
     # Dockerfiles: per file.
     DOCKERFILE_BYTES = 4 << 20
-    DOCKERFILE_LINE_CHARS = 256 << 10  # one physical line
     DOCKERFILE_WORD_CHARS = 64 << 10  # one unbroken word of an instruction
     DOCKERFILE_INSTRUCTIONS = 20_000
     DOCKERFILE_STAGES = 1_000
