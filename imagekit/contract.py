@@ -297,7 +297,6 @@ class Limits:
     REGISTRY_SMALL_BYTES = 64 << 10  # a token or error answer
     # Dockerfiles: per file.
     DOCKERFILE_BYTES = 4 << 20
-    DOCKERFILE_LINE_CHARS = 256 << 10  # one physical line
     DOCKERFILE_WORD_CHARS = 64 << 10  # one unbroken word of an instruction
     DOCKERFILE_INSTRUCTIONS = 20_000
     DOCKERFILE_STAGES = 1_000
@@ -378,5 +377,8 @@ MPI_APT_PREFIXES: tuple[str, ...] = ("openmpi-bin", "libopenmpi", "mpich", "libm
                                      "python3-horovod")
 MPI_PIP_NAMES: tuple[str, ...] = ("horovod", "mpi4py")
 MPIRUN_APT_PACKAGES: tuple[str, ...] = ("openmpi-bin", "mpich")
+# Debian packages that bring mpirun through their dependencies (bookworm, `apt-cache depends`: python3-mpi4py ->
+# mpi-default-bin -> openmpi-bin; libmpich-dev -> mpich). libopenmpi-dev does not.
+MPIRUN_APT_PROVIDERS: tuple[str, ...] = (*MPIRUN_APT_PACKAGES, "mpi-default-bin", "python3-mpi4py", "libmpich-dev")
 SSHD_APT_PACKAGE = "openssh-server"
 SSH_HOST_KEYS_GLOB = "/etc/ssh/ssh_host_*"  # Debian's openssh-server generates them when it is installed

@@ -55,6 +55,9 @@ def lint(
         raise ImagekitError(f"Unknown --format {fmt!r}.", f"Use one of: {', '.join(FORMATS)}.")
     if output and output.is_dir():
         raise ImagekitError(f"--output {output} is a directory.", "Name the report file, e.g. -o lint.sarif.")
+    if [str(file) for file in files or []].count("-") > 1:
+        raise ImagekitError("Standard input (-) is named more than once, but it can be read only once.",
+                            "Give - once.")
     dockerfiles = files or ([] if image else [DEFAULT_DOCKERFILE])  # nothing given: run() lints ./Dockerfile
     refuse_overwriting_inputs({"--output": output}, {
         "a Dockerfile being linted": dockerfiles, "an --image being linted": image or [],

@@ -8,6 +8,7 @@ markers) and whole bodies of a few small well-known files such as /etc/passwd an
 from __future__ import annotations
 
 import posixpath
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Iterator, NamedTuple
@@ -76,8 +77,9 @@ class ImageFS:
     entries: dict[str, Entry] = field(default_factory=dict)  # normalised path without leading "/" -> Entry
     layers: list[Layer] = field(default_factory=list)
     small_files: dict[str, bytes] = field(default_factory=dict)
-    children: dict[str, set[str]] = field(default_factory=dict)  # directory -> paths directly inside it
+    children: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # dir -> paths in it
     _sorted: list[str] | None = field(default=None, repr=False, compare=False)  # walk()'s order, until a layer
+    _path_text: str | None = field(default=None, repr=False, compare=False)  # path_text(), until a layer
 
 
     # --- building --------------------------------------------------------------------------------------
@@ -88,11 +90,12 @@ class ImageFS:
         layer), so a hostile layer full of whiteouts cannot make indexing quadratic.
         """
         index = len(self.layers)
-        self._sorted = None
+        self._sorted = self._path_text = None
         layer = Layer(digest)
         self.layers.append(layer)
         entries, children = self.entries, self.children
         opaque_done: set[str] = set()
+        added = files = 0
         for path, kind, mode, uid, gid, size, target, head, hardlink, body in members:  # per file: calls inlined
             parent, _, base = path.rpartition("/")  # posixpath.split for a normalised path, faster
             if base.startswith(WHITEOUT):
@@ -113,18 +116,16 @@ class ImageFS:
             if parent and parent not in entries:
                 self._add_parents(parent, index)
             entries[path] = entry
-            siblings = children.get(parent)
-            if siblings is None:
-                children[parent] = siblings = set()
-            siblings.add(path)
+            children[parent].add(path)
             if body is not None:
                 self.small_files[path] = body
-            layer.size += size
-            layer.files += kind == FILE
+            added += size
+            files += kind == FILE
+        layer.size, layer.files = added, files
 
     def _put(self, path: str, entry: Entry) -> None:
         self.entries[path] = entry
-        self.children.setdefault(path.rpartition("/")[0], set()).add(path)
+        self.children[path.rpartition("/")[0]].add(path)
 
     def _add_parents(self, directory: str, layer: int) -> None:
         """Tar writers may omit parent directories; extraction creates them, so the index does too."""
@@ -158,6 +159,12 @@ class ImageFS:
                 self._remove_tree(path)
 
     # --- questions rules ask ---------------------------------------------------------------------------
+    def path_text(self) -> str:
+        """Every path, one per line, for rules that search all names with one regex pass (built once)."""
+        if self._path_text is None:
+            self._path_text = "\n".join(self.entries)
+        return self._path_text
+
     @property
     def total_size(self) -> int:
         return sum(e.size for e in self.entries.values())

@@ -38,6 +38,8 @@ from imagekit.image.fs import (
     ImageFS,
     Member,
 )
+from imagekit.image.tarscan import HARDLINK
+from imagekit.references import IMAGE_REFERENCE
 
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64", "amd64": "amd64"}
@@ -66,7 +68,7 @@ def source_of(ref: str) -> str:
     """Where `--image REF` is read from, in words for the user (the registry client is imported only for a
     reference that may be read from a registry: `lint --image FILE` stays fast)."""
     path, _ = path_and_tag(ref)
-    if path.is_dir():
+    if path.is_dir() and not _shadowed_image_name(ref, path):
         return f"the OCI layout {path}"
     if path.is_file():
         return f"the image archive {path}"
@@ -90,9 +92,16 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _shadowed_image_name(ref: str, directory: Path) -> bool:
+    """`--image iris` run beside a project's `iris/` package: a directory that is no OCI layout, named by something
+    written as an image name (not `./iris`), is not what the user meant; the engine or registry is asked instead."""
+    return not (directory / "oci-layout").is_file() and not ref.startswith((".", "/")) \
+        and IMAGE_REFERENCE.fullmatch(ref) is not None
+
+
 def _open(ref: str, platform: str | None) -> ImageFS:
     path, tag = path_and_tag(ref)
-    if path.is_dir():
+    if path.is_dir() and not _shadowed_image_name(ref, path):
         if not (path / "oci-layout").is_file():
             raise ImagekitError(f"{ref} is a directory but not an OCI image layout (no oci-layout file).",
                                 "Pass an OCI layout directory, a `docker save` archive, or an image name.")
@@ -103,7 +112,7 @@ def _open(ref: str, platform: str | None) -> ImageFS:
                 read = _read_archive(ref, _decompressed(stream, path.stat().st_size, ref))
                 return assemble(ref, read, platform, tag)
             return assemble(ref, _read_archive(ref, stream, fd=stream.fileno()), platform, tag)
-    if path.exists():  # a device or FIFO: /dev/zero never ends, a FIFO without a writer blocks forever
+    if path.exists() and not path.is_dir():  # a device or FIFO: /dev/zero never ends, a FIFO with no writer blocks
         raise ImagekitError(f"{ref} is not a regular file (a device, FIFO or socket); an image archive is read only "
                             "from a regular file.", "Pass a `docker save` archive, an OCI layout directory or an "
                             "image name.")
@@ -325,7 +334,7 @@ def _index_layer(ref: str, name: str, size: int, raw: IO[bytes], magic: bytes, b
                 continue
             if len(members) >= room:
                 budget.entry(len(members) + 1)  # over the limit: raises
-            if kind == tarscan.HARDLINK:
+            if kind == HARDLINK:
                 members.append((path, FILE, mode, uid, gid, size, linkname, b"", _member_name("hardlink", linkname),
                                 None))
             elif size and _keeps_bytes(path, mode):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import io
 import os
-import zlib
 from functools import partial
 from os import pread
 from typing import IO, Any, Iterator, NamedTuple
+from zlib import adler32
 
 BLOCK = 512
 _SMALLEST, _LARGEST = 1 << 10, 64 << 10  # one pread: a header plus the bodies that follow it, sized as they turn out
@@ -192,7 +192,7 @@ class TarScanner:
                 mode, uid, gid, size, stored = (_number(block[a:b]) for a, b in _NUMBERS)
             # The byte sum with the checksum field read as spaces. An ASCII block sums to at most 512 * 127 =
             # 65,024, below Adler-32's modulus, so one Adler-32's low half is 1 + the exact sum, computed in C.
-            if not block.isascii() or stored != (zlib.adler32(block) & 0xFFFF) + 255 - sum(block[148:156]):
+            if not block.isascii() or stored != (adler32(block) & 0xFFFF) + 255 - sum(block[148:156]):
                 _check(block, stored)  # any other block: the exact sum, and the signed sum old writers used
             if size < 0 or uid < 0 or gid < 0:
                 _not_negative(size, uid, gid)
@@ -247,7 +247,7 @@ def _check(block: bytes, stored: int) -> None:
     Each half of the block sums to at most 65,280, below Adler-32's modulus, so Adler-32's low half (1 + the
     byte sum) gives the exact sum in C rather than a Python loop over 512 bytes.
     """
-    total = (zlib.adler32(block[:256]) & 0xFFFF) + (zlib.adler32(block[256:]) & 0xFFFF) - 2
+    total = (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) - 2
     total += 8 * 32 - sum(block[148:156])
     if stored != total and stored != total - 256 * sum(byte > 127 for byte in block[:148] + block[156:]):
         raise TarDamage("bad checksum")  # (the second sum: old writers summed signed bytes)

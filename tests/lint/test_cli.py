@@ -159,6 +159,13 @@ def test_dash_reads_standard_input_with_the_source_line_under_each_finding(proje
     assert "-:2:1: warning IK207" in result.stdout and "    2 | RUN apt-get update" in result.stdout
 
 
+def test_standard_input_named_twice_is_refused(project: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "imagekit", "lint", "-", "-"], capture_output=True, text=True,
+                            input=CLEAN, cwd=project, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "Standard input (-) is named more than once" in result.stderr and "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("named", ["Dockerfile", "link", "hardlink"])
 def test_output_over_an_input_is_refused_before_anything_is_written(project: Path, named: str) -> None:
     (project / "link").symlink_to("Dockerfile")

@@ -64,7 +64,7 @@ def paths_ending(image: ImageFS, *patterns: re.Pattern[str]) -> list[str]:
     `$`; start each with a literal, which the regex engine searches for fast), in path order. One regex pass over
     all paths joined by newlines: a rule looking for a few names anywhere costs a millisecond, not a Python loop
     over every entry. Callers check the exact name on the few paths found."""
-    text = "\n".join(image.entries)
+    text = image.path_text()
     found = {text[text.rfind("\n", 0, match.start()) + 1:match.end()]
              for pattern in patterns for match in pattern.finditer(text)}
     return sorted(path for path in found if path in image.entries)  # a name with a newline in it matches nothing

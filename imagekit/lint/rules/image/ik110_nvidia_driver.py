@@ -6,6 +6,7 @@ Name, severity, docs and examples are the Dockerfile rule's: one check, one id, 
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Iterator
 
@@ -14,13 +15,16 @@ from imagekit.image.example import ImageExample
 from imagekit.image.fs import FILE, SYMLINK
 from imagekit.lint.core import Problem
 from imagekit.lint.rules.dockerfile import ik110_nvidia_driver as dockerfile_rule
-from imagekit.lint.rules.image._common import ImageContext, listing
+from imagekit.lint.rules.image._common import ImageContext, listing, paths_ending
+
+DRIVER_END = re.compile(r"/(?:%s)[^/\n]*$" % "|".join(map(re.escape, contract.NVIDIA_DRIVER_LIBRARY_PREFIXES)),
+                        re.MULTILINE)
 
 
 def check(ctx: ImageContext) -> Iterator[Problem]:
-    found = sorted(("/" + path, entry.size) for path, entry in ctx.image.entries.items()
-                   if "/lib" in path and path[path.rfind("/") + 1:].startswith(contract.NVIDIA_DRIVER_LIBRARY_PREFIXES)
-                   and entry.kind in (FILE, SYMLINK) and "/stubs/" not in path)
+    entries = ctx.image.entries
+    found = [("/" + path, entries[path].size) for path in paths_ending(ctx.image, DRIVER_END)
+             if "/lib" in path and entries[path].kind in (FILE, SYMLINK) and "/stubs/" not in path]
     if found:
         yield Problem(f"NVIDIA driver libraries in the image: {listing(found)}.", path=found[0][0])
 

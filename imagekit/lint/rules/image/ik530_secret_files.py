@@ -8,7 +8,7 @@ from typing import Iterator
 from imagekit.image.example import ImageExample
 from imagekit.image.fs import FILE
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, listing
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, listing, paths_ending
 
 SECRET_PATH = re.compile(r"(^|/)(\.aws/credentials|\.ssh/id_(rsa|dsa|ecdsa|ed25519)|\.netrc|\.env|\.git-credentials|"
                          r"\.docker/config\.json|\.cache/huggingface/token|\.huggingface/token|\.pypirc)$")
@@ -17,10 +17,15 @@ SECRET_NAMES = frozenset({"credentials", "id_rsa", "id_dsa", "id_ecdsa", "id_ed2
 PRIVATE_KEY = b"PRIVATE KEY-----"
 
 
+SECRET_NAME_END = re.compile("(?:%s)$" % "|".join(map(re.escape, sorted(SECRET_NAMES))), re.MULTILINE)
+
+
 def check(ctx: ImageContext) -> Iterator[Problem]:
-    found = sorted(("/" + path, entry.size) for path, entry in ctx.image.entries.items()
-                   if (path[path.rfind("/") + 1:] in SECRET_NAMES and SECRET_PATH.search(path)
-                       or entry.head and PRIVATE_KEY in entry.head) and entry.kind == FILE)
+    entries = ctx.image.entries
+    named = {path for path in paths_ending(ctx.image, SECRET_NAME_END)
+             if path[path.rfind("/") + 1:] in SECRET_NAMES and SECRET_PATH.search(path)}
+    keys = {path for path, entry in entries.items() if entry.head and PRIVATE_KEY in entry.head}
+    found = sorted(("/" + path, entries[path].size) for path in named | keys if entries[path].kind == FILE)
     if found:
         yield Problem(f"Credential files in the image: {listing(found)}.", path=found[0][0])
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from imagekit import contract
 from imagekit.image.example import Dir, ImageExample, under
 from imagekit.image.fs import DIR
 from imagekit.lint.core import Problem, Rule, Severity
-from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, human, listing
+from imagekit.lint.rules.image._common import ALL_PROFILES, ImageContext, human, listing, paths_ending
+
+GIT_END = re.compile(r"\.git$", re.MULTILINE)
 
 
 def check(ctx: ImageContext) -> Iterator[Problem]:
-    repos = sorted("/" + path for path, entry in ctx.image.entries.items()
-                   if path.endswith(".git") and entry.kind == DIR and (path == ".git" or path.endswith("/.git")))
+    repos = ["/" + path for path in paths_ending(ctx.image, GIT_END)
+             if ctx.image.entries[path].kind == DIR and (path == ".git" or path.endswith("/.git"))]
     if repos:
         sizes = [(repo, sum(e.size for _, e in ctx.image.walk(repo))) for repo in repos]
         yield Problem(f"Git metadata in the image ({human(sum(s for _, s in sizes))}): {listing(sizes)}.",
