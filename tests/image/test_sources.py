@@ -372,3 +372,15 @@ def test_devices_fifos_and_empty_references_are_named_for_what_they_are(tmp_path
         run([Target.image("")])
     with pytest.raises(ImagekitError, match="--dockerfile needs a value"):
         run([Target.image("x.tar")], LintOptions(dockerfile=""))
+
+
+def test_a_directory_named_like_the_image_is_no_special_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def asked(ref: str) -> dict:
+        raise ImagekitError(f"the engine was asked for {ref}")
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "iris").mkdir()
+    monkeypatch.setattr("imagekit.image.registry_source.from_registry", lambda ref: False)
+    monkeypatch.setattr("imagekit.engine.require_image", asked)
+    with pytest.raises(ImagekitError, match="the engine was asked for iris"):
+        open_image("iris")
