@@ -88,6 +88,7 @@ if mode == "slow-start":  # a side port first (a rendezvous store), then /ping 5
     time.sleep(float(os.environ.get("SIDE_PORT_S", "10")))
     print("huggingface_hub.errors.LocalEntryNotFoundError: offline, using the local copy", flush=True)
     unready_until = time.monotonic() + float(os.environ.get("PING_500_S", "6"))
+time.sleep(float(os.environ.get("START_DELAY_S", "0")))  # /ping unanswered for a while, as any real server
 port = 9090 if mode == "wrong-port" else int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080"))
 server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
 if mode == "ignore-sigterm":
@@ -327,7 +328,9 @@ def test_cli_warnings_fail_only_with_fail_on_warning_and_progress_lines_go_to_st
     from imagekit.cli import app
 
     monkeypatch.setattr(smoke, "serve", partial(smoke.serve, stop_grace=1))  # not the platform's 30 s
-    run = ["smoke", "serve", image, "--env", "MODE=ignore-sigterm", "--startup-timeout", "4"]
+    # START_DELAY_S: a server answering /ping at once leaves no time for a progress line
+    run = ["smoke", "serve", image, "--env", "MODE=ignore-sigterm", "--env", "START_DELAY_S=1.5", "--startup-timeout",
+           "4"]
     warned = CliRunner().invoke(app, [*run, "--json", "--junit", str(tmp_path / "junit.xml")])
     assert warned.exit_code == 0, warned.output
     report = json.loads(warned.stdout)  # stdout holds the report only; the progress line went to stderr
