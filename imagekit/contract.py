@@ -64,8 +64,6 @@ FAILURE_REASON_MAX_CHARS = 1024  # DescribeTrainingJob.FailureReason (§1.7)
 MAX_HYPERPARAMETERS = 100
 
 # How smoke names why /ping fails (imagekit's own windows, not the platform's)
-CAUSE_SETTLE_S = 4.0  # a fatal observation (loopback-only bind, another port, /ping 4xx/5xx) that lasts this long
-OTHER_PORT_SETTLE_S = 8.0  # a server may bind a side port (a metrics or rendezvous port) before 8080
 DIAGNOSE_INTERVAL_S = 1.0  # how often sockets and logs are read while /ping is polled
 PROGRESS_INTERVAL_S = 10.0  # a plain "still waiting" line this often while /ping is polled (off a TTY)
 WORKER_RESTART_LOOP = 2  # worker restarts (e.g. gunicorn WORKER TIMEOUT) before it counts as a loop
@@ -150,6 +148,8 @@ DEFAULT_INSTANCE_TYPE = "local"
 INPUT_MODES: tuple[str, ...] = ("File", "FastFile", "Pipe")
 S3_DISTRIBUTION_TYPES: tuple[str, ...] = ("FullyReplicated", "ShardedByS3Key")
 RECORD_WRAPPER_TYPES: tuple[str, ...] = ("None", "RecordIO")
+CHANNEL_NAME_PATTERN = r"[A-Za-z0-9\.\-_]+"  # CreateTrainingJob Channel.ChannelName, matched whole
+CHANNEL_NAME_MAX_CHARS = 64
 
 # --- Execution parameters defaults (§3.4) ------------------------------------------------------------
 DEFAULT_BATCH_STRATEGY = "MULTI_RECORD"

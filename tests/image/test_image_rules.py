@@ -187,3 +187,12 @@ def test_ik531_fix_names_what_removes_the_bytes_found(tmp_path: Path) -> None:
     assert len(fixes["debs"]) == 1 and "apt-get clean" in fixes["debs"][0]
     assert "lists" not in fixes["debs"][0]
     assert len(fixes["lists"]) == 1 and "rm -rf /var/lib/apt/lists/*" in fixes["lists"][0]
+
+
+def test_whole_image_name_searches_see_paths_with_a_newline_in_them(tmp_path: Path) -> None:
+    """The path searches join every path with newlines; a hostile directory name holding one must not hide a
+    credential file below it (IK530) or a .git directory (IK532)."""
+    hidden = [("root/x\ny/.aws/credentials", b"[default]\naws_secret_access_key=abc\n"),
+              ("opt/a\nb/.git", Dir()), ("opt/a\nb/.git/HEAD", b"ref: refs/heads/main\n")]
+    found = findings_for(tmp_path, image(extra_layers=[hidden]), "IK530", {}, "newline")
+    assert {"IK530", "IK532"} <= set(found)
