@@ -187,3 +187,17 @@ def test_ik531_fix_names_what_removes_the_bytes_found(tmp_path: Path) -> None:
     assert len(fixes["debs"]) == 1 and "apt-get clean" in fixes["debs"][0]
     assert "lists" not in fixes["debs"][0]
     assert len(fixes["lists"]) == 1 and "rm -rf /var/lib/apt/lists/*" in fixes["lists"][0]
+
+
+def test_ik530_skips_the_test_keys_python_packages_ship_and_keeps_real_leaks(tmp_path: Path) -> None:
+    """gevent (the training toolkit's dependency) and future (multi-model-server's) ship public test keys."""
+    key = b"-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"
+    site = "usr/local/lib/python3.11/site-packages"
+    fixtures = [f"{site}/gevent/tests/server.key", f"{site}/future/backports/test/badkey.pem",
+                "usr/lib/python3/dist-packages/twisted/test/server.pem", "usr/lib/python3.11/test/keycert.pem",
+                f"{site}/dotenv/tests/.env"]
+    assert "IK530" not in findings_for(tmp_path, image(extra_layers=[[(p, key) for p in fixtures]]), "IK530", {},
+                                       "fixtures")
+    for leak in ("root/key.pem", "opt/program/server.key", "home/app/.ssh/id_rsa", f"{site}/myapp/deploy.pem",
+                 "opt/tests/server.key"):
+        assert "IK530" in findings_for(tmp_path, image(extra_layers=[[(leak, key)]]), "IK530", {}, "leak"), leak
