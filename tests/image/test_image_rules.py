@@ -201,3 +201,14 @@ def test_ik530_skips_the_test_keys_python_packages_ship_and_keeps_real_leaks(tmp
     for leak in ("root/key.pem", "opt/program/server.key", "home/app/.ssh/id_rsa", f"{site}/myapp/deploy.pem",
                  "opt/tests/server.key"):
         assert "IK530" in findings_for(tmp_path, image(extra_layers=[[(leak, key)]]), "IK530", {}, "leak"), leak
+
+
+def test_an_init_entrypoint_starts_train_and_serve_from_path(tmp_path: Path) -> None:
+    """`tini -- train` runs `train` from PATH: the image is checked for it, as the Dockerfile rule IK102 is."""
+    tini = ("usr/bin/tini", File(elf(), 0o755))
+    config = {"Entrypoint": ["/usr/bin/tini", "--"], "Cmd": None, "Env": ["PATH=/usr/local/bin:/usr/bin"]}
+    works = docker_save(tmp_path / "works.tar", config, [BASE_LAYER, [tini, ("usr/local/bin/train", SERVE)]])
+    assert lint_image(str(works), profiles={"train"}) == []
+    broken = docker_save(tmp_path / "broken.tar", config, [BASE_LAYER, [tini, ("opt/program/train", SERVE)]])
+    findings = [f.message for f in lint_image(str(broken), profiles={"train"}) if f.rule == "IK104"]
+    assert len(findings) == 1 and "'train'" in findings[0], findings

@@ -20,7 +20,7 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
         return
     ins = final.entrypoint
     words = argv(ins)
-    if not words or words[0].rsplit("/", 1)[-1] not in contract.ARGUMENT_EATING_INITS or _program_after_init(words):
+    if not init_runs_the_mode(words):
         return
     missing = modes_not_on_path(ctx)
     if missing:
@@ -30,14 +30,17 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
                       ins.line, ins.column)
 
 
-def _program_after_init(argv: list[str]) -> bool:
-    """True when a program follows the init's own options (and ``--``): it receives `train`/`serve`."""
+def init_runs_the_mode(argv: list[str]) -> bool:
+    """The ENTRYPOINT *argv* is an init (tini, dumb-init) with no program after its own options (and ``--``), so the
+    `train`/`serve` SageMaker appends is the program it starts, from PATH."""
+    if not argv or argv[0].rsplit("/", 1)[-1] not in contract.ARGUMENT_EATING_INITS:
+        return False
     i = 1
     while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":
         i += 2 if argv[i] in _VALUE_OPTIONS else 1
     if i < len(argv) and argv[i] == "--":
         i += 1
-    return i < len(argv)
+    return i >= len(argv)
 
 
 RULE = Rule(
