@@ -212,3 +212,10 @@ def test_an_init_entrypoint_starts_train_and_serve_from_path(tmp_path: Path) -> 
     broken = docker_save(tmp_path / "broken.tar", config, [BASE_LAYER, [tini, ("opt/program/train", SERVE)]])
     findings = [f.message for f in lint_image(str(broken), profiles={"train"}) if f.rule == "IK104"]
     assert len(findings) == 1 and "'train'" in findings[0], findings
+
+
+def test_ik522_an_on_off_switch_is_no_credential(tmp_path: Path) -> None:
+    switches = image({"Env": ["HF_HUB_DISABLE_IMPLICIT_TOKEN=1", "HF_HUB_DISABLE_TOKEN=true", "WANDB_API_KEY=off"]})
+    assert "IK522" not in findings_for(tmp_path, switches, "IK522", {}, "switches")
+    token = image({"Env": ["HF_HUB_DISABLE_TOKEN=hf_abcdefghijklmnopqrstuvwxyz0123456789", "HF_TOKEN=abc123"]})
+    assert findings_for(tmp_path, token, "IK522", {}, "token").count("IK522") == 2
