@@ -219,3 +219,10 @@ def test_ik522_an_on_off_switch_is_no_credential(tmp_path: Path) -> None:
     assert "IK522" not in findings_for(tmp_path, switches, "IK522", {}, "switches")
     token = image({"Env": ["HF_HUB_DISABLE_TOKEN=hf_abcdefghijklmnopqrstuvwxyz0123456789", "HF_TOKEN=abc123"]})
     assert findings_for(tmp_path, token, "IK522", {}, "token").count("IK522") == 2
+
+
+@pytest.mark.parametrize("user, root", [("root:0", True), ("0:wheel", True), ("toor", True), ("1000:0", False)])
+def test_ik109_uid_0_is_root_whatever_the_group_or_name(tmp_path: Path, user: str, root: bool) -> None:
+    passwd = ("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\n")
+    archive = docker_save(tmp_path / "img.tar", {**GOOD_CONFIG, "User": user}, [*GOOD_LAYERS, [passwd]])
+    assert ("IK109" in [f.rule for f in lint_image(str(archive), profiles={"serve"})]) is not root

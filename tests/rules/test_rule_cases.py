@@ -271,3 +271,10 @@ def test_ik104_is_quiet_when_an_install_it_cannot_read_may_provide_the_program()
     for install in ("RUN pip install --no-cache-dir pandas==2.2.2 scikit-learn==1.5.0",
                     "COPY requirements.txt /usr/local/", "COPY --from=build /opt/venv /opt/venv"):
         assert_flags("IK104", f"FROM python:3.11-slim\n{install}\n", [1], profile="train")
+
+
+def test_ik109_uid_0_is_root_whatever_the_group() -> None:
+    for user in ("root:0", "0:root", "root:wheel", "0:1000", " root "):
+        assert_clean("IK109", f"FROM python:3.11-slim\nUSER {user}\n", profile="train")
+    for user in ("1000:0", "app:root", "rootless"):
+        assert_flags("IK109", f"FROM python:3.11-slim\nUSER {user}\n", [2], profile="train")
