@@ -226,3 +226,15 @@ def test_ik109_uid_0_is_root_whatever_the_group_or_name(tmp_path: Path, user: st
     passwd = ("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\n")
     archive = docker_save(tmp_path / "img.tar", {**GOOD_CONFIG, "User": user}, [*GOOD_LAYERS, [passwd]])
     assert ("IK109" in [f.rule for f in lint_image(str(archive), profiles={"serve"})]) is not root
+
+
+def test_a_program_found_only_through_a_relative_path_entry(tmp_path: Path) -> None:
+    """The runtime's exec.LookPath refuses a match through `.` (ErrDot): `exec: "train": cannot run executable found
+    relative to current directory`."""
+    config = {"Entrypoint": None, "Cmd": None, "WorkingDir": "/opt/program", "Env": ["PATH=.:/usr/bin:/bin"]}
+    archive = docker_save(tmp_path / "img.tar", config, [BASE_LAYER, [("opt/program/train", SERVE)]])
+    findings = [f.message for f in lint_image(str(archive), profiles={"train"}) if f.rule == "IK104"]
+    assert len(findings) == 1 and "relative PATH entry '.'" in findings[0], findings
+    absolute = {**config, "Env": ["PATH=/opt/program:.:/usr/bin:/bin"]}
+    archive = docker_save(tmp_path / "abs.tar", absolute, [BASE_LAYER, [("opt/program/train", SERVE)]])
+    assert [f for f in lint_image(str(archive), profiles={"train"}) if f.rule == "IK104"] == []

@@ -7,6 +7,7 @@ finding is an error.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import replace
 from typing import Iterator
 
@@ -50,6 +51,25 @@ def _not_runnable(ctx: ImageContext, mode: str, program: str, first: str) -> Pro
         return Problem(f"`docker run IMAGE {mode}` runs {path}, which is mode {entry.mode & 0o7777:o}, not "
                        f"executable for user {image.user() or 'root'!r}.", path=path,
                        fix=f"chmod +x it in the Dockerfile (COPY --chmod=0755 or RUN chmod 0755 {path}).")
+    relative = _relative_path_entry(ctx, program)
+    if relative:
+        return Problem(f"`docker run IMAGE {mode}` finds {program!r} only through the relative PATH entry "
+                       f"{relative!r}, and the container runtime refuses that (`cannot run executable found "
+                       "relative to current directory`).", path=path,
+                       fix="Put an absolute directory on PATH instead: "
+                       f"ENV PATH=\"{posixpath.dirname(path)}:${{PATH}}\".")
+    return None
+
+
+def _relative_path_entry(ctx: ImageContext, program: str) -> str | None:
+    """The PATH entry a bare *program* name is found through, when it is relative (`.`, `bin`): Go's exec.LookPath
+    in the runtime refuses such a match (ErrDot), whatever a shell would do."""
+    if "/" in program:
+        return None
+    for directory in ctx.image.search_path():
+        found = ctx.image.resolve(posixpath.join(directory, program), ctx.workdir)[1]
+        if found is not None and found.kind == FILE:
+            return None if directory.startswith("/") else directory
     return None
 
 RULE = replace(dockerfile_rule.RULE, target="image", check=check, severity=Severity.ERROR,
