@@ -64,8 +64,6 @@ FAILURE_REASON_MAX_CHARS = 1024  # DescribeTrainingJob.FailureReason (§1.7)
 MAX_HYPERPARAMETERS = 100
 
 # How smoke names why /ping fails (imagekit's own windows, not the platform's)
-CAUSE_SETTLE_S = 4.0  # a fatal observation (loopback-only bind, another port, /ping 4xx/5xx) that lasts this long
-OTHER_PORT_SETTLE_S = 8.0  # a server may bind a side port (a metrics or rendezvous port) before 8080
 DIAGNOSE_INTERVAL_S = 1.0  # how often sockets and logs are read while /ping is polled
 PROGRESS_INTERVAL_S = 10.0  # a plain "still waiting" line this often while /ping is polled (off a TTY)
 WORKER_RESTART_LOOP = 2  # worker restarts (e.g. gunicorn WORKER TIMEOUT) before it counts as a loop
@@ -150,6 +148,8 @@ DEFAULT_INSTANCE_TYPE = "local"
 INPUT_MODES: tuple[str, ...] = ("File", "FastFile", "Pipe")
 S3_DISTRIBUTION_TYPES: tuple[str, ...] = ("FullyReplicated", "ShardedByS3Key")
 RECORD_WRAPPER_TYPES: tuple[str, ...] = ("None", "RecordIO")
+CHANNEL_NAME_PATTERN = r"[A-Za-z0-9\.\-_]+"  # CreateTrainingJob Channel.ChannelName, matched whole
+CHANNEL_NAME_MAX_CHARS = 64
 
 # --- Execution parameters defaults (§3.4) ------------------------------------------------------------
 DEFAULT_BATCH_STRATEGY = "MULTI_RECORD"
@@ -298,7 +298,6 @@ class Limits:
     REGISTRY_SMALL_BYTES = 64 << 10  # a token or error answer
     # Dockerfiles: per file.
     DOCKERFILE_BYTES = 4 << 20
-    DOCKERFILE_LINE_CHARS = 256 << 10  # one physical line
     DOCKERFILE_WORD_CHARS = 64 << 10  # one unbroken word of an instruction
     DOCKERFILE_INSTRUCTIONS = 20_000
     DOCKERFILE_STAGES = 1_000
@@ -379,5 +378,8 @@ MPI_APT_PREFIXES: tuple[str, ...] = ("openmpi-bin", "libopenmpi", "mpich", "libm
                                      "python3-horovod")
 MPI_PIP_NAMES: tuple[str, ...] = ("horovod", "mpi4py")
 MPIRUN_APT_PACKAGES: tuple[str, ...] = ("openmpi-bin", "mpich")
+# Debian packages that bring mpirun through their dependencies (bookworm, `apt-cache depends`: python3-mpi4py ->
+# mpi-default-bin -> openmpi-bin; libmpich-dev -> mpich). libopenmpi-dev does not.
+MPIRUN_APT_PROVIDERS: tuple[str, ...] = (*MPIRUN_APT_PACKAGES, "mpi-default-bin", "python3-mpi4py", "libmpich-dev")
 SSHD_APT_PACKAGE = "openssh-server"
 SSH_HOST_KEYS_GLOB = "/etc/ssh/ssh_host_*"  # Debian's openssh-server generates them when it is installed

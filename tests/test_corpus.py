@@ -30,4 +30,7 @@ def test_buildkit_negative_parser_tests_are_syntax_errors() -> None:
 
 def test_most_of_the_corpus_parses() -> None:
     unparseable = [r.file for r in run(corpus_files()).results if r.unparseable]
-    assert len(unparseable) <= 15, unparseable  # BuildKit parser tests without FROM, a Jinja template, negatives
+    # BuildKit parser tests without FROM or with flags/HEALTHCHECKs only its parser accepts, a Jinja template,
+    # negatives, hadolint's UTF-16/32 fixtures and the training toolkit's openmpi test image (`ENV X=$(ls ...)`):
+    # docker build refuses every one of them.
+    assert len(unparseable) <= 21, unparseable

@@ -53,6 +53,9 @@ def lint(
         raise ImagekitError(f"Unknown --format {fmt!r}.", f"Use one of: {', '.join(FORMATS)}.")
     if output and output.is_dir():
         raise ImagekitError(f"--output {output} is a directory.", "Name the report file, e.g. -o lint.sarif.")
+    if [str(file) for file in files or []].count("-") > 1:
+        raise ImagekitError("Standard input (-) is named more than once, but it can be read only once.",
+                            "Give - once.")
     options = LintOptions(config=config, profile=profile, target=target, platform=platform, dockerfile=dockerfile,
                           ignore=tuple(ignore or ()), severity=_severity_pairs(severity or []), fail_on=fail_on)
     result = run([*(files or []), *(Target.image(ref) for ref in image or [])], options)

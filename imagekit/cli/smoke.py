@@ -35,7 +35,9 @@ ACCEPT = typer.Option(None, "--accept", help="Accept header for /invocations.")
 REQUESTS = typer.Option(0, "--requests", help="Load mode: send this many requests and report latency percentiles.")
 CONCURRENCY = typer.Option(1, "--concurrency", help="Concurrent requests in load mode.")
 STARTUP_TIMEOUT = typer.Option(contract.STARTUP_HEALTH_TIMEOUT_S, "--startup-timeout",
-                               help="Seconds for /ping to answer 200 (the platform's default).")
+                               help="Seconds for /ping to answer 200 (the platform's default; at most "
+                               f"{contract.STARTUP_HEALTH_TIMEOUT_MAX_S:g}, as on the platform). A server that "
+                               "stays up is waited for until then, as SageMaker does.")
 INSTANCES = typer.Option(1, "--instances", help="Hosts algo-1..N on a private network.")
 INSTANCE_TYPE = typer.Option(None, "--instance-type", help="e.g. ml.g5.xlarge: applies its CPU and memory limits "
                              "and requests its GPUs (a warning when the engine has none).")

@@ -10,6 +10,7 @@ KNOWN_INSTRUCTIONS = frozenset(
     "STOPSIGNAL USER VOLUME WORKDIR".split()
 )
 DEFAULT_SHELL: tuple[str, ...] = ("/bin/sh", "-c")
+MAX_LINE_BYTES = 65535  # BuildKit's longest physical line, line end excluded (bufio.MaxScanTokenSize - 1)
 # Build args BuildKit defines itself (they have values even without an ARG line).
 AUTOMATIC_ARGS = frozenset(
     "BUILDPLATFORM BUILDOS BUILDARCH BUILDVARIANT TARGETPLATFORM TARGETOS TARGETARCH TARGETVARIANT "

@@ -26,6 +26,7 @@ from imagekit.dockerfile.model import (
     AUTOMATIC_ARGS,
     DEFAULT_SHELL,
     KNOWN_INSTRUCTIONS,
+    MAX_LINE_BYTES,
     Comment,
     Dockerfile,
     Heredoc,
@@ -33,7 +34,8 @@ from imagekit.dockerfile.model import (
     Stage,
     SyntaxProblem,
 )
-from imagekit.dockerfile.source import decode
+from imagekit.dockerfile.refusals import refusal
+from imagekit.dockerfile.source import decode, unreadable
 from imagekit.errors import ImagekitError, LimitExceeded
 from imagekit.safe_io import read_regular
 
@@ -64,7 +66,9 @@ def load(path: str | Path, display_name: str | None = None) -> Dockerfile:
     except (ValueError, AttributeError):  # standard input closed (or None when Python started without it)
         raise ImagekitError("Cannot read the Dockerfile from standard input: it is closed.",
                             "Pass a file name, or pipe the Dockerfile in.") from None
-    return parse(decode(data), name)
+    dockerfile = parse(decode(data), name)
+    dockerfile.error = unreadable(data) or dockerfile.error  # nothing else matters if BuildKit cannot read it
+    return dockerfile
 
 
 def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
@@ -72,13 +76,14 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    _check_size(path, lines)
-    directives, repeated = _directives(lines)
+    too_long = _check_size(path, lines)
+    readable = lines[:too_long]  # BuildKit stops reading at a line over its limit
+    directives, repeated = _directives(readable)
     escape = directives.get("escape") or "\\"
     valid_escape = escape in ("\\", "`")
     if not valid_escape:
         escape = "\\"
-    scan = _prescan(lines, escape)
+    scan = _prescan(readable, escape)
     if len(scan.starts) > Limits.DOCKERFILE_INSTRUCTIONS:
         raise LimitExceeded(path, "the number of instructions", "DOCKERFILE_INSTRUCTIONS",
                             Limits.DOCKERFILE_INSTRUCTIONS)
@@ -89,18 +94,24 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
     if repeated is not None:
         builder.fail(f"Only one {_DIRECTIVE.match(lines[repeated - 1]).group(1)} parser directive can be used.",
                      repeated)
+    if too_long is not None:
+        size = len(lines[too_long].encode("utf-8", "surrogatepass"))
+        builder.fail(f"This line is {size:,} bytes long; BuildKit refuses lines over {MAX_LINE_BYTES:,} bytes "
+                     f"(\"dockerfile line greater than max allowed size\"). Split it with {escape} continuations.",
+                     too_long + 1)
     return builder.build()
 
 
-def _check_size(path: str, lines: list[str]) -> None:
-    """Lines and words within budget, checked in linear time before anything else looks at the text."""
+def _check_size(path: str, lines: list[str]) -> int | None:
+    """The file within budget, checked in linear time before anything else looks at the text. Returns the
+    0-based index of the first line longer than BuildKit reads (it reads no further; no word of a shorter
+    line can exceed DOCKERFILE_WORD_CHARS)."""
     if sum(map(len, lines)) > Limits.DOCKERFILE_BYTES:
         raise LimitExceeded(path, "the size of the Dockerfile", "DOCKERFILE_BYTES", Limits.DOCKERFILE_BYTES)
-    for number, line in enumerate(lines, 1):
-        if len(line) > Limits.DOCKERFILE_LINE_CHARS:
-            raise LimitExceeded(f"{path}:{number}", "the length of this line", "DOCKERFILE_LINE_CHARS",
-                                Limits.DOCKERFILE_LINE_CHARS)
-        _check_words(line, f"{path}:{number}")
+    for index, line in enumerate(lines):
+        if len(line) > MAX_LINE_BYTES // 4 and len(line.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
+            return index
+    return None
 
 
 def _check_words(text: str, where: str) -> None:
@@ -232,7 +243,11 @@ class _Builder:
                     self.df.comments.append(Comment(line, entry["value"]))
                 continue
             seen_starts.add(entry["startline"])
-            self.add(self.instruction(entry))
+            ins = self.instruction(entry)
+            reason = refusal(ins, entry["value"], self.df.escape) if ins.keyword in KNOWN_INSTRUCTIONS else None
+            if reason:
+                self.fail(reason, ins.line, ins.column)
+            self.add(ins)
         for start in self.scan.starts:
             if start not in seen_starts:
                 word = self.df.lines[start].split()[0]
@@ -306,9 +321,6 @@ class _Builder:
                 self.scope.set_arg(name, value if value is not None else self.df.global_args.get(name))
         elif keyword == "ENV":
             pairs = key_values(ins.text, variables, self.df.escape, self.budget)
-            if not pairs or any(not key for key, _ in pairs) or (len(pairs) == 1 and "=" not in ins.text
-                                                                  and len(ins.text.split()) < 2):
-                self.fail("ENV needs a name and a value (ENV NAME=value).", ins.line, ins.column)
             stage.env.update(pairs)
             for name, value in pairs:
                 self.scope.set_env(name, value)
@@ -335,6 +347,8 @@ class _Builder:
 
     def add_trigger(self, ins: Instruction) -> None:
         """Parse an ONBUILD's instruction like any other, so rules can judge what child builds will run."""
+        if not ins.text.strip():
+            return  # refused as ONBUILD without arguments
         word, rest = (ins.text.split(None, 1) + [""])[:2]
         keyword = word.upper()
         if keyword in _NOT_TRIGGERS:

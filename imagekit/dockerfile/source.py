@@ -1,9 +1,17 @@
-"""Turn Dockerfile bytes into text the way BuildKit reads them: BOMs stripped, every line ending a LF."""
+"""Turn Dockerfile bytes into text the way BuildKit reads them, and say when it cannot read them.
+
+BuildKit (frontend/dockerfile/parser/parser.go) strips a UTF-8 byte-order mark, splits lines at LF only and
+drops the CR of a CRLF: a lone CR stays part of its line. UTF-16/32 files are decoded here all the same, so
+a report can show their lines, but ``unreadable`` says why `docker build` refuses them.
+"""
 
 from __future__ import annotations
 
 import codecs
 
+from imagekit.dockerfile.model import SyntaxProblem
+
+_FIX = "Save it as UTF-8 with LF or CRLF line ends."
 # Longest BOM first: the UTF-32LE BOM starts with the UTF-16LE one.
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -22,4 +30,19 @@ def decode(data: bytes) -> str:
             break
     else:
         text = data.decode("utf-8", errors="replace")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n")
+
+
+def unreadable(data: bytes) -> SyntaxProblem | None:
+    """Why BuildKit cannot read *data* as a Dockerfile at all (line 1), or None."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom) and encoding != "utf-8":
+            name = encoding.upper().replace("-LE", "LE").replace("-BE", "BE")
+            return SyntaxProblem(f"The file is {name} (it starts with the byte-order mark "
+                                 f"{bom.hex(' ').upper()}): docker build reads UTF-8 only and sees garbage "
+                                 f"(\"unknown instruction\"). {_FIX}", 1)
+    body = data.rstrip(b"\r\n")
+    if b"\r" in body and b"\n" not in body:
+        return SyntaxProblem("The line ends are CR only (classic Mac): docker build splits lines at LF, so it "
+                             f"reads the whole file as one line. {_FIX}", 1)
+    return None

@@ -39,6 +39,7 @@ from imagekit.image.fs import (
     Member,
 )
 from imagekit.image.tarscan import HARDLINK
+from imagekit.references import IMAGE_REFERENCE
 
 _GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64", "amd64": "amd64"}
@@ -64,7 +65,7 @@ def source_of(ref: str) -> str:
     """Where `--image REF` is read from, in words for the user (the registry client is imported only for a
     reference that may be read from a registry: `lint --image FILE` stays fast)."""
     path, _ = path_and_tag(ref)
-    if path.is_dir():
+    if path.is_dir() and not _shadowed_image_name(ref, path):
         return f"the OCI layout {path}"
     if path.is_file():
         return f"the image archive {path}"
@@ -88,9 +89,16 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _shadowed_image_name(ref: str, directory: Path) -> bool:
+    """`--image iris` run beside a project's `iris/` package: a directory that is no OCI layout, named by something
+    written as an image name (not `./iris`), is not what the user meant; the engine or registry is asked instead."""
+    return not (directory / "oci-layout").is_file() and not ref.startswith((".", "/")) \
+        and IMAGE_REFERENCE.fullmatch(ref) is not None
+
+
 def _open(ref: str, platform: str | None) -> ImageFS:
     path, tag = path_and_tag(ref)
-    if path.is_dir():
+    if path.is_dir() and not _shadowed_image_name(ref, path):
         if not (path / "oci-layout").is_file():
             raise ImagekitError(f"{ref} is a directory but not an OCI image layout (no oci-layout file).",
                                 "Pass an OCI layout directory, a `docker save` archive, or an image name.")

@@ -10,6 +10,7 @@ import posixpath
 from typing import TYPE_CHECKING, Iterable
 
 from imagekit import contract
+from imagekit.errors import ImagekitError
 from imagekit.image import ImageFS, open_image
 from imagekit.lint.config import LintConfig
 from imagekit.lint.core import Finding, load_rules
@@ -55,6 +56,9 @@ def lint_image(ref: str, *, config: LintConfig | None = None, profiles: Iterable
         from imagekit.dockerfile import load
 
         parsed = load(dockerfile)
+    if parsed is not None and parsed.error is not None:  # the cross-check must not quietly vanish
+        raise ImagekitError(f"--dockerfile {parsed.path}:{parsed.error.line}: {parsed.error.message}",
+                            "Fix that Dockerfile (`imagekit lint` on it reports the same), or drop --dockerfile.")
     if profiles:
         active = frozenset(profiles)
     elif config.profile != "auto":

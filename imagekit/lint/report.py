@@ -21,6 +21,7 @@ FORMATS = ("text", "json", "sarif", "junit", "github")
 RULES_DOC_URL = "https://github.com/imagekit/imagekit/blob/main/docs/rules.md"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note", Severity.STYLE: "note"}
+_EXCERPT_CHARS = 160  # a source line is cut after this many characters (or 40 past the caret)
 _GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice",
                  Severity.STYLE: "notice"}
 
@@ -109,9 +110,13 @@ def _text(findings: Sequence[Finding], summary: dict, quiet: bool, source: Calla
             lines = cache[f.file]
             if lines and 0 < f.line <= len(lines):
                 text = lines[f.line - 1].replace("\t", " ")
+                offset = len(printable(text[:max((f.column or 1) - 1, 0)]))
+                shown = printable(text)
+                if len(shown) > max(offset, _EXCERPT_CHARS) + 40:
+                    shown = shown[:max(offset, _EXCERPT_CHARS) + 40] + "…"
                 gutter = f"{f.line:>5} | "
-                out.append(gutter + text)
-                out.append(" " * (len(gutter) - 2) + "| " + " " * max((f.column or 1) - 1, 0) + "^")
+                out.append(gutter + shown)
+                out.append(" " * (len(gutter) - 2) + "| " + " " * offset + "^")
         if f.fix and not quiet:
             out.append(f"      = fix: {f.fix}")
     if not quiet:
@@ -119,7 +124,15 @@ def _text(findings: Sequence[Finding], summary: dict, quiet: bool, source: Calla
         checked = " and ".join(f"{n} {noun}{'s' if n != 1 else ''}" for n, noun in
                                ((summary["files"], "file"), (summary["images"], "image")) if n) or "0 files"
         out.append(f"{checked} checked: " + (counts if counts else "no findings") + ".")
-    return "\n".join(out) + ("\n" if out else "")
+    return "\n".join(map(printable, out)) + ("\n" if out else "")
+
+
+def printable(text: str) -> str:
+    """*text* with control and other invisible characters (ESC, CR, bidi overrides, NBSP) written as Python
+    escapes, so a Dockerfile cannot drive the terminal or CI log it is reported to, and the culprit shows."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else repr(ch)[1:-1] for ch in text)
 
 
 def _count(number: int, severity: Severity) -> str:
@@ -210,13 +223,13 @@ def _xml_text(text: str) -> str:
 
 
 def _github(f: Finding) -> str:
-    props = [f"file={_gh_property(f.file)}"]
+    props = [f"file={_gh_property(printable(f.file))}"]
     if f.line is not None:
         props.append(f"line={f.line}")
         if f.column:
             props.append(f"col={f.column}")
-    props.append(f"title={_gh_property(f.rule + (' ' + f.path if f.path else ''))}")
-    return f"::{_GITHUB_LEVEL[f.severity]} {','.join(props)}::{_gh_data(f.message)}"
+    props.append(f"title={_gh_property(printable(f.rule + (' ' + f.path if f.path else '')))}")
+    return f"::{_GITHUB_LEVEL[f.severity]} {','.join(props)}::{_gh_data(printable(f.message))}"
 
 
 def _gh_data(text: str) -> str:

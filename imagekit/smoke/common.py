@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 from imagekit import engine, interrupts
+from imagekit.errors import ImagekitError
 
 T = TypeVar("T")
 LOG_TAIL_LINES = 30
@@ -27,6 +29,19 @@ def environment(platform: dict[str, str], user: dict[str, str] | None, pass_aws_
         merged.update({key: os.environ[key] for key in AWS_CREDENTIAL_VARIABLES if key in os.environ})
     merged.update(user or {})
     return merged
+
+
+def check_seconds(option: str, value: float | None, hint: str, maximum: float | None = None,
+                  bound_by: str = "") -> None:
+    """A duration option (None: not given), refused before the engine is asked unless it is a finite number of
+    seconds above 0 and at most *maximum* (the bound of the platform setting *bound_by*). typer takes `nan` and
+    `inf` for a float option, and NaN slips through every `<= 0` test."""
+    if value is None:
+        return
+    if not math.isfinite(value) or value <= 0:
+        raise ImagekitError(f"{option} must be a positive number of seconds, not {value:g}.", hint)
+    if maximum is not None and value > maximum:
+        raise ImagekitError(f"{option} {value:g} is over {maximum:g} s, the most {bound_by} allows.", hint)
 
 
 def log_tail(container) -> str:

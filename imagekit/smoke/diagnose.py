@@ -4,8 +4,9 @@ While /ping is polled, the container's listening TCP sockets are read from ``/pr
 main process on the host (all its processes share one network namespace; this needs nothing in the image), or,
 when the engine's processes are not visible from here (a remote engine or a VM), with ``cat`` inside the
 container; when neither works the diagnosis goes on without sockets. Its log is scanned for worker restarts.
-A fatal observation is only declared once it has lasted ``contract.CAUSE_SETTLE_S``: a server may bind a
-management port or answer an error while it comes up.
+What is found is only ever the *likely* cause: SageMaker polls /ping for the whole start-up window while the
+process lives, and a server may bind a side port, answer errors or log a handled exception while it loads and
+still get ready in time. So a look never ends the wait; it is shown while waiting and named if the wait fails.
 """
 
 from __future__ import annotations
@@ -136,53 +137,57 @@ def body_cap(container, answer: bytes) -> str:
 
 @dataclass
 class Observation:
-    """What one look at a running, not-yet-ready container found: a cause (fatal once it persists) or None."""
+    """What one look at a running, not-yet-ready container found: a likely cause, or None (still loading)."""
 
-    cause: str | None
-    summary: str  # one line for the progress indicator
-    kind: str = "loading"  # what sort of cause: the same kind for CAUSE_SETTLE_S makes it certain
-    settled: bool = False  # certain at once (the restart count already is the evidence)
-    settle_s: float | None = contract.CAUSE_SETTLE_S  # how long it must last to be certain; None: only at the end
+    cause: str | None  # the full paragraph, named if the wait fails
+    summary: str  # one line for the progress indicator (the short cause first when there is one)
+    kind: str = "loading"  # what sort of cause
 
 
 def observe(container, port: int, ping: str, ping_status: int | None, ping_body: bytes, logs: str) -> Observation:
-    """Name a reason /ping is not 200 from sockets, the last /ping outcome and the log, or say it is still loading."""
+    """Name a likely reason /ping is not 200 from sockets, the last /ping outcome and the log, or say it is still
+    loading."""
+    listeners = listening_sockets(container)
+    seen = f"{ping}; listening: {', '.join(sorted(map(str, listeners))) or 'nothing'}" if listeners is not None \
+        else ping
+
+    def likely(short: str, cause: str, kind: str) -> Observation:
+        return Observation(cause, f"likely cause: {short}; {seen}", kind)
+
     restarts = worker_restarts(logs)
     if len(restarts) >= contract.WORKER_RESTART_LOOP:
-        return Observation(f"its workers are restarting in a loop ({len(restarts)} restarts so far, last: "
-                           f"{restarts[-1]!r}). A worker killed by the server's own timeout (gunicorn "
-                           "--timeout / MODEL_SERVER_TIMEOUT) while loading the model never gets ready: load the "
-                           "model faster, or raise that timeout above the load time.",
-                           f"workers restarting ({len(restarts)})", "restarts", settled=True)
-    listeners = listening_sockets(container)
+        return likely(f"workers restarting ({len(restarts)})",
+                      f"its workers are restarting in a loop ({len(restarts)} restarts so far, last: "
+                      f"{restarts[-1]!r}). A worker killed by the server's own timeout (gunicorn --timeout / "
+                      "MODEL_SERVER_TIMEOUT) while loading the model never gets ready: load the model faster, or "
+                      "raise that timeout above the load time.", "restarts")
     on_port = {s for s in listeners or () if s.port == port}
     reachable = {s for s in on_port if not s.loopback}
-    summary = f"{ping}; listening: {', '.join(sorted(map(str, listeners))) or 'nothing'}" if listeners is not None \
-        else ping
     if on_port and not reachable:
-        return Observation(f"it listens on {', '.join(sorted(map(str, on_port)))} only, the loopback interface: "
-                           "SageMaker connects from outside the container and gets no answer. Bind 0.0.0.0 "
-                           f"(e.g. nginx `listen {port};`, gunicorn `-b 0.0.0.0:{port}`, flask/uvicorn "
-                           f"`host='0.0.0.0'`).", summary, "loopback")
+        return likely(f"port {port} bound to loopback only",
+                      f"it listens on {', '.join(sorted(map(str, on_port)))} only, the loopback interface: "
+                      "SageMaker connects from outside the container and gets no answer. Bind 0.0.0.0 "
+                      f"(e.g. nginx `listen {port};`, gunicorn `-b 0.0.0.0:{port}`, flask/uvicorn "
+                      f"`host='0.0.0.0'`).", "loopback")
     # Only reachable ones: a backend on 127.0.0.1 (gunicorn behind nginx) may well be up before the front is.
     others = sorted({s.port for s in listeners or () if s.port != port and not s.loopback})
     if listeners is not None and not on_port and others:
         told = f"{contract.ENV_BIND_TO_PORT}={port}" if port != contract.SERVING_PORT else \
             f"{contract.SERVING_PORT} (or {contract.ENV_BIND_TO_PORT} when the image has the bind-to-port label)"
-        return Observation(f"nothing listens on port {port}, but it listens on {', '.join(map(str, others))}. "
-                           f"SageMaker sends /ping and /invocations to port {told}: serve there.", summary,
-                           "other-port", settle_s=contract.OTHER_PORT_SETTLE_S)
+        ports = ", ".join(map(str, others))
+        return likely(f"listening on {ports}, not {port}",
+                      f"nothing listens on port {port}, but it listens on {ports}. SageMaker sends /ping and "
+                      f"/invocations to port {told}: serve there (a side port such as a metrics or rendezvous "
+                      f"port is fine, as long as port {port} answers within the window).", "other-port")
     if ping_status is not None and ping_status not in NOT_YET:
         body = snippet(ping_body)
         found = error_line(logs)
-        return Observation(f"/ping answers {ping_status}" + (f" ({body!r})" if body else "") +
-                           (f"; the log says: {found}" if found else "") +
-                           ". SageMaker needs 200 from /ping (often a model that failed to load: check "
-                           f"{contract.MODEL_DIR}).", summary, f"ping-{ping_status}",
-                           # a server may answer errors while it loads, and the platform keeps polling: only an
-                           # error in the log makes it certain before the window ends
-                           settle_s=contract.CAUSE_SETTLE_S if found else None)
-    return Observation(None, summary)
+        return likely(f"/ping answers {ping_status}" + (f", the log says: {found[:SNIPPET_CHARS]}" if found else ""),
+                      f"/ping answers {ping_status}" + (f" ({body!r})" if body else "") +
+                      (f"; the log says: {found}" if found else "") +
+                      ". SageMaker needs 200 from /ping (often a model that failed to load: check "
+                      f"{contract.MODEL_DIR}).", f"ping-{ping_status}")
+    return Observation(None, seen)
 
 
 def still_loading(elapsed: float, window: float, last: Observation) -> str:
@@ -276,10 +281,13 @@ def command_file(container, command: str) -> CommandFile | None:
     return None
 
 
-def exited(container, command: str) -> str:
-    """Exit code, cause and log tail of a container that has exited."""
+def exited(container, command: str, seen: str | None = None) -> str:
+    """Exit code, cause and log tail of a container that has exited; *seen*: the likely cause observed while it
+    ran, if any."""
     state = container.attrs.get("State") or {}
     code = state.get("ExitCode")
     logs = recent_log(container)
     cause = exit_cause(code, bool(state.get("OOMKilled")), logs, command_file(container, command))
-    return f"`{command}` exited with code {code} before /ping answered 200: {cause} Log tail:\n{log_tail(container)}"
+    before = f" While it ran, smoke saw: {seen}" if seen else ""
+    return f"`{command}` exited with code {code} before /ping answered 200: {cause}{before} Log tail:\n" \
+        f"{log_tail(container)}"

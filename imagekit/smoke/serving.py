@@ -12,7 +12,7 @@ from typing import Callable
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
 from imagekit.smoke import diagnose, hardware, logs
-from imagekit.smoke.common import environment, finish_run, log_tail, repeat_concurrently, run_workdir
+from imagekit.smoke.common import check_seconds, environment, finish_run, log_tail, repeat_concurrently, run_workdir
 from imagekit.smoke.layout import unpack_model
 from imagekit.smoke.report import Check, Report
 
@@ -32,9 +32,9 @@ RECOVERY_S = contract.INVOCATION_TIMEOUT_S
 
 def check_startup_timeout(startup_timeout: float) -> None:
     """--startup-timeout, refused before the engine is asked (serve and serve --variant)."""
-    if startup_timeout <= 0:
-        raise ImagekitError(f"--startup-timeout must be a positive number of seconds, not {startup_timeout:g}.",
-                            f"Omit it for the platform's {contract.STARTUP_HEALTH_TIMEOUT_S:g} s.")
+    check_seconds("--startup-timeout", startup_timeout, f"Omit it for the platform's "
+                  f"{contract.STARTUP_HEALTH_TIMEOUT_S:g} s.", contract.STARTUP_HEALTH_TIMEOUT_MAX_S,
+                  contract.STARTUP_HEALTH_SETTING)
 
 
 def check_load_options(requests: int, concurrency: int, payloads: list[str | Path] | None) -> None:
@@ -56,7 +56,8 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
 
     *instance_type* gives the container that instance's CPU, memory and GPUs (imagekit.smoke.hardware).
 
-    While /ping is not 200 the container is watched (sockets, state, log) and a certain cause ends the wait early.
+    While /ping is not 200 the container is watched (sockets, state, log): the likely cause is shown while waiting
+    and named if /ping never answers 200; only an exit ends the wait before the window does.
     """
     check_startup_timeout(startup_timeout)
     check_load_options(requests, concurrency, payloads)
@@ -170,10 +171,14 @@ def start_serving(run_id: str, image: str, model_dir: Path, env: dict[str, str] 
 
 
 def _payload_file(path: str | Path) -> Path:
+    """A --payload path that names a regular file; anything else is refused naming what it is."""
     file = Path(path)
-    if not file.is_file():
-        raise ImagekitError(f"Payload file {file} does not exist.", "Pass --payload with a readable file.")
-    return file
+    if file.is_file():
+        return file
+    what = "does not exist" if not file.exists() else "is a directory" if file.is_dir() else \
+        "is not a regular file (a device, FIFO or socket)"
+    raise ImagekitError(f"Payload file {file} {what}.", "Pass --payload with a regular file holding one request "
+                        "body, e.g. --payload request.json (repeat --payload for several requests).")
 
 
 def _payload(path: str | Path) -> bytes:
@@ -213,22 +218,31 @@ def _request(port: int, method: str, path: str, body: bytes | None = None, heade
 
 def _wait_ready(report: Report, container, host_port: int, deadline_s: float, port: int,
                 check: str = "serve.ready", on_progress: Progress | None = None) -> bool:
-    """Poll /ping (2 s per request, like the platform) until 200, and meanwhile watch why it is not 200 yet.
+    """Poll /ping (2 s per request, like the platform) until 200 or the end of the window, and meanwhile watch why
+    it is not 200 yet, showing the likely cause in the progress line.
 
-    An exit fails the start check at once (exit code, cause, log tail); a cause that stays the same for
-    its settle time (loopback-only bind, another port, /ping answering an error with an error in the log, workers
-    restarting in a loop) fails the ready check without waiting out the window; otherwise the window ends it,
-    naming the last cause seen or "still loading".
+    SageMaker keeps polling for the whole window while the process lives (a server may open a side port, answer
+    errors or log a handled exception while it loads), so only an exit ends the wait early: the start check fails
+    (exit code, cause, log tail, and the likely cause seen while it ran). At the end of the window the ready check
+    fails naming the likely cause, or "still loading" when none was seen.
     """
     started = time.monotonic()
     ping, status, body = "/ping: no answer yet", None, b""
     seen = diagnose.Observation(None, ping)  # the last look's
-    cause_since: float | None = None
+    likely: diagnose.Observation | None = None  # the last look that found a cause
+    likely_since = likely_until = started  # when that kind of cause was first and last seen
+
+    def exited() -> bool:
+        container.reload()
+        if container.status not in ("exited", "dead"):
+            return False
+        report.check(_start_check(check), False,
+                     diagnose.exited(container, contract.SERVE_COMMAND, likely.cause if likely else None))
+        return True
+
     next_look = started
     while (elapsed := time.monotonic() - started) < deadline_s:
-        container.reload()
-        if container.status in ("exited", "dead"):
-            report.check(_start_check(check), False, diagnose.exited(container, contract.SERVE_COMMAND))
+        if exited():
             return False
         try:
             status, _, body = _request(host_port, "GET", contract.PING_ROUTE, timeout=contract.PING_TIMEOUT_S)
@@ -242,25 +256,25 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
             ping = f"/ping: no answer ({type(error).__name__})"
         if time.monotonic() >= next_look:
             next_look = time.monotonic() + contract.DIAGNOSE_INTERVAL_S
-            look = diagnose.observe(container, port, ping, status, body, diagnose.recent_log(container))
-            cause_since = (cause_since if look.kind == seen.kind else time.monotonic()) if look.cause else None
-            seen = look
-            if cause_since is not None and (look.settled or look.settle_s is not None and
-                                            time.monotonic() - cause_since >= look.settle_s):
-                waited = time.monotonic() - started
-                report.check(check, False, f"/ping on port {port} is not 200 after {waited:.0f} s because "
-                                           f"{look.cause} Log tail:\n{log_tail(container)}")
-                return False
+            seen = diagnose.observe(container, port, ping, status, body, diagnose.recent_log(container))
+            if seen.cause:
+                if likely is None or likely.kind != seen.kind:
+                    likely_since = time.monotonic()
+                likely, likely_until = seen, time.monotonic()
             if on_progress:
-                on_progress(elapsed, deadline_s, look.summary)
+                on_progress(elapsed, deadline_s, seen.summary)
         time.sleep(PING_INTERVAL_S)
-    container.reload()
-    if container.status in ("exited", "dead"):
-        report.check(_start_check(check), False, diagnose.exited(container, contract.SERVE_COMMAND))
+    if exited():
         return False
+    waited = time.monotonic() - started
     where = f" The image has the bind-to-port label, so it was told {contract.ENV_BIND_TO_PORT}={port}." \
         if port != contract.SERVING_PORT else ""
-    verdict = seen.cause or diagnose.still_loading(time.monotonic() - started, deadline_s, seen)
+    if seen.cause:
+        verdict = f"likely cause (seen for the last {time.monotonic() - likely_since:.0f} s): {seen.cause}"
+    else:
+        verdict = diagnose.still_loading(waited, deadline_s, seen) + (
+            f" Earlier (from {likely_since - started:.0f} s to {likely_until - started:.0f} s) smoke saw: "
+            f"{likely.cause}" if likely else "")
     report.check(check, False, f"/ping never answered 200 within {deadline_s:g} s: {verdict}{where} "
                                f"SageMaker would fail the endpoint. Log tail:\n{log_tail(container)}")
     return False
@@ -484,5 +498,9 @@ def _stop(report: Report, container, grace: float) -> None:
         engine.send_signal(container, "SIGKILL")
         report.check("serve.sigterm", False, f"serve was still running {grace:g} s after SIGTERM and had to be "
                                              "killed; in-flight requests would be cut off at scale-in. A program "
-                                             "that runs as PID 1 gets no default SIGTERM action: handle SIGTERM, "
-                                             "or start it under an init such as tini (`docker run --init`).")
+                                             "that runs as PID 1 gets no default SIGTERM action, and SageMaker "
+                                             "starts no init for it (no `docker run --init`): handle SIGTERM in "
+                                             "the server, or bake an init that forwards it into the image's "
+                                             "ENTRYPOINT: `ENTRYPOINT [\"tini\", \"--\", \"<your "
+                                             "entrypoint>\"]` (SageMaker appends `serve`; dumb-init works the "
+                                             "same way).")

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
 from imagekit.smoke import diagnose, hardware, logs
-from imagekit.smoke.common import environment, finish_run, log_tail, run_workdir
+from imagekit.smoke.common import check_seconds, environment, finish_run, log_tail, run_workdir
 from imagekit.smoke.layout import MergedModel, host_tree, merge_models, pack_model
 from imagekit.smoke.report import Check, Report
 
@@ -38,9 +38,8 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
     code_volume, shipped = _shipped_code(source_dir, entry_point)
     if instances < 1:
         raise ImagekitError(f"--instances must be at least 1, not {instances}.", "Use --instances 1 or more.")
-    if timeout is not None and timeout <= 0:
-        raise ImagekitError(f"--timeout must be a positive number of seconds, not {timeout:g}.",
-                            "Omit it to wait for training to end, or give the job's MaxRuntimeInSeconds.")
+    check_seconds("--timeout", timeout, "Omit it to wait for training to end, or give the job's "
+                  "MaxRuntimeInSeconds.")
     if output is not None and Path(output).exists() and not Path(output).is_dir():
         raise ImagekitError(f"--output {output} is a file; model.tar.gz is written into a directory.",
                             "Pass a directory (it is created when missing).")
@@ -190,6 +189,13 @@ def _shipped_code(source_dir: str | Path | None, entry_point: str | None) -> tup
 
 
 def _channel_dir(name: str, path: str | Path) -> Path:
+    if not re.fullmatch(contract.CHANNEL_NAME_PATTERN, name) or len(name) > contract.CHANNEL_NAME_MAX_CHARS \
+            or name in (".", ".."):
+        raise ImagekitError(f"Channel name {name!r} is not one CreateTrainingJob accepts: a ChannelName is 1-"
+                            f"{contract.CHANNEL_NAME_MAX_CHARS} letters, digits, '.', '-' or '_' (pattern "
+                            f"{contract.CHANNEL_NAME_PATTERN}), and it names the directory "
+                            f"{contract.channel_dir('CHANNEL')}, so not '.' or '..'.",
+                            "Rename the channel, e.g. --data train=data/train.")
     directory = Path(path)
     if not directory.is_dir():
         raise ImagekitError(f"Data for channel {name!r} must be a directory; {directory} is not one.",

@@ -23,7 +23,7 @@ from typing import Callable
 from imagekit import contract, engine
 from imagekit.contract import Limits
 from imagekit.errors import ImagekitError, LimitExceeded
-from imagekit.smoke.common import finish_run, log_tail, repeat_concurrently, run_workdir
+from imagekit.smoke.common import check_seconds, finish_run, log_tail, repeat_concurrently, run_workdir
 from imagekit.smoke.dataprocessing import DataProcessing, RecordError
 from imagekit.smoke.records import (
     BATCH_STRATEGIES,
@@ -85,11 +85,9 @@ class TransformSettings:
         problem = _over_combined_limit(self.max_concurrent, self.max_payload_mb)
         if problem:
             raise ImagekitError(f"--max-concurrent with --max-payload: {problem}.", "Lower one of them.")
-        if not 0 < self.invocation_timeout <= contract.TRANSFORM_INVOCATION_TIMEOUT_MAX_S:
-            raise ImagekitError(f"--invocation-timeout {self.invocation_timeout:g} is outside 1-"
-                                f"{contract.TRANSFORM_INVOCATION_TIMEOUT_MAX_S:g} s "
-                                "(ModelClientConfig.InvocationsTimeoutInSeconds).",
-                                f"The platform's default is {contract.TRANSFORM_INVOCATION_TIMEOUT_S:g} s.")
+        check_seconds("--invocation-timeout", self.invocation_timeout,
+                      f"The platform's default is {contract.TRANSFORM_INVOCATION_TIMEOUT_S:g} s.",
+                      contract.TRANSFORM_INVOCATION_TIMEOUT_MAX_S, "ModelClientConfig.InvocationsTimeoutInSeconds")
         if self.processing.active and self.split_type != "Line":
             raise ImagekitError("--input-filter, --join-source and --output-filter work on lines: they need "
                                 f"--split-type Line (not {self.split_type}).",

@@ -364,6 +364,7 @@ def running_endpoint(variants: list[Variant], *, model: str | Path | None = None
                      endpoint_name: str = endpoint_api.DEFAULT_ENDPOINT_NAME) -> Iterator[Router]:
     """Start every variant and the router; everything is removed when the block ends (also on Ctrl-C)."""
     check_variants(variants)
+    check_startup_timeout(startup_timeout)
     report = report or Report(",".join(v.image for v in variants))
     run_id = engine.new_run_id()
     work = run_workdir("endpoint")
@@ -398,7 +399,6 @@ def serve_variants(variants: list[Variant], *, model: str | Path | None = None,
                    on_check: Callable[[Check], None] | None = None) -> Report:
     """`imagekit smoke serve --variant ...`: each variant's invocations and SIGTERM as `smoke serve IMAGE` checks
     them, then through the router the split, the target header, live weights and that every request succeeded."""
-    check_startup_timeout(startup_timeout)
     if requests < 1 or concurrency < 1:
         raise ImagekitError(f"--requests {requests} --concurrency {concurrency}: with --variant, requests must be at "
                             "least 1 (the split needs them) and concurrency at least 1.",

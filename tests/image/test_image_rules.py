@@ -238,3 +238,12 @@ def test_a_program_found_only_through_a_relative_path_entry(tmp_path: Path) -> N
     absolute = {**config, "Env": ["PATH=/opt/program:.:/usr/bin:/bin"]}
     archive = docker_save(tmp_path / "abs.tar", absolute, [BASE_LAYER, [("opt/program/train", SERVE)]])
     assert [f for f in lint_image(str(archive), profiles={"train"}) if f.rule == "IK104"] == []
+
+
+def test_whole_image_name_searches_see_paths_with_a_newline_in_them(tmp_path: Path) -> None:
+    """The path searches join every path with newlines; a hostile directory name holding one must not hide a
+    credential file below it (IK530) or a .git directory (IK532)."""
+    hidden = [("root/x\ny/.aws/credentials", b"[default]\naws_secret_access_key=abc\n"),
+              ("opt/a\nb/.git", Dir()), ("opt/a\nb/.git/HEAD", b"ref: refs/heads/main\n")]
+    found = findings_for(tmp_path, image(extra_layers=[hidden]), "IK530", {}, "newline")
+    assert {"IK530", "IK532"} <= set(found)

@@ -311,3 +311,24 @@ def test_many_whiteouts_and_opaque_markers_are_applied_per_entry_touched(tmp_pat
     data = sorted(p for p in image.entries if p.startswith("d"))
     assert data == sorted([*directories[::2], "d0/new"])
     assert image.layers[1].wasted == 10000
+
+
+def test_a_directory_named_like_the_image_does_not_hide_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--image iris` beside the project's `iris/` package means the image; `./iris` still means the directory."""
+    from imagekit.image.sources import source_of
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "iris").mkdir()
+    monkeypatch.setattr("imagekit.image.registry_source.from_registry", lambda ref: False)
+    assert source_of("iris") == "the Docker engine"
+    assert source_of("./iris") == "the OCI layout iris"
+    with pytest.raises(ImagekitError, match="is a directory but not an OCI image layout"):
+        open_image("./iris")
+
+
+def test_an_unparseable_dockerfile_to_cross_check_is_bad_input(tmp_path: Path) -> None:
+    saved = str(docker_save(tmp_path / "img.tar", CONFIG, LAYERS))
+    broken = tmp_path / "Dockerfile"
+    broken.write_text("FROM\n")
+    with pytest.raises(ImagekitError, match=re.escape(f"--dockerfile {broken}:1:")):
+        lint_image(saved, dockerfile=str(broken))

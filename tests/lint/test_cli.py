@@ -157,3 +157,10 @@ def test_dash_reads_standard_input_with_the_source_line_under_each_finding(proje
                             input="FROM debian:12\nRUN apt-get update\n", cwd=project, timeout=60)
     assert result.returncode == 1, result.stderr
     assert "-:2:1: warning IK207" in result.stdout and "    2 | RUN apt-get update" in result.stdout
+
+
+def test_standard_input_named_twice_is_refused(project: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "imagekit", "lint", "-", "-"], capture_output=True, text=True,
+                            input=CLEAN, cwd=project, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "Standard input (-) is named more than once" in result.stderr and "Traceback" not in result.stderr

@@ -97,13 +97,39 @@ def test_env_quotes_and_legacy_form() -> None:
 
 
 @pytest.mark.parametrize("bom, encoding", [
-    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (b"", "utf-8"), (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
     (codecs.BOM_UTF32_LE, "utf-32-le"),
 ])
-def test_byte_order_marks_and_crlf(bom: bytes, encoding: str) -> None:
-    text = decode(bom + "FROM a:1\r\nRUN echo hi\r\n".encode(encoding))
-    df = parse(text)
+def test_byte_order_marks_and_crlf(tmp_path, bom: bytes, encoding: str) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(bom + "FROM a:1\r\nRUN echo hi\r\n".encode(encoding))
+    df = load(path)
     assert [i.keyword for i in df.instructions] == ["FROM", "RUN"] and df.stages[0].instructions[0].text == "echo hi"
+    if encoding == "utf-8":  # BuildKit strips a UTF-8 BOM and the CR of CRLF
+        assert df.error is None
+    else:  # and reads nothing else: "unknown instruction: ��F R O M"
+        name = encoding.upper().replace("-LE", "LE").replace("-BE", "BE")
+        assert df.error.line == 1 and f"The file is {name}" in df.error.message
+        assert "Save it as UTF-8" in df.error.message
+
+
+def test_cr_only_line_ends_are_one_line_to_buildkit(tmp_path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(b"FROM a:1\rRUN echo hi\r")
+    assert "CR only" in load(path).error.message
+    path.write_bytes(b"FROM a:1\nRUN echo a\rb\n")  # a lone CR inside a line is part of it, as in BuildKit
+    df = load(path)
+    assert df.error is None and df.stages[0].instructions[0].text == "echo a\rb"
+    assert decode(b"RUN a\r\n") == "RUN a\n"
+
+
+def test_a_line_over_buildkits_limit_is_a_syntax_error_at_that_line() -> None:
+    assert parse("FROM a:1\nRUN echo " + "x" * (65535 - 9) + "\n").error is None
+    for long_line in ("RUN echo " + "x" * (65535 - 8), "RUN echo " + "ab " * 25_000, "RUN echo " + "é" * 40_000):
+        error = parse("FROM a:1\n" + long_line + "\nUSER\n").error
+        assert error.line == 2 and "BuildKit refuses lines over 65,535 bytes" in error.message
+    df = parse("FROM a:1\nRUN echo " + "x" * 60_000 + " \\\n    " + "y" * 60_000 + "\n")  # split: accepted
+    assert df.error is None
 
 
 def test_escape_directive_backtick() -> None:

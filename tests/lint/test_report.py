@@ -100,3 +100,24 @@ def test_sarif_locations_are_uri_references() -> None:
     results = json.loads(render([finding, absolute], "sarif"))["runs"][0]["results"]
     uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results]
     assert uris == ["we%20ird/a%25b.Dockerfile", "file:///srv/app/Dockerfile"]
+
+
+def test_text_and_github_escape_control_characters_from_the_dockerfile(tmp_path: Path) -> None:
+    """An ESC sequence in a Dockerfile must not reach the terminal or CI log; JSON keeps the exact text."""
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM debian:12\nLABEL a=\"\x1b[2J\"\nRUN apt-get install \x1b[31mx\x07 \u202e\x0b\n")
+    findings = run([dockerfile]).findings
+    for fmt in ("text", "github"):
+        out = render(findings, fmt)
+        assert not any(ch in out for ch in "\x1b\x07\u202e\x0b"), fmt
+    text = render(findings, "text").splitlines()
+    at = next(i for i, line in enumerate(text) if "IK208" in line)
+    assert "\\x1b[31mx\\x07" in text[at] and text[at + 1].startswith("    3 | RUN apt-get install \\x1b[31mx\\x07")
+    assert any("\x1b" in f["message"] for f in json.loads(render(findings, "json"))["findings"])
+
+
+def test_the_caret_follows_escapes_and_long_lines_are_cut() -> None:
+    finding = Finding("IK202", Severity.WARNING, "m", "Dockerfile", 1, 4)
+    lines = render([finding], "text", source=lambda _: ["\x1b\x1bxy" + "z" * 500]).splitlines()
+    assert lines[1] == "    1 | \\x1b\\x1bxy" + "z" * 190 + "…"
+    assert lines[2].index("^") - lines[2].index("|") - 2 == len("\\x1b\\x1bx")  # under the y

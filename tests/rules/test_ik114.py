@@ -51,3 +51,15 @@ def test_a_run_that_refuses_root_key_logins(written: str) -> None:
 ])
 def test_a_run_that_keeps_root_key_logins(written: str) -> None:
     assert_clean("IK114", HEAD + written)
+
+
+@pytest.mark.parametrize("packages", ["python3-mpi4py", "libmpich-dev", "mpi-default-bin"])
+def test_debian_packages_that_depend_on_an_mpirun_bring_it(packages: str) -> None:
+    # bookworm: python3-mpi4py -> mpi-default-bin -> openmpi-bin; libmpich-dev -> mpich
+    assert_clean("IK114", HEAD + SSHD.replace("openssh-server=1:9.2p1-2+deb12u7", f"openssh-server {packages}")
+                 + MPI4PY)
+
+
+def test_libopenmpi_dev_names_open_mpi_but_brings_no_mpirun() -> None:
+    text = HEAD + SSHD.replace("openssh-server=1:9.2p1-2+deb12u7", "openssh-server libopenmpi-dev") + MPI4PY
+    assert_flags("IK114", text, [2])

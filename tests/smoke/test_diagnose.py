@@ -61,18 +61,103 @@ def test_a_not_ready_container_gets_its_cause_named(sockets: str, ping: str, sta
     assert (says in seen.cause) if says else seen.cause is None, seen.cause
 
 
-def test_only_causes_a_loading_server_cannot_show_end_the_wait_early() -> None:
-    """SageMaker keeps polling /ping for the whole window: an error answer with nothing wrong in the log, or a side
-    port bound before 8080, may be a server still loading, so they are not judged as fast as a loopback bind."""
-    def look(sockets: str, status, logs: str) -> diagnose.Observation:
-        return diagnose.observe(FakeContainer(sockets), contract.SERVING_PORT, f"/ping: {status}", status, b"", logs)
+class Clock:
+    """time for serving's /ping loop: sleeping moves it on, so a minute of waiting takes no time."""
 
-    serving = "   0: 00000000:1F90 00000000:0000 0A"
-    assert look(serving, 404, "").settle_s is None  # answered at the end of the window, named then
-    assert look(serving, 500, "Traceback (most recent call last):\nValueError: bad model\n").settle_s == \
-        contract.CAUSE_SETTLE_S
-    assert look("   0: 00000000:7531 00000000:0000 0A", None, "").settle_s == contract.OTHER_PORT_SETTLE_S
-    assert look("   0: 0100007F:1F90 00000000:0000 0A", None, "").settle_s == contract.CAUSE_SETTLE_S
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class LoadingContainer:
+    """A serve container that shows *loading* (sockets, /ping status, log) until READY_AT, then answers 200; with
+    *exits_at* it exits with code 1 then instead."""
+
+    id = "c0ffee"
+
+    def __init__(self, clock: Clock, loading: tuple[str, int | None, str], exits_at: float | None = None) -> None:
+        self.clock, self.loading, self.exits_at = clock, loading, exits_at
+        self.attrs = {"State": {"Pid": 0, "ExitCode": 1}, "Config": {}}
+
+    @property
+    def ready(self) -> bool:
+        return self.clock.now >= READY_AT
+
+    @property
+    def status(self) -> str:
+        return "exited" if self.exits_at is not None and self.clock.now >= self.exits_at else "running"
+
+    def reload(self) -> None:
+        pass
+
+    def exec_run(self, command, demux=False):
+        return 0, (SERVING if self.ready else self.loading[0]).encode()
+
+    def logs(self, tail=None, **_) -> bytes:
+        return self.loading[2].encode()
+
+    def get_archive(self, path):
+        raise FileNotFoundError(path)
+
+    def ping(self, port, method, path, **_):
+        status = 200 if self.ready else self.loading[1]
+        if status is None:
+            raise ConnectionRefusedError(path)
+        return status, {}, b""
+
+
+READY_AT = 20.0  # longer than any early verdict smoke ever gave (4 s, 8 s for a side port)
+SERVING = "   0: 00000000:1F90 00000000:0000 0A"
+SIDE_PORT = "   0: 00000000:733C 00000000:0000 0A"  # 0.0.0.0:29500, a rendezvous store or metrics exporter
+LOADING = {  # what a server that gets ready at READY_AT may show before (sockets, /ping status, log)
+    "side-port": (SIDE_PORT, None, "rendezvous store on 0.0.0.0:29500; loading weights\n"),
+    "ping-500-with-an-error-line": (SERVING, 500, "huggingface_hub.errors.LocalEntryNotFoundError: offline, using "
+                                                  "the local copy\n"),
+    "loopback-first": ("   0: 0100007F:1F90 00000000:0000 0A", None, ""),
+    "workers-restarting": (SERVING, None, "[CRITICAL] WORKER TIMEOUT (pid:9)\n[CRITICAL] WORKER TIMEOUT (pid:10)\n"),
+}
+
+
+def _wait(monkeypatch, container: LoadingContainer, clock: Clock, window: float, shown: list[str]) -> Report:
+    from imagekit.smoke import serving
+
+    monkeypatch.setattr(serving, "time", clock)
+    monkeypatch.setattr(serving, "_request", container.ping)
+    report = Report("img")
+    serving._wait_ready(report, container, 1234, window, contract.SERVING_PORT,
+                        on_progress=lambda elapsed, window, seen: shown.append(seen))
+    return report
+
+
+@pytest.mark.parametrize("loading", LOADING.values(), ids=LOADING.keys())
+def test_a_server_alive_within_the_window_is_waited_for_whatever_it_shows_while_loading(
+        monkeypatch: pytest.MonkeyPatch, loading: tuple[str, int | None, str]) -> None:
+    """SageMaker polls /ping for the whole window while the process lives: what smoke sees meanwhile is the likely
+    cause shown in the progress line, never a verdict."""
+    clock, shown = Clock(), []
+    report = _wait(monkeypatch, LoadingContainer(clock, loading), clock, contract.STARTUP_HEALTH_TIMEOUT_S, shown)
+    assert report.ok and report.data["time_to_ready_s"] >= READY_AT, report.to_json()
+    assert shown[0].startswith("likely cause: "), shown
+
+
+def test_the_likely_cause_is_named_when_the_window_ends_or_the_process_exits(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock, shown = Clock(), []
+    report = _wait(monkeypatch, LoadingContainer(clock, LOADING["side-port"]), clock, 10, shown)
+    assert report.failed() == ["serve.ready"]
+    detail = report.checks[0].detail
+    assert detail.startswith("/ping never answered 200 within 10 s: likely cause (seen for the last 10 s): nothing "
+                             "listens on port 8080, but it listens on 29500."), detail
+    assert "likely cause: listening on 29500, not 8080" in shown[0], shown
+    clock = Clock()
+    report = _wait(monkeypatch, LoadingContainer(clock, LOADING["side-port"], exits_at=5), clock, 60, [])
+    assert report.failed() == ["serve.start"] and clock.now < 6
+    assert "exited with code 1 before /ping answered 200" in report.checks[0].detail
+    assert "While it ran, smoke saw: nothing listens on port 8080" in report.checks[0].detail
 
 
 def test_still_loading_names_the_platform_window_and_the_setting_that_extends_it() -> None:

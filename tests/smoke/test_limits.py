@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -134,3 +138,78 @@ def test_impossible_option_values_are_usage_errors_before_the_engine_is_asked(tm
     with pytest.raises(ImagekitError, match=message) as error:
         call(tmp_path)
     assert error.value.exit_code == 2
+
+
+NEVER = "any-image:never-looked-up"
+NAN, INF = float("nan"), float("inf")
+
+
+def _endpoint(startup_timeout: float) -> None:
+    from imagekit.smoke.variants import parse_variant, running_endpoint
+
+    with running_endpoint([parse_variant(f"blue={NEVER}:1")], startup_timeout=startup_timeout):
+        pass
+
+
+def _transform(tmp: Path, **options) -> None:
+    from imagekit.smoke.transform import TransformSettings, transform
+
+    (tmp / "in").mkdir()
+    (tmp / "in" / "rows.csv").write_text("1,2\n")
+    transform(NEVER, model=None, input=tmp / "in", output=tmp / "out",
+              settings=TransformSettings(invocation_timeout=options.pop("invocation_timeout", 600)), **options)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda tmp: train(NEVER, timeout=NAN), "--timeout must be a positive number of seconds, not nan"),
+    (lambda tmp: run_all(NEVER, timeout=INF), "--timeout must be a positive number of seconds, not inf"),
+    (lambda tmp: serve(NEVER, startup_timeout=NAN), "--startup-timeout must be a positive number of seconds, not nan"),
+    (lambda tmp: serve(NEVER, startup_timeout=3601), "--startup-timeout 3601 is over 3600 s, the most "
+                                                     "ProductionVariant.ContainerStartupHealthCheckTimeoutInSeconds"),
+    (lambda tmp: run_all(NEVER, startup_timeout=INF), "--startup-timeout must be a positive number"),
+    (lambda tmp: _endpoint(NAN), "--startup-timeout must be a positive number"),
+    (lambda tmp: _transform(tmp, startup_timeout=NAN), "--startup-timeout must be a positive number"),
+    (lambda tmp: _transform(tmp, invocation_timeout=NAN), "--invocation-timeout must be a positive number"),
+    (lambda tmp: _transform(tmp, invocation_timeout=3601), "--invocation-timeout 3601 is over 3600 s, the most "
+                                                           "ModelClientConfig.InvocationsTimeoutInSeconds allows"),
+], ids=["train-nan", "all-inf", "serve-nan", "serve-over-platform-max", "all-startup-inf", "endpoint-nan",
+        "transform-nan", "transform-invocation-nan", "transform-invocation-over-max"])
+def test_durations_that_are_not_finite_or_over_the_platform_maximum_are_refused(tmp_path: Path, call,
+                                                                                message: str) -> None:
+    with pytest.raises(ImagekitError, match=re.escape(message)) as error:
+        call(tmp_path)
+    assert error.value.exit_code == 2
+
+
+def test_the_cli_refuses_nan_with_one_paragraph_and_exit_2() -> None:
+    """typer takes `nan` for a float option; it must reach the refusal, not docker-py's settimeout."""
+    for args in (["train", NEVER, "--timeout", "nan"], ["serve", NEVER, "--startup-timeout", "nan"]):
+        run = subprocess.run([sys.executable, "-m", "imagekit", "smoke", *args], capture_output=True, text=True,
+                             timeout=60)
+        assert run.returncode == 2 and "must be a positive number of seconds, not nan" in run.stderr, run.stderr
+        assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda tmp: tmp, "is a directory"),
+    (lambda tmp: (os.mkfifo(tmp / "fifo"), tmp / "fifo")[1], "is not a regular file (a device, FIFO or socket)"),
+    (lambda tmp: tmp / "missing.json", "does not exist"),
+], ids=["directory", "fifo", "missing"])
+def test_a_payload_that_is_not_a_regular_file_is_named_for_what_it_is(tmp_path: Path, make, says: str) -> None:
+    with pytest.raises(ImagekitError, match=re.escape(says)) as error:
+        serve(NEVER, payloads=[make(tmp_path)])
+    assert error.value.exit_code == 2 and "--payload" in error.value.hint
+
+
+@pytest.mark.parametrize("name", ["bad name", "../../x", "..", "x" * (contract.CHANNEL_NAME_MAX_CHARS + 1),
+                                  "trän", ""], ids=["space", "traversal", "dotdot", "too-long", "non-ascii", "empty"])
+def test_channel_names_create_training_job_refuses_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ImagekitError, match="is not one CreateTrainingJob accepts") as error:
+        train(NEVER, data={name: tmp_path})
+    assert error.value.exit_code == 2
+
+
+def test_channel_names_create_training_job_accepts_pass_the_name_check(tmp_path: Path) -> None:
+    for name in ("train", "validation-1", "my.channel_2", "x" * contract.CHANNEL_NAME_MAX_CHARS):
+        with pytest.raises(ImagekitError, match="must be a positive number"):  # the next check: nothing ran
+            train(NEVER, data={name: tmp_path}, timeout=0)

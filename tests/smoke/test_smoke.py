@@ -64,7 +64,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/ping":
             unready = mode == "never-ready" or time.monotonic() < unready_until or (mode == "merge" and not merged())
-            self.reply(503 if unready else 200)
+            self.reply(500 if mode == "slow-start" and unready else 503 if unready else 200)
         else:
             self.reply(404)
     def do_POST(self):
@@ -81,6 +81,14 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "slow":
             time.sleep(5)
         self.reply(500, b'{"error": "boom"}\n') if mode == "invocations-500" else self.reply(200, b'{"ok": true}')
+if mode == "slow-start":  # a side port first (a rendezvous store), then /ping 500 and an error line while loading
+    import socket
+    side = socket.create_server(("0.0.0.0", 29500))
+    print("rendezvous store on 0.0.0.0:29500", flush=True)
+    time.sleep(float(os.environ.get("SIDE_PORT_S", "10")))
+    print("huggingface_hub.errors.LocalEntryNotFoundError: offline, using the local copy", flush=True)
+    unready_until = time.monotonic() + float(os.environ.get("PING_500_S", "6"))
+time.sleep(float(os.environ.get("START_DELAY_S", "0")))  # /ping unanswered for a while, as any real server
 port = 9090 if mode == "wrong-port" else int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080"))
 server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
 if mode == "ignore-sigterm":
@@ -184,6 +192,14 @@ def test_serve_failures_are_reported_as_exactly_that(image: str, mode: str, fail
     assert (report.failed(), report.warnings()) == (failed, warned), report.to_json()
     report.fail_on = "warning"
     assert report.failed() == failed + warned
+
+
+def test_a_server_that_opens_a_side_port_and_answers_500_while_it_loads_is_waited_for(image: str) -> None:
+    """SageMaker polls /ping for the whole window while the process lives: neither the side port (seen for 10 s)
+    nor /ping 500 with an error line in the log (6 s) is a verdict; the server is ready after both."""
+    report = smoke.serve(image, env={"MODE": "slow-start"}, startup_timeout=60, stop_grace=2)
+    assert report.ok, report.to_json()
+    assert report.data["time_to_ready_s"] >= 16
 
 
 def test_an_invocation_500_is_reported_with_its_message_and_the_log_tail(image: str) -> None:
@@ -312,12 +328,17 @@ def test_cli_warnings_fail_only_with_fail_on_warning_and_progress_lines_go_to_st
     from imagekit.cli import app
 
     monkeypatch.setattr(smoke, "serve", partial(smoke.serve, stop_grace=1))  # not the platform's 30 s
-    run = ["smoke", "serve", image, "--env", "MODE=ignore-sigterm", "--startup-timeout", "4"]
+    # START_DELAY_S: a server answering /ping at once leaves no time for a progress line
+    run = ["smoke", "serve", image, "--env", "MODE=ignore-sigterm", "--env", "START_DELAY_S=1.5", "--startup-timeout",
+           "4"]
     warned = CliRunner().invoke(app, [*run, "--json", "--junit", str(tmp_path / "junit.xml")])
     assert warned.exit_code == 0, warned.output
     report = json.loads(warned.stdout)  # stdout holds the report only; the progress line went to stderr
     assert (report["ok"], report["failed"], report["warnings"]) == (True, [], ["serve.sigterm"])
-    assert next(c for c in report["checks"] if c["name"] == "serve.sigterm")["severity"] == "warning"
+    sigterm = next(c for c in report["checks"] if c["name"] == "serve.sigterm")
+    assert sigterm["severity"] == "warning"
+    # the fixes SageMaker can use: no `docker run --init` there, an init must be in the image's ENTRYPOINT
+    assert "handle SIGTERM" in sigterm["detail"] and 'ENTRYPOINT ["tini", "--", ' in sigterm["detail"], sigterm
     assert "waiting for /ping: 0 s of 4 s" in warned.stderr and "WARN serve.sigterm" in warned.stderr
     assert "<failure" not in (tmp_path / "junit.xml").read_text()
     strict = CliRunner().invoke(app, [*run, "--fail-on", "warning", "--quiet"])

@@ -44,7 +44,11 @@ def mpi_by_hand(ctx: DockerfileContext) -> bool:
     too), ENV names and values, and ARG names."""
     for ins in own_instructions(ctx.dockerfile.final_image_stages(), "RUN", "ENV", "ARG"):
         if ins.keyword == "RUN":
-            words = [word for cmd in commands(ins) for word in (*cmd.assignments, *cmd.argv, *cmd.redirects)]
+            words = []
+            for cmd in commands(ins):
+                install = package_manager_installs(cmd)
+                packages = set(install[1]) if install else set()  # a package is no MPI by hand: libopenmpi-dev
+                words += [word for word in (*cmd.assignments, *cmd.argv, *cmd.redirects) if word not in packages]
         elif ins.keyword == "ENV":
             words = [part for name, value, _ in env_pairs(ins) for part in (name, value)]
         else:
@@ -114,7 +118,7 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
         return
     ins, first = mpi[0]
     missing = [] if contract.SSHD_APT_PACKAGE in names else [contract.SSHD_APT_PACKAGE]
-    if not names & set(contract.MPIRUN_APT_PACKAGES) and not mpi_by_hand(ctx):
+    if not names & set(contract.MPIRUN_APT_PROVIDERS) and not mpi_by_hand(ctx):
         missing.append(f"mpirun ({' or '.join(contract.MPIRUN_APT_PACKAGES)})")
     if missing:
         yield Problem(f"Installs {first} but not {' nor '.join(missing)}: the MPI launcher starts {contract.SSHD} "

@@ -22,9 +22,11 @@ RULE = Rule(
     target="dockerfile",
     summary="The Dockerfile cannot be parsed (BuildKit would refuse it); no other rule runs.",
     rationale="Unknown instructions (often a missing line continuation), instructions before the first FROM, "
-    "an escape directive other than \\ or `, unterminated heredocs or malformed FROM/ENV lines stop "
-    "`docker build`. Linting the rest would report noise, so this is the only finding for such a file and "
-    "`imagekit lint` exits 2.",
+    "an escape directive other than \\ or `, unterminated heredocs, instructions missing their arguments "
+    "(`USER`, `COPY a`, `ONBUILD`, `ENV a=b c`), options BuildKit does not know (`RUN --bogus`), ports that are "
+    "not ports, unknown STOPSIGNAL names, malformed HEALTHCHECK lines, UTF-16 or CR-only files and lines over "
+    "65,535 bytes stop `docker build`. Linting the rest would report noise, so this is the only finding for "
+    "such a file and `imagekit lint` exits 2.",
     fix="Fix the line named in the message; `docker build` reports the same problem.",
     check=check,
     example_bad="FROM python:3.11-slim\nRUN apt-get update &&\n    apt-get install -y curl\n",
