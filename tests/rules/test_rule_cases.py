@@ -266,7 +266,8 @@ def test_ik104_is_quiet_when_an_install_it_cannot_read_may_provide_the_program()
                     "RUN pip install git+https://github.com/aws/sagemaker-training-toolkit.git",
                     "RUN pip install ${TOOLKIT_WHEEL}", "RUN poetry install --no-root",
                     "RUN conda env create -f environment.yml",
-                    'COPY --from=build /opt/venv /opt/venv\nENV PATH="/opt/venv/bin:${PATH}"'):
+                    'COPY --from=build /opt/venv /opt/venv\nENV PATH="/opt/venv/bin:${PATH}"',
+                    "COPY . /", "ADD rootfs/ /"):
         assert_clean("IK104", f"FROM python:3.11-slim\n{install}\n", profile="train")
     for install in ("RUN pip install --no-cache-dir pandas==2.2.2 scikit-learn==1.5.0",
                     "COPY requirements.txt /usr/local/", "COPY --from=build /opt/venv /opt/venv"):

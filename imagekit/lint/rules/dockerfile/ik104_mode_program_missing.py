@@ -117,7 +117,8 @@ def _copies_onto_path(ins, path_dirs: set[str]) -> bool:
     if dest in path_dirs:
         return True
     parent = dest.rstrip("/") + "/"
-    trees = [p for p in copy_paths(ins)[:-1] if p.endswith("/") or "." not in posixpath.basename(p)]
+    trees = [p for p in copy_paths(ins)[:-1]
+             if p.endswith("/") or p in (".", "..") or "." not in posixpath.basename(p)]
     return bool(trees) and any(d.startswith(parent) for d in path_dirs)
 
 
