@@ -37,7 +37,7 @@ MOUNTED_DIRS: tuple[PurePosixPath, ...] = (INPUT_DIR, MODEL_DIR, OUTPUT_DIR, CHE
 TRAIN_COMMAND = "train"
 SERVE_COMMAND = "serve"
 MODES: tuple[str, ...] = (TRAIN_COMMAND, SERVE_COMMAND)
-# Inits that consume the train/serve argument instead of passing it on (§1.1, §6 #4).
+# Inits that, with no program after them, start the train/serve argument itself, from PATH (§1.1, §6 #4).
 ARGUMENT_EATING_INITS: tuple[str, ...] = ("tini", "tini-static", "dumb-init")
 
 # --- Serving (§3) ------------------------------------------------------------------------------------
