@@ -37,7 +37,7 @@ MOUNTED_DIRS: tuple[PurePosixPath, ...] = (INPUT_DIR, MODEL_DIR, OUTPUT_DIR, CHE
 TRAIN_COMMAND = "train"
 SERVE_COMMAND = "serve"
 MODES: tuple[str, ...] = (TRAIN_COMMAND, SERVE_COMMAND)
-# Inits that consume the train/serve argument instead of passing it on (§1.1, §6 #4).
+# Inits that, with no program after them, start the train/serve argument itself, from PATH (§1.1, §6 #4).
 ARGUMENT_EATING_INITS: tuple[str, ...] = ("tini", "tini-static", "dumb-init")
 
 # --- Serving (§3) ------------------------------------------------------------------------------------
@@ -182,7 +182,7 @@ NVIDIA_DRIVER_PACKAGE_PREFIXES: tuple[str, ...] = ("nvidia-driver", "libnvidia-c
                                                    "cuda-drivers")
 NVIDIA_DRIVER_LIBRARY_PREFIXES: tuple[str, ...] = ("libcuda.so", "libnvidia-ml.so", "libnvidia-ptxjitcompiler.so")
 
-ROOT_USERS: tuple[str, ...] = ("", "root", "0", "0:0", "root:root")
+ROOT_USERS: tuple[str, ...] = ("", "root", "0")  # the user part of USER user[:group]; uid 0 is root whatever the group
 
 # --- Where imagekit's generated images keep their own parts (not SageMaker's; ours, fixed) ---------
 VENV_DIR = PurePosixPath("/opt/venv")  # the builder's virtualenv, copied whole into the runtime stage
@@ -217,7 +217,8 @@ def host_name(index: int) -> str:
 
 
 def is_root_user(user: str | None) -> bool:
-    return (user or "").strip() in ROOT_USERS
+    """USER root, 0, root:0, 0:wheel...: the uid decides, the group does not."""
+    return (user or "").strip().partition(":")[0].strip() in ROOT_USERS
 
 
 def is_under_mounted_dir(path: str) -> bool:

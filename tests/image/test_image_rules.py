@@ -189,6 +189,57 @@ def test_ik531_fix_names_what_removes_the_bytes_found(tmp_path: Path) -> None:
     assert len(fixes["lists"]) == 1 and "rm -rf /var/lib/apt/lists/*" in fixes["lists"][0]
 
 
+def test_ik530_skips_the_test_keys_python_packages_ship_and_keeps_real_leaks(tmp_path: Path) -> None:
+    """gevent (the training toolkit's dependency) and future (multi-model-server's) ship public test keys."""
+    key = b"-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"
+    site = "usr/local/lib/python3.11/site-packages"
+    fixtures = [f"{site}/gevent/tests/server.key", f"{site}/future/backports/test/badkey.pem",
+                "usr/lib/python3/dist-packages/twisted/test/server.pem", "usr/lib/python3.11/test/keycert.pem",
+                f"{site}/dotenv/tests/.env"]
+    assert "IK530" not in findings_for(tmp_path, image(extra_layers=[[(p, key) for p in fixtures]]), "IK530", {},
+                                       "fixtures")
+    for leak in ("root/key.pem", "opt/program/server.key", "home/app/.ssh/id_rsa", f"{site}/myapp/deploy.pem",
+                 "opt/tests/server.key"):
+        assert "IK530" in findings_for(tmp_path, image(extra_layers=[[(leak, key)]]), "IK530", {}, "leak"), leak
+
+
+def test_an_init_entrypoint_starts_train_and_serve_from_path(tmp_path: Path) -> None:
+    """`tini -- train` runs `train` from PATH: the image is checked for it, as the Dockerfile rule IK102 is."""
+    tini = ("usr/bin/tini", File(elf(), 0o755))
+    config = {"Entrypoint": ["/usr/bin/tini", "--"], "Cmd": None, "Env": ["PATH=/usr/local/bin:/usr/bin"]}
+    works = docker_save(tmp_path / "works.tar", config, [BASE_LAYER, [tini, ("usr/local/bin/train", SERVE)]])
+    assert lint_image(str(works), profiles={"train"}) == []
+    broken = docker_save(tmp_path / "broken.tar", config, [BASE_LAYER, [tini, ("opt/program/train", SERVE)]])
+    findings = [f.message for f in lint_image(str(broken), profiles={"train"}) if f.rule == "IK104"]
+    assert len(findings) == 1 and "'train'" in findings[0], findings
+
+
+def test_ik522_an_on_off_switch_is_no_credential(tmp_path: Path) -> None:
+    switches = image({"Env": ["HF_HUB_DISABLE_IMPLICIT_TOKEN=1", "HF_HUB_DISABLE_TOKEN=true", "WANDB_API_KEY=off"]})
+    assert "IK522" not in findings_for(tmp_path, switches, "IK522", {}, "switches")
+    token = image({"Env": ["HF_HUB_DISABLE_TOKEN=hf_abcdefghijklmnopqrstuvwxyz0123456789", "HF_TOKEN=abc123"]})
+    assert findings_for(tmp_path, token, "IK522", {}, "token").count("IK522") == 2
+
+
+@pytest.mark.parametrize("user, root", [("root:0", True), ("0:wheel", True), ("toor", True), ("1000:0", False)])
+def test_ik109_uid_0_is_root_whatever_the_group_or_name(tmp_path: Path, user: str, root: bool) -> None:
+    passwd = ("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\n")
+    archive = docker_save(tmp_path / "img.tar", {**GOOD_CONFIG, "User": user}, [*GOOD_LAYERS, [passwd]])
+    assert ("IK109" in [f.rule for f in lint_image(str(archive), profiles={"serve"})]) is not root
+
+
+def test_a_program_found_only_through_a_relative_path_entry(tmp_path: Path) -> None:
+    """The runtime's exec.LookPath refuses a match through `.` (ErrDot): `exec: "train": cannot run executable found
+    relative to current directory`."""
+    config = {"Entrypoint": None, "Cmd": None, "WorkingDir": "/opt/program", "Env": ["PATH=.:/usr/bin:/bin"]}
+    archive = docker_save(tmp_path / "img.tar", config, [BASE_LAYER, [("opt/program/train", SERVE)]])
+    findings = [f.message for f in lint_image(str(archive), profiles={"train"}) if f.rule == "IK104"]
+    assert len(findings) == 1 and "relative PATH entry '.'" in findings[0], findings
+    absolute = {**config, "Env": ["PATH=/opt/program:.:/usr/bin:/bin"]}
+    archive = docker_save(tmp_path / "abs.tar", absolute, [BASE_LAYER, [("opt/program/train", SERVE)]])
+    assert [f for f in lint_image(str(archive), profiles={"train"}) if f.rule == "IK104"] == []
+
+
 def test_whole_image_name_searches_see_paths_with_a_newline_in_them(tmp_path: Path) -> None:
     """The path searches join every path with newlines; a hostile directory name holding one must not hide a
     credential file below it (IK530) or a .git directory (IK532)."""

@@ -135,8 +135,7 @@ CASES: list[Case] = [
             "COPY app.py /opt/app.py\n", "ADD data.tgz /data/\n", "ADD rootfs.tar.bz2 /\n",
             "ADD http://example.com/file.txt /tmp/\n"),
     # DL3022 / IK204: COPY --from a previous stage
-    *_cases("DL3022", True, "FROM debian:12.5\nCOPY --from=build /a /a\n",
-            "FROM debian:12.5 AS first\nFROM debian:12.5\nCOPY --from=frist /a /a\n"),
+    *_cases("DL3022", True, "FROM debian:12.5 AS first\nFROM debian:12.5\nCOPY --from=frist /a /a\n"),
     *_cases("DL3022", False, "FROM debian:12.5 AS build\nRUN touch /a\nFROM debian:12.5\nCOPY --from=build /a /a\n",
             "FROM debian:12.5\nFROM debian:12.5\nCOPY --from=0 /a /a\n",
             "FROM debian:12.5\nCOPY --from=alpine:3.20 /etc/os-release /\n",
@@ -145,6 +144,9 @@ CASES: list[Case] = [
             differs="IK204: stage names are case-insensitive, as in BuildKit"),
     *_cases("DL3022", False, "FROM debian:12.5\nCOPY --from=0 /a /a\n",
             differs="IK204: a stage that copies from itself (by name or index) is reported"),
+    *_cases("DL3022", True, "FROM debian:12.5\nCOPY --from=build /a /a\n",
+            "FROM debian:12.5 AS a\nCOPY --from=b /x /x\nFROM debian:12.5 AS b\nRUN true\n",
+            differs="IK204: a name that is no stage is an image BuildKit pulls, and a later stage may be copied from"),
     # DL3024 / IK215: stage names are unique
     *_cases("DL3024", True, "FROM debian:12.5 AS base\nFROM debian:12.5 AS base\n",
             "FROM debian:12.5 AS base\nFROM alpine:3.20 AS other\nFROM alpine:3.20 AS base\n"),

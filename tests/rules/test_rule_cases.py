@@ -233,3 +233,49 @@ def test_ik104_reports_a_program_copied_into_a_directory_off_path() -> None:
                   'FROM python:3.11-slim\nCOPY --chmod=755 train /opt/program/train\n'
                   'ENTRYPOINT ["python", "/opt/program/train"]\n'):
         assert_clean("IK104", fixed, profile="train")
+
+
+def test_ik102_an_init_entrypoint_starts_train_from_path() -> None:
+    """`docker run IMAGE train` runs `tini -- train`: fine when train is on PATH, the failure IK104 knows when not."""
+    for init in ('["tini", "--"]', '["dumb-init", "--"]', '["/usr/bin/tini", "-g", "--"]'):
+        byoc = ('FROM python:3.11-slim\nENV PATH="/opt/program:${PATH}"\nCOPY train /opt/program/\n'
+                f"ENTRYPOINT {init}\n")
+        assert_clean("IK102", byoc, profile="train")
+        assert_flags("IK102", byoc.replace('ENV PATH="/opt/program:${PATH}"\n', ""), [3], profile="train")
+        assert_flags("IK102", f"FROM python:3.11-slim\nENTRYPOINT {init}\n", [2], profile="serve")
+    assert_clean("IK102", "FROM python:3.11-slim\nRUN pip install --no-cache-dir sagemaker-training==5.1.4\n"
+                 'ENTRYPOINT ["dumb-init", "--"]\n', profile="train")
+
+
+def test_ik104_judges_a_renaming_copy_by_its_destination() -> None:
+    for copy in ("COPY train.py /opt/program/train", 'COPY ["app.py", "/opt/program/train"]',
+                 "COPY --chmod=755 app.py /opt/program/train"):
+        text = f"FROM python:3.11-slim\n{copy}\nENV PYTHONUNBUFFERED=1\n"
+        assert_flags("IK104", text, [2], profile="train")
+        assert_clean("IK104", text.replace("/opt/program/train", "/usr/local/bin/train"), profile="train")
+        assert_clean("IK104", 'FROM python:3.11-slim\nENV PATH="/opt/program:${PATH}"\n' + text.split("\n", 1)[1],
+                     profile="train")
+
+
+def test_ik104_is_quiet_when_an_install_it_cannot_read_may_provide_the_program() -> None:
+    """AWS's framework containers get train/serve from a toolkit in a requirements file, a local wheel or a venv."""
+    for install in ("RUN pip install --no-cache-dir -r requirements.txt",
+                    "RUN uv pip install --system -r /requirements.txt",
+                    "RUN pip install --no-cache-dir /sagemaker_sklearn_container-2.0-py3-none-any.whl",
+                    "RUN pip install --no-cache-dir .", "RUN pip install -e /opt/src",
+                    "RUN pip install git+https://github.com/aws/sagemaker-training-toolkit.git",
+                    "RUN pip install ${TOOLKIT_WHEEL}", "RUN poetry install --no-root",
+                    "RUN conda env create -f environment.yml",
+                    'COPY --from=build /opt/venv /opt/venv\nENV PATH="/opt/venv/bin:${PATH}"',
+                    "COPY . /", "ADD rootfs/ /"):
+        assert_clean("IK104", f"FROM python:3.11-slim\n{install}\n", profile="train")
+    for install in ("RUN pip install --no-cache-dir pandas==2.2.2 scikit-learn==1.5.0",
+                    "COPY requirements.txt /usr/local/", "COPY --from=build /opt/venv /opt/venv"):
+        assert_flags("IK104", f"FROM python:3.11-slim\n{install}\n", [1], profile="train")
+
+
+def test_ik109_uid_0_is_root_whatever_the_group() -> None:
+    for user in ("root:0", "0:root", "root:wheel", "0:1000", " root "):
+        assert_clean("IK109", f"FROM python:3.11-slim\nUSER {user}\n", profile="train")
+    for user in ("1000:0", "app:root", "rootless"):
+        assert_flags("IK109", f"FROM python:3.11-slim\nUSER {user}\n", [2], profile="train")

@@ -1,9 +1,17 @@
 ARG STAGE=build
 FROM python:3.11-slim AS Build
 RUN echo hi > /app
+COPY --from=tools /bin/tool /bin/tool
 FROM python:3.11-slim
 COPY --from=build /app /app
 COPY --from=0 /app /app0
 COPY --from=${STAGE} /app /app1
 COPY --from=ghcr.io/astral-sh/uv:0.4.0 /uv /bin/uv
 COPY --from=busybox:1.36 /bin/busybox /bin/busybox
+# images BuildKit pulls, not stages
+COPY --from=composer /usr/bin/composer /usr/bin/composer
+COPY --from=alpine /etc/os-release /x
+COPY --from=docker /usr/local/bin/docker /usr/local/bin/docker
+# a later stage: BuildKit builds the stages as a graph
+FROM alpine:3.20 AS tools
+RUN touch /bin/tool

@@ -25,7 +25,6 @@ from imagekit.lint.rules.dockerfile._common import (
 # sagemaker-training and the framework toolkits built on it install a `train` console script.
 _TOOLKIT_PROVIDES = {contract.TRAIN_COMMAND: re.compile(r"^sagemaker[-_]([a-z0-9]+[-_])?training\b", re.I)}
 
-
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     final = ctx.dockerfile.final_stage
     if not final or final.entrypoint is not None or base_may_differ(final):
@@ -34,12 +33,28 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
     yield from _off_path(ctx)
 
 
+def modes_not_on_path(ctx: DockerfileContext) -> list[str]:
+    """The modes whose program `docker run IMAGE MODE` would not find on PATH, as far as the Dockerfile shows (an
+    unknown base or an opaque install may provide it). IK102 asks this about an init ENTRYPOINT, which runs the
+    mode from PATH as well."""
+    final = ctx.dockerfile.final_stage
+    if not final or base_may_differ(final):
+        return []
+    instructions, on_path = final.all_instructions(), path_directories(final)
+    return _one_is_enough(ctx, [mode for mode in ctx.modes if not _provides(instructions, mode, on_path)
+                                or _off_path_copy(instructions, mode, on_path)])
+
+
+def _one_is_enough(ctx: DockerfileContext, missing: list[str]) -> list[str]:
+    """When train and serve were both possible (the profile was inferred), one of them is enough."""
+    return [] if len(ctx.modes) == 2 and len(missing) == 1 else missing
+
+
 def _missing(ctx: DockerfileContext) -> Iterator[Problem]:
     """Nothing in the Dockerfile provides the program at all."""
     final = ctx.dockerfile.final_stage
-    missing = [mode for mode in ctx.modes if not _provides(final.all_instructions(), mode, path_directories(final))]
-    if len(ctx.modes) == 2 and len(missing) == 1:
-        return  # train and serve were both possible: one of them is enough
+    instructions, on_path = final.all_instructions(), path_directories(final)
+    missing = _one_is_enough(ctx, [mode for mode in ctx.modes if not _provides(instructions, mode, on_path)])
     if missing:
         names = " or ".join(f"`{mode}`" for mode in missing)
         yield Problem(f"Nothing in this Dockerfile provides {names}: there is no ENTRYPOINT, so SageMaker runs "
@@ -50,16 +65,22 @@ def _missing(ctx: DockerfileContext) -> Iterator[Problem]:
 def _off_path(ctx: DockerfileContext) -> Iterator[Problem]:
     """The program is copied in, but into a directory PATH does not list (and no RUN links it onto PATH)."""
     final = ctx.dockerfile.final_stage
-    on_path = path_directories(final)
-    instructions = final.all_instructions()
+    instructions, on_path = final.all_instructions(), path_directories(final)
     for mode in ctx.modes:
-        copies = [(ins, directory) for ins in instructions for directory in _copied_to(ins, mode)]
-        if not copies or any(directory in on_path for _, directory in copies) \
-                or _placed_on_path(instructions, mode, on_path):
-            continue
-        ins, directory = copies[-1]
-        yield Problem(f"`{mode}` is copied to {directory}, which is not on PATH (no ENV PATH adds it), so "
-                      f"`docker run IMAGE {mode}` fails with `executable file not found`.", ins.line, ins.column)
+        copy = _off_path_copy(instructions, mode, on_path)
+        if copy:
+            ins, directory = copy
+            yield Problem(f"`{mode}` is copied to {directory}, which is not on PATH (no ENV PATH adds it), so "
+                          f"`docker run IMAGE {mode}` fails with `executable file not found`.", ins.line, ins.column)
+
+
+def _off_path_copy(instructions: list, mode: str, on_path: set[str]) -> tuple | None:
+    """(the last COPY/ADD, its directory) when every copy of *mode* lands off PATH and no RUN places it on PATH."""
+    copies = [(ins, directory) for ins in instructions for directory in _copied_to(ins, mode)]
+    if not copies or any(directory in on_path for _, directory in copies) \
+            or _placed_on_path(instructions, mode, on_path):
+        return None
+    return copies[-1]
 
 
 def _names(cmd: Command) -> Iterator[str]:
@@ -70,16 +91,16 @@ def _names(cmd: Command) -> Iterator[str]:
 
 
 def _provides(instructions: list, mode: str, path_dirs: set[str]) -> bool:
+    """Some instruction adds a file called *mode*, copies into a PATH directory (or a tree holding one), or
+    installs something whose programs the Dockerfile cannot show (a requirements file, a local wheel, a project)."""
     for ins in instructions:
         if ins.keyword in ("COPY", "ADD"):
-            parts = copy_paths(ins)
-            dest = copy_destination(ins)
-            if any(posixpath.basename(p.rstrip("/")) == mode for p in parts) or dest in path_dirs:
+            if _copied_to(ins, mode) or _copies_onto_path(ins, path_dirs):
                 return True
         elif ins.keyword == "RUN":
             toolkit = _TOOLKIT_PROVIDES.get(mode)
             for cmd in commands(ins):
-                if mode in _names(cmd):
+                if mode in _names(cmd) or _opaque_install(cmd):
                     return True
                 args = pip_install_args(cmd)
                 if toolkit and args and any(toolkit.match(r) for r in pip_requirements(args)):
@@ -87,18 +108,60 @@ def _provides(instructions: list, mode: str, path_dirs: set[str]) -> bool:
     return False
 
 
+def _copies_onto_path(ins, path_dirs: set[str]) -> bool:
+    """A COPY/ADD into a PATH directory, or of a directory tree into a parent of one (`COPY --from=build /opt/venv
+    /opt/venv` with /opt/venv/bin on PATH, `COPY rootfs/ /`)."""
+    dest = copy_destination(ins)
+    if dest is None:
+        return False
+    if dest in path_dirs:
+        return True
+    parent = dest.rstrip("/") + "/"
+    trees = [p for p in copy_paths(ins)[:-1]
+             if p.endswith("/") or p in (".", "..") or "." not in posixpath.basename(p)]
+    return bool(trees) and any(d.startswith(parent) for d in path_dirs)
+
+
+# A requirement that is not a plain name: a local path, archive or wheel, a URL or VCS link, a variable.
+_OPAQUE_REQUIREMENT = re.compile(r"^(?:[./~$]|[a-z][a-z0-9+.-]*:)|\.(?:whl|tar\.gz|tgz|zip)$", re.I)
+# pip options that read what to install from a file or a project directory.
+_OPAQUE_OPTION = re.compile(r"^(?:-r|--requirement|-e|--editable|--requirements-from-script)(?:=|$)|^-[re]\S")
+# Project managers that install what a lock file or project file lists.
+_PROJECT_INSTALLS = {"uv": "sync", "poetry": "install", "pipenv": "install", "pdm": "install"}
+
+
+def _opaque_install(cmd: Command) -> bool:
+    """An install whose console scripts (a toolkit's `train`, a framework container package's `serve`) cannot be
+    read from the Dockerfile: requirement, project, conda environment files, local wheels and sdists, setup.py."""
+    args = pip_install_args(cmd)
+    if args is not None:
+        return any(_OPAQUE_OPTION.match(word) for word in args) \
+            or any(_OPAQUE_REQUIREMENT.search(r) for r in pip_requirements(args))
+    words = cmd.argv
+    if _PROJECT_INSTALLS.get(cmd.program) in words[1:2]:
+        return True
+    if cmd.program in ("conda", "mamba", "micromamba"):
+        return any(w in ("-f", "--file") or w.startswith("--file=") for w in words)
+    return "setup.py" in map(posixpath.basename, words) and "install" in words
+
+
 _PLACERS = ("ln", "cp", "mv", "install")  # commands that can put a program into a PATH directory
 
 
 def _copied_to(ins, mode: str) -> list[str]:
-    """Directories a COPY/ADD puts a file named *mode* into."""
+    """Directories a COPY/ADD puts a file named *mode* into: a source of that name, or one source copied to a
+    destination of that name (`COPY train.py /opt/program/train`)."""
     if ins.keyword not in ("COPY", "ADD"):
         return []
     parts = copy_paths(ins)
     dest = copy_destination(ins)
-    if dest is None or not any(posixpath.basename(p.rstrip("/")) == mode for p in parts[:-1]):
+    if dest is None or len(parts) < 2:
         return []
-    return [posixpath.dirname(dest) if posixpath.basename(dest) == mode else dest]
+    named = any(posixpath.basename(p.rstrip("/")) == mode for p in parts[:-1])
+    one_file = len(parts) == 2 and not parts[-1].endswith("/")
+    if posixpath.basename(dest) == mode and (named or one_file):
+        return [posixpath.dirname(dest)]
+    return [dest] if named else []
 
 
 def _placed_on_path(instructions, mode: str, on_path: set[str]) -> bool:

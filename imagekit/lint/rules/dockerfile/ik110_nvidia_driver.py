@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Iterator
 
 from imagekit import contract
@@ -10,11 +11,23 @@ from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import (
     ALL_PROFILES,
     DockerfileContext,
+    copy_destination,
     copy_paths,
     own_instructions,
     package_manager_installs,
     runs,
 )
+
+# CUDA's link-time stubs (cuda/lib64/stubs/) and its forward-compatibility libraries (cuda-12.4/compat/, the
+# cuda-compat package every nvidia/cuda image installs) carry libcuda.so but are not the driver: nothing loads them
+# unless a build links against the stubs or LD_LIBRARY_PATH names compat/.
+NOT_THE_DRIVER = re.compile(r"/stubs/|(?:^|/)cuda[^/]*/compat/")
+
+
+def is_driver_library(path: str) -> bool:
+    """*path* names an NVIDIA driver library, outside the stubs and compat directories."""
+    return (posixpath.basename(path).startswith(contract.NVIDIA_DRIVER_LIBRARY_PREFIXES)
+            and not NOT_THE_DRIVER.search(path))
 
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
@@ -28,8 +41,9 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
                 yield Problem(f"Installs the NVIDIA driver package(s) {', '.join(drivers)}; the host provides the "
                               "driver and a second copy breaks GPU access.", ins.line, ins.column)
     for ins in own_instructions(stages, "COPY", "ADD"):
-        parts = copy_paths(ins)
-        libs = [p for p in parts if posixpath.basename(p).startswith(contract.NVIDIA_DRIVER_LIBRARY_PREFIXES)]
+        if NOT_THE_DRIVER.search((copy_destination(ins) or "") + "/"):
+            continue  # into a stubs/ or compat/ directory
+        libs = [p for p in copy_paths(ins) if is_driver_library(p)]
         if libs:
             yield Problem(f"Copies the driver library {libs[0]} into the image; the host mounts the driver's own.",
                           ins.line, ins.column)
@@ -46,8 +60,9 @@ RULE = Rule(
     "driver libraries (libcuda.so, libnvidia-ml.so); a driver inside the image shadows them and fails with "
     "version-mismatch errors (`CUDA driver version is insufficient`). SageMaker's docs say not to bundle the "
     "driver. A Dockerfile is checked for driver packages installed and driver libraries copied in; a built image "
-    "for the libraries themselves, however they got there (CUDA's `stubs/` directories, which exist for linking, "
-    "are not the driver).",
+    "for the libraries themselves, however they got there. Not the driver, in either: CUDA's `stubs/` directories, "
+    "which exist for linking, and the forward-compatibility libraries under `/usr/local/cuda*/compat/` (the "
+    "`cuda-compat` package every nvidia/cuda image installs), which load only when LD_LIBRARY_PATH names them.",
     fix="Remove the driver packages and libraries; use a CUDA runtime base image (nvidia/cuda:*-runtime) or "
     "cuda-toolkit packages, and link against the CUDA stubs at build time.",
     check=check,

@@ -7,7 +7,7 @@ from typing import Iterator
 from imagekit.dockerfile.expand import Expander, key_values
 from imagekit.lint.core import Problem, Rule, Severity
 from imagekit.lint.rules.dockerfile._common import ALL_PROFILES, DockerfileContext
-from imagekit.lint.secrets import is_secret_name, secret_value
+from imagekit.lint.secrets import holds_secret_by_name, secret_value
 
 
 class _References(dict):
@@ -30,7 +30,7 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
             else:
                 raw_pairs = key_values(ins.text, _KEEP_REFERENCES, df.escape)
             for key, raw in raw_pairs:
-                if is_secret_name(key) and raw.strip() and (ins.keyword != "ARG" or "$" not in raw):
+                if holds_secret_by_name(key, raw) and (ins.keyword != "ARG" or "$" not in raw):
                     source = "the build arg it references" if "$" in raw else "a literal value"
                     yield Problem(f"{ins.keyword} {key} stores {source} in the image config, where anyone who can "
                                   "pull the image can read it.", ins.line, ins.column)
@@ -52,7 +52,10 @@ RULE = Rule(
     "or a RUN.",
     rationale="ENV and LABEL values live in the image config, ARG values and RUN lines in its history: "
     "`docker inspect`/`docker history` shows them to anyone who can pull from the ECR repository. On "
-    "SageMaker, credentials come from the execution role; tokens belong in secrets. IK530 is a different check on "
+    "SageMaker, credentials come from the execution role; tokens belong in secrets. A value is a credential by its "
+    "name (HF_TOKEN, *_PASSWORD, *_API_KEY...) or by its form (an AWS key id, an hf_/ghp_/sk- token, a URL with a "
+    "password); on/off switches are not (a value of 0/1/true/false/yes/no/on/off, or a name such as "
+    "HF_HUB_DISABLE_IMPLICIT_TOKEN that disables, enables or skips a credential). IK530 is a different check on "
     "built images: credential files in any layer, where this rule reads values written into ENV, LABEL, ARG and RUN"
     " text.",
     fix="Remove it and rotate the credential; at build time use RUN --mount=type=secret, at run time the "

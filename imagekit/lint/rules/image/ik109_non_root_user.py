@@ -17,12 +17,12 @@ from imagekit.lint.rules.image._common import ImageContext
 
 
 def check(ctx: ImageContext) -> Iterator[Problem]:
-    user = ctx.image.user()
-    if not contract.is_root_user(user):
+    user, ids = ctx.image.user(), ctx.image.user_ids()
+    if not contract.is_root_user(user) and not (ids and ids[0] == 0):  # root by name, or a name with uid 0
         yield Problem(f"The image runs as user {user!r}; SageMaker mounts {contract.ML_ROOT} owned by root and "
                       "expects the container to write there as root.")
 
 
 RULE = replace(dockerfile_rule.RULE, target="image", check=check,
                example_bad=ImageExample(config={"User": "1000"}),
-               example_good=ImageExample(config={"User": "root"}))
+               example_good=ImageExample(config={"User": "root:0"}))
