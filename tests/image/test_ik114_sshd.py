@@ -137,8 +137,12 @@ def imagekit_lint_ik114(tag: str) -> list[dict]:
 
 @pytest.mark.slow
 def test_imagekit_lint_image_reads_a_copied_drop_in_that_refuses_root(module_image, sshd_image: str) -> None:
+    """In an MPI image (mpi4py's package and an mpirun stand for it), whose sshd is the one the launcher starts."""
     assert imagekit_lint_ik114(sshd_image) == []
-    refusing = module_image(f"FROM {sshd_image}\nCOPY mpi.conf {DROP_IN}\n", files={"mpi.conf": "PermitRootLogin no\n"})
+    mpi = module_image(f"FROM {sshd_image}\nCOPY mpi4py.py /{MPI4PY}\nCOPY mpirun /usr/bin/mpirun\n",
+                       files={"mpi4py.py": "", "mpirun": "#!/bin/sh\n"})
+    assert imagekit_lint_ik114(mpi) == []
+    refusing = module_image(f"FROM {mpi}\nCOPY mpi.conf {DROP_IN}\n", files={"mpi.conf": "PermitRootLogin no\n"})
     findings = imagekit_lint_ik114(refusing)
     assert len(findings) == 1 and "PermitRootLogin no" in findings[0]["message"], findings
 
