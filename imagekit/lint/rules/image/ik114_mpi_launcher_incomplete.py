@@ -1,5 +1,6 @@
 """IK114, the image implementation: an image with MPI (libmpi, mpi4py, Horovod, mpirun) but without mpirun or
-sshd on the standard paths, and an sshd config that refuses root key logins, read the way sshd reads it.
+sshd on the standard paths, or whose sshd config refuses root key logins, read the way sshd reads it (unless the
+image runs imagekit's runtime, whose sshd reads a config of its own).
 
 Name, severity, docs and examples are the Dockerfile rule's: one check, one id, whichever of the two is linted.
 """
