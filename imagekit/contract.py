@@ -281,6 +281,7 @@ class Limits:
     ARCHIVE_ENTRIES = 250_000  # tar members over all layers of one archive (~400 bytes of index each)
     HEAD_BYTES_TOTAL = 16 << 20  # first bytes kept of executables and key-like files (256 each), sshd's config
     SSHD_CONFIG_BYTES = 64 << 10  # one sshd config file kept whole (Debian's is 3 KB); a larger one is not read
+    SSHD_INCLUDE_NAMES = 10_000  # names sshd's Include patterns are matched against or name, per image
     IMAGE_LAYERS = 512  # layers listed by one manifest (Docker's own overlay limit is 127 for running)
     LAYER_REPEATS = 4  # how often one manifest may list the same layer blob
     PATH_CHARS = 4096  # one member path (PATH_MAX)

@@ -11,6 +11,7 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from imagekit import contract
 from imagekit.errors import LimitExceeded
 from imagekit.image.example import ImageExample, Link
 from imagekit.lint.image_lint import lint_image
+from imagekit.lint.rules.image.ik114_mpi_launcher_incomplete import MPI4PY, MPI_IMAGE
 
 MAIN = str(contract.SSHD_CONFIG)
 INCLUDE = f"Include {contract.SSHD_CONFIG_DIR}/*.conf\n"
@@ -51,9 +53,9 @@ CASES = {
 }
 
 
-def ik114(tmp_path: Path, files: dict) -> list[tuple[str | None, str]]:
-    """(path, message) of IK114's findings on the example base image with *files* added."""
-    example = ImageExample(files=files)
+def ik114(tmp_path: Path, files: dict, mpi: dict = MPI_IMAGE) -> list[tuple[str | None, str]]:
+    """(path, message) of IK114's findings on the example base image with *files* added to an MPI image's."""
+    example = ImageExample(files={**mpi, **files})
     archive = docker_save(tmp_path / "image.tar", example.image_config, example.layers)
     return [(f.path, f.message) for f in lint_image(str(archive), profiles={"train"}) if f.rule == "IK114"]
 
@@ -77,6 +79,33 @@ def test_a_symlinked_config_is_followed_and_an_oversized_one_is_not_read(tmp_pat
 def test_drop_ins_that_include_each_other_are_read_once_each(tmp_path: Path) -> None:
     drop_ins = {f"{DROP_IN[1:]}.{index}.conf": INCLUDE for index in range(200)}
     assert ik114(tmp_path, {MAIN[1:]: INCLUDE + "PermitRootLogin no\n", **drop_ins})
+
+
+def test_a_refusal_is_judged_only_in_an_image_whose_sshd_reads_it(tmp_path: Path) -> None:
+    """sshd is started for MPI jobs only, and imagekit's runtime starts it with its own config (`sshd -f`)."""
+    refusing = {MAIN[1:]: INCLUDE, DROP_IN[1:]: "PermitRootLogin no\n"}
+    assert ik114(tmp_path, refusing)
+    no_mpi = {path: body for path, body in MPI_IMAGE.items() if path not in (MPI4PY, "usr/bin/mpirun")}
+    assert ik114(tmp_path, refusing, mpi=no_mpi) == []
+    assert ik114(tmp_path, {**refusing, str(contract.RUNTIME_CONFIG_FILE)[1:]: "{}"}) == []
+
+
+def test_drop_ins_that_all_include_their_directory_cost_one_read_each(tmp_path: Path) -> None:
+    """Each Include pattern is expanded once: 3,000 such files took ~50 s when every file re-expanded it."""
+    drop_in = f"Include {contract.SSHD_CONFIG_DIR}/*\n"
+    drop_ins = {f"{DROP_IN[1:]}.{index:04d}": drop_in for index in range(3000)}
+    started = time.monotonic()
+    assert ik114(tmp_path, {MAIN[1:]: drop_in + "PermitRootLogin no\n", **drop_ins})
+    assert time.monotonic() - started < 20
+
+
+def test_include_patterns_beyond_the_work_budget_are_refused(tmp_path: Path) -> None:
+    """Distinct patterns over one directory each cost its size: a config of them is refused, not followed."""
+    drop_ins = {f"{DROP_IN[1:]}.{index:04d}": "" for index in range(1000)}
+    patterns = "".join(f"Include {contract.SSHD_CONFIG_DIR}/*{index}\n" for index in range(20))
+    with pytest.raises(LimitExceeded) as refused:
+        ik114(tmp_path, {MAIN[1:]: patterns, **drop_ins})
+    assert refused.value.limit == "SSHD_INCLUDE_NAMES"
 
 
 def test_many_kept_config_files_count_against_the_head_budget(tmp_path: Path) -> None:
@@ -108,8 +137,12 @@ def imagekit_lint_ik114(tag: str) -> list[dict]:
 
 @pytest.mark.slow
 def test_imagekit_lint_image_reads_a_copied_drop_in_that_refuses_root(module_image, sshd_image: str) -> None:
+    """In an MPI image (mpi4py's package and an mpirun stand for it), whose sshd is the one the launcher starts."""
     assert imagekit_lint_ik114(sshd_image) == []
-    refusing = module_image(f"FROM {sshd_image}\nCOPY mpi.conf {DROP_IN}\n", files={"mpi.conf": "PermitRootLogin no\n"})
+    mpi = module_image(f"FROM {sshd_image}\nCOPY mpi4py.py /{MPI4PY}\nCOPY mpirun /usr/bin/mpirun\n",
+                       files={"mpi4py.py": "", "mpirun": "#!/bin/sh\n"})
+    assert imagekit_lint_ik114(mpi) == []
+    refusing = module_image(f"FROM {mpi}\nCOPY mpi.conf {DROP_IN}\n", files={"mpi.conf": "PermitRootLogin no\n"})
     findings = imagekit_lint_ik114(refusing)
     assert len(findings) == 1 and "PermitRootLogin no" in findings[0]["message"], findings
 

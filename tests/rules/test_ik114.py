@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from imagekit import contract
 from rules.helpers import assert_clean, assert_flags
 
 HEAD = "FROM python:3.11-slim-bookworm\n"
@@ -34,23 +35,50 @@ def test_mpi_mentioned_outside_the_parsed_words_is_not_an_mpi() -> None:
     assert_flags("IK114", text, [4])
 
 
+# A complete MPI image (mpi4py, mpirun, sshd): what its RUNs write to sshd's config is all IK114 can find.
+MPI = HEAD + SSHD.replace("openssh-server=1:9.2p1-2+deb12u7", "openssh-server openmpi-bin") + MPI4PY
+
+
 @pytest.mark.parametrize("written", [
     "RUN echo PermitRootLogin no >> /etc/ssh/sshd_config\n",
     "RUN sed -i 's/^#\\?PermitRootLogin.*/PermitRootLogin no/' /etc/ssh/sshd_config\n",
     "RUN printf 'Port 22\\nPubkeyAuthentication=no\\n' > /etc/ssh/sshd_config.d/mpi.conf\n",
     "RUN echo 'PermitRootLogin forced-commands-only' >> /etc/ssh/sshd_config\n",
+    "RUN bash -c \"echo 'PermitRootLogin no' >> /etc/ssh/sshd_config\"\n",
+    # several `s` commands in one script: every replacement reaches the file
+    "RUN sed -i 's/^#\\?PermitRootLogin.*/PermitRootLogin no/; s/^#\\?PasswordAuthentication.*/"
+    "PasswordAuthentication no/' /etc/ssh/sshd_config\n",
+    "RUN sed -i -e 's/x/y/' -e 's/^#\\?PermitRootLogin.*/PermitRootLogin no/' /etc/ssh/sshd_config\n",
+    "RUN sed -i '/^#/!s/^PermitRootLogin.*/PermitRootLogin no/;' /etc/ssh/sshd_config\n",
+    "RUN sed -i 's#^.*PermitRootLogin.*#PermitRootLogin no#g' /etc/ssh/sshd_config\n",
 ])
 def test_a_run_that_refuses_root_key_logins(written: str) -> None:
-    assert_flags("IK114", HEAD + written, [2])
+    assert_flags("IK114", MPI + written, [4])
 
 
 @pytest.mark.parametrize("written", [
     "RUN sed -i 's/PermitRootLogin no/PermitRootLogin prohibit-password/' /etc/ssh/sshd_config\n",
+    "RUN sed -i 's/PermitRootLogin no/PermitRootLogin yes/;' /etc/ssh/sshd_config\n",
+    "RUN sed -i 's/PermitRootLogin no/PermitRootLogin yes/; s/x/y/' /etc/ssh/sshd_config\n",
     "RUN echo 'PermitRootLogin prohibit-password' >> /etc/ssh/sshd_config\n",
     "RUN echo 'PasswordAuthentication no' >> /etc/ssh/sshd_config\n",
+    # a line whose first non-blank character is `#` is a comment to sshd
+    "RUN sed -i 's/^PermitRootLogin no/#PermitRootLogin no/' /etc/ssh/sshd_config\n",
+    "RUN echo '# PermitRootLogin no (disabled)' >> /etc/ssh/sshd_config\n",
+    "RUN printf 'Port 22\\n  # PubkeyAuthentication no\\n' > /etc/ssh/sshd_config.d/mpi.conf\n",
 ])
 def test_a_run_that_keeps_root_key_logins(written: str) -> None:
-    assert_clean("IK114", HEAD + written)
+    assert_clean("IK114", MPI + written)
+
+
+def test_a_refusal_is_judged_only_where_sshd_reads_it() -> None:
+    """sshd is started for MPI jobs only, and imagekit's runtime (the generator's label) starts it with its own
+    config (`sshd -f`): the same cases as the image rule."""
+    refusing = "RUN echo PermitRootLogin no >> /etc/ssh/sshd_config\n"
+    assert_flags("IK114", MPI + refusing, [4])
+    assert_clean("IK114", HEAD + SSHD + refusing)
+    assert_clean("IK114", MPI + f'LABEL {contract.LABEL_GENERATOR}="imagekit 0.1"\n' + refusing)
+    assert_flags("IK114", "FROM horovod/horovod:0.28.1\n" + refusing, [2])
 
 
 @pytest.mark.parametrize("packages", ["python3-mpi4py", "libmpich-dev", "mpi-default-bin"])

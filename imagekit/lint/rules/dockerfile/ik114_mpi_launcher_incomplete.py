@@ -60,27 +60,36 @@ def mpi_by_hand(ctx: DockerfileContext) -> bool:
 
 # A refusing setting inside text a RUN writes (`echo "PermitRootLogin no" >> ...`, a sed expression).
 _WRITTEN_SETTING = re.compile(r"\b(%s)(?:\s*=\s*|\s+)\"?([\w-]+)" % "|".join(REFUSING), re.I)
-# A sed `s` command (after any address): only its replacement reaches the file.
-_SED_SUBSTITUTE = re.compile(r"s([^\w\s\\])(?:\\.|(?!\1)[^\\])*\1((?:\\.|(?!\1)[^\\])*)\1\w*$", re.S)
+# A sed `s` command where a command may start (the script's start, after `;`, a line break, a brace, `!` or an
+# address), ending where the next command may: only its replacement reaches the file.
+_SED_SUBSTITUTE = re.compile(r"(?:^|(?<=[;{}!\s/$\d]))s([^\w\s\\])(?:\\.|(?!\1)[^\\])*\1((?:\\.|(?!\1)[^\\])*)\1"
+                             r"\w*(?=\s*(?:[;}]|$))", re.S | re.M)
 
 
 def refused_setting(cmds: Iterable[Command]) -> str | None:
     """The first refusing sshd setting, as `Keyword value`, in the text *cmds* write: the lines echo and printf
-    print (their words joined, as echo joins them), the replacement of a sed `s` command, any other word whole."""
+    print (their words joined, as echo joins them), the replacements of a sed script's `s` commands, any other
+    word whole. A setting on a line that is a comment to sshd (`#` first) refuses nothing."""
     for cmd in cmds:
         args = cmd.argv[1:]
         if cmd.program in ("echo", "printf"):
             texts = " ".join(args).split("\\n")  # echo -e and printf turn `\n` into a line break
         elif cmd.program == "sed":
-            texts = [found.group(2) if found else word for word in args
-                     for found in [_SED_SUBSTITUTE.search(word)]]
+            texts = [text for word in args
+                     for text in ([found.group(2) for found in _SED_SUBSTITUTE.finditer(word)] or [word])]
         else:
             texts = list(args)
         for text in texts:
             for setting in _WRITTEN_SETTING.finditer(text):
-                if refuses(setting.group(1), setting.group(2)):
+                if refuses(setting.group(1), setting.group(2)) and not _commented(text, setting.start()):
                     return f"{setting.group(1)} {setting.group(2)}"
     return None
+
+
+def _commented(text: str, start: int) -> bool:
+    """Whether the setting at *start* is behind a `#`: first on its line, or right before it (`echo '#...`)."""
+    before = text[text.rfind("\n", 0, start) + 1:start]
+    return before.lstrip().startswith("#") or before.rstrip().endswith("#")
 
 
 def installed(ctx: DockerfileContext) -> list[tuple[object, str]]:
@@ -102,23 +111,26 @@ def check(ctx: DockerfileContext) -> Iterator[Problem]:
     final = ctx.dockerfile.final_stage
     if final is None:
         return
-    for ins, cmds in runs(ctx.dockerfile.final_image_stages()):
-        refused = refused_setting(cmds)
-        if refused:
-            yield Problem(f"Sets sshd's `{refused}`: the MPI launcher logs in to every host as root with a key.",
-                          ins.line, ins.column)
-    if base_may_differ(final) or MPI_NAME.search(final.lineage()[-1].external_base or "") \
-            or "horovod" in (final.lineage()[-1].external_base or "").lower():
-        return  # a base that may bring MPI and sshd itself
+    base = final.lineage()[-1].external_base or ""
+    mpi_base = bool(MPI_NAME.search(base)) or "horovod" in base.lower()  # a base that brings MPI and sshd itself
     packages = installed(ctx)
-    names = {name for _, name in packages}
     mpi = [(ins, name) for ins, name in packages
            if name.startswith(contract.MPI_APT_PREFIXES) or name in contract.MPI_PIP_NAMES]
-    if not mpi:
-        return
+    by_hand = mpi_by_hand(ctx)
+    if not (mpi or mpi_base or by_hand):
+        return  # sshd is started for MPI jobs only
+    if contract.LABEL_GENERATOR not in final.labels:  # imagekit's runtime starts sshd with its own config
+        for ins, cmds in runs(ctx.dockerfile.final_image_stages()):
+            refused = refused_setting(cmds)
+            if refused:
+                yield Problem(f"Sets sshd's `{refused}`: the MPI launcher logs in to every host as root with a key.",
+                              ins.line, ins.column)
+    if not mpi or mpi_base or base_may_differ(final):
+        return  # no MPI package, or a base that may bring mpirun and sshd itself
     ins, first = mpi[0]
+    names = {name for _, name in packages}
     missing = [] if contract.SSHD_APT_PACKAGE in names else [contract.SSHD_APT_PACKAGE]
-    if not names & set(contract.MPIRUN_APT_PROVIDERS) and not mpi_by_hand(ctx):
+    if not names & set(contract.MPIRUN_APT_PROVIDERS) and not by_hand:
         missing.append(f"mpirun ({' or '.join(contract.MPIRUN_APT_PACKAGES)})")
     if missing:
         yield Problem(f"Installs {first} but not {' nor '.join(missing)}: the MPI launcher starts {contract.SSHD} "
@@ -136,11 +148,13 @@ RULE = Rule(
     f"starts {contract.SSHD} on every host, waits until each answers, then runs one `mpirun` on algo-1 that "
     "reaches the other hosts over ssh. An image with mpi4py or Horovod but no sshd fails on the first multi-host "
     "job with \"SSH daemon not found\"; one without mpirun cannot launch at all. Single-host tests never notice. "
-    "sagemaker-training's sshd reads the image's own config, so PermitRootLogin no (or forced-commands-only) or "
-    "PubkeyAuthentication no there fails the same way, once the job is multi-host. A Dockerfile is checked for what "
-    "it installs itself (bases it cannot see, such as AWS's, are skipped) and for a RUN that writes such a setting "
-    "(echo, printf, a sed replacement); a built image for the programs and for its sshd config, read as sshd reads "
-    f"it ({contract.SSHD_CONFIG} and the files it Includes from {contract.SSHD_CONFIG_DIR}; first value wins; Match "
+    "sagemaker-training's sshd reads the image's own config, so in an MPI image PermitRootLogin no (or "
+    "forced-commands-only) or PubkeyAuthentication no there fails the same way, once the job is multi-host "
+    "(imagekit's runtime starts sshd with a config of its own, so its images are not judged on theirs). A "
+    "Dockerfile is checked for what it installs itself (bases it cannot see, such as AWS's, are skipped) and, when "
+    "it shows MPI, for a RUN that writes such a setting (echo, printf, the replacements of a sed script; `#` "
+    "comments excluded); a built image with MPI for the programs and for its sshd config, read as sshd reads it "
+    f"({contract.SSHD_CONFIG} and the files it Includes from {contract.SSHD_CONFIG_DIR}; first value wins; Match "
     "blocks count only when they surely apply to root).",
     fix="Install openmpi-bin (or mpich) and openssh-server in the final stage (`distribution: mpi` in imagekit.yaml "
     "does), and keep sshd's PermitRootLogin at prohibit-password or yes and PubkeyAuthentication on.",

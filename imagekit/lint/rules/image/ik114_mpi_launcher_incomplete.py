@@ -1,5 +1,6 @@
 """IK114, the image implementation: an image with MPI (libmpi, mpi4py, Horovod, mpirun) but without mpirun or
-sshd on the standard paths, and an sshd config that refuses root key logins, read the way sshd reads it.
+sshd on the standard paths, or whose sshd config refuses root key logins, read the way sshd reads it (unless the
+image runs imagekit's runtime, whose sshd reads a config of its own).
 
 Name, severity, docs and examples are the Dockerfile rule's: one check, one id, whichever of the two is linted.
 """
@@ -14,6 +15,8 @@ from dataclasses import replace
 from typing import Iterator, NamedTuple
 
 from imagekit import contract
+from imagekit.contract import Limits
+from imagekit.errors import LimitExceeded
 from imagekit.image.example import ImageExample, elf
 from imagekit.image.fs import FILE, ImageFS
 from imagekit.lint.core import Problem
@@ -80,44 +83,87 @@ def sshd_refusal(image: ImageFS) -> Setting | None:
     only when it surely applies to the launcher's logins (`Match all`, `Match User` patterns that take root),
     and then it wins over the global value, as in sshd. Files whose bodies the image index does not keep (larger
     than Limits.SSHD_CONFIG_BYTES, or outside /etc/ssh/sshd_config*) are skipped."""
-    found: dict[tuple[bool, str], Setting] = {}  # (in a Match for root, keyword lower-cased) -> its first value
-    _read_sshd_config(image, str(contract.SSHD_CONFIG), found, set())
+    reader = _ConfigReader(image)
+    reader.read(str(contract.SSHD_CONFIG))
     for keyword in dockerfile_rule.REFUSING:
-        setting = found.get((True, keyword)) or found.get((False, keyword))
+        setting = reader.found.get((True, keyword)) or reader.found.get((False, keyword))
         if setting and dockerfile_rule.refuses(keyword, setting.value):
             return setting
     return None
 
 
-def _read_sshd_config(image: ImageFS, path: str, found: dict[tuple[bool, str], Setting],
-                      read: set[str], scope: bool = False, depth: int = 0) -> None:
-    """Record the first value of each setting IK114 judges, globally and in Match blocks that take root.
+class _ConfigReader:
+    """Reads one image's sshd config files with bounded work, however hostile the image.
 
-    *scope* is where the file's lines start (an Include inside a Match block is part of it; a Match inside an
-    included file ends with that file). Each file is read once and Includes nest at most as deep as sshd allows,
-    so an image whose drop-ins include each other costs one read per file.
+    Each file is read once and Includes nest at most as deep as sshd allows; each Include pattern is expanded
+    once per scope (a second Include of it names only files already read); and the directory entries patterns
+    are matched against plus the files they name count against Limits.SSHD_INCLUDE_NAMES, beyond which the
+    image is refused (LimitExceeded). So drop-ins that include each other cost one read each.
     """
-    resolved, entry, _ = image.resolve(path)
-    body = image.small_files.get(resolved.lstrip("/")) if entry is not None and entry.kind == FILE else None
-    if body is None or depth > INCLUDE_DEPTH or resolved in read:
-        return
-    read.add(resolved)
-    state: bool | None = scope  # False: global; True: a Match that applies to root; None: one that may not
-    for line in body.decode("utf-8", "replace").splitlines():
-        setting = sshd_setting(line)
-        if setting is None:
-            continue
-        keyword, args = setting[0].lower(), setting[1]
-        if keyword == "match":
-            state = True if _matches_root(args) else None
-        elif state is None:
-            continue
-        elif keyword == "include":
-            for pattern in args:
-                for included in _included(image, posixpath.join(str(contract.SSHD_CONFIG.parent), pattern)):
-                    _read_sshd_config(image, included, found, read, state, depth + 1)
-        elif args and keyword in dockerfile_rule.REFUSING:
-            found.setdefault((state, keyword), Setting(setting[0], args[0], path))
+
+    def __init__(self, image: ImageFS) -> None:
+        self.image = image
+        self.found: dict[tuple[bool, str], Setting] = {}  # (in a Match for root, keyword lower-cased) -> first value
+        self.done: set[str] = set()  # files read (as named and as resolved)
+        self.expanded: set[tuple[str, bool]] = set()  # (Include pattern, scope) already followed
+        self.names_left = Limits.SSHD_INCLUDE_NAMES
+
+    def read(self, path: str, scope: bool = False, depth: int = 0) -> None:
+        """Record the first value of each setting IK114 judges, globally and in Match blocks that take root.
+
+        *scope* is where the file's lines start (an Include inside a Match block is part of it; a Match inside an
+        included file ends with that file).
+        """
+        if depth > INCLUDE_DEPTH or path in self.done:
+            return
+        resolved, entry, _ = self.image.resolve(path)
+        body = self.image.small_files.get(resolved.lstrip("/")) if entry is not None and entry.kind == FILE else None
+        if body is None or resolved in self.done:
+            return
+        self.done.update((path, resolved))
+        state: bool | None = scope  # False: global; True: a Match that applies to root; None: one that may not
+        for line in body.decode("utf-8", "replace").splitlines():
+            setting = sshd_setting(line)
+            if setting is None:
+                continue
+            keyword, args = setting[0].lower(), setting[1]
+            if keyword == "match":
+                state = True if _matches_root(args) else None
+            elif state is None:
+                continue
+            elif keyword == "include":
+                for pattern in args:
+                    self.include(posixpath.join(str(contract.SSHD_CONFIG.parent), pattern), state, depth + 1)
+            elif args and keyword in dockerfile_rule.REFUSING:
+                self.found.setdefault((state, keyword), Setting(setting[0], args[0], path))
+
+    def include(self, pattern: str, scope: bool, depth: int) -> None:
+        if (pattern, scope) in self.expanded:
+            return
+        self.expanded.add((pattern, scope))
+        for included in self._matches(pattern):
+            self.read(included, scope, depth)
+
+    def _matches(self, pattern: str) -> list[str]:
+        """The files an Include pattern names, as glob(3) lists them: sorted, `*` not matching a leading dot; only
+        the last component may be a pattern (sshd's own configs never use more)."""
+        directory, name = posixpath.split(pattern)
+        if not any(char in name for char in "*?["):
+            self._spend(1)
+            return [pattern]
+        found, entry, _ = self.image.resolve(directory)
+        children = self.image.children.get(found.strip("/"), ()) if entry is not None else ()
+        self._spend(len(children))
+        names = sorted(child for child in map(posixpath.basename, children)
+                       if fnmatch.fnmatchcase(child, name) and (name.startswith(".") or not child.startswith(".")))
+        self._spend(len(names))
+        return [posixpath.join(directory, child) for child in names]
+
+    def _spend(self, names: int) -> None:
+        self.names_left -= names
+        if self.names_left < 0:
+            raise LimitExceeded(self.image.name, "the work of following sshd's Include lines (directory entries "
+                                "matched and files named)", "SSHD_INCLUDE_NAMES", Limits.SSHD_INCLUDE_NAMES)
 
 
 def _matches_root(criteria: list[str]) -> bool:
@@ -142,28 +188,20 @@ def _pattern_list_takes(name: str, patterns: str) -> bool:
     return taken
 
 
-def _included(image: ImageFS, pattern: str) -> list[str]:
-    """The files an Include pattern names, as glob(3) lists them: sorted, `*` not matching a leading dot; only
-    the last component may be a pattern (sshd's own configs never use more)."""
-    directory, name = posixpath.split(pattern)
-    if not any(char in name for char in "*?["):
-        return [pattern]
-    found, entry, _ = image.resolve(directory)
-    if entry is None:
-        return []
-    names = sorted(posixpath.basename(child) for child in image.children.get(found.strip("/"), ()))
-    return [posixpath.join(directory, child) for child in names
-            if fnmatch.fnmatchcase(child, name) and (name.startswith(".") or not child.startswith("."))]
+def runs_imagekit_runtime(image: ImageFS) -> bool:
+    """Whether the image's train is imagekit's runtime, which starts sshd with a complete config of its own
+    (`sshd -f`, root key logins allowed), so the image's /etc/ssh is never read."""
+    return str(contract.RUNTIME_CONFIG_FILE).lstrip("/") in image.entries
 
 
 def check(ctx: ImageContext) -> Iterator[Problem]:
-    refusal = sshd_refusal(ctx.image)
+    marker = mpi_marker(ctx)
+    if marker is None:
+        return  # sshd is started for MPI jobs only
+    refusal = None if runs_imagekit_runtime(ctx.image) else sshd_refusal(ctx.image)
     if refusal is not None:
         yield Problem(f"{refusal.path} sets sshd's `{refusal.keyword} {refusal.value}`: the MPI launcher logs in "
                       "to every host as root with a key.", path=refusal.path)
-    marker = mpi_marker(ctx)
-    if marker is None:
-        return
     if not exists(ctx, (str(contract.SSHD),)):
         yield Problem(f"{marker} is MPI, but {contract.SSHD} is missing: the MPI launcher starts it on every host.",
                       path=marker)
