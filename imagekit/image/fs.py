@@ -159,15 +159,18 @@ class ImageFS:
                 self._remove_tree(path)
 
     # --- questions rules ask ---------------------------------------------------------------------------
-    def path_text(self) -> str:
-        """Every path, one per line, for rules that search all names with one regex pass (built once)."""
+    def path_text(self) -> str | None:
+        """Every path, one per line, for rules that search all names with one regex pass (built once); None when a
+        path holds a newline itself (hand-made or hostile), which the text would split."""
         if self._path_text is None:
-            self._path_text = "\n".join(self.entries)
-        return self._path_text
+            text = "\n".join(self.entries)
+            self._path_text = text if text.count("\n") < len(self.entries) else ""
+        return self._path_text or None
 
     @property
     def total_size(self) -> int:
-        return sum(e.size for e in self.entries.values())
+        """Bytes of the merged files: what the layers added less what later layers overwrote or deleted."""
+        return sum(layer.size - layer.wasted for layer in self.layers)
 
     @property
     def wasted_size(self) -> int:

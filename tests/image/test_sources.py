@@ -384,3 +384,16 @@ def test_a_directory_named_like_the_image_is_no_special_file(tmp_path: Path, mon
     monkeypatch.setattr("imagekit.engine.require_image", asked)
     with pytest.raises(ImagekitError, match="the engine was asked for iris"):
         open_image("iris")
+
+
+def test_the_total_size_is_the_bytes_of_the_merged_files(tmp_path: Path) -> None:
+    """total_size comes from the layers' running totals; it must equal the sum over the merged files through
+    overwrites (in one layer and across layers), deletions, opaque directories and a file replaced by a dir."""
+    layers = [BASE_LAYER,
+              [("opt/a", b"a" * 10), ("opt/a", b"a" * 30), ("opt/d/x", b"x" * 7), ("opt/f", b"f" * 5),
+               ("srv/k", b"k" * 11)],
+              [("opt/a", b"b" * 3), ("opt/d/.wh..wh..opq", b""), ("opt/d/y", b"y" * 2), ("opt/.wh.f", b""),
+               ("srv/k/inner", b"i" * 4)]]
+    image = open_image(str(docker_save(tmp_path / "img.tar", CONFIG, layers)))
+    assert image.total_size == sum(entry.size for entry in image.entries.values())
+    assert image.entries["opt/a"].size == 3 and "opt/d/x" not in image.entries and "opt/f" not in image.entries

@@ -65,7 +65,7 @@ def paths_ending(image: ImageFS, *patterns: re.Pattern[str]) -> list[str]:
     all paths joined by newlines: a rule looking for a few names anywhere costs a millisecond, not a Python loop
     over every entry. Callers check the exact name on the few paths found."""
     text = image.path_text()
-    if text.count("\n") >= len(image.entries):  # a path with a newline in it (hand-made, hostile): one by one
+    if text is None:  # a path with a newline in it (hand-made, hostile): one by one
         return sorted(path for path in image.entries
                       if any(match.end() == len(path) for pattern in patterns for match in pattern.finditer(path)))
     found = {text[text.rfind("\n", 0, match.start()) + 1:match.end()]
