@@ -379,8 +379,9 @@ MPI_APT_PREFIXES: tuple[str, ...] = ("openmpi-bin", "libopenmpi", "mpich", "libm
                                      "python3-horovod")
 MPI_PIP_NAMES: tuple[str, ...] = ("horovod", "mpi4py")
 MPIRUN_APT_PACKAGES: tuple[str, ...] = ("openmpi-bin", "mpich")
-# Debian packages that bring mpirun through their dependencies (bookworm, `apt-cache depends`: python3-mpi4py ->
-# mpi-default-bin -> openmpi-bin; libmpich-dev -> mpich). libopenmpi-dev does not.
-MPIRUN_APT_PROVIDERS: tuple[str, ...] = (*MPIRUN_APT_PACKAGES, "mpi-default-bin", "python3-mpi4py", "libmpich-dev")
+# Debian packages that bring mpirun through their dependencies (bookworm, `apt-get install -s`: python3-mpi4py ->
+# mpi-default-bin -> openmpi-bin; libopenmpi-dev -> openmpi-bin; libmpich-dev -> mpich).
+MPIRUN_APT_PROVIDERS: tuple[str, ...] = (*MPIRUN_APT_PACKAGES, "mpi-default-bin", "python3-mpi4py", "libopenmpi-dev",
+                                         "libmpich-dev")
 SSHD_APT_PACKAGE = "openssh-server"
 SSH_HOST_KEYS_GLOB = "/etc/ssh/ssh_host_*"  # Debian's openssh-server generates them when it is installed

@@ -81,13 +81,15 @@ def test_a_refusal_is_judged_only_where_sshd_reads_it() -> None:
     assert_flags("IK114", "FROM horovod/horovod:0.28.1\n" + refusing, [2])
 
 
-@pytest.mark.parametrize("packages", ["python3-mpi4py", "libmpich-dev", "mpi-default-bin"])
+@pytest.mark.parametrize("packages", ["python3-mpi4py", "libmpich-dev", "mpi-default-bin", "libopenmpi-dev"])
 def test_debian_packages_that_depend_on_an_mpirun_bring_it(packages: str) -> None:
-    # bookworm: python3-mpi4py -> mpi-default-bin -> openmpi-bin; libmpich-dev -> mpich
+    # bookworm (apt-get install -s): python3-mpi4py -> mpi-default-bin -> openmpi-bin; libopenmpi-dev -> openmpi-bin;
+    # libmpich-dev -> mpich
     assert_clean("IK114", HEAD + SSHD.replace("openssh-server=1:9.2p1-2+deb12u7", f"openssh-server {packages}")
                  + MPI4PY)
 
 
-def test_libopenmpi_dev_names_open_mpi_but_brings_no_mpirun() -> None:
-    text = HEAD + SSHD.replace("openssh-server=1:9.2p1-2+deb12u7", "openssh-server libopenmpi-dev") + MPI4PY
+def test_a_package_name_is_no_mpi_built_by_hand() -> None:
+    # libopenmpi3 (the library alone) names Open MPI but brings no mpirun: it is not an MPI placed by hand
+    text = HEAD + SSHD.replace("openssh-server=1:9.2p1-2+deb12u7", "openssh-server libopenmpi3") + MPI4PY
     assert_flags("IK114", text, [2])
