@@ -21,10 +21,14 @@ SEVERITIES = (ERROR, WARNING)  # most severe first
 WARNING_CHECKS = frozenset({"serve.sigterm"})
 # Hosts of one training job that saved the same model file with different bytes: SageMaker keeps one of them.
 WARNING_CHECKS |= {"train.model-clash"}
+# Links in the model that resolve nowhere in it, left out of model.tar.gz (smoke.layout.unpackable_links).
+WARNING_CHECKS |= {"train.model-links"}
 # A run on fewer CPUs or without the GPUs of its --instance-type (imagekit.smoke.hardware): degraded, said plainly.
 WARNING_CHECKS |= {f"{command}.{resource}" for command in ("train", "serve") for resource in ("cpus", "gpus")}
 # A batch transform request that failed at first but got an answer on a retry: the job passes, the handler is flaky.
 WARNING_CHECKS |= {"transform.retries"}
+# /invocations refused imagekit's own guessed body (no --payload): proves nothing either way (smoke.invoke_input).
+WARNING_CHECKS |= {"serve.probe"}
 
 
 def severity_of(name: str) -> str:
