@@ -15,6 +15,7 @@ from imagekit import contract, engine
 from imagekit.errors import ImagekitError
 from imagekit.smoke import diagnose, hardware, logs
 from imagekit.smoke.common import check_seconds, environment, finish_run, log_tail, run_workdir
+from imagekit.smoke.exit_causes import config_cause
 from imagekit.smoke.layout import MergedModel, host_tree, merge_models, pack_model, unpackable_links
 from imagekit.smoke.report import Check, Report
 
@@ -278,8 +279,9 @@ def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int
         return
     container.reload()
     oom_killed = bool((container.attrs.get("State") or {}).get("OOMKilled"))
-    cause = diagnose.exit_cause(exit_code, oom_killed, diagnose.recent_log(container),
-                                diagnose.command_file(container, contract.TRAIN_COMMAND))
+    cause = config_cause(container, contract.TRAIN_COMMAND, exit_code) or \
+        diagnose.exit_cause(exit_code, oom_killed, diagnose.recent_log(container),
+                            diagnose.command_file(container, contract.TRAIN_COMMAND))
     detail = f"train exited {exit_code}: {cause}"
     detail += (f" Failure reason ({contract.FAILURE_FILE}): {reason}" if reason else
                f" No {contract.FAILURE_FILE} was written, so the job's FailureReason would be generic.")
