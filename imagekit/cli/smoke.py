@@ -427,7 +427,8 @@ def _check_inputs(image: Optional[str], junit: Optional[Path], fail_on: str = "e
         raise ImagekitError(f"--junit {junit} is a directory.", hint)
     existing = next(folder for folder in junit.absolute().parents if folder.exists())  # created when written
     if not existing.is_dir():
-        raise ImagekitError(f"--junit {junit}: {existing} is not a directory.", hint)
+        raise ImagekitError(f"--junit {junit}: cannot create its directory {junit.parent}: {existing} is not a "
+                            "directory.", hint)
     if not os.access(junit if junit.exists() else existing, os.W_OK):
         raise ImagekitError(f"--junit {junit} cannot be written: permission denied.", hint)
 
