@@ -54,6 +54,7 @@ INVOCATION_TIMEOUT_S = 60.0
 CONNECT_ACCEPT_TIMEOUT_S = 0.25
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint BodyBlob max, 6291456 bytes
 MEGABYTE = 1024 * 1024  # SAGEMAKER_MAX_PAYLOAD_IN_MB counts these (6 MB = MAX_PAYLOAD_BYTES)
+ASYNC_MAX_PAYLOAD_BYTES = 1024 * MEGABYTE  # Asynchronous Inference: 1 GB, for bodies over MAX_PAYLOAD_BYTES
 MAX_HEADER_VALUE_CHARS = 1024  # Content-Type, Accept, Custom-Attributes
 MAX_INFERENCE_ID_CHARS = 64
 MODEL_ERROR_STATUS = 424  # InvokeEndpoint's ModelError: the container answered 4xx/5xx (§3.2)

@@ -412,7 +412,7 @@ def _live_logs(quiet: bool, status: _StatusLine | None = None):
 
 def _check_inputs(image: Optional[str], junit: Optional[Path], fail_on: str = "error") -> None:
     """Refuse a malformed image reference, an unknown --fail-on and a --junit path that cannot be written before
-    the engine is asked, not after the run (the --junit directory is created)."""
+    the engine is asked, not after the run (its missing directories are created only when the report is written)."""
     from imagekit.smoke.report import check_fail_on
 
     check_fail_on(fail_on)
@@ -425,12 +425,11 @@ def _check_inputs(image: Optional[str], junit: Optional[Path], fail_on: str = "e
     hint = "Name a file in a directory you can write to, e.g. --junit reports/smoke.xml."
     if junit.is_dir():
         raise ImagekitError(f"--junit {junit} is a directory.", hint)
-    try:
-        junit.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ImagekitError(f"--junit {junit}: cannot create its directory {junit.parent}: "
-                            f"{error.strerror or error}.", hint) from None
-    if not os.access(junit if junit.exists() else junit.parent, os.W_OK):
+    existing = next(folder for folder in junit.absolute().parents if folder.exists())  # created when written
+    if not existing.is_dir():
+        raise ImagekitError(f"--junit {junit}: cannot create its directory {junit.parent}: {existing} is not a "
+                            "directory.", hint)
+    if not os.access(junit if junit.exists() else existing, os.W_OK):
         raise ImagekitError(f"--junit {junit} cannot be written: permission denied.", hint)
 
 

@@ -194,7 +194,7 @@ def _uri(file: str) -> str:
 
 
 def _junit(findings: Sequence[Finding]) -> str:
-    from xml.sax.saxutils import quoteattr  # lazy: pulls in urllib and hashlib, which text output never needs
+    from imagekit import junit  # lazy: text output never needs it
 
     by_file: dict[str, list[Finding]] = {}
     for f in findings:
@@ -202,24 +202,18 @@ def _junit(findings: Sequence[Finding]) -> str:
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            f'<testsuites name="imagekit lint" tests="{max(len(findings), 1)}" failures="{len(findings)}">']
     for file, items in by_file.items():
-        out.append(f'  <testsuite name={quoteattr(file)} tests="{len(items)}" failures="{len(items)}">')
+        out.append(f'  <testsuite name={junit.attr(file)} tests="{len(items)}" failures="{len(items)}">')
         for f in items:
             where = f"{file}:{f.line}" if f.line is not None else f"{file}: {f.path or ''}".rstrip(": ")
-            out.append(f"    <testcase classname={quoteattr(file)} name={quoteattr(f'{f.rule} {where}')}>")
-            out.append(f"      <failure type={quoteattr(f.severity.label)} message={quoteattr(f.message)}>"
-                       f"{_xml_text(f.fix or '')}</failure>")
-            out.append("    </testcase>")
+            out += junit.testcase(file, f"{f.rule} {where}", failure=(f.severity.label, f.message, f.fix or ""),
+                                  indent="    ")
         out.append("  </testsuite>")
     if not findings:
         out.append('  <testsuite name="imagekit lint" tests="1" failures="0">')
-        out.append('    <testcase classname="imagekit" name="no findings"/>')
+        out += junit.testcase("imagekit", "no findings", indent="    ")
         out.append("  </testsuite>")
     out.append("</testsuites>")
     return "\n".join(out) + "\n"
-
-
-def _xml_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _github(f: Finding) -> str:

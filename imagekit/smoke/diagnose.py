@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 
 from imagekit import contract
 from imagekit.smoke.common import log_tail
+from imagekit.smoke.exit_causes import config_cause
 
 LISTEN_STATE = "0A"  # TCP_LISTEN in /proc/net/tcp
 # Log lines of a worker that was killed or died and is being replaced (gunicorn, uvicorn, the imagekit runtime).
@@ -287,7 +288,8 @@ def exited(container, command: str, seen: str | None = None) -> str:
     state = container.attrs.get("State") or {}
     code = state.get("ExitCode")
     logs = recent_log(container)
-    cause = exit_cause(code, bool(state.get("OOMKilled")), logs, command_file(container, command))
+    cause = config_cause(container, command, code) or \
+        exit_cause(code, bool(state.get("OOMKilled")), logs, command_file(container, command))
     before = f" While it ran, smoke saw: {seen}" if seen else ""
     return f"`{command}` exited with code {code} before /ping answered 200: {cause}{before} Log tail:\n" \
         f"{log_tail(container)}"

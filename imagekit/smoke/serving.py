@@ -11,7 +11,7 @@ from typing import Callable
 
 from imagekit import contract, engine
 from imagekit.errors import ImagekitError
-from imagekit.smoke import diagnose, hardware, logs
+from imagekit.smoke import diagnose, hardware, invoke_input, logs
 from imagekit.smoke.common import check_seconds, environment, finish_run, log_tail, repeat_concurrently, run_workdir
 from imagekit.smoke.layout import unpack_model
 from imagekit.smoke.report import Check, Report
@@ -61,6 +61,7 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
     """
     check_startup_timeout(startup_timeout)
     check_load_options(requests, concurrency, payloads)
+    invoke_input.check_request_options(payloads, content_type, accept)
     bodies = [_payload(p) for p in payloads or []]
     placement = hardware.place(instance_type)
     report = Report(image, on_check=on_check)
@@ -74,7 +75,7 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
         if started is None:
             return report
         container, host_port, port = started
-        _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept, container)
+        _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept, container, probe=not bodies)
         if requests:
             _load(report, host_port, bodies[0] if bodies else DEFAULT_PAYLOAD, content_type, requests, concurrency)
         _payload_limit(report, container, host_port, bodies[0] if bodies else DEFAULT_PAYLOAD, content_type,
@@ -295,7 +296,8 @@ def _headers(content_type: str | None, accept: str | None) -> dict[str, str]:
 
 
 def _invoke(report: Report, port: int, bodies: list[bytes], content_type: str | None, accept: str | None,
-            container=None) -> None:
+            container=None, probe: bool = False) -> None:
+    """POST each body; with *probe* (no --payload: imagekit's guessed body) a 4xx refusal is only a warning."""
     def logs() -> str:
         return f" Log tail:\n{log_tail(container)}" if container is not None else ""
 
@@ -317,6 +319,9 @@ def _invoke(report: Report, port: int, bodies: list[bytes], content_type: str | 
             continue
         if status != 200:
             text = answer[:300].decode("utf-8", "replace").strip()
+            if probe and status in invoke_input.PROBE_REFUSED:
+                report.check(invoke_input.PROBE_CHECK, False, invoke_input.probe_refused(status, text, content_type))
+                continue
             stop = "" if text.endswith((".", "!", "?")) else "."
             report.check(name, False, f"POST {contract.INVOCATIONS_ROUTE} answered {status}: {text}{stop}{logs()}")
         elif not headers.get("content-type"):

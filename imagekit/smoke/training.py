@@ -15,7 +15,8 @@ from imagekit import contract, engine
 from imagekit.errors import ImagekitError
 from imagekit.smoke import diagnose, hardware, logs
 from imagekit.smoke.common import check_seconds, environment, finish_run, log_tail, run_workdir
-from imagekit.smoke.layout import MergedModel, host_tree, merge_models, pack_model
+from imagekit.smoke.exit_causes import config_cause
+from imagekit.smoke.layout import MergedModel, host_tree, merge_models, pack_model, unpackable_links
 from imagekit.smoke.report import Check, Report
 
 
@@ -50,6 +51,8 @@ def train(image: str, *, data: dict[str, str | Path] | None = None, hyperparamet
             raise ImagekitError(f"--output {output} cannot be created: {error.strerror or error}.",
                                 "Pass a directory you can write to.") from None
     engine.require_image(image)
+    if output is not None:
+        _forget_archive(Path(output) / contract.MODEL_ARCHIVE_NAME)
     instance_type = instance_type or contract.DEFAULT_INSTANCE_TYPE
     placement = hardware.place(instance_type, hosts=instances)
     report = Report(image, on_check=on_check)
@@ -116,10 +119,12 @@ def run_all(image: str, *, data: dict[str, str | Path] | None = None,
     Takes every option of ``train`` (the job) and of ``serve`` (*serve_options*: startup_timeout, requests, ...).
     With *transform_input*, a batch transform job over it follows (smoke.transform.transform_step).
     """
+    from imagekit.smoke.invoke_input import check_request_options
     from imagekit.smoke.serving import check_load_options, check_startup_timeout, serve
 
     check_startup_timeout(serve_options.get("startup_timeout", contract.STARTUP_HEALTH_TIMEOUT_S))
     check_load_options(serve_options.get("requests", 0), serve_options.get("concurrency", 1), payloads)
+    check_request_options(payloads, content_type, serve_options.get("accept"))
     keep = Path(output) if output else run_workdir("all")
     try:
         report = train(image, data=data, hyperparameters=hyperparameters, env=env, output=keep,
@@ -274,8 +279,9 @@ def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int
         return
     container.reload()
     oom_killed = bool((container.attrs.get("State") or {}).get("OOMKilled"))
-    cause = diagnose.exit_cause(exit_code, oom_killed, diagnose.recent_log(container),
-                                diagnose.command_file(container, contract.TRAIN_COMMAND))
+    cause = config_cause(container, contract.TRAIN_COMMAND, exit_code) or \
+        diagnose.exit_cause(exit_code, oom_killed, diagnose.recent_log(container),
+                            diagnose.command_file(container, contract.TRAIN_COMMAND))
     detail = f"train exited {exit_code}: {cause}"
     detail += (f" Failure reason ({contract.FAILURE_FILE}): {reason}" if reason else
                f" No {contract.FAILURE_FILE} was written, so the job's FailureReason would be generic.")
@@ -286,6 +292,16 @@ def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int
         report.check(f"{name}.mpi-rank", False, f"MPI rank {rank['rank']} on {rank['host']} failed first "
                      f"({rank['ended']}); mpirun then stopped the other ranks.")
         report.data["failed_rank"] = rank
+
+
+def _forget_archive(archive: Path) -> None:
+    """An earlier run's model.tar.gz in --output goes before this run starts: a run that writes none must not leave
+    a stale one for the next step (`smoke serve --model`, an upload) to pick up."""
+    try:
+        archive.unlink(missing_ok=True)
+    except OSError as error:
+        raise ImagekitError(f"Cannot remove the earlier {archive}: {error.strerror or error}.",
+                            "Check the --output path and its permissions.") from None
 
 
 CLASHES_SHOWN = 10  # paths a train.model-clash check names; a job saving per host may clash on thousands
@@ -304,6 +320,15 @@ def _judge_model(report: Report, model: MergedModel, hosts: list[str], container
                           for host, container in zip(hosts, containers, strict=True))
         report.check("train.model", False, f"train exited 0 but wrote nothing to {where}: SageMaker would upload an "
                      f"empty model.tar.gz. Log tail:\n{tails}")
+    unpackable = unpackable_links(model)
+    if unpackable:
+        shown = [f"{contract.MODEL_DIR / path} -> {why}" for path, why in list(unpackable.items())[:CLASHES_SHOWN]]
+        more = len(unpackable) - len(shown)
+        report.check("train.model-links", False,
+                     f"Links that resolve nowhere in the model were left out of model.tar.gz: {'; '.join(shown)}"
+                     f"{f'; and {more} more' if more else ''}. The model is packed with links followed (as SDK local "
+                     f"mode does), so what they point to is not part of it. Save the files themselves in "
+                     f"{contract.MODEL_DIR}, or links to files in it.")
     if model.clashes:
         shown = [f"{contract.MODEL_DIR / path} by {', '.join(writers)} ({writers[-1]}'s was kept)"
                  for path, writers in list(model.clashes.items())[:CLASHES_SHOWN]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from imagekit.errors import ImagekitError
-from imagekit.smoke.layout import merge_models, pack_model, unpack_model
+from imagekit.smoke.layout import merge_models, pack_model, unpack_model, unpackable_links
 
 
 def test_a_packed_model_and_a_directory_unpack_to_the_same_files(tmp_path: Path) -> None:
@@ -57,7 +58,7 @@ def test_hosts_models_merge_in_host_order_and_different_bytes_under_one_name_cla
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
         "clash.bin", "empty", "link", "model.json", "only-1", "only-1/a.txt", "same.txt", "was-a-dir"]
     assert (out / "clash.bin").read_text() == "2" and (out / "was-a-dir").read_text() == "now a file"
-    assert str((out / "link").readlink()) == "model.json"
+    assert not (out / "link").is_symlink() and (out / "link").read_text() == "{}"  # followed on its host, as packed
     assert merged.files == 6
 
 
@@ -141,7 +142,6 @@ def test_links_inside_the_model_are_kept(tmp_path: Path) -> None:
 
 def test_a_read_only_directory_in_the_model_extracts_for_a_non_root_user(tmp_path: Path) -> None:
     """Archives from Bazel or Nix carry 0555 directories; as a normal user their files must still be written."""
-    import os
     import tempfile
 
     shared = Path(tempfile.mkdtemp(prefix="imagekit-test-"))  # tmp_path is root's 0700: nobody cannot enter it
@@ -162,3 +162,83 @@ def test_a_read_only_directory_in_the_model_extracts_for_a_non_root_user(tmp_pat
         assert (shared / "out" / "weights" / "model.bin").read_bytes() == b"w"
     finally:
         shutil.rmtree(shared)
+
+
+def _linked_model(tmp_path: Path) -> Path:
+    """A model as training scripts leave one: a "best" link by its container path, a link to a directory, and
+    links that resolve nowhere in the model (dangling, leaving it, a cycle)."""
+    model = tmp_path / "trained"
+    (model / "checkpoints").mkdir(parents=True)
+    (model / "model.json").write_text("{}")
+    (model / "checkpoints" / "step-9.bin").write_text("w")
+    (model / "best.json").symlink_to("/opt/ml/model/model.json")
+    (model / "latest").symlink_to("checkpoints")
+    (model / "host-file").symlink_to("/etc/hostname")
+    (model / "dangling").symlink_to("missing.bin")
+    (model / "loop").symlink_to(".")
+    return model
+
+
+def test_a_trained_model_is_packed_with_links_followed_and_the_unpackable_ones_named(tmp_path: Path) -> None:
+    """As SDK local mode packs /opt/ml/model (copy and tar follow links), read as the container sees the model."""
+    merged = merge_models({"algo-1": _linked_model(tmp_path)})
+    assert unpackable_links(merged) == {
+        "dangling": "missing.bin (points to /opt/ml/model/missing.bin, which does not exist)",
+        "host-file": "/etc/hostname (points to /etc/hostname, outside /opt/ml/model)",
+        "loop": ". (loops back to a directory that holds it)"}
+    archive = pack_model(merged, tmp_path / "out" / "model.tar.gz")
+    with tarfile.open(archive) as packed:
+        assert {member.name: member.type for member in packed} == {
+            "best.json": tarfile.REGTYPE, "checkpoints": tarfile.DIRTYPE, "checkpoints/step-9.bin": tarfile.REGTYPE,
+            "latest": tarfile.DIRTYPE, "latest/step-9.bin": tarfile.REGTYPE, "model.json": tarfile.REGTYPE}
+    assert [path.name for path in (tmp_path / "out").iterdir()] == ["model.tar.gz"]  # no partial file left
+    unpack_model(archive, tmp_path / "served")  # what smoke all serves: its own archive is never refused
+    assert (tmp_path / "served" / "best.json").read_text() == "{}"
+
+
+def test_an_absolute_link_into_the_model_dir_is_kept_and_one_out_of_it_refused(tmp_path: Path) -> None:
+    """Hosting extracts model.tar.gz into /opt/ml/model, where /opt/ml/model/... points inside the model."""
+    archive = _archive_of(tmp_path / "abs.tar.gz", [("model.json", "file", "{}"), ("sub/x", "file", "x"),
+                                                    ("best.json", "sym", "/opt/ml/model/model.json"),
+                                                    ("sub/up", "sym", "/opt/ml/model/sub/../model.json")])
+    unpack_model(archive, tmp_path / "model")
+    assert (tmp_path / "model" / "best.json").read_text() == "{}"
+    assert str((tmp_path / "model" / "sub" / "up").readlink()) == "../model.json"
+    outside = _archive_of(tmp_path / "out.tar.gz", [("x", "sym", "/opt/ml/modelx/y")])
+    with pytest.raises(ImagekitError, match=r"'x' links to '/opt/ml/modelx/y', outside /opt/ml/model\."):
+        unpack_model(outside, tmp_path / "other")
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda d: (d / "dangling").symlink_to("/nonexistent"), r"dangling -> /nonexistent resolves nowhere in the "
+                                                            r"model: it points to /nonexistent, outside /opt/ml/model"),
+    (lambda d: ((d / "a").symlink_to("b"), (d / "b").symlink_to("a")), r"-> [ab] resolves nowhere in the model: it "
+                                                                        r"is a symlink loop"),
+    (lambda d: os.mkfifo(d / "pipe"), r"pipe is a named pipe, socket or device"),
+    (lambda d: (d / "up").symlink_to("../outside.txt"), r"up -> ../outside.txt resolves nowhere in the model: it "
+                                                        r"leaves /opt/ml/model"),
+], ids=["dangling", "symlink-loop", "fifo", "leaves-the-dir"])
+def test_a_model_dir_entry_that_cannot_be_served_is_one_paragraph_naming_it(tmp_path: Path, make,
+                                                                             expected: str) -> None:
+    (tmp_path / "outside.txt").write_text("host file")
+    model = tmp_path / "md"
+    model.mkdir()
+    (model / "model.json").write_text("{}")
+    make(model)
+    with pytest.raises(ImagekitError, match=expected) as refused:
+        unpack_model(model, tmp_path / "work" / "model")
+    assert str(model) in refused.value.message and "Errno" not in refused.value.message
+    assert not (tmp_path / "work" / "model" / "up").exists()
+
+
+def test_a_model_dir_keeps_its_links_as_links(tmp_path: Path) -> None:
+    """Copied as extracting its model.tar.gz would leave it: a cycle is one link, not 40 nested copies."""
+    model = tmp_path / "md"
+    model.mkdir()
+    (model / "model.json").write_text("{}")
+    (model / "loop").symlink_to(".")
+    (model / "best.json").symlink_to("/opt/ml/model/model.json")
+    unpack_model(model, tmp_path / "copy")
+    copy = tmp_path / "copy"
+    assert sorted(p.name for p in copy.iterdir()) == ["best.json", "loop", "model.json"]
+    assert str((copy / "loop").readlink()) == "." and str((copy / "best.json").readlink()) == "model.json"

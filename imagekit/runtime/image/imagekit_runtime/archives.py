@@ -9,10 +9,15 @@ class Escape(Exception):
     """A member that would land, or point, outside the directory, or is not a file, directory or link."""
 
 
-def extract_inside(tar, destination):
+def extract_inside(tar, destination, mounted_at=None):
     """Extract *tar* (an open TarFile) member by member, each checked against the disk as the members before it
-    left it: a link one member makes (q -> ., then p -> q/..) is followed when a later member is checked."""
+    left it: a link one member makes (q -> ., then p -> q/..) is followed when a later member is checked.
+
+    *mounted_at* is where the directory is seen when it is used (hosting extracts model.tar.gz into /opt/ml/model):
+    an absolute link under it points inside, so it is kept, made relative; messages name that path.
+    """
     root = os.path.realpath(destination)
+    shown = mounted_at or destination
 
     def inside(path):
         return os.path.commonpath([root, path]) == root
@@ -20,11 +25,16 @@ def extract_inside(tar, destination):
     for member in tar:
         target = os.path.realpath(os.path.join(root, member.name))
         if os.path.isabs(member.name) or not inside(target):
-            raise Escape(f"{member.name!r} would be written outside {destination}")
+            raise Escape(f"{member.name!r} would be written outside {shown}")
+        if member.issym() and mounted_at and os.path.isabs(member.linkname):
+            within = os.path.relpath(os.path.normpath(member.linkname), mounted_at)
+            if within != ".." and not within.startswith("../"):
+                parent = os.path.realpath(os.path.dirname(os.path.join(root, member.name)))
+                member.linkname = os.path.relpath(os.path.join(root, within), parent)
         if member.issym() or member.islnk():
             base = os.path.dirname(target) if member.issym() else root
             if os.path.isabs(member.linkname) or not inside(os.path.realpath(os.path.join(base, member.linkname))):
-                raise Escape(f"{member.name!r} links to {member.linkname!r}, outside {destination}")
+                raise Escape(f"{member.name!r} links to {member.linkname!r}, outside {shown}")
         elif not (member.isfile() or member.isdir()):
             raise Escape(f"{member.name!r} is a device, FIFO or other special file")
         member.mode &= 0o755  # no setuid/setgid/sticky, no group/other write, as the 'data' filter does
