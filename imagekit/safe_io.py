@@ -59,7 +59,8 @@ def refuse_overwriting_inputs(outputs: Mapping[str, Path | None],
     checks destroys the user's file, and a tab-completion slip on a CI command line is all it takes.
 
     *outputs* maps each output flag to its path (None: not given); *inputs* maps how to name each kind of input
-    ("a Dockerfile being linted") to its paths; ``-`` (standard input) and paths that do not exist are skipped.
+    ("a Dockerfile being linted") to its paths, files or directories (an existing file below an input directory is
+    refused too); ``-`` (standard input) and paths that do not exist are skipped.
     *example* completes the hint ("lint.sarif").
     """
     given = [(flag, path) for flag, path in outputs.items() if path is not None]
@@ -71,9 +72,24 @@ def refuse_overwriting_inputs(outputs: Mapping[str, Path | None],
                                     "overwrite the other.", hint)
         for what, paths in inputs.items():
             for path in paths:
-                if path is not None and str(path) != "-" and _same_file(output, path):
+                if path is None or str(path) == "-":
+                    continue
+                if _same_file(output, path):
                     shown = "" if str(path) == str(output) else f" ({path})"
                     raise ImagekitError(f"{flag} {output} is {what}{shown}: writing there would destroy it.", hint)
+                if os.path.lexists(output) and _inside(output, path):
+                    raise ImagekitError(f"{flag} {output} is a file inside {what} ({path}): writing there would "
+                                        "destroy it.", hint)
+
+
+def _inside(output: str | Path, directory: str | Path) -> bool:
+    """*output* lies below the input *directory* (symlinks resolved): an existing file there is one the job reads
+    (a channel's data, the shipped code, a transform input); a new report beside them harms nothing."""
+    try:
+        where, root = Path(output).resolve(), Path(directory).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return root.is_dir() and root in where.parents
 
 
 def _same_file(first: str | Path, second: str | Path) -> bool:

@@ -33,3 +33,18 @@ def test_smoke_refuses_to_write_over_its_input(tmp_path: Path, args: list[str], 
     assert result.returncode == 2 and result.stderr.startswith(f"imagekit: error: {message}"), result.stderr
     assert (tmp_path / "in.json").read_text() == INPUT
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["train", "x:1", "--data", "train=data", "--junit", "data/a.csv"],
+    ["all", "x:1", "--data", "train=data", "--junit", "data/a.csv"],
+    ["train", "x:1", "--source-dir", "data", "--junit", "data/a.csv"],
+    ["transform", "x:1", "--input", "data", "--output", "out", "--junit", "data/a.csv"],
+])
+def test_smoke_refuses_to_write_over_a_file_inside_an_input_directory(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.csv").write_text("1,2\n")
+    result = subprocess.run([sys.executable, "-m", "imagekit", "smoke", *args], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and "--junit data/a.csv is a file inside" in result.stderr, result.stderr
+    assert (tmp_path / "data" / "a.csv").read_text() == "1,2\n"

@@ -87,7 +87,7 @@ def train_command(
     from imagekit import smoke
 
     _check_inputs(image, junit, fail_on)
-    _refuse_overwrites(junit, output=output, hp_file=hp_file)
+    _refuse_overwrites(junit, output=output, hp_file=hp_file, data=data, source_dir=source_dir)
     with _live_logs(quiet):
         report = smoke.train(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
                              instances=instances, instance_type=instance_type, env=_pairs(env, "--env"),
@@ -174,7 +174,8 @@ def all_command(
     from imagekit import smoke
 
     _check_inputs(image, junit, fail_on)
-    _refuse_overwrites(junit, output=output, hp_file=hp_file, payloads=payload)
+    _refuse_overwrites(junit, output=output, hp_file=hp_file, payloads=payload, data=data,
+                       transform_input=transform_input)
     status = _StatusLine(quiet)
     with _live_logs(quiet, status):
         report = smoke.run_all(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
@@ -435,13 +436,16 @@ def _check_inputs(image: Optional[str], junit: Optional[Path], fail_on: str = "e
 
 def _refuse_overwrites(junit: Optional[Path], output: Optional[Path] = None, hp_file: Optional[Path] = None,
                        model: Optional[Path] = None, payloads: Optional[List[Path]] = None,
-                       transform_input: Optional[Path] = None) -> None:
-    """No --junit report or --output model.tar.gz written over a file the run reads (or over each other)."""
+                       transform_input: Optional[Path] = None, data: Optional[List[str]] = None,
+                       source_dir: Optional[Path] = None) -> None:
+    """No --junit report or --output model.tar.gz written over, or into, what the run reads (or over each other):
+    a file, a channel's directory, the shipped code, a transform input."""
     from imagekit.safe_io import refuse_overwriting_inputs
 
     refuse_overwriting_inputs({"--output": output, "--junit": junit}, {
         "the --hp-file": [hp_file], "the --model": [model], "a --payload": payloads or [],
-        "the --input": [transform_input]})
+        "the --input": [transform_input], "a --data channel": [item.partition("=")[2] for item in data or []],
+        "the --source-dir": [source_dir]})
 
 
 def _finish(report, as_json: bool, junit: Optional[Path], fail_on: str = "error") -> None:
