@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
+from urllib.parse import urlsplit
 
 from imagekit.engine import IMAGE_REFERENCE  # shared with the smoke runner's image checks
 from imagekit.errors import ImagekitError
@@ -91,6 +92,10 @@ def fill_wheelhouse(deps_dir: Path, python: str, arch: str, index_urls: tuple[st
             command += ["--constraint", str(deps_dir / "constraints.txt")]
         command += ["--requirement", str(deps_dir / "requirements.txt"), "pip"]
         run = subprocess.run(command, capture_output=True, text=True)
+        for url in _unreachable_indexes(run.stderr, index_urls):
+            log(f"warning: the package index {url} could not be reached, so pip took every package from PyPI "
+                "alone (for torch that is the CUDA build, several GB, whatever that index serves); make "
+                f"{urlsplit(url).hostname} reachable (proxy settings) or point build.extra_index_urls at a mirror")
         if run.returncode != 0:
             shutil.rmtree(partial, ignore_errors=True)
             tail = "\n".join(run.stderr.strip().splitlines()[-6:])
@@ -104,6 +109,14 @@ def fill_wheelhouse(deps_dir: Path, python: str, arch: str, index_urls: tuple[st
         log(f"wheelhouse: reusing {cached}")
     shutil.copytree(cached, target, ignore=shutil.ignore_patterns(".complete"))
     return target
+
+
+def _unreachable_indexes(pip_log: str, index_urls: tuple[str, ...]) -> list[str]:
+    """The extra indexes pip could not reach: it only warns ("Retrying ... after connection broken",
+    "Could not fetch URL") and carries on with PyPI, which silently swaps a CPU torch for the CUDA one."""
+    failed = [line for line in pip_log.splitlines() if "connection broken" in line or "Could not fetch URL" in line]
+    return [url for url in index_urls
+            if any(f"host='{urlsplit(url).hostname}'" in line or url.rstrip("/") in line for line in failed)]
 
 
 _NO_VERSION = re.compile(r"(?:No matching distribution found for|Could not find a version that satisfies the "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 import uuid
 from pathlib import Path
@@ -191,3 +192,33 @@ def test_a_pip_failure_in_the_builder_names_the_requirement(tmp_path: Path, monk
     assert explained.exit_code == 1 and explained.message == failed.message
     assert explained.hint.startswith("pip found no release matching scikit-learn==9.9: that version may not exist")
     assert 'framework.version: "9.9"' in explained.hint and explained.hint.endswith("scikit-learn==9.9")
+
+
+def test_an_unreachable_extra_index_is_said_in_the_build_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pip only warns when download.pytorch.org cannot be reached and takes PyPI's CUDA torch (5 GB for a CPU
+    project); the build log must say so, or the size-budget error that follows has no visible cause."""
+    import subprocess
+
+    from imagekit import build as build_module
+
+    deps = tmp_path / "deps"
+    deps.mkdir()
+    (deps / "requirements.txt").write_text("torch==2.5.1\n")
+    pip_log = ("WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after "
+               "connection broken by 'NameResolutionError(\"HTTPSConnection(host='download.pytorch.org', port=443): "
+               "Failed to resolve\")': /whl/cpu/torch/\n")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    def pip(command: list[str], **_) -> subprocess.CompletedProcess:
+        Path(command[command.index("--dest") + 1]).mkdir(parents=True)  # what pip download makes
+        return subprocess.CompletedProcess(command, 0, "", pip_log)
+
+    monkeypatch.setattr(subprocess, "run", pip)
+    lines: list[str] = []
+    build_module.fill_wheelhouse(deps, "3.11", "amd64", ("https://download.pytorch.org/whl/cpu",), lines.append)
+    assert any("https://download.pytorch.org/whl/cpu could not be reached" in line for line in lines)
+    lines.clear()
+    (deps / "requirements.txt").write_text("six==1.17.0\n")  # another cache key
+    shutil.rmtree(deps / "wheelhouse")
+    build_module.fill_wheelhouse(deps, "3.11", "amd64", ("https://example.org/simple",), lines.append)
+    assert not any("could not be reached" in line for line in lines)
