@@ -117,7 +117,7 @@ def _placed(context: Path, sources: list[str], dest: str, into_directory: bool, 
             if match.is_dir():
                 if target.startswith(dest.rstrip("/") + "/"):
                     inside = match / posixpath.relpath(target, dest)
-                    return inside if inside.is_file() else None
+                    return inside if inside.is_file() and inside.resolve().is_relative_to(root) else None
             elif target == posixpath.join(dest, match.name) or (target == dest and not into_directory):
                 # (`COPY requirements.txt .` puts it into the WORKDIR: a destination may be an existing directory)
                 return match if match.is_file() else None
