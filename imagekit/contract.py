@@ -134,6 +134,16 @@ REQUIREMENTS_FILE = "requirements.txt"  # beside shipped code: pip-installed bef
 SETUP_FILE = "setup.py"  # a shipped code dir with one is pip-installed as a package
 DEFAULT_HANDLER_MODULE = "inference"  # the inference toolkit's SAGEMAKER_PROGRAM default (inference.py)
 DEFAULT_MODEL_NAME = "model"  # the inference toolkit's name for the one model of a single-model endpoint
+# PyPI packages whose install puts the mode's program on PATH (the console_scripts of each one's
+# entry_points.txt, read from `pip download --no-deps` on 2026-12-07): sagemaker-training's `train` (the framework
+# training toolkits depend on it), the deprecated sagemaker-containers' `train` and `serve`, and the framework
+# serving containers' `serve`. sagemaker-inference and multi-model-server ship no `serve`.
+MODE_PROGRAM_PACKAGES: dict[str, tuple[str, ...]] = {
+    TRAIN_COMMAND: ("sagemaker-training", "sagemaker-containers", "sagemaker-pytorch-training",
+                    "sagemaker-tensorflow-training", "sagemaker-mxnet-training"),
+    SERVE_COMMAND: ("sagemaker-containers", "sagemaker-huggingface-inference-toolkit", "sagemaker-pytorch-inference",
+                    "sagemaker-mxnet-inference"),
+}
 SM_ENV_PREFIX = "SM_"
 SM_CHANNEL_PREFIX = "SM_CHANNEL_"
 SM_HP_PREFIX = "SM_HP_"

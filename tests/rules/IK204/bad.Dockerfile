@@ -3,6 +3,13 @@ FROM python:3.11-slim AS build
 COPY --from=runtime /a /a
 # expect: IK204
 COPY --from=build /a /b
+# expect: IK204
+COPY --from=later /a /a
+# expect: IK204
+RUN --mount=type=bind,from=later,source=/a,target=/a cat /a
+# expect: IK204
+RUN --mount=type=cache,target=/c --mount=from=2,source=/a,target=/a cat /a
+FROM python:3.11-slim AS later
 FROM python:3.11-slim AS runtime
 # expect: IK204
 COPY --from=build /a /c
@@ -12,3 +19,7 @@ COPY --from=biuld /app /app
 COPY --from=7 /app /app
 # expect: IK204
 COPY --from=Alpine /etc/os-release /x
+FROM python:3.11-slim AS license-set
+FROM python:3.11-slim
+# expect: IK204
+COPY --from=set /licenses /licenses

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from pathlib import Path
 from typing import Iterator
 
 from imagekit import contract
@@ -21,9 +22,13 @@ from imagekit.lint.rules.dockerfile._common import (
     pip_install_args,
     pip_requirements,
 )
+from imagekit.lint.rules.dockerfile._ik104_requirements import (
+    OPAQUE_REQUIREMENT,
+    listed_packages,
+    package_name,
+    requirement_files,
+)
 
-# sagemaker-training and the framework toolkits built on it install a `train` console script.
-_TOOLKIT_PROVIDES = {contract.TRAIN_COMMAND: re.compile(r"^sagemaker[-_]([a-z0-9]+[-_])?training\b", re.I)}
 
 def check(ctx: DockerfileContext) -> Iterator[Problem]:
     final = ctx.dockerfile.final_stage
@@ -41,7 +46,7 @@ def modes_not_on_path(ctx: DockerfileContext) -> list[str]:
     if not final or base_may_differ(final):
         return []
     instructions, on_path = final.all_instructions(), path_directories(final)
-    return _one_is_enough(ctx, [mode for mode in ctx.modes if not _provides(instructions, mode, on_path)
+    return _one_is_enough(ctx, [mode for mode in ctx.modes if not _provides(ctx, instructions, mode, on_path)
                                 or _off_path_copy(instructions, mode, on_path)])
 
 
@@ -54,11 +59,15 @@ def _missing(ctx: DockerfileContext) -> Iterator[Problem]:
     """Nothing in the Dockerfile provides the program at all."""
     final = ctx.dockerfile.final_stage
     instructions, on_path = final.all_instructions(), path_directories(final)
-    missing = _one_is_enough(ctx, [mode for mode in ctx.modes if not _provides(instructions, mode, on_path)])
+    missing = _one_is_enough(ctx, [mode for mode in ctx.modes if not _provides(ctx, instructions, mode, on_path)])
     if missing:
         names = " or ".join(f"`{mode}`" for mode in missing)
+        read = sorted({file for ins in instructions for cmd in commands(ins)
+                       for file in requirement_files(pip_install_args(cmd) or [])})
+        listed = f", and {', '.join(read)} (read from the build context) lists no package that installs one" \
+            if read else ""
         yield Problem(f"Nothing in this Dockerfile provides {names}: there is no ENTRYPOINT, so SageMaker runs "
-                      f"{names} from PATH, and no instruction adds a file of that name (the base image "
+                      f"{names} from PATH, and no instruction adds a file of that name{listed} (the base image "
                       f"{final.external_base or 'scratch'} is not checked).", final.line, 1)
 
 
@@ -90,22 +99,43 @@ def _names(cmd: Command) -> Iterator[str]:
         yield posixpath.basename(word.rpartition("=")[2])
 
 
-def _provides(instructions: list, mode: str, path_dirs: set[str]) -> bool:
-    """Some instruction adds a file called *mode*, copies into a PATH directory (or a tree holding one), or
-    installs something whose programs the Dockerfile cannot show (a requirements file, a local wheel, a project)."""
-    for ins in instructions:
+def _provides(ctx: DockerfileContext, instructions: list, mode: str, path_dirs: set[str]) -> bool:
+    """Some instruction adds a file called *mode*, copies into a PATH directory (or a tree holding one), installs
+    a package that ships it (by name, or listed in a requirements file read from the build context), or installs
+    something whose programs the Dockerfile cannot show (an unreadable requirements file, a local wheel, a
+    project)."""
+    context: list[Path | None] = []  # read once, when a requirements file needs it
+    for index, ins in enumerate(instructions):
         if ins.keyword in ("COPY", "ADD"):
             if _copied_to(ins, mode) or _copies_onto_path(ins, path_dirs):
                 return True
         elif ins.keyword == "RUN":
-            toolkit = _TOOLKIT_PROVIDES.get(mode)
             for cmd in commands(ins):
                 if mode in _names(cmd) or _opaque_install(cmd):
                     return True
-                args = pip_install_args(cmd)
-                if toolkit and args and any(toolkit.match(r) for r in pip_requirements(args)):
+                args = pip_install_args(cmd) or []
+                installed = {package_name(r) for r in pip_requirements(args)}
+                for file in requirement_files(args):
+                    context = context or [_build_context(ctx)]
+                    listed = listed_packages(file, ins, instructions[:index], context[0])
+                    if listed is None:
+                        return True  # not in the build context (or not a plain list): it may provide anything
+                    installed |= listed
+                if installed & set(contract.MODE_PROGRAM_PACKAGES[mode]):
                     return True
     return False
+
+
+def _build_context(ctx: DockerfileContext) -> Path | None:
+    """The directory `docker build` would send: the Dockerfile's own. None for text that is not that file's (a
+    `lint_text` under a default name, stdin): its neighbours are not its build context."""
+    df = ctx.dockerfile
+    try:
+        text = Path(df.path).read_bytes().decode("utf-8-sig", "replace")
+    except OSError:
+        return None
+    same = text.replace("\r\n", "\n").removesuffix("\n").split("\n") == [line.rstrip("\r") for line in df.lines]
+    return Path(df.path).parent if same else None
 
 
 def _copies_onto_path(ins, path_dirs: set[str]) -> bool:
@@ -122,21 +152,19 @@ def _copies_onto_path(ins, path_dirs: set[str]) -> bool:
     return bool(trees) and any(d.startswith(parent) for d in path_dirs)
 
 
-# A requirement that is not a plain name: a local path, archive or wheel, a URL or VCS link, a variable.
-_OPAQUE_REQUIREMENT = re.compile(r"^(?:[./~$]|[a-z][a-z0-9+.-]*:)|\.(?:whl|tar\.gz|tgz|zip)$", re.I)
-# pip options that read what to install from a file or a project directory.
-_OPAQUE_OPTION = re.compile(r"^(?:-r|--requirement|-e|--editable|--requirements-from-script)(?:=|$)|^-[re]\S")
+# pip options that install a project directory (its programs are in files the Dockerfile does not show).
+_OPAQUE_OPTION = re.compile(r"^(?:-e|--editable|--requirements-from-script)(?:=|$)|^-e\S")
 # Project managers that install what a lock file or project file lists.
 _PROJECT_INSTALLS = {"uv": "sync", "poetry": "install", "pipenv": "install", "pdm": "install"}
 
 
 def _opaque_install(cmd: Command) -> bool:
     """An install whose console scripts (a toolkit's `train`, a framework container package's `serve`) cannot be
-    read from the Dockerfile: requirement, project, conda environment files, local wheels and sdists, setup.py."""
+    read from the Dockerfile: project and conda environment files, local wheels and sdists, setup.py."""
     args = pip_install_args(cmd)
     if args is not None:
         return any(_OPAQUE_OPTION.match(word) for word in args) \
-            or any(_OPAQUE_REQUIREMENT.search(r) for r in pip_requirements(args))
+            or any(OPAQUE_REQUIREMENT.search(r) for r in pip_requirements(args))
     words = cmd.argv
     if _PROJECT_INSTALLS.get(cmd.program) in words[1:2]:
         return True
@@ -192,7 +220,15 @@ RULE = Rule(
     "bases are trusted; the finding is on the final FROM line, where an ignore pragma can accept the base's "
     "program). A built image is checked for what actually runs: the ENTRYPOINT's program, or `train`/`serve` on "
     "the image's PATH, resolved through symlinks and layers, a regular file executable by the image's user "
-    "(who must exist in /etc/passwd); there it is an error, since nothing is left to guess.",
+    "(who must exist in /etc/passwd); there it is an error, since nothing is left to guess. Installing a package "
+    "provides the program only if the package ships it as a console script: `train` comes with "
+    f"{', '.join(contract.MODE_PROGRAM_PACKAGES[contract.TRAIN_COMMAND])}; `serve` with "
+    f"{', '.join(contract.MODE_PROGRAM_PACKAGES[contract.SERVE_COMMAND])} (sagemaker-inference and "
+    "multi-model-server ship none). A `pip install -r FILE` is judged by what FILE lists when FILE is in the build "
+    "context (the Dockerfile's directory) and a COPY/ADD or bind mount shows where it came from; a requirements "
+    "file the Dockerfile cannot show (made by a RUN, from another stage, a variable, a URL) and a local wheel, "
+    "project (`pip install .`, `-e`, setup.py) or lock file (uv, poetry, pipenv, pdm, conda `-f`) may provide "
+    "anything and are trusted.",
     fix="Add an exec-form ENTRYPOINT, or COPY an executable `train`/`serve` into a directory on PATH (or add "
     "that directory to PATH: ENV PATH=\"/opt/program:${PATH}\").",
     check=check,
