@@ -8,6 +8,7 @@ linter cannot know.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from imagekit.dockerfile.model import Instruction
@@ -43,9 +44,9 @@ _DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 def refusal(ins: Instruction, arguments: str, escape: str) -> str | None:
     """Why BuildKit refuses *ins*, whose text after the keyword is *arguments* (BuildKit's words where they
     explain it), or None."""
-    if ins.keyword == "FROM":
-        return None  # judged with its stage name
     flags, args = builder_flags(arguments)
+    if ins.keyword == "FROM":
+        return _flag_problem(ins.keyword, flags, args)  # its words are judged with the stage (parser)
     if ins.keyword not in _FLAGS_DROPPED:
         reason = _flag_problem(ins.keyword, flags, args)
         if reason:
@@ -59,7 +60,7 @@ def refusal(ins: Instruction, arguments: str, escape: str) -> str | None:
             return _no_destination(ins.keyword)
         return None
     check = _CHECKS.get(ins.keyword)
-    return check(ins, args, flags, escape) if check else None
+    return (check(ins, args, flags, escape) if check else None) or _expansion_problem(ins, args, escape)
 
 
 def builder_flags(text: str) -> tuple[list[str], str]:
@@ -153,14 +154,14 @@ def _healthcheck(ins: Instruction, args: str, flags: list[str], escape: str) -> 
     for flag in flags:  # not expanded: BuildKit reads "$I" as it is
         name, _, value = flag[2:].partition("=")
         if name == "retries":
-            if not re.fullmatch(r"[+-]?\d+", value) or int(value) < 0 or int(value) >= 1 << 31:
+            if value and not (re.fullmatch(r"[+-]?\d+", value) and 0 <= int(value) < 1 << 31):  # "" is "not set"
                 return f"--retries={value} is not a count of retries (a whole number, 0 or more)."
         else:
             seconds = _duration(value)
             if seconds is None:
                 return f"--{name}={value} is not a duration (write e.g. 30s or 1m30s)."
-            if 0 < abs(seconds) < 1e-3:
-                return f"--{name}={value}: an interval cannot be less than 1ms."
+            if seconds != 0 and seconds < 1e-3:  # BuildKit: 0 means "default", anything else is at least 1ms
+                return f"--{name}={value}: an interval cannot be less than 1ms (nor negative)."
     return None
 
 
@@ -188,18 +189,34 @@ def _expose(ins: Instruction, args: str, flags: list[str], escape: str) -> str |
 
 
 def _port_problem(spec: str) -> str | None:
-    """BuildKit's port spec `[[ip:]hostPort:]containerPort[-end][/proto]`, as EXPOSE reads it."""
+    """BuildKit's port spec `[[ip:]hostPort:]containerPort[-end][/proto]`, as EXPOSE reads it (an IPv6 address
+    keeps its colons, with or without brackets)."""
     parts = spec.split(":")
-    host, container = (parts[-2] if len(parts) > 1 else ""), parts[-1]
+    ip, host, container = ":".join(parts[:-2]), (parts[-2] if len(parts) > 1 else ""), parts[-1]
     port, _, protocol = container.partition("/")
     if not port:
         return "no port specified"
     if protocol.lower() not in ("", *_PROTOCOLS):
         return f"invalid protocol {protocol!r} (tcp, udp or sctp)"
+    if ip and not _is_ip(ip.removeprefix("[").removesuffix("]")):
+        return f"invalid IP address {ip!r}"
+    ranges: dict[str, tuple[int, int] | None] = {}
     for label, ports in (("container port", port), ("host port", host)):
-        if ports and _port_range(ports) is None:
+        ranges[label] = _port_range(ports) if ports else (0, 0)
+        if ranges[label] is None:
             return f"invalid {label} {ports!r} (a number from 0 to 65535, or a range like 8000-8010)"
+    (low, high), (host_low, host_high) = ranges["container port"], ranges["host port"]
+    if host and high != low and high - low != host_high - host_low:
+        return f"the container ports {port} and the host ports {host} are ranges of different lengths"
     return None
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _port_range(text: str) -> tuple[int, int] | None:
@@ -239,6 +256,82 @@ def _run(ins: Instruction, args: str, flags: list[str], escape: str) -> str | No
             if eq and key.strip().lower() == "type" and kind.lower() not in _MOUNT_TYPES:
                 return f"Unsupported mount type {kind!r}: --mount takes type={', '.join(_MOUNT_TYPES)}."
     return None
+
+
+def _expansion_problem(ins: Instruction, args: str, escape: str) -> str | None:
+    """BuildKit expands the words of these instructions with its shell lexer whatever the build args, and
+    refuses an unclosed quote or ``${`` there (RUN, CMD and ENTRYPOINT go to the shell untouched)."""
+    keyword = ins.keyword
+    if keyword in ("WORKDIR", "USER", "STOPSIGNAL"):
+        words = [args]
+    elif keyword in ("COPY", "ADD", "EXPOSE", "VOLUME") and ins.exec_form is None:
+        words = _WHITESPACE.split(args)
+    elif keyword in ("ENV", "LABEL", "ARG"):
+        words = []
+        name_values = _words(args, escape)
+        if keyword != "ARG" and name_values and "=" not in name_values[0]:
+            name_values = _WHITESPACE.split(args, 1)  # legacy `ENV NAME value`: the value is one word
+        for word in name_values:
+            words.extend(word.split("=", 1))
+    else:
+        return None
+    for word in words:
+        end, missing = _lex(word, 0, escape, "")
+        if missing:
+            return (f"Unclosed {missing} in {word!r}: BuildKit stops with \"{_UNCLOSED[missing]}\". Close it, or "
+                    f"escape it with {escape}.")
+    return None
+
+
+_UNCLOSED = {'"': "unexpected end of statement while looking for matching double-quote",
+             "'": "unexpected end of statement while looking for matching single-quote",
+             "${": "syntax error: missing '}'"}
+
+
+def _lex(text: str, i: int, escape: str, stop: str) -> tuple[int, str]:
+    """BuildKit's shell lexer (frontend/dockerfile/shell/lex.go) from text[i] to *stop* (or the end), only
+    to find what it never closes. Returns the index after *stop* and "" or the unclosed ``"``, ``'`` or ``${``."""
+    while i < len(text):
+        ch = text[i]
+        if stop and ch == stop:
+            return i + 1, ""
+        if ch == "'":
+            close = text.find("'", i + 1)
+            if close < 0:
+                return len(text), "'"
+            i = close + 1
+        elif ch == '"':
+            i += 1
+            while i < len(text) and text[i] != '"':
+                if text[i] == "$":
+                    i, missing = _dollar(text, i, escape)
+                    if missing:
+                        return i, missing
+                    continue
+                i += 2 if text[i] == escape and text[i + 1:i + 2] in ('"', "$", escape) else 1
+            if i >= len(text):
+                return i, '"'
+            i += 1
+        elif ch == "$":
+            i, missing = _dollar(text, i, escape)
+            if missing:
+                return i, missing
+        else:
+            i += 2 if ch == escape else 1
+    return i, "${" if stop else ""
+
+
+def _dollar(text: str, i: int, escape: str) -> tuple[int, str]:
+    """``$NAME`` needs nothing closed; ``${...}`` reads to its ``}`` (a ``:`` takes the next character as its
+    modifier)."""
+    if text[i + 1:i + 2] != "{":
+        return i + 1, ""
+    i += 2
+    if i >= len(text):
+        return i, "${"
+    while i < len(text) and (text[i].isalnum() or text[i] == "_"):
+        i += 1
+    return _lex(text, i + 2 if text[i:i + 1] == ":" else i, escape, "}")
 
 
 def _words(text: str, escape: str) -> list[str]:
