@@ -34,7 +34,7 @@ from imagekit.dockerfile.model import (
     Stage,
     SyntaxProblem,
 )
-from imagekit.dockerfile.refusals import refusal
+from imagekit.dockerfile.refusals import refusal, stage_problem, trigger_refusal
 from imagekit.dockerfile.source import decode, unreadable
 from imagekit.errors import ImagekitError, LimitExceeded
 from imagekit.safe_io import read_regular
@@ -341,6 +341,9 @@ class _Builder:
         elif keyword == "SHELL":
             if ins.exec_form:
                 stage.shell = tuple(ins.exec_form)
+            elif ins.exec_form == []:
+                self.fail("SHELL requires at least one argument: the JSON list is empty (e.g. SHELL [\"/bin/bash\", "
+                          "\"-c\"]).", ins.line, ins.column)
             else:
                 self.fail("SHELL needs the JSON form, e.g. SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"].",
                           ins.line, ins.column)
@@ -355,6 +358,9 @@ class _Builder:
             self.fail(f"ONBUILD {keyword} is not allowed: BuildKit refuses {keyword} as an ONBUILD trigger.",
                       ins.line, ins.column)
             return
+        reason = trigger_refusal(keyword, rest.strip(), self.df.escape)
+        if reason:
+            self.fail(f"ONBUILD {keyword}: {reason}", ins.line, ins.column)
         if keyword not in KNOWN_INSTRUCTIONS or not rest.strip():
             return  # BuildKit stores such a trigger as text; it fails only in the child build
         trigger = self.instruction({"startline": ins.line - 1, "endline": ins.end_line - 1, "instruction": keyword,
@@ -385,6 +391,9 @@ class _Builder:
         ins.expanded = " ".join(words)
         name = words[2].lower() if len(words) == 3 else None
         parent = next((s for s in reversed(self.df.stages) if s.name and s.name == base.lower()), None)
+        reason = stage_problem(name, None if parent or "$" in ins.text.split()[0] else base) if words else None
+        if reason:
+            self.fail(reason, ins.line, ins.column)
         base_known, unresolved = not expander.missing, tuple(
             n for n in dict.fromkeys(expander.missing) if n not in AUTOMATIC_ARGS)
         platform = ins.flag("platform")

@@ -37,6 +37,8 @@ _SIGNALS = frozenset(
     "TRAP TSTP TTIN TTOU URG USR1 USR2 VTALRM WINCH XCPU XFSZ RTMIN RTMAX".split()
     + [f"RTMIN+{n}" for n in range(1, 16)] + [f"RTMAX-{n}" for n in range(1, 15)]
 )
+_VARIABLE = re.compile(r"\$[{A-Za-z0-9_]")  # what BuildKit's lexer expands (a lone or trailing $ stays)
+_HEREDOC_WORD = re.compile(r"\d*<<-?([\"']?)[^\s<>\"'|;&()]+\1")
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 
@@ -61,6 +63,28 @@ def refusal(ins: Instruction, arguments: str, escape: str) -> str | None:
         return None
     check = _CHECKS.get(ins.keyword)
     return (check(ins, args, flags, escape) if check else None) or _expansion_problem(ins, args, escape)
+
+
+_STAGE_NAME = re.compile(r"[a-z][a-z0-9_.-]*")
+_DOMAIN = re.compile(r"[a-zA-Z0-9.-]+(?::\d+)?|\[[0-9a-fA-F:.]+\](?::\d+)?")
+
+
+def stage_problem(name: str | None, base: str | None) -> str | None:
+    """Why BuildKit refuses a FROM's stage *name* (lower-cased) or its variable-free *base* image reference
+    (None when it names an earlier stage or uses a variable), or None."""
+    if name is not None and not _STAGE_NAME.fullmatch(name):
+        return (f"Invalid name for build stage: {name!r}, name can't start with a number or contain symbols "
+                "(use letters, digits, '-', '_' and '.', starting with a letter).")
+    if base and base != "scratch":
+        repository = base.split("@", 1)[0]
+        first, slash, rest = repository.partition("/")
+        if slash and (_DOMAIN.fullmatch(first) and ("." in first or ":" in first or first == "localhost")):
+            repository = rest  # a registry host may have capitals; the path may not
+        repository = repository.rsplit(":", 1)[0] if ":" in repository.rsplit("/", 1)[-1] else repository
+        if repository != repository.lower():
+            return (f"Invalid image reference {base!r}: repository name must be lowercase (\"invalid reference "
+                    "format\").")
+    return None
 
 
 def builder_flags(text: str) -> tuple[list[str], str]:
@@ -105,8 +129,16 @@ def _no_destination(keyword: str) -> str:
 
 
 def _copy(ins: Instruction, args: str, flags: list[str], escape: str) -> str | None:
-    count = len(ins.exec_form) if ins.exec_form is not None else len(_WHITESPACE.split(args))
-    return _no_destination(ins.keyword) if count < 2 else None
+    words = ins.exec_form if ins.exec_form is not None else _WHITESPACE.split(args)
+    if len(words) < 2:
+        return _no_destination(ins.keyword)
+    if ins.heredocs and _HEREDOC_WORD.fullmatch(words[-1]):
+        return f"{ins.keyword} cannot accept a heredoc as a destination ({words[-1]}): name a path last."
+    for flag in flags:
+        if flag.startswith("--from=") and _VARIABLE.search(flag):
+            return (f"{flag}: variable expansion is not supported for --from. Define a stage with `ARG` before the "
+                    "first FROM and `FROM ${VAR} AS name`, then copy --from=name.")
+    return None
 
 
 def _volume(ins: Instruction, args: str, flags: list[str], escape: str) -> str | None:
@@ -119,19 +151,27 @@ def _volume(ins: Instruction, args: str, flags: list[str], escape: str) -> str |
 
 
 def _name_values(ins: Instruction, args: str, flags: list[str], escape: str) -> str | None:
-    """ENV and LABEL: `NAME value` (legacy, one pair) or any number of `NAME=value` words."""
+    return trigger_refusal(ins.keyword, args, escape) or (f"{ins.keyword} requires at least one argument."
+                                                          if not _words(args, escape) else None)
+
+
+def trigger_refusal(keyword: str, args: str, escape: str) -> str | None:
+    """What BuildKit's line parser refuses in an ENV or LABEL, also as an ONBUILD trigger (it parses those at
+    once): `NAME value` (legacy, one pair) or any number of `NAME=value` words."""
+    if keyword not in ("ENV", "LABEL"):
+        return None
     words = _words(args, escape)
     if not words:
-        return f"{ins.keyword} requires at least one argument."
+        return None
     if "=" not in words[0]:
         if len(_WHITESPACE.split(args, 1)) < 2:
-            return f"{ins.keyword} must have two arguments (a name and a value: {ins.keyword} NAME=value)."
+            return f"{keyword} must have two arguments (a name and a value: {keyword} NAME=value)."
         return None
     for word in words:
         if "=" not in word:
             return f"Syntax error - can't find = in {word!r}. Must be of the form: name=value."
         if not word.split("=", 1)[0]:
-            return f"{ins.keyword} names can not be blank ({word!r})."
+            return f"{keyword} names can not be blank ({word!r})."
     return None
 
 
@@ -251,6 +291,9 @@ def _run(ins: Instruction, args: str, flags: list[str], escape: str) -> str | No
         allowed = _RUN_MODES.get(name)  # read as written: BuildKit does not expand these two
         if allowed and value not in allowed:
             return f"Invalid --{name} mode {value!r}: RUN takes --{name}={' or '.join(allowed)}."
+        if name == "mount" and re.search(r"(?:^|,)\s*from=[^,]*\$[^,]", value):
+            return (f"--mount={value}: 'from' doesn't support variable expansion; define a stage (FROM ... AS name) "
+                    "and mount from=name.")
         for field in value.split(",") if name == "mount" and "$" not in value else ():
             key, eq, kind = field.partition("=")
             if eq and key.strip().lower() == "type" and kind.lower() not in _MOUNT_TYPES:
