@@ -35,7 +35,7 @@ from imagekit.dockerfile.model import (
     SyntaxProblem,
 )
 from imagekit.dockerfile.refusals import refusal, stage_problem, trigger_refusal
-from imagekit.dockerfile.source import decode, unreadable
+from imagekit.dockerfile.source import decode, overlong_crlf_line, unreadable
 from imagekit.errors import ImagekitError, LimitExceeded
 from imagekit.safe_io import read_regular
 
@@ -67,6 +67,9 @@ def load(path: str | Path, display_name: str | None = None) -> Dockerfile:
         raise ImagekitError("Cannot read the Dockerfile from standard input: it is closed.",
                             "Pass a file name, or pipe the Dockerfile in.") from None
     dockerfile = parse(decode(data), name)
+    overlong = overlong_crlf_line(data, MAX_LINE_BYTES)
+    if overlong and (dockerfile.error is None or dockerfile.error.line >= overlong[0]):
+        dockerfile.error = SyntaxProblem(_too_long(overlong[1], dockerfile.escape), overlong[0])
     dockerfile.error = unreadable(data) or dockerfile.error  # nothing else matters if BuildKit cannot read it
     return dockerfile
 
@@ -95,11 +98,14 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
         builder.fail(f"Only one {_DIRECTIVE.match(lines[repeated - 1]).group(1)} parser directive can be used.",
                      repeated)
     if too_long is not None:
-        size = len(lines[too_long].encode("utf-8", "surrogatepass"))
-        builder.fail(f"This line is {size:,} bytes long; BuildKit refuses lines over {MAX_LINE_BYTES:,} bytes "
-                     f"(\"dockerfile line greater than max allowed size\"). Split it with {escape} continuations.",
-                     too_long + 1)
+        builder.fail(_too_long(len(lines[too_long].encode("utf-8", "surrogatepass")), escape), too_long + 1)
     return builder.build()
+
+
+def _too_long(size: int, escape: str) -> str:
+    return (f"This line is {size:,} bytes long; BuildKit refuses lines over {MAX_LINE_BYTES:,} bytes (\"dockerfile "
+            f"line greater than max allowed size\", a CRLF line end's CR included). Split it with {escape} "
+            "continuations.")
 
 
 def _check_size(path: str, lines: list[str]) -> int | None:

@@ -321,14 +321,14 @@ def _expansion_problem(ins: Instruction, args: str, escape: str) -> str | None:
     for word in words:
         end, missing = _lex(word, 0, escape, "")
         if missing:
-            return (f"Unclosed {missing} in {word!r}: BuildKit stops with \"{_UNCLOSED[missing]}\". Close it, or "
-                    f"escape it with {escape}.")
+            return (f"Unclosed {missing} in {word!r}: BuildKit stops with {_UNCLOSED[missing]}. Close it, or escape "
+                    f"it with {escape}.")
     return None
 
 
-_UNCLOSED = {'"': "unexpected end of statement while looking for matching double-quote",
-             "'": "unexpected end of statement while looking for matching single-quote",
-             "${": "syntax error: missing '}'"}
+_UNCLOSED = {'"': '"unexpected end of statement while looking for matching double-quote"',
+             "'": '"unexpected end of statement while looking for matching single-quote"',
+             "${": "\"missing ':' in substitution\" (newer BuildKit: \"syntax error: missing '}'\")"}
 
 
 def _lex(text: str, i: int, escape: str, stop: str) -> tuple[int, str]:
