@@ -310,16 +310,15 @@ def _expansion_problem(ins: Instruction, args: str, escape: str) -> str | None:
     elif keyword in ("COPY", "ADD", "EXPOSE", "VOLUME") and ins.exec_form is None:
         words = _WHITESPACE.split(args)
     elif keyword in ("ENV", "LABEL", "ARG"):
-        words = []
         name_values = _words(args, escape)
         if keyword != "ARG" and name_values and "=" not in name_values[0]:
-            name_values = _WHITESPACE.split(args, 1)  # legacy `ENV NAME value`: the value is one word
-        for word in name_values:
-            words.extend(word.split("=", 1))
+            words = _WHITESPACE.split(args, 1)  # legacy `ENV NAME value`: the value is one word
+        else:  # BuildKit splits each word at its first "=" before expanding name and value
+            words = [part for word in name_values for part in word.split("=", 1)]
     else:
         return None
     for word in words:
-        end, missing = _lex(word, 0, escape, "")
+        _, missing = _lex(word, 0, escape, "")
         if missing:
             return (f"Unclosed {missing} in {word!r}: BuildKit stops with {_UNCLOSED[missing]}. Close it, or escape "
                     f"it with {escape}.")

@@ -38,7 +38,8 @@ def unreadable(data: bytes) -> SyntaxProblem | None:
     for bom, encoding in _BOMS:
         if data.startswith(bom) and encoding != "utf-8":
             return _wide(encoding, f"it starts with the byte-order mark {bom.hex(' ').upper()}")
-    start = data[:64 - 64 % 2] if len(data) >= 4 else b""
+    start = data[:64] if len(data) >= 4 else b""
+    start = start[:len(start) // 2 * 2]  # whole UTF-16 code units
     for encoding, nuls, letters in (("utf-16-le", start[1::2], start[::2]), ("utf-16-be", start[::2], start[1::2])):
         if start and not nuls.strip(b"\0") and b"\0" not in letters:
             return _wide(encoding, "no byte-order mark, but every second byte is NUL")

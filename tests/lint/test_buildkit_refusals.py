@@ -104,11 +104,12 @@ def test_what_buildkit_refuses_is_a_located_syntax_error(line: str, reason: str)
     "HEALTHCHECK --interval=5s CMD [\"curl\", \"-f\", \"http://localhost/\"]",
     "STOPSIGNAL --x SIGTERM", "ARG --x A=1", "CMD [\"--help\"]",
     "HEALTHCHECK --retries= --interval= CMD true",  # an empty value is "not set"
-    'ENV A="x" B=${C:-"d}"} C=\\"x D="a\\"b"', "LABEL \"a b\"=c", 'COPY a\\" /b', "ENV A \\'x", "WORKDIR \"/my app\"",
+    'ENV A="x" B=${C:-"d}"} C=\\"x D="a\\"b"', "LABEL \"a b\"=c", 'COPY a\\" /b', "ENV A \\'x",
+    'ENV A "a=b"', 'LABEL a "x=y z"', "WORKDIR \"/my app\"",
     'RUN echo "x', 'CMD echo "x', "ENTRYPOINT echo 'x", 'HEALTHCHECK CMD echo "x', 'ONBUILD ENV A "x',
     "FROM ${BASE}", "FROM imagekit/base:bookworm AS Build.er-1_x", "FROM localhost:5000/x/y:Tag",
     "FROM MyRegistry.example.com/x@sha256:" + "A" * 64, "FROM --platform=$BUILDPLATFORM imagekit/base:bookworm",
-    "COPY --from=build$ a b", "RUN --mount=type=cache,target=/$X true",
+    "RUN --mount=type=cache,target=/$X true",
     "EXPOSE 127.0.0.1:80:80 [::1]:81:81 1-3:80 1-3:2-4", "ONBUILD ENV", "COPY <<EOF /x\nx\nEOF",
 ])
 def test_what_buildkit_accepts_is_not_an_error(line: str) -> None:
