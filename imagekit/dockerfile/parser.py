@@ -34,7 +34,7 @@ from imagekit.dockerfile.model import (
     Stage,
     SyntaxProblem,
 )
-from imagekit.dockerfile.refusals import refusal, stage_problem, trigger_refusal
+from imagekit.dockerfile.refusals import dispatch_refusal, refusal, stage_problem, trigger_refusal
 from imagekit.dockerfile.source import decode, overlong_crlf_line, unreadable
 from imagekit.errors import ImagekitError, LimitExceeded
 from imagekit.safe_io import read_regular
@@ -242,6 +242,7 @@ class _Builder:
         parser = DockerfileParser(fileobj=io.BytesIO(prepared.encode("utf-8")))
         seen_starts = set()
         empty = set(self.scan.empty_continuations)
+        dispatch_problems: list[tuple[Instruction, str]] = []
         for entry in parser.structure:
             line = entry["startline"] + 1
             if entry["instruction"] == "COMMENT":
@@ -250,10 +251,18 @@ class _Builder:
                 continue
             seen_starts.add(entry["startline"])
             ins = self.instruction(entry)
-            reason = refusal(ins, entry["value"], self.df.escape) if ins.keyword in KNOWN_INSTRUCTIONS else None
+            known = ins.keyword in KNOWN_INSTRUCTIONS
+            reason = refusal(ins, entry["value"], self.df.escape) if known else None
             if reason:
                 self.fail(reason, ins.line, ins.column)
             self.add(ins)
+            reason = dispatch_refusal(ins, entry["value"], self.df.escape) if known else None
+            if reason:
+                dispatch_problems.append((ins, reason))
+        needed = _needed_stages(self.df.stages)
+        for ins, reason in dispatch_problems:  # a global ARG's (stage -1) is ignored by Docker 20.10's BuildKit
+            if ins.stage in needed:
+                self.fail(reason, ins.line, ins.column)
         for start in self.scan.starts:
             if start not in seen_starts:
                 word = self.df.lines[start].split()[0]
@@ -421,6 +430,27 @@ class _Builder:
         ins.stage = stage.index
         self.df.stages.append(stage)
         self.stage, self.scope, self.cmd_set = stage, Scope(parent.env if parent else None), False
+
+
+def _needed_stages(stages: list[Stage]) -> set[int]:
+    """The stages a default build runs: the last one and, transitively, the stages it is built FROM, copies from
+    or mounts from (BuildKit expands words only in those)."""
+    by_name = {stage.name: stage.index for stage in stages if stage.name}
+    needed: set[int] = set()
+    todo = [len(stages) - 1] if stages else []
+    while todo:
+        index = todo.pop()
+        if index in needed:
+            continue
+        needed.add(index)
+        stage = stages[index]
+        refs = [field.split("=", 1)[1] for ins in stage.instructions for value in ins.flags.get("mount", [])
+                for field in value.split(",") if field.strip().lower().startswith("from=")]
+        refs += [ref for ins in stage.instructions for ref in ins.flags.get("from", [])]
+        todo += [stage.parent.index] if stage.parent else []
+        todo += [by_name.get(ref.lower(), int(ref) if ref.isdigit() and int(ref) < index else -1) for ref in refs]
+        todo = [i for i in todo if i >= 0]
+    return needed
 
 
 def _column(line: str) -> int:

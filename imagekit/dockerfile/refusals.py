@@ -62,7 +62,17 @@ def refusal(ins: Instruction, arguments: str, escape: str) -> str | None:
             return _no_destination(ins.keyword)
         return None
     check = _CHECKS.get(ins.keyword)
-    return (check(ins, args, flags, escape) if check else None) or _expansion_problem(ins, args, escape)
+    return check(ins, args, flags, escape) if check else None
+
+
+def dispatch_refusal(ins: Instruction, arguments: str, escape: str) -> str | None:
+    """Why BuildKit refuses *ins* when it builds its stage (it expands words and reads EXPOSE and STOPSIGNAL only
+    for the stages the build needs), or None."""
+    _, args = builder_flags(arguments)
+    if not args:
+        return None  # refused at parse time already
+    check = _DISPATCH_CHECKS.get(ins.keyword)
+    return (check(ins, args, [], escape) if check else None) or _expansion_problem(ins, args, escape)
 
 
 _STAGE_NAME = re.compile(r"[a-z][a-z0-9_.-]*")
@@ -413,4 +423,5 @@ def _words(text: str, escape: str) -> list[str]:
 
 
 _CHECKS = {"COPY": _copy, "ADD": _copy, "VOLUME": _volume, "ENV": _name_values, "LABEL": _name_values,
-           "ARG": _arg, "HEALTHCHECK": _healthcheck, "EXPOSE": _expose, "STOPSIGNAL": _stopsignal, "RUN": _run}
+           "ARG": _arg, "HEALTHCHECK": _healthcheck, "RUN": _run}
+_DISPATCH_CHECKS = {"EXPOSE": _expose, "STOPSIGNAL": _stopsignal}

@@ -127,3 +127,17 @@ def test_onbuild_without_a_trigger_is_exit_2_not_a_traceback(tmp_path) -> None:
                             cwd=tmp_path, timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "Dockerfile:2:1: error IK200: ONBUILD requires at least one argument" in result.stdout
+
+
+@pytest.mark.parametrize("dockerfile, refused", [
+    (HEAD.replace("\n", " AS unused\n") + 'ENV A="x\nEXPOSE abc\n' + HEAD, False),  # checked with docker build
+    (HEAD.replace("\n", " AS base\n") + 'ENV A="x\nFROM base\n', True),
+    (HEAD.replace("\n", " AS tools\n") + 'ENV A="x\n' + HEAD + "COPY --from=tools /a /b\n", True),
+    (HEAD + 'ENV A="x\n' + HEAD + "RUN --mount=from=0,target=/x true\n", True),
+    ('ARG A="x\n' + HEAD, False),
+])
+def test_words_are_expanded_only_in_the_stages_the_build_needs(dockerfile: str, refused: bool) -> None:
+    """BuildKit expands words (and reads EXPOSE, STOPSIGNAL) only when it builds a stage: the last one and those
+    it is built from, copies from or mounts from."""
+    error = parse(dockerfile).error
+    assert (error is not None and error.line == 2) == refused, error
