@@ -328,9 +328,10 @@ def _expansion_problem(ins: Instruction, args: str, escape: str) -> str | None:
     else:
         return None
     for word in words:
-        _, missing = _lex(word, 0, escape, "")
+        missing = _unclosed(word, escape)
         if missing:
-            return (f"Unclosed {missing} in {word!r}: BuildKit stops with {_UNCLOSED[missing]}. Close it, or escape "
+            shown = word if len(word) <= 60 else word[:57] + "..."
+            return (f"Unclosed {missing} in {shown!r}: BuildKit stops with {_UNCLOSED[missing]}. Close it, or escape "
                     f"it with {escape}.")
     return None
 
@@ -340,50 +341,36 @@ _UNCLOSED = {'"': '"unexpected end of statement while looking for matching doubl
              "${": "\"missing ':' in substitution\" (newer BuildKit: \"syntax error: missing '}'\")"}
 
 
-def _lex(text: str, i: int, escape: str, stop: str) -> tuple[int, str]:
-    """BuildKit's shell lexer (frontend/dockerfile/shell/lex.go) from text[i] to *stop* (or the end), only
-    to find what it never closes. Returns the index after *stop* and "" or the unclosed ``"``, ``'`` or ``${``."""
+def _unclosed(text: str, escape: str) -> str:
+    """What BuildKit's shell lexer (frontend/dockerfile/shell/lex.go) finds unclosed at the end of *text*: "" or
+    ``"``, ``'`` or ``${`` (an unclosed ``${`` wins over a quote inside it, as there). Iterative: a line may
+    open thousands of ``${``."""
+    open_: list[str] = []  # the ``"`` and ``${`` still open, innermost last
+    i = 0
     while i < len(text):
-        ch = text[i]
-        if stop and ch == stop:
-            return i + 1, ""
-        if ch == "'":
+        ch, inner = text[i], (open_[-1] if open_ else "")
+        if inner == '"' and ch == '"' or inner == "${" and ch == "}":
+            open_.pop()
+            i += 1
+        elif ch == "$" and text[i + 1:i + 2] == "{":
+            i += 2
+            while i < len(text) and (text[i].isalnum() or text[i] == "_"):
+                i += 1
+            i += 2 if text[i:i + 1] == ":" else 0  # the modifier is taken as it is
+            open_.append("${")
+        elif inner == '"':
+            i += 2 if ch == escape and text[i + 1:i + 2] in ('"', "$", escape) else 1
+        elif ch == "'":
             close = text.find("'", i + 1)
             if close < 0:
-                return len(text), "'"
+                return "${" if "${" in open_ else "'"
             i = close + 1
         elif ch == '"':
+            open_.append('"')
             i += 1
-            while i < len(text) and text[i] != '"':
-                if text[i] == "$":
-                    i, missing = _dollar(text, i, escape)
-                    if missing:
-                        return i, missing
-                    continue
-                i += 2 if text[i] == escape and text[i + 1:i + 2] in ('"', "$", escape) else 1
-            if i >= len(text):
-                return i, '"'
-            i += 1
-        elif ch == "$":
-            i, missing = _dollar(text, i, escape)
-            if missing:
-                return i, missing
         else:
             i += 2 if ch == escape else 1
-    return i, "${" if stop else ""
-
-
-def _dollar(text: str, i: int, escape: str) -> tuple[int, str]:
-    """``$NAME`` needs nothing closed; ``${...}`` reads to its ``}`` (a ``:`` takes the next character as its
-    modifier)."""
-    if text[i + 1:i + 2] != "{":
-        return i + 1, ""
-    i += 2
-    if i >= len(text):
-        return i, "${"
-    while i < len(text) and (text[i].isalnum() or text[i] == "_"):
-        i += 1
-    return _lex(text, i + 2 if text[i:i + 1] == ":" else i, escape, "}")
+    return "${" if "${" in open_ else "".join(open_[-1:])
 
 
 def _words(text: str, escape: str) -> list[str]:

@@ -63,6 +63,8 @@ HEAD = "FROM imagekit/base:bookworm\n"
     ('COPY "a b" /x', "Unclosed \" in '\"a'"),  # COPY splits at blanks before expanding
     ("ENV A=${B", "Unclosed ${ in '${B'"),
     ('ENV A=${B:-"}"', "Unclosed ${"),
+    ("ENV A=${B:-'}", "Unclosed ${"),
+    ("ENV A=" + "${" * 30_000, "Unclosed ${"),  # no recursion limit
     ("ENV A='x", "matching single-quote"),
     ('ENV A "x y', "matching double-quote"),
     ('ARG "A=1"', "Unclosed \" in '\"A'"),
