@@ -259,7 +259,7 @@ class _Builder:
             reason = dispatch_refusal(ins, entry["value"], self.df.escape) if known else None
             if reason:
                 dispatch_problems.append((ins, reason))
-        needed = _needed_stages(self.df.stages)
+        needed = _needed_stages(self.df)
         for ins, reason in dispatch_problems:  # a global ARG's (stage -1) is ignored by Docker 20.10's BuildKit
             if ins.stage in needed:
                 self.fail(reason, ins.line, ins.column)
@@ -432,24 +432,20 @@ class _Builder:
         self.stage, self.scope, self.cmd_set = stage, Scope(parent.env if parent else None), False
 
 
-def _needed_stages(stages: list[Stage]) -> set[int]:
+def _needed_stages(dockerfile: Dockerfile) -> set[int]:
     """The stages a default build runs: the last one and, transitively, the stages it is built FROM, copies from
     or mounts from (BuildKit expands words only in those)."""
-    by_name = {stage.name: stage.index for stage in stages if stage.name}
     needed: set[int] = set()
-    todo = [len(stages) - 1] if stages else []
+    todo = dockerfile.stages[-1:]
     while todo:
-        index = todo.pop()
-        if index in needed:
+        stage = todo.pop()
+        if stage.index in needed:
             continue
-        needed.add(index)
-        stage = stages[index]
+        needed.add(stage.index)
         refs = [field.split("=", 1)[1] for ins in stage.instructions for value in ins.flags.get("mount", [])
                 for field in value.split(",") if field.strip().lower().startswith("from=")]
         refs += [ref for ins in stage.instructions for ref in ins.flags.get("from", [])]
-        todo += [stage.parent.index] if stage.parent else []
-        todo += [by_name.get(ref.lower(), int(ref) if ref.isdigit() and int(ref) < index else -1) for ref in refs]
-        todo = [i for i in todo if i >= 0]
+        todo += [found for found in (stage.parent, *map(dockerfile.stage_by_ref, refs)) if found is not None]
     return needed
 
 

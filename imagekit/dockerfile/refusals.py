@@ -272,7 +272,7 @@ def _is_ip(text: str) -> bool:
 def _port_range(text: str) -> tuple[int, int] | None:
     start, dash, end = text.partition("-")
     numbers = [start] + ([end] if dash and end != start else [])
-    if not all(n.isascii() and n.isdigit() and int(n) <= 65535 for n in numbers):
+    if not all(n.isascii() and n.isdigit() and len(n) < 9 and int(n) <= 65535 for n in numbers):
         return None
     low, high = int(numbers[0]), int(numbers[-1])
     return (low, high) if low <= high else None

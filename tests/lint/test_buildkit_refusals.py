@@ -83,6 +83,7 @@ HEAD = "FROM imagekit/base:bookworm\n"
     ("EXPOSE foo:80:80", "invalid IP address 'foo'"),
     ("EXPOSE 1-3:5-9", "ranges of different lengths"),
     ("EXPOSE 80:1-3", "ranges of different lengths"),
+    ("EXPOSE " + "9" * 5000, "invalid container port"),  # past Python's int() digit limit: no crash
     ("ONBUILD ENV a", "ONBUILD ENV: ENV must have two arguments"),
     ("ONBUILD LABEL a=b c", "can't find = in 'c'"),
     ("COPY a <<EOF\nx\nEOF", "COPY cannot accept a heredoc as a destination"),
@@ -110,9 +111,10 @@ def test_what_buildkit_refuses_is_a_located_syntax_error(line: str, reason: str)
     'ENV A "a=b"', 'LABEL a "x=y z"', "WORKDIR \"/my app\"",
     'RUN echo "x', 'CMD echo "x', "ENTRYPOINT echo 'x", 'HEALTHCHECK CMD echo "x', 'ONBUILD ENV A "x',
     "FROM ${BASE}", "FROM imagekit/base:bookworm AS Build.er-1_x", "FROM localhost:5000/x/y:Tag",
-    "FROM MyRegistry.example.com/x@sha256:" + "A" * 64, "FROM --platform=$BUILDPLATFORM imagekit/base:bookworm",
+    "FROM MyRegistry.example.com/x@sha256:" + "a" * 64, "FROM --platform=$BUILDPLATFORM imagekit/base:bookworm",
     "RUN --mount=type=cache,target=/$X true",
-    "EXPOSE 127.0.0.1:80:80 [::1]:81:81 1-3:80 1-3:2-4", "ONBUILD ENV", "COPY <<EOF /x\nx\nEOF",
+    "EXPOSE 127.0.0.1:80:80 [::1]:81:81 1-3:80 1-3:2-4", "COPY --from=" + "9" * 5000 + " a b",
+    "ONBUILD ENV", "COPY <<EOF /x\nx\nEOF",
 ])
 def test_what_buildkit_accepts_is_not_an_error(line: str) -> None:
     error = parse(HEAD + line + "\n").error
