@@ -1,9 +1,10 @@
 """Instruction arguments BuildKit refuses, with its reason: the checks of its dockerfile frontend
-(moby/buildkit frontend/dockerfile/instructions/parse.go, bflag.go, parser/line_parsers.go, and the
-dispatch-time EXPOSE/STOPSIGNAL/RUN --mount checks of dockerfile2llb), checked against `docker build`.
+(moby/buildkit frontend/dockerfile/instructions/parse.go, bflag.go, parser/line_parsers.go, shell/lex.go, and
+the dispatch-time EXPOSE/STOPSIGNAL/RUN --mount checks of dockerfile2llb), checked against `docker build`.
+``refusal`` is what BuildKit refuses in any stage; ``dispatch_refusal`` what it refuses only in a stage it builds.
 
 Values that use a variable are left alone: BuildKit judges them after expansion, with build args this
-linter cannot know.
+linter cannot know (an unclosed quote or ``${`` fails whatever their values).
 """
 
 from __future__ import annotations
