@@ -165,7 +165,7 @@ class Dockerfile:
         """A stage named by ``COPY --from`` / ``FROM``: its name (case-insensitive) or its index."""
         ref = ref.lower()
         for stage in self.stages:
-            if stage.name == ref or (ref.isdigit() and int(ref) == stage.index):
+            if stage.name == ref or (ref.isascii() and ref.isdigit() and len(ref) < 9 and int(ref) == stage.index):
                 return stage
         return None
 

@@ -34,8 +34,8 @@ from imagekit.dockerfile.model import (
     Stage,
     SyntaxProblem,
 )
-from imagekit.dockerfile.refusals import refusal
-from imagekit.dockerfile.source import decode, unreadable
+from imagekit.dockerfile.refusals import dispatch_refusal, refusal, stage_problem, trigger_refusal
+from imagekit.dockerfile.source import decode, overlong_crlf_line, unreadable
 from imagekit.errors import ImagekitError, LimitExceeded
 from imagekit.safe_io import read_regular
 
@@ -67,6 +67,9 @@ def load(path: str | Path, display_name: str | None = None) -> Dockerfile:
         raise ImagekitError("Cannot read the Dockerfile from standard input: it is closed.",
                             "Pass a file name, or pipe the Dockerfile in.") from None
     dockerfile = parse(decode(data), name)
+    overlong = overlong_crlf_line(data, MAX_LINE_BYTES)
+    if overlong and (dockerfile.error is None or dockerfile.error.line >= overlong[0]):
+        dockerfile.error = SyntaxProblem(_too_long(overlong[1], dockerfile.escape), overlong[0])
     dockerfile.error = unreadable(data) or dockerfile.error  # nothing else matters if BuildKit cannot read it
     return dockerfile
 
@@ -95,11 +98,14 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
         builder.fail(f"Only one {_DIRECTIVE.match(lines[repeated - 1]).group(1)} parser directive can be used.",
                      repeated)
     if too_long is not None:
-        size = len(lines[too_long].encode("utf-8", "surrogatepass"))
-        builder.fail(f"This line is {size:,} bytes long; BuildKit refuses lines over {MAX_LINE_BYTES:,} bytes "
-                     f"(\"dockerfile line greater than max allowed size\"). Split it with {escape} continuations.",
-                     too_long + 1)
+        builder.fail(_too_long(len(lines[too_long].encode("utf-8", "surrogatepass")), escape), too_long + 1)
     return builder.build()
+
+
+def _too_long(size: int, escape: str) -> str:
+    return (f"This line is {size:,} bytes long; BuildKit refuses lines over {MAX_LINE_BYTES:,} bytes (\"dockerfile "
+            f"line greater than max allowed size\", a CRLF line end's CR included). Split it with {escape} "
+            "continuations.")
 
 
 def _check_size(path: str, lines: list[str]) -> int | None:
@@ -236,6 +242,7 @@ class _Builder:
         parser = DockerfileParser(fileobj=io.BytesIO(prepared.encode("utf-8")))
         seen_starts = set()
         empty = set(self.scan.empty_continuations)
+        dispatch_problems: list[tuple[Instruction, str]] = []
         for entry in parser.structure:
             line = entry["startline"] + 1
             if entry["instruction"] == "COMMENT":
@@ -244,10 +251,18 @@ class _Builder:
                 continue
             seen_starts.add(entry["startline"])
             ins = self.instruction(entry)
-            reason = refusal(ins, entry["value"], self.df.escape) if ins.keyword in KNOWN_INSTRUCTIONS else None
+            known = ins.keyword in KNOWN_INSTRUCTIONS
+            reason = refusal(ins, entry["value"], self.df.escape) if known else None
             if reason:
                 self.fail(reason, ins.line, ins.column)
             self.add(ins)
+            reason = dispatch_refusal(ins, entry["value"], self.df.escape) if known else None
+            if reason:
+                dispatch_problems.append((ins, reason))
+        needed = _needed_stages(self.df)
+        for ins, reason in dispatch_problems:  # a global ARG's (stage -1) is ignored by Docker 20.10's BuildKit
+            if ins.stage in needed:
+                self.fail(reason, ins.line, ins.column)
         for start in self.scan.starts:
             if start not in seen_starts:
                 word = self.df.lines[start].split()[0]
@@ -341,6 +356,9 @@ class _Builder:
         elif keyword == "SHELL":
             if ins.exec_form:
                 stage.shell = tuple(ins.exec_form)
+            elif ins.exec_form == []:
+                self.fail("SHELL requires at least one argument: the JSON list is empty (e.g. SHELL [\"/bin/bash\", "
+                          "\"-c\"]).", ins.line, ins.column)
             else:
                 self.fail("SHELL needs the JSON form, e.g. SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"].",
                           ins.line, ins.column)
@@ -355,6 +373,9 @@ class _Builder:
             self.fail(f"ONBUILD {keyword} is not allowed: BuildKit refuses {keyword} as an ONBUILD trigger.",
                       ins.line, ins.column)
             return
+        reason = trigger_refusal(keyword, rest.strip(), self.df.escape)
+        if reason:
+            self.fail(f"ONBUILD {keyword}: {reason}", ins.line, ins.column)
         if keyword not in KNOWN_INSTRUCTIONS or not rest.strip():
             return  # BuildKit stores such a trigger as text; it fails only in the child build
         trigger = self.instruction({"startline": ins.line - 1, "endline": ins.end_line - 1, "instruction": keyword,
@@ -385,6 +406,9 @@ class _Builder:
         ins.expanded = " ".join(words)
         name = words[2].lower() if len(words) == 3 else None
         parent = next((s for s in reversed(self.df.stages) if s.name and s.name == base.lower()), None)
+        reason = stage_problem(name, None if parent or "$" in ins.text.split()[0] else base) if words else None
+        if reason:
+            self.fail(reason, ins.line, ins.column)
         base_known, unresolved = not expander.missing, tuple(
             n for n in dict.fromkeys(expander.missing) if n not in AUTOMATIC_ARGS)
         platform = ins.flag("platform")
@@ -406,6 +430,23 @@ class _Builder:
         ins.stage = stage.index
         self.df.stages.append(stage)
         self.stage, self.scope, self.cmd_set = stage, Scope(parent.env if parent else None), False
+
+
+def _needed_stages(dockerfile: Dockerfile) -> set[int]:
+    """The stages a default build runs: the last one and, transitively, the stages it is built FROM, copies from
+    or mounts from (BuildKit expands words only in those)."""
+    needed: set[int] = set()
+    todo = dockerfile.stages[-1:]
+    while todo:
+        stage = todo.pop()
+        if stage.index in needed:
+            continue
+        needed.add(stage.index)
+        refs = [field.split("=", 1)[1] for ins in stage.instructions for value in ins.flags.get("mount", [])
+                for field in value.split(",") if field.strip().lower().startswith("from=")]
+        refs += [ref for ins in stage.instructions for ref in ins.flags.get("from", [])]
+        todo += [found for found in (stage.parent, *map(dockerfile.stage_by_ref, refs)) if found is not None]
+    return needed
 
 
 def _column(line: str) -> int:

@@ -55,6 +55,39 @@ HEAD = "FROM imagekit/base:bookworm\n"
     ("CMD --help", "Unknown flag --help: CMD takes no options"),
     ("RUN --mount=type=bogus true", "Unsupported mount type 'bogus'"),
     ("RUN --network=bogus true", "Invalid --network mode 'bogus'"),
+    # the words BuildKit's shell lexer expands, whatever the build args (checked with docker build)
+    ('ENV PATH="/opt/conda/bin:$PATH', "Unclosed \" in '\"/opt/conda/bin:$PATH'"),
+    ('LABEL a="x', "matching double-quote"),
+    ('WORKDIR "/app', "matching double-quote"),
+    ('COPY "a /b', "Unclosed \" in '\"a'"),
+    ('COPY "a b" /x', "Unclosed \" in '\"a'"),  # COPY splits at blanks before expanding
+    ("ENV A=${B", "Unclosed ${ in '${B'"),
+    ('ENV A=${B:-"}"', "Unclosed ${"),
+    ("ENV A=${B:-'}", "Unclosed ${"),
+    ("ENV A=" + "${" * 30_000, "Unclosed ${"),  # no recursion limit
+    ("ENV A='x", "matching single-quote"),
+    ('ENV A "x y', "matching double-quote"),
+    ('ARG "A=1"', "Unclosed \" in '\"A'"),
+    ('USER "a', "matching double-quote"),
+    ('EXPOSE "80', "matching double-quote"),
+    ('VOLUME "/a', "matching double-quote"),
+    ('STOPSIGNAL "SIGTERM', "matching double-quote"),
+    ("FROM imagekit/base:bookworm AS 1abc", "Invalid name for build stage: '1abc'"),
+    ("FROM imagekit/base:bookworm AS a/b", "Invalid name for build stage: 'a/b'"),
+    ("FROM --bogus=1 imagekit/base:bookworm", "Unknown flag --bogus: FROM takes --platform"),
+    ("FROM Imagekit/base:bookworm", "repository name must be lowercase"),
+    ("COPY --from=$S /a /b", "variable expansion is not supported for --from"),
+    ("COPY --from=${S:-builder} /a /b", "variable expansion is not supported for --from"),
+    ("RUN --mount=type=bind,from=$S,target=/x true", "'from' doesn't support variable expansion"),
+    ("HEALTHCHECK --interval=-5s CMD true", "--interval=-5s: an interval cannot be less than 1ms"),
+    ("EXPOSE foo:80:80", "invalid IP address 'foo'"),
+    ("EXPOSE 1-3:5-9", "ranges of different lengths"),
+    ("EXPOSE 80:1-3", "ranges of different lengths"),
+    ("EXPOSE " + "9" * 5000, "invalid container port"),  # past Python's int() digit limit: no crash
+    ("ONBUILD ENV a", "ONBUILD ENV: ENV must have two arguments"),
+    ("ONBUILD LABEL a=b c", "can't find = in 'c'"),
+    ("COPY a <<EOF\nx\nEOF", "COPY cannot accept a heredoc as a destination"),
+    ("SHELL []", "SHELL requires at least one argument: the JSON list is empty"),
 ])
 def test_what_buildkit_refuses_is_a_located_syntax_error(line: str, reason: str) -> None:
     error = parse(HEAD + line + "\n").error
@@ -73,10 +106,23 @@ def test_what_buildkit_refuses_is_a_located_syntax_error(line: str, reason: str)
     "HEALTHCHECK --interval=1m30s --timeout=.5s --start-period=0 --retries=3 CMD true",
     "HEALTHCHECK --interval=5s CMD [\"curl\", \"-f\", \"http://localhost/\"]",
     "STOPSIGNAL --x SIGTERM", "ARG --x A=1", "CMD [\"--help\"]",
+    "HEALTHCHECK --retries= --interval= CMD true",  # an empty value is "not set"
+    'ENV A="x" B=${C:-"d}"} C=\\"x D="a\\"b"', "LABEL \"a b\"=c", 'COPY a\\" /b', "ENV A \\'x",
+    'ENV A "a=b"', 'LABEL a "x=y z"', "WORKDIR \"/my app\"",
+    'RUN echo "x', 'CMD echo "x', "ENTRYPOINT echo 'x", 'HEALTHCHECK CMD echo "x', 'ONBUILD ENV A "x',
+    "FROM ${BASE}", "FROM imagekit/base:bookworm AS Build.er-1_x", "FROM localhost:5000/x/y:Tag",
+    "FROM MyRegistry.example.com/x@sha256:" + "a" * 64, "FROM --platform=$BUILDPLATFORM imagekit/base:bookworm",
+    "RUN --mount=type=cache,target=/$X true",
+    "EXPOSE 127.0.0.1:80:80 [::1]:81:81 1-3:80 1-3:2-4", "COPY --from=" + "9" * 5000 + " a b",
+    "ONBUILD ENV", "COPY <<EOF /x\nx\nEOF",
 ])
 def test_what_buildkit_accepts_is_not_an_error(line: str) -> None:
     error = parse(HEAD + line + "\n").error
     assert error is None, (line, error)
+
+
+def test_a_stage_named_in_capitals_is_found_again() -> None:
+    assert parse(HEAD.replace("\n", " AS Builder\n") + "FROM Builder\n").error is None
 
 
 def test_onbuild_without_a_trigger_is_exit_2_not_a_traceback(tmp_path) -> None:
@@ -85,3 +131,17 @@ def test_onbuild_without_a_trigger_is_exit_2_not_a_traceback(tmp_path) -> None:
                             cwd=tmp_path, timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "Dockerfile:2:1: error IK200: ONBUILD requires at least one argument" in result.stdout
+
+
+@pytest.mark.parametrize("dockerfile, refused", [
+    (HEAD.replace("\n", " AS unused\n") + 'ENV A="x\nEXPOSE abc\n' + HEAD, False),  # checked with docker build
+    (HEAD.replace("\n", " AS base\n") + 'ENV A="x\nFROM base\n', True),
+    (HEAD.replace("\n", " AS tools\n") + 'ENV A="x\n' + HEAD + "COPY --from=tools /a /b\n", True),
+    (HEAD + 'ENV A="x\n' + HEAD + "RUN --mount=from=0,target=/x true\n", True),
+    ('ARG A="x\n' + HEAD, False),
+])
+def test_words_are_expanded_only_in_the_stages_the_build_needs(dockerfile: str, refused: bool) -> None:
+    """BuildKit expands words (and reads EXPOSE, STOPSIGNAL) only when it builds a stage: the last one and those
+    it is built from, copies from or mounts from."""
+    error = parse(dockerfile).error
+    assert (error is not None and error.line == 2) == refused, error

@@ -113,6 +113,23 @@ def test_byte_order_marks_and_crlf(tmp_path, bom: bytes, encoding: str) -> None:
         assert "Save it as UTF-8" in df.error.message
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_named_as_utf16(tmp_path, encoding: str) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_bytes("FROM a:1\nRUN echo hi\n".encode(encoding))
+    error = load(path).error
+    name = encoding.upper().replace("-LE", "LE").replace("-BE", "BE")
+    assert error.line == 1 and f"The file is {name} (no byte-order mark" in error.message
+
+
+def test_the_cr_of_a_crlf_line_counts_towards_buildkits_line_limit(tmp_path) -> None:
+    path = tmp_path / "Dockerfile"
+    for size, refused in ((65534, False), (65535, True)):  # the line without its line end, CR excluded
+        path.write_bytes(b"FROM a:1\r\nLABEL a=" + b"x" * (size - 8) + b"\r\nCMD [\"true\"]\r\n")
+        error = load(path).error
+        assert (error is not None and error.line == 2 and "65,536 bytes" in error.message) == refused, size
+
+
 def test_cr_only_line_ends_are_one_line_to_buildkit(tmp_path) -> None:
     path = tmp_path / "Dockerfile"
     path.write_bytes(b"FROM a:1\rRUN echo hi\r")

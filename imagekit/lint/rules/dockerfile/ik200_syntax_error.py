@@ -23,7 +23,9 @@ RULE = Rule(
     summary="The Dockerfile cannot be parsed (BuildKit would refuse it); no other rule runs.",
     rationale="Unknown instructions (often a missing line continuation), instructions before the first FROM, "
     "an escape directive other than \\ or `, unterminated heredocs, instructions missing their arguments "
-    "(`USER`, `COPY a`, `ONBUILD`, `ENV a=b c`), options BuildKit does not know (`RUN --bogus`), ports that are "
+    "(`USER`, `COPY a`, `ONBUILD`, `ENV a=b c`), options BuildKit does not know (`RUN --bogus`), an unclosed "
+    "quote or `${` in the words BuildKit expands (`ENV PATH=\"/opt/bin:$PATH`), `COPY --from=$VAR`, invalid "
+    "stage names or upper-case image names in FROM, ports that are "
     "not ports, unknown STOPSIGNAL names, malformed HEALTHCHECK lines, UTF-16 or CR-only files and lines over "
     "65,535 bytes stop `docker build`. Linting the rest would report noise, so this is the only finding for "
     "such a file and `imagekit lint` exits 2.",
