@@ -1,4 +1,3 @@
-ARG STAGE=build
 FROM alpine:3.20 AS tools
 RUN touch /bin/tool
 FROM python:3.11-slim AS Build
@@ -10,7 +9,6 @@ FROM docker:27.3 AS docker-config
 FROM python:3.11-slim
 COPY --from=build /app /app
 COPY --from=0 /app /app0
-COPY --from=${STAGE} /app /app1
 COPY --from=ghcr.io/astral-sh/uv:0.4.0 /uv /bin/uv
 COPY --from=busybox:1.36 /bin/busybox /bin/busybox
 # images BuildKit pulls, not stages
