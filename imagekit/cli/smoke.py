@@ -351,7 +351,7 @@ def _progress(as_json: bool, status: "_StatusLine | None" = None):
     def show(check) -> None:
         if status:
             status.clear()
-        mark = "ok  " if check.ok else "WARN" if check.severity == "warning" else "FAIL"
+        mark = "ok  " if check.ok else "SKIP" if check.skipped else "WARN" if check.severity == "warning" else "FAIL"
         stream.write(f"{mark} {check.name}: {check.detail}\n")
         stream.flush()
 

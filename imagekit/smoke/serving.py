@@ -75,7 +75,16 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
         if started is None:
             return report
         container, host_port, port = started
-        _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept, container, probe=not bodies)
+        named_exit = _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept, container,
+                             probe=not bodies)
+        code = diagnose.exit_code(container)
+        if code is not None:  # it died answering: later checks would only blame their requests for the exit
+            if not named_exit:
+                report.check("serve.exited", False, diagnose.exited(
+                    container, contract.SERVE_COMMAND, when=f"after answering POST {contract.INVOCATIONS_ROUTE}"))
+            for check in (["serve.load"] if requests else []) + ["serve.payload-limit", "serve.sigterm"]:
+                report.skip(check, f"serve had exited with code {code}")
+            return report
         if requests:
             _load(report, host_port, bodies[0] if bodies else DEFAULT_PAYLOAD, content_type, requests, concurrency)
         _payload_limit(report, container, host_port, bodies[0] if bodies else DEFAULT_PAYLOAD, content_type,
@@ -229,13 +238,13 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
     """
     started = time.monotonic()
     ping, status, body = "/ping: no answer yet", None, b""
+    tries = timeouts = 0  # /pings sent, and those accepted but unanswered within the platform's per-check timeout
     seen = diagnose.Observation(None, ping)  # the last look's
     likely: diagnose.Observation | None = None  # the last look that found a cause
     likely_since = likely_until = started  # when that kind of cause was first and last seen
 
     def exited() -> bool:
-        container.reload()
-        if container.status not in ("exited", "dead"):
+        if diagnose.exit_code(container) is None:
             return False
         report.check(_start_check(check), False,
                      diagnose.exited(container, contract.SERVE_COMMAND, likely.cause if likely else None))
@@ -245,6 +254,7 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
     while (elapsed := time.monotonic() - started) < deadline_s:
         if exited():
             return False
+        tries, timed_out = tries + 1, False
         try:
             status, _, body = _request(host_port, "GET", contract.PING_ROUTE, timeout=contract.PING_TIMEOUT_S)
             if status == 200:
@@ -255,9 +265,12 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
         except (OSError, http.client.HTTPException) as error:
             status, body = None, b""
             ping = f"/ping: no answer ({type(error).__name__})"
+            timed_out = isinstance(error, TimeoutError)
+            timeouts += timed_out
         if time.monotonic() >= next_look:
             next_look = time.monotonic() + contract.DIAGNOSE_INTERVAL_S
-            seen = diagnose.observe(container, port, ping, status, body, diagnose.recent_log(container))
+            seen = diagnose.observe(container, port, ping, status, body, diagnose.recent_log(container),
+                                    ping_timed_out=timed_out)
             if seen.cause:
                 if likely is None or likely.kind != seen.kind:
                     likely_since = time.monotonic()
@@ -272,6 +285,8 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
         if port != contract.SERVING_PORT else ""
     if seen.cause:
         verdict = f"likely cause (seen for the last {time.monotonic() - likely_since:.0f} s): {seen.cause}"
+    elif tries and timeouts == tries:
+        verdict = diagnose.slow_ping(tries)
     else:
         verdict = diagnose.still_loading(waited, deadline_s, seen) + (
             f" Earlier (from {likely_since - started:.0f} s to {likely_until - started:.0f} s) smoke saw: "
@@ -296,11 +311,14 @@ def _headers(content_type: str | None, accept: str | None) -> dict[str, str]:
 
 
 def _invoke(report: Report, port: int, bodies: list[bytes], content_type: str | None, accept: str | None,
-            container=None, probe: bool = False) -> None:
-    """POST each body; with *probe* (no --payload: imagekit's guessed body) a 4xx refusal is only a warning."""
+            container=None, probe: bool = False) -> bool:
+    """POST each body; with *probe* (no --payload: imagekit's guessed body) a 4xx refusal is only a warning.
+    A request that gets no answer from a *container* that has exited fails naming the exit and its cause, and
+    the remaining bodies are not sent (a dead server answers nothing); True when that happened."""
     def logs() -> str:
         return f" Log tail:\n{log_tail(container)}" if container is not None else ""
 
+    untyped = []  # the checks whose 200 had no Content-Type
     for index, body in enumerate(bodies, 1):
         name = "serve.invocations" if len(bodies) == 1 else f"serve.invocations.{index}"
         try:
@@ -315,6 +333,10 @@ def _invoke(report: Report, port: int, bodies: list[bytes], content_type: str | 
                                       f"{logs()}")
             continue
         except (OSError, http.client.HTTPException) as error:
+            if container is not None and diagnose.exit_code(container, diagnose.EXIT_SETTLE_S) is not None:
+                report.check(name, False, diagnose.exited(container, contract.SERVE_COMMAND,
+                                                          when=f"while answering POST {contract.INVOCATIONS_ROUTE}"))
+                return True
             report.check(name, False, f"POST {contract.INVOCATIONS_ROUTE} failed: {error}.{logs()}")
             continue
         if status != 200:
@@ -325,12 +347,21 @@ def _invoke(report: Report, port: int, bodies: list[bytes], content_type: str | 
             stop = "" if text.endswith((".", "!", "?")) else "."
             report.check(name, False, f"POST {contract.INVOCATIONS_ROUTE} answered {status}: {text}{stop}{logs()}")
         elif not headers.get("content-type"):
-            report.check(name, False, "The response has no Content-Type; callers cannot decode it.")
+            untyped.append(name)
+            report.check(name, True, f"200, no Content-Type, {len(answer)} bytes.")
         elif accept and not _acceptable(headers["content-type"], accept):
             report.check(name, False, f"Asked for Accept: {accept} but the response is {headers['content-type']}; "
                                       "answer in the requested type, or 406 when it is not supported.")
         else:
             report.check(name, True, f"200, {headers['content-type']}, {len(answer)} bytes.")
+    if untyped:
+        fallback = f"the Accept type ({accept})" if accept else "the Accept type, when the caller sent one"
+        report.check("serve.content-type", False,
+                     f"A 200 from POST {contract.INVOCATIONS_ROUTE} had no Content-Type ({', '.join(untyped)}). "
+                     f"InvokeEndpoint's ContentType is optional and SDK local mode falls back to {fallback}, so a "
+                     "caller that decodes by its own configured type works, but one that dispatches on the "
+                     "response type gets none. Set Content-Type on every answer.")
+    return False
 
 
 def _multi_model(report: Report, run_id: str, image: str, model_dir: Path, env: dict[str, str] | None,
@@ -492,7 +523,12 @@ def _execution_parameters(report: Report, port: int) -> None:
 
 
 def _stop(report: Report, container, grace: float) -> None:
-    """SIGTERM, then SIGKILL after the grace period, as endpoint updates and scale-in do."""
+    """SIGTERM, then SIGKILL after the grace period, as endpoint updates and scale-in do. A container that has
+    already exited is not judged: it would "stop" at once whatever it does with SIGTERM."""
+    code = diagnose.exit_code(container)
+    if code is not None:
+        report.skip("serve.sigterm", f"serve had exited with code {code} before SIGTERM was sent")
+        return
     started = time.monotonic()
     engine.send_signal(container, "SIGTERM")
     try:
