@@ -200,12 +200,12 @@ def observe(container, port: int, ping: str, ping_status: int | None, ping_body:
 
 
 def slow_ping(tries: int) -> str:
-    """Every /ping of the window was accepted and timed out: the server is up but /ping is too slow."""
+    """The last *tries* /pings of the window were accepted and timed out: the server is up, /ping is too slow."""
     limit = contract.PING_TIMEOUT_S
-    return (f"/ping is accepted but takes longer than SageMaker's {limit:g} s per-check timeout: every one of "
-            f"{tries} tries timed out after {limit:g} s (the port accepts, so the server is up). A longer start-up "
-            "window would not help: make /ping cheap (answer from a flag set once the model is loaded; do not run "
-            "the model in it, and do not let it queue behind long requests on a single worker).")
+    return (f"/ping is accepted but takes longer than SageMaker's {limit:g} s per-check timeout: the last "
+            f"{tries} tries each timed out after {limit:g} s (the port accepts, so the server is up). A longer "
+            "start-up window would not help: make /ping cheap (answer from a flag set once the model is loaded; do "
+            "not run the model in it, and do not let it queue behind long requests on a single worker).")
 
 
 def still_loading(elapsed: float, window: float, last: Observation) -> str:

@@ -24,6 +24,9 @@ BIND_TO_PORT_PROBE = 8081  # any port but 8080 proves the image honours SAGEMAKE
 SAFE_PORT_RANGE_PROBE = "9000-9099"  # given alongside, as multi-container endpoints do, for any second port
 MULTI_MODEL_PROBE = "smoke-model"  # the model name a multi-models image is asked to load
 DEFAULT_PAYLOAD = b"{}"
+# Accepted /pings in a row that each timed out, up to the end of the window, that name a /ping too slow for the
+# platform rather than a server still loading (which refuses or hangs up until it listens).
+SLOW_PING_TRIES = 3
 # After the body of the limit's size, how long /ping may take to answer 200 again (a worker replaced by then may
 # still be loading the model). The runtime holds a request that reaches a loading worker up to the invocation time
 # limit, so a server back within it has lost no request that the platform would not have timed out anyway.
@@ -238,7 +241,7 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
     """
     started = time.monotonic()
     ping, status, body = "/ping: no answer yet", None, b""
-    tries = timeouts = 0  # /pings sent, and those accepted but unanswered within the platform's per-check timeout
+    timeouts = 0  # the /pings in a row, up to the last, accepted but unanswered within the per-check timeout
     seen = diagnose.Observation(None, ping)  # the last look's
     likely: diagnose.Observation | None = None  # the last look that found a cause
     likely_since = likely_until = started  # when that kind of cause was first and last seen
@@ -254,7 +257,7 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
     while (elapsed := time.monotonic() - started) < deadline_s:
         if exited():
             return False
-        tries, timed_out = tries + 1, False
+        timed_out = False
         try:
             status, _, body = _request(host_port, "GET", contract.PING_ROUTE, timeout=contract.PING_TIMEOUT_S)
             if status == 200:
@@ -266,7 +269,7 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
             status, body = None, b""
             ping = f"/ping: no answer ({type(error).__name__})"
             timed_out = isinstance(error, TimeoutError)
-            timeouts += timed_out
+        timeouts = timeouts + 1 if timed_out else 0
         if time.monotonic() >= next_look:
             next_look = time.monotonic() + contract.DIAGNOSE_INTERVAL_S
             seen = diagnose.observe(container, port, ping, status, body, diagnose.recent_log(container),
@@ -285,8 +288,8 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
         if port != contract.SERVING_PORT else ""
     if seen.cause:
         verdict = f"likely cause (seen for the last {time.monotonic() - likely_since:.0f} s): {seen.cause}"
-    elif tries and timeouts == tries:
-        verdict = diagnose.slow_ping(tries)
+    elif timeouts >= SLOW_PING_TRIES:
+        verdict = diagnose.slow_ping(timeouts)
     else:
         verdict = diagnose.still_loading(waited, deadline_s, seen) + (
             f" Earlier (from {likely_since - started:.0f} s to {likely_until - started:.0f} s) smoke saw: "
