@@ -454,6 +454,8 @@ def _finish(report, as_json: bool, junit: Optional[Path], fail_on: str = "error"
             "every contract check passed"
         if warnings:
             verdict += f"; {len(warnings)} warning(s): {', '.join(warnings)}"
+        if report.skipped():
+            verdict += f"; not run: {', '.join(report.skipped())}"
         sys.stdout.write(f"{report.image}: {verdict}.\n")
     sys.stdout.flush()
     if junit:
