@@ -80,13 +80,9 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
         container, host_port, port = started
         named_exit = _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept, container,
                              probe=not bodies)
-        code = diagnose.exit_code(container)
-        if code is not None:  # it died answering: later checks would only blame their requests for the exit
-            if not named_exit:
-                report.check("serve.exited", False, diagnose.exited(
-                    container, contract.SERVE_COMMAND, when=f"after answering POST {contract.INVOCATIONS_ROUTE}"))
-            for check in (["serve.load"] if requests else []) + ["serve.payload-limit", "serve.sigterm"]:
-                report.skip(check, f"serve had exited with code {code}")
+        multi_model = _labels(image).get(contract.LABEL_MULTI_MODELS) == contract.CAPABILITY_TRUE
+        if _exited_answering(report, container, named_exit, ["serve.load"] * bool(requests) + [
+                "serve.payload-limit", "serve.sigterm"] + ["serve.multi-model"] * multi_model):
             return report
         if requests:
             _load(report, host_port, bodies[0] if bodies else DEFAULT_PAYLOAD, content_type, requests, concurrency)
@@ -94,12 +90,26 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
                        {**diagnose.config_env(_config(image)), **(env or {})})
         _execution_parameters(report, host_port)
         _stop(report, container, stop_grace)
-        if _labels(image).get(contract.LABEL_MULTI_MODELS) == contract.CAPABILITY_TRUE:
+        if multi_model:
             _multi_model(report, run_id, image, model_dir, env, pass_aws_credentials, startup_timeout,
                          bodies[0] if bodies else DEFAULT_PAYLOAD, content_type, placement.options)
         return report
     finally:
         finish_run(run_id, work, stop_grace)
+
+
+def _exited_answering(report: Report, container, named: bool, later: list[str]) -> bool:
+    """Whether serve exited during the /invocations checks; then the *later* checks are not run (they would only
+    blame their own requests for the exit), and the exit is a failed serve.exited unless already *named*."""
+    code = diagnose.exit_code(container)
+    if code is None:
+        return False
+    if not named:
+        report.check("serve.exited", False, diagnose.exited(
+            container, contract.SERVE_COMMAND, when=f"after answering POST {contract.INVOCATIONS_ROUTE}"))
+    for check in later:
+        report.skip(check, f"serve had exited with code {code}")
+    return True
 
 
 def start_ready(report: Report, run_id: str, image: str, model_dir: Path, env: dict[str, str] | None,
@@ -508,9 +518,9 @@ def _ping_again(container, port: int) -> str | None:
             last = f"/ping answered {ping}"
         except (OSError, http.client.HTTPException) as error:
             last = f"/ping got no answer ({type(error).__name__})"
-        container.reload()
-        if container.status in ("exited", "dead"):
-            return f"serve exited with code {container.attrs['State']['ExitCode']}"
+        code = diagnose.exit_code(container)
+        if code is not None:
+            return f"serve exited with code {code}"
         if time.monotonic() - started >= RECOVERY_S:
             return f"{last}, still after {RECOVERY_S:g} s"
         time.sleep(PING_INTERVAL_S)

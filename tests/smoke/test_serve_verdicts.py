@@ -63,16 +63,21 @@ def test_sigterm_is_not_judged_for_a_server_that_had_already_exited(dead: DeadCo
     assert '<skipped message="not run: serve had exited with code 3' in (tmp_path / "r.xml").read_text()
 
 
-def test_an_invocation_the_server_died_answering_names_the_exit_and_stops_the_later_checks(
-        dead: DeadContainer, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    """The 6 MB body is not sent to a dead server (it would be blamed for the exit), SIGTERM not judged."""
-    monkeypatch.setattr(serving, "start_ready", lambda *a, **k: (dead, 1234, contract.SERVING_PORT))
+def _serve(container, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Report:
+    """serve() on *container*, already ready on port 1234; the payload-limit body must not be sent."""
+    monkeypatch.setattr(serving, "start_ready", lambda *a, **k: (container, 1234, contract.SERVING_PORT))
     monkeypatch.setattr(serving, "_config", lambda image: {})
     monkeypatch.setattr(serving, "run_workdir", lambda kind: tmp_path)
     monkeypatch.setattr(serving, "finish_run", lambda *a: None)
     monkeypatch.setattr(serving.engine, "new_run_id", lambda: "run")
     monkeypatch.setattr(serving, "_payload_limit", lambda *a: pytest.fail("payload-limit sent to a dead server"))
-    report = serving.serve("img", stop_grace=30)
+    return serving.serve("img", stop_grace=30)
+
+
+def test_an_invocation_the_server_died_answering_names_the_exit_and_stops_the_later_checks(
+        dead: DeadContainer, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The 6 MB body is not sent to a dead server (it would be blamed for the exit), SIGTERM not judged."""
+    report = _serve(dead, monkeypatch, tmp_path)
     by_name = {check.name: check for check in report.checks}
     invocations = by_name["serve.invocations"]
     assert not invocations.ok
@@ -82,6 +87,14 @@ def test_an_invocation_the_server_died_answering_names_the_exit_and_stops_the_la
     assert report.skipped() == ["serve.payload-limit", "serve.sigterm"]
     assert by_name["serve.sigterm"].detail == "not run: serve had exited with code 3"
     assert dead.signals == []
+
+
+def test_a_server_that_exits_after_answering_fails_serve_exited(
+        dead: DeadContainer, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setattr(serving, "_request", lambda *a, **k: (200, {"content-type": "application/json"}, b"[1]"))
+    report = _serve(dead, monkeypatch, tmp_path)
+    assert report.failed() == ["serve.exited"] and report.skipped() == ["serve.payload-limit", "serve.sigterm"]
+    assert "exited with code 3 after answering POST /invocations" in report.checks[-3].detail
 
 
 def test_a_200_without_content_type_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
