@@ -199,11 +199,12 @@ def observe(container, port: int, ping: str, ping_status: int | None, ping_body:
     return Observation(None, seen)
 
 
-def slow_ping(tries: int) -> str:
-    """The last *tries* /pings of the window were accepted and timed out: the server is up, /ping is too slow."""
+def slow_ping(tries: int, answered_after: float) -> str:
+    """The last *tries* /pings of the window timed out, and one given longer answered 200 *answered_after* s:
+    the server is up, /ping is too slow."""
     limit = contract.PING_TIMEOUT_S
-    return (f"/ping is accepted but takes longer than SageMaker's {limit:g} s per-check timeout: the last "
-            f"{tries} tries each timed out after {limit:g} s (the port accepts, so the server is up). A longer "
+    return (f"/ping takes longer than SageMaker's {limit:g} s per-check timeout: the last {tries} tries each timed "
+            f"out after {limit:g} s, and one given longer answered 200 after {answered_after:g} s. A longer "
             "start-up window would not help: make /ping cheap (answer from a flag set once the model is loaded; do "
             "not run the model in it, and do not let it queue behind long requests on a single worker).")
 

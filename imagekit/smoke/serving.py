@@ -24,9 +24,11 @@ BIND_TO_PORT_PROBE = 8081  # any port but 8080 proves the image honours SAGEMAKE
 SAFE_PORT_RANGE_PROBE = "9000-9099"  # given alongside, as multi-container endpoints do, for any second port
 MULTI_MODEL_PROBE = "smoke-model"  # the model name a multi-models image is asked to load
 DEFAULT_PAYLOAD = b"{}"
-# Accepted /pings in a row that each timed out, up to the end of the window, that name a /ping too slow for the
-# platform rather than a server still loading (which refuses or hangs up until it listens).
+# After this many /pings in a row accepted but unanswered within the platform's 2 s, one /ping is sent with
+# PATIENT_PING_S to tell a /ping that answers 200, only too late (named at the window's end) from a server still
+# loading behind an accepting front such as nginx (which answers nothing in that time either).
 SLOW_PING_TRIES = 3
+PATIENT_PING_S = 10.0
 # After the body of the limit's size, how long /ping may take to answer 200 again (a worker replaced by then may
 # still be loading the model). The runtime holds a request that reaches a loading worker up to the invocation time
 # limit, so a server back within it has lost no request that the platform would not have timed out anyway.
@@ -252,6 +254,7 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
     started = time.monotonic()
     ping, status, body = "/ping: no answer yet", None, b""
     timeouts = 0  # the /pings in a row, up to the last, accepted but unanswered within the per-check timeout
+    slow_answer: float | None = None  # how long the last patient /ping took to answer 200, if it did
     seen = diagnose.Observation(None, ping)  # the last look's
     likely: diagnose.Observation | None = None  # the last look that found a cause
     likely_since = likely_until = started  # when that kind of cause was first and last seen
@@ -280,6 +283,11 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
             ping = f"/ping: no answer ({type(error).__name__})"
             timed_out = isinstance(error, TimeoutError)
         timeouts = timeouts + 1 if timed_out else 0
+        if timeouts and timeouts % SLOW_PING_TRIES == 0:
+            patience = min(PATIENT_PING_S, deadline_s - (time.monotonic() - started))
+            answered = _patient_ping(host_port, patience)
+            if answered is not None or patience >= PATIENT_PING_S:  # a cut-short silence proves nothing
+                slow_answer = answered
         if time.monotonic() >= next_look:
             next_look = time.monotonic() + contract.DIAGNOSE_INTERVAL_S
             seen = diagnose.observe(container, port, ping, status, body, diagnose.recent_log(container),
@@ -298,8 +306,8 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
         if port != contract.SERVING_PORT else ""
     if seen.cause:
         verdict = f"likely cause (seen for the last {time.monotonic() - likely_since:.0f} s): {seen.cause}"
-    elif timeouts >= SLOW_PING_TRIES:
-        verdict = diagnose.slow_ping(timeouts)
+    elif timeouts >= SLOW_PING_TRIES and slow_answer is not None:
+        verdict = diagnose.slow_ping(timeouts, slow_answer)
     else:
         verdict = diagnose.still_loading(waited, deadline_s, seen) + (
             f" Earlier (from {likely_since - started:.0f} s to {likely_until - started:.0f} s) smoke saw: "
@@ -307,6 +315,17 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
     report.check(check, False, f"/ping never answered 200 within {deadline_s:g} s: {verdict}{where} "
                                f"SageMaker would fail the endpoint. Log tail:\n{log_tail(container)}")
     return False
+
+
+def _patient_ping(host_port: int, patience: float) -> float | None:
+    """The seconds one /ping given *patience* took to answer 200, or None when it did not: evidence that /ping
+    works but too slowly, not that the server is still loading."""
+    started = time.monotonic()
+    try:
+        status = _request(host_port, "GET", contract.PING_ROUTE, timeout=patience)[0]
+    except (OSError, http.client.HTTPException, ValueError):  # ValueError: no time left for it
+        return None
+    return round(time.monotonic() - started, 1) if status == 200 else None
 
 
 def _start_check(ready_check: str) -> str:
