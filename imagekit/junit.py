@@ -30,12 +30,15 @@ def attr(value: str) -> str:
 
 
 def testcase(classname: str, name: str, *, failure: tuple[str, str, str] | None = None, output: str | None = None,
-             indent: str = "  ") -> list[str]:
-    """One <testcase>: *failure* is (type, message, body); *output* goes to its system-out."""
+             indent: str = "  ", skipped: str | None = None) -> list[str]:
+    """One <testcase>: *failure* is (type, message, body); *output* goes to its system-out; *skipped*: why it was
+    not run."""
     opening = f"{indent}<testcase classname={attr(classname)} name={attr(name)}"
-    if failure is None and output is None:
+    if failure is None and output is None and skipped is None:
         return [opening + "/>"]
     lines = [opening + ">"]
+    if skipped is not None:
+        lines.append(f"{indent}  <skipped message={attr(skipped)}/>")
     if failure is not None:
         kind, message, body = failure
         lines.append(f"{indent}  <failure type={attr(kind)} message={attr(message)}>{text(body)}</failure>")

@@ -352,7 +352,7 @@ def _progress(as_json: bool, status: "_StatusLine | None" = None):
     def show(check) -> None:
         if status:
             status.clear()
-        mark = "ok  " if check.ok else "WARN" if check.severity == "warning" else "FAIL"
+        mark = "ok  " if check.ok else "SKIP" if check.skipped else "WARN" if check.severity == "warning" else "FAIL"
         stream.write(f"{mark} {check.name}: {check.detail}\n")
         stream.flush()
 
@@ -458,6 +458,8 @@ def _finish(report, as_json: bool, junit: Optional[Path], fail_on: str = "error"
             "every contract check passed"
         if warnings:
             verdict += f"; {len(warnings)} warning(s): {', '.join(warnings)}"
+        if report.skipped():
+            verdict += f"; not run: {', '.join(report.skipped())}"
         sys.stdout.write(f"{report.image}: {verdict}.\n")
     sys.stdout.flush()
     if junit:

@@ -15,6 +15,7 @@ import io
 import ipaddress
 import re
 import tarfile
+import time
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -145,9 +146,10 @@ class Observation:
     kind: str = "loading"  # what sort of cause
 
 
-def observe(container, port: int, ping: str, ping_status: int | None, ping_body: bytes, logs: str) -> Observation:
+def observe(container, port: int, ping: str, ping_status: int | None, ping_body: bytes, logs: str,
+            ping_timed_out: bool = False) -> Observation:
     """Name a likely reason /ping is not 200 from sockets, the last /ping outcome and the log, or say it is still
-    loading."""
+    loading. *ping_timed_out*: the last /ping was accepted but not answered in time (not refused or hung up on)."""
     listeners = listening_sockets(container)
     seen = f"{ping}; listening: {', '.join(sorted(map(str, listeners))) or 'nothing'}" if listeners is not None \
         else ping
@@ -170,6 +172,12 @@ def observe(container, port: int, ping: str, ping_status: int | None, ping_body:
                       "SageMaker connects from outside the container and gets no answer. Bind 0.0.0.0 "
                       f"(e.g. nginx `listen {port};`, gunicorn `-b 0.0.0.0:{port}`, flask/uvicorn "
                       f"`host='0.0.0.0'`).", "loopback")
+    if reachable and ping_status is None and not ping_timed_out and all(":" in s.address for s in reachable):
+        return likely(f"port {port} on IPv6 only",
+                      f"it listens on {', '.join(sorted(map(str, reachable)))} only, an IPv6 socket, and /ping over "
+                      "IPv4 gets no answer: it listens on IPv6 only (IPV6_V6ONLY, or net.ipv6.bindv6only), and "
+                      "SageMaker connects over IPv4. Bind 0.0.0.0, or a dual-stack socket (`::` without "
+                      f"IPV6_V6ONLY; e.g. gunicorn `-b 0.0.0.0:{port}`, nginx `listen {port};`).", "ipv6-only")
     # Only reachable ones: a backend on 127.0.0.1 (gunicorn behind nginx) may well be up before the front is.
     others = sorted({s.port for s in listeners or () if s.port != port and not s.loopback})
     if listeners is not None and not on_port and others:
@@ -189,6 +197,16 @@ def observe(container, port: int, ping: str, ping_status: int | None, ping_body:
                       ". SageMaker needs 200 from /ping (often a model that failed to load: check "
                       f"{contract.MODEL_DIR}).", f"ping-{ping_status}")
     return Observation(None, seen)
+
+
+def slow_ping(tries: int, answered_after: float) -> str:
+    """The last *tries* /pings of the window timed out, and one given longer answered 200 *answered_after* s:
+    the server is up, /ping is too slow."""
+    limit = contract.PING_TIMEOUT_S
+    return (f"/ping takes longer than SageMaker's {limit:g} s per-check timeout: the last {tries} tries each timed "
+            f"out after {limit:g} s, and one given longer answered 200 after {answered_after:g} s. A longer "
+            "start-up window would not help: make /ping cheap (answer from a flag set once the model is loaded; do "
+            "not run the model in it, and do not let it queue behind long requests on a single worker).")
 
 
 def still_loading(elapsed: float, window: float, last: Observation) -> str:
@@ -282,14 +300,34 @@ def command_file(container, command: str) -> CommandFile | None:
     return None
 
 
-def exited(container, command: str, seen: str | None = None) -> str:
-    """Exit code, cause and log tail of a container that has exited; *seen*: the likely cause observed while it
-    ran, if any."""
+EXIT_SETTLE_S = 1.0  # after a request was hung up on, how long a dying server may take to be seen as exited
+
+
+def exit_code(container, settle: float = 0.0) -> int | None:
+    """The exit code of a container that has exited (state reloaded from the engine), None while it runs.
+    *settle*: keep looking that long (a process that just hung up on a request may still be going down)."""
+    deadline = time.monotonic() + settle
+    while True:
+        container.reload()
+        if container.status in ("exited", "dead"):
+            return (container.attrs.get("State") or {}).get("ExitCode")
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.1)
+
+
+def exit_reason(container, command: str) -> str:
+    """Why a container that has exited did: from its config, exit code, OOM flag, log and command file."""
     state = container.attrs.get("State") or {}
     code = state.get("ExitCode")
-    logs = recent_log(container)
-    cause = config_cause(container, command, code) or \
-        exit_cause(code, bool(state.get("OOMKilled")), logs, command_file(container, command))
+    return config_cause(container, command, code) or \
+        exit_cause(code, bool(state.get("OOMKilled")), recent_log(container), command_file(container, command))
+
+
+def exited(container, command: str, seen: str | None = None, when: str = "before /ping answered 200") -> str:
+    """Exit code, cause and log tail of a container that has exited *when*; *seen*: the likely cause observed while
+    it ran, if any."""
+    code = (container.attrs.get("State") or {}).get("ExitCode")
     before = f" While it ran, smoke saw: {seen}" if seen else ""
-    return f"`{command}` exited with code {code} before /ping answered 200: {cause}{before} Log tail:\n" \
+    return f"`{command}` exited with code {code} {when}: {exit_reason(container, command)}{before} Log tail:\n" \
         f"{log_tail(container)}"

@@ -29,6 +29,9 @@ WARNING_CHECKS |= {f"{command}.{resource}" for command in ("train", "serve") for
 WARNING_CHECKS |= {"transform.retries"}
 # /invocations refused imagekit's own guessed body (no --payload): proves nothing either way (smoke.invoke_input).
 WARNING_CHECKS |= {"serve.probe"}
+# A 200 without Content-Type: SDK local mode falls back to the Accept type and InvokeEndpoint's ContentType is
+# optional, so callers that decode by their own configured type work; those that dispatch on it get nothing.
+WARNING_CHECKS |= {"serve.content-type"}
 
 
 def severity_of(name: str) -> str:
@@ -54,6 +57,7 @@ class Check:
     ok: bool
     detail: str
     severity: str = ERROR
+    skipped: bool = False  # not run (what it checks could not be tried): neither a pass nor a failure
 
 
 @dataclass
@@ -79,17 +83,27 @@ class Report:
             self.on_check(item)
         return item.ok
 
+    def skip(self, name: str, reason: str) -> None:
+        """Record *name* as not run because of *reason* (e.g. the server had exited): never a pass."""
+        item = Check(name, False, f"not run: {reason}", severity_of(name), skipped=True)
+        self.checks.append(item)
+        if self.on_check:
+            self.on_check(item)
+
     def counts(self, check: Check) -> bool:
         """Whether *check*, failed, fails the run under `fail_on`."""
         return SEVERITIES.index(check.severity) <= SEVERITIES.index(self.fail_on)
 
     def failed(self) -> list[str]:
         """The failed checks that fail the run."""
-        return [check.name for check in self.checks if not check.ok and self.counts(check)]
+        return [check.name for check in self.checks if not check.ok and not check.skipped and self.counts(check)]
 
     def warnings(self) -> list[str]:
         """The failed checks that do not fail the run (warnings under --fail-on error)."""
-        return [check.name for check in self.checks if not check.ok and not self.counts(check)]
+        return [check.name for check in self.checks if not check.ok and not check.skipped and not self.counts(check)]
+
+    def skipped(self) -> list[str]:
+        return [check.name for check in self.checks if check.skipped]
 
     def extend(self, other: "Report") -> None:
         self.checks.extend(other.checks)
@@ -105,8 +119,9 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "image": self.image, "fail_on": self.fail_on, "failed": self.failed(),
-                "warnings": self.warnings(),
-                "checks": [{"name": c.name, "ok": c.ok, "severity": c.severity, "detail": c.detail}
+                "warnings": self.warnings(), "skipped": self.skipped(),
+                "checks": [{"name": c.name, "ok": c.ok, "skipped": c.skipped, "severity": c.severity,
+                            "detail": c.detail}
                            for c in self.checks], **self.data, "logs": self.drain_logs()}
 
     def to_json(self) -> str:
@@ -119,9 +134,11 @@ class Report:
 
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  f'<testsuite name={junit.attr("imagekit smoke " + self.image)} tests="{len(self.checks)}" '
-                 f'failures="{len(self.failed())}">']
+                 f'failures="{len(self.failed())}" skipped="{len(self.skipped())}">']
         for check in self.checks:
-            if not check.ok and self.counts(check):
+            if check.skipped:
+                lines += junit.testcase("imagekit.smoke", check.name, skipped=check.detail)
+            elif not check.ok and self.counts(check):
                 lines += junit.testcase("imagekit.smoke", check.name,
                                         failure=(check.severity, check.detail[:500], check.detail))
             else:

@@ -24,6 +24,11 @@ BIND_TO_PORT_PROBE = 8081  # any port but 8080 proves the image honours SAGEMAKE
 SAFE_PORT_RANGE_PROBE = "9000-9099"  # given alongside, as multi-container endpoints do, for any second port
 MULTI_MODEL_PROBE = "smoke-model"  # the model name a multi-models image is asked to load
 DEFAULT_PAYLOAD = b"{}"
+# After this many /pings in a row accepted but unanswered within the platform's 2 s, one /ping is sent with
+# PATIENT_PING_S to tell a /ping that answers 200, only too late (named at the window's end) from a server still
+# loading behind an accepting front such as nginx (which answers nothing in that time either).
+SLOW_PING_TRIES = 3
+PATIENT_PING_S = 10.0
 # After the body of the limit's size, how long /ping may take to answer 200 again (a worker replaced by then may
 # still be loading the model). The runtime holds a request that reaches a loading worker up to the invocation time
 # limit, so a server back within it has lost no request that the platform would not have timed out anyway.
@@ -75,19 +80,38 @@ def serve(image: str, *, model: str | Path | None = None, payloads: list[str | P
         if started is None:
             return report
         container, host_port, port = started
-        _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept, container, probe=not bodies)
+        named_exit = _invoke(report, host_port, bodies or [DEFAULT_PAYLOAD], content_type, accept, container,
+                             probe=not bodies)
+        multi_model = _labels(image).get(contract.LABEL_MULTI_MODELS) == contract.CAPABILITY_TRUE
+        if _exited_answering(report, container, named_exit, ["serve.load"] * bool(requests) + [
+                "serve.payload-limit", "serve.sigterm"] + ["serve.multi-model"] * multi_model):
+            return report
         if requests:
             _load(report, host_port, bodies[0] if bodies else DEFAULT_PAYLOAD, content_type, requests, concurrency)
         _payload_limit(report, container, host_port, bodies[0] if bodies else DEFAULT_PAYLOAD, content_type,
                        {**diagnose.config_env(_config(image)), **(env or {})})
         _execution_parameters(report, host_port)
         _stop(report, container, stop_grace)
-        if _labels(image).get(contract.LABEL_MULTI_MODELS) == contract.CAPABILITY_TRUE:
+        if multi_model:
             _multi_model(report, run_id, image, model_dir, env, pass_aws_credentials, startup_timeout,
                          bodies[0] if bodies else DEFAULT_PAYLOAD, content_type, placement.options)
         return report
     finally:
         finish_run(run_id, work, stop_grace)
+
+
+def _exited_answering(report: Report, container, named: bool, later: list[str]) -> bool:
+    """Whether serve exited during the /invocations checks; then the *later* checks are not run (they would only
+    blame their own requests for the exit), and the exit is a failed serve.exited unless already *named*."""
+    code = diagnose.exit_code(container)
+    if code is None:
+        return False
+    if not named:
+        report.check("serve.exited", False, diagnose.exited(
+            container, contract.SERVE_COMMAND, when=f"after answering POST {contract.INVOCATIONS_ROUTE}"))
+    for check in later:
+        report.skip(check, f"serve had exited with code {code}")
+    return True
 
 
 def start_ready(report: Report, run_id: str, image: str, model_dir: Path, env: dict[str, str] | None,
@@ -229,13 +253,14 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
     """
     started = time.monotonic()
     ping, status, body = "/ping: no answer yet", None, b""
+    timeouts = 0  # the /pings in a row, up to the last, accepted but unanswered within the per-check timeout
+    slow_answer: float | None = None  # how long the last patient /ping took to answer 200, if it did
     seen = diagnose.Observation(None, ping)  # the last look's
     likely: diagnose.Observation | None = None  # the last look that found a cause
     likely_since = likely_until = started  # when that kind of cause was first and last seen
 
     def exited() -> bool:
-        container.reload()
-        if container.status not in ("exited", "dead"):
+        if diagnose.exit_code(container) is None:
             return False
         report.check(_start_check(check), False,
                      diagnose.exited(container, contract.SERVE_COMMAND, likely.cause if likely else None))
@@ -245,6 +270,7 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
     while (elapsed := time.monotonic() - started) < deadline_s:
         if exited():
             return False
+        timed_out = False
         try:
             status, _, body = _request(host_port, "GET", contract.PING_ROUTE, timeout=contract.PING_TIMEOUT_S)
             if status == 200:
@@ -255,9 +281,17 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
         except (OSError, http.client.HTTPException) as error:
             status, body = None, b""
             ping = f"/ping: no answer ({type(error).__name__})"
+            timed_out = isinstance(error, TimeoutError)
+        timeouts = timeouts + 1 if timed_out else 0
+        if timeouts and timeouts % SLOW_PING_TRIES == 0:
+            patience = min(PATIENT_PING_S, deadline_s - (time.monotonic() - started))
+            answered = _patient_ping(host_port, patience)
+            if answered is not None or patience >= PATIENT_PING_S:  # a cut-short silence proves nothing
+                slow_answer = answered
         if time.monotonic() >= next_look:
             next_look = time.monotonic() + contract.DIAGNOSE_INTERVAL_S
-            seen = diagnose.observe(container, port, ping, status, body, diagnose.recent_log(container))
+            seen = diagnose.observe(container, port, ping, status, body, diagnose.recent_log(container),
+                                    ping_timed_out=timed_out)
             if seen.cause:
                 if likely is None or likely.kind != seen.kind:
                     likely_since = time.monotonic()
@@ -272,6 +306,8 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
         if port != contract.SERVING_PORT else ""
     if seen.cause:
         verdict = f"likely cause (seen for the last {time.monotonic() - likely_since:.0f} s): {seen.cause}"
+    elif timeouts >= SLOW_PING_TRIES and slow_answer is not None:
+        verdict = diagnose.slow_ping(timeouts, slow_answer)
     else:
         verdict = diagnose.still_loading(waited, deadline_s, seen) + (
             f" Earlier (from {likely_since - started:.0f} s to {likely_until - started:.0f} s) smoke saw: "
@@ -279,6 +315,17 @@ def _wait_ready(report: Report, container, host_port: int, deadline_s: float, po
     report.check(check, False, f"/ping never answered 200 within {deadline_s:g} s: {verdict}{where} "
                                f"SageMaker would fail the endpoint. Log tail:\n{log_tail(container)}")
     return False
+
+
+def _patient_ping(host_port: int, patience: float) -> float | None:
+    """The seconds one /ping given *patience* took to answer 200, or None when it did not: evidence that /ping
+    works but too slowly, not that the server is still loading."""
+    started = time.monotonic()
+    try:
+        status = _request(host_port, "GET", contract.PING_ROUTE, timeout=patience)[0]
+    except (OSError, http.client.HTTPException, ValueError):  # ValueError: no time left for it
+        return None
+    return round(time.monotonic() - started, 1) if status == 200 else None
 
 
 def _start_check(ready_check: str) -> str:
@@ -296,11 +343,14 @@ def _headers(content_type: str | None, accept: str | None) -> dict[str, str]:
 
 
 def _invoke(report: Report, port: int, bodies: list[bytes], content_type: str | None, accept: str | None,
-            container=None, probe: bool = False) -> None:
-    """POST each body; with *probe* (no --payload: imagekit's guessed body) a 4xx refusal is only a warning."""
+            container=None, probe: bool = False) -> bool:
+    """POST each body; with *probe* (no --payload: imagekit's guessed body) a 4xx refusal is only a warning.
+    A request that gets no answer from a *container* that has exited fails naming the exit and its cause, and
+    the remaining bodies are not sent (a dead server answers nothing); True when that happened."""
     def logs() -> str:
         return f" Log tail:\n{log_tail(container)}" if container is not None else ""
 
+    untyped = []  # the checks whose 200 had no Content-Type
     for index, body in enumerate(bodies, 1):
         name = "serve.invocations" if len(bodies) == 1 else f"serve.invocations.{index}"
         try:
@@ -315,6 +365,10 @@ def _invoke(report: Report, port: int, bodies: list[bytes], content_type: str | 
                                       f"{logs()}")
             continue
         except (OSError, http.client.HTTPException) as error:
+            if container is not None and diagnose.exit_code(container, diagnose.EXIT_SETTLE_S) is not None:
+                report.check(name, False, diagnose.exited(container, contract.SERVE_COMMAND,
+                                                          when=f"while answering POST {contract.INVOCATIONS_ROUTE}"))
+                return True
             report.check(name, False, f"POST {contract.INVOCATIONS_ROUTE} failed: {error}.{logs()}")
             continue
         if status != 200:
@@ -325,12 +379,21 @@ def _invoke(report: Report, port: int, bodies: list[bytes], content_type: str | 
             stop = "" if text.endswith((".", "!", "?")) else "."
             report.check(name, False, f"POST {contract.INVOCATIONS_ROUTE} answered {status}: {text}{stop}{logs()}")
         elif not headers.get("content-type"):
-            report.check(name, False, "The response has no Content-Type; callers cannot decode it.")
+            untyped.append(name)
+            report.check(name, True, f"200, no Content-Type, {len(answer)} bytes.")
         elif accept and not _acceptable(headers["content-type"], accept):
             report.check(name, False, f"Asked for Accept: {accept} but the response is {headers['content-type']}; "
                                       "answer in the requested type, or 406 when it is not supported.")
         else:
             report.check(name, True, f"200, {headers['content-type']}, {len(answer)} bytes.")
+    if untyped:
+        fallback = f"the Accept type ({accept})" if accept else "the Accept type, when the caller sent one"
+        report.check("serve.content-type", False,
+                     f"A 200 from POST {contract.INVOCATIONS_ROUTE} had no Content-Type ({', '.join(untyped)}). "
+                     f"InvokeEndpoint's ContentType is optional and SDK local mode falls back to {fallback}, so a "
+                     "caller that decodes by its own configured type works, but one that dispatches on the "
+                     "response type gets none. Set Content-Type on every answer.")
+    return False
 
 
 def _multi_model(report: Report, run_id: str, image: str, model_dir: Path, env: dict[str, str] | None,
@@ -474,9 +537,9 @@ def _ping_again(container, port: int) -> str | None:
             last = f"/ping answered {ping}"
         except (OSError, http.client.HTTPException) as error:
             last = f"/ping got no answer ({type(error).__name__})"
-        container.reload()
-        if container.status in ("exited", "dead"):
-            return f"serve exited with code {container.attrs['State']['ExitCode']}"
+        code = diagnose.exit_code(container)
+        if code is not None:
+            return f"serve exited with code {code}"
         if time.monotonic() - started >= RECOVERY_S:
             return f"{last}, still after {RECOVERY_S:g} s"
         time.sleep(PING_INTERVAL_S)
@@ -492,7 +555,12 @@ def _execution_parameters(report: Report, port: int) -> None:
 
 
 def _stop(report: Report, container, grace: float) -> None:
-    """SIGTERM, then SIGKILL after the grace period, as endpoint updates and scale-in do."""
+    """SIGTERM, then SIGKILL after the grace period, as endpoint updates and scale-in do. A container that has
+    already exited is not judged: it would "stop" at once whatever it does with SIGTERM."""
+    code = diagnose.exit_code(container)
+    if code is not None:
+        report.skip("serve.sigterm", f"serve had exited with code {code} before SIGTERM was sent")
+        return
     started = time.monotonic()
     engine.send_signal(container, "SIGTERM")
     try:

@@ -454,7 +454,11 @@ def _scratch(report: Report, run: Callable[[Report], None]) -> Report:
 def _file_as_variant(report: Report, variant: Variant, scratch: Report) -> None:
     """A single-image serve check's results, filed under the variant: serve.X becomes variants.NAME.X."""
     for check in scratch.checks:
-        report.check(f"variants.{variant.name}.{check.name.removeprefix('serve.')}", check.ok, check.detail)
+        name = f"variants.{variant.name}.{check.name.removeprefix('serve.')}"
+        if check.skipped:
+            report.skip(name, check.detail.removeprefix("not run: "))
+        else:
+            report.check(name, check.ok, check.detail)
 
 
 def _as_variant(report: Report, variant: Variant, run: Callable[[Report], None]) -> None:

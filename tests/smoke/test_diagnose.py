@@ -39,6 +39,9 @@ class FakeContainer:
         return 0, self.text.encode()
 
 
+IPV6_ANY = "   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A"  # [::]:8080
+
+
 @pytest.mark.parametrize("sockets, ping, status, body, logs, kind, says", [
     ("   0: 0100007F:1F90 00000000:0000 0A", "/ping: no answer", None, b"", "", "loopback",
      "listens on 127.0.0.1:8080 only"),
@@ -53,10 +56,15 @@ class FakeContainer:
      "workers are restarting in a loop (2 restarts"),
     ("   0: 00000000:1F90 00000000:0000 0A", "/ping: 503", 503, b"loading", "", "loading", None),
     ("   0: 0100007F:1F40 00000000:0000 0A", "/ping: no answer", None, b"", "", "loading", None),  # a backend first
-], ids=["loopback", "other-port", "ping-500", "worker-loop", "loading", "backend-before-front"])
+    (IPV6_ANY, "/ping: no answer (RemoteDisconnected)", None, b"", "", "ipv6-only",
+     "it listens on [::]:8080 only, an IPv6 socket"),
+    (IPV6_ANY, "/ping: no answer (TimeoutError)", None, b"", "", "loading", None),  # dual-stack, busy loading
+], ids=["loopback", "other-port", "ping-500", "worker-loop", "loading", "backend-before-front", "ipv6-only",
+        "ipv6-accepting"])
 def test_a_not_ready_container_gets_its_cause_named(sockets: str, ping: str, status, body: bytes, logs: str,
                                                     kind: str, says: str | None) -> None:
-    seen = diagnose.observe(FakeContainer(sockets), contract.SERVING_PORT, ping, status, body, logs)
+    seen = diagnose.observe(FakeContainer(sockets), contract.SERVING_PORT, ping, status, body, logs,
+                            ping_timed_out="TimeoutError" in ping)
     assert seen.kind == kind
     assert (says in seen.cause) if says else seen.cause is None, seen.cause
 

@@ -39,6 +39,9 @@ class Predictor(BaseHTTPRequestHandler):
         self.reply(200 if loaded else 404, b"\n", "application/json")
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if mode == "crashinv":  # the server dies on its first request
+            print("crashing on invocation", flush=True)
+            os._exit(3)
         if self.headers.get("Content-Type") != "text/csv":
             return self.reply(415, b"This predictor only supports CSV data", "text/plain")
         self.reply(200, b"".join(b"1\n" for _ in body.splitlines()), "text/csv")
@@ -93,6 +96,16 @@ def test_a_serve_that_returns_instead_of_serving_is_told_to_stay_in_the_foregrou
     detail = report.checks[-1].detail
     assert "exited with code 0" in detail and "in the foreground" in detail and "daemon off;" in detail
     assert "its program failed" not in detail
+
+
+def test_a_server_that_dies_answering_is_named_and_its_later_checks_are_not_run(image: str, row: Path) -> None:
+    """Neither the 6 MB body nor SIGTERM is judged against a dead server (review-smoke2 F1/F2)."""
+    report = smoke.serve(image, env={"MODE": "crashinv"}, payloads=[row], content_type="text/csv",
+                         startup_timeout=10, stop_grace=2)
+    assert report.failed() == ["serve.invocations"], report.to_json()
+    assert report.skipped() == ["serve.payload-limit", "serve.sigterm"]
+    detail = next(c.detail for c in report.checks if c.name == "serve.invocations")
+    assert detail.startswith("`serve` exited with code 3 while answering POST /invocations"), detail
 
 
 def test_a_shell_form_entrypoint_that_drops_the_command_is_named_as_the_cause(module_image) -> None:
