@@ -487,8 +487,11 @@ def _describe(answer: "_Answer") -> str:
     except ValueError:
         error = None
     if isinstance(error, dict) and "OriginalStatusCode" in error:
-        return (f"{answer.status} ModelError: the container answered {error.get('OriginalStatusCode')}: "
-                f"{str(error.get('OriginalMessage', ''))[:200].strip()}")
+        original = str(error.get("OriginalMessage", ""))[:200].strip()
+        if not error.get("OriginalStatusCode"):  # the platform's 0: no answer at all
+            return f"{answer.status} ModelError: the container gave no answer (it timed out, hung up or exited)" + \
+                (f": {original}" if original else "")
+        return f"{answer.status} ModelError: the container answered {error.get('OriginalStatusCode')}: {original}"
     return f"{answer.status}: {answer.body[:200].decode('utf-8', 'replace').strip()}"
 
 

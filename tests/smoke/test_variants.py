@@ -129,3 +129,11 @@ def test_image_references_are_checked_with_builds_grammar() -> None:
     for bad in ("Review-A/Bad Name", "iris:", "iris@nope", "UPPER", ""):
         with pytest.raises(ImagekitError, match="not a valid image reference"):
             engine.check_reference(bad)
+
+
+def test_a_variant_that_gave_no_answer_is_not_said_to_have_answered_0() -> None:
+    from imagekit.smoke.variants import _Answer, _describe
+
+    body = json.dumps({"ErrorCode": "INTERNAL_FAILURE_FROM_MODEL", "OriginalStatusCode": 0, "OriginalMessage": ""})
+    assert _describe(_Answer("a", 424, body.encode())) == \
+        "424 ModelError: the container gave no answer (it timed out, hung up or exited)"
