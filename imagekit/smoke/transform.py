@@ -25,7 +25,7 @@ from imagekit import contract, engine
 from imagekit.contract import Limits
 from imagekit.errors import ImagekitError, LimitExceeded
 from imagekit.smoke import diagnose
-from imagekit.smoke.common import check_seconds, finish_run, log_tail, repeat_concurrently, run_workdir
+from imagekit.smoke.common import check_whole_seconds, finish_run, log_tail, repeat_concurrently, run_workdir
 from imagekit.smoke.dataprocessing import DataProcessing, RecordError
 from imagekit.smoke.records import (
     BATCH_STRATEGIES,
@@ -90,9 +90,10 @@ class TransformSettings:
         problem = _over_combined_limit(self.max_concurrent, self.max_payload_mb)
         if problem:
             raise ImagekitError(f"--max-concurrent with --max-payload: {problem}.", "Lower one of them.")
-        check_seconds("--invocation-timeout", self.invocation_timeout,
-                      f"The platform's default is {contract.TRANSFORM_INVOCATION_TIMEOUT_S:g} s.",
-                      contract.TRANSFORM_INVOCATION_TIMEOUT_MAX_S, "ModelClientConfig.InvocationsTimeoutInSeconds")
+        check_whole_seconds("--invocation-timeout", self.invocation_timeout,
+                            f"The platform's default is {contract.TRANSFORM_INVOCATION_TIMEOUT_S:g} s.",
+                            contract.TRANSFORM_INVOCATION_TIMEOUT_MIN_S, contract.TRANSFORM_INVOCATION_TIMEOUT_MAX_S,
+                            "ModelClientConfig.InvocationsTimeoutInSeconds")
         if self.processing.active and self.split_type != "Line":
             raise ImagekitError("--input-filter, --join-source and --output-filter work on lines: they need "
                                 f"--split-type Line (not {self.split_type}).",

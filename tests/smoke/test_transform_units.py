@@ -157,7 +157,8 @@ def test_json_join_adds_sagemaker_output_or_wraps_a_non_object() -> None:
 def test_settings_refuse_what_create_transform_job_refuses() -> None:
     for bad in ({"split_type": "Lines"}, {"batch_strategy": "MULTI_RECORD"}, {"max_payload_mb": 101},
                 {"max_concurrent": 0}, {"max_concurrent": 20, "max_payload_mb": 6}, {"assemble_with": "Newline"},
-                {"invocation_timeout": 3601}, {"max_retries": 4}, {"max_retries": -1}, {"compression": "gzip"},
+                {"invocation_timeout": 3601}, {"invocation_timeout": 0.5}, {"invocation_timeout": 2.5},
+                {"max_retries": 4}, {"max_retries": -1}, {"compression": "gzip"},
                 {"processing": DataProcessing(join_source="Input"), "split_type": "None", "assemble_with": "Line"},
                 {"processing": DataProcessing(input_filter="$[1:]"), "split_type": "Line"}):
         with pytest.raises(ImagekitError):
