@@ -378,8 +378,8 @@ def _run_job(report: Report, container, port: int, source: tuple[Path, list[Path
                                     not_sent=unsent, retries=sum(retried.values()), retried=retried,
                                     written=written, output=str(target))
     _report(report, problems, effective, settings, container, _pass_texts(sending, len(queue)))
-    stopped = f"; {unsent} request(s) were not sent: a request had failed every attempt" + \
-        (f" ({sending.exited})" if sending.exited else "") + ", so SageMaker fails the job" if unsent else ""
+    stopped = f"; {unsent} request(s) were not sent: {sending.exited or 'a request failed every attempt'}, so " \
+        "SageMaker fails the job" if unsent else ""
     report.check("transform.output", len(written) == len(files),
                  f"{len(written)} of {len(files)} file(s) written under {target} ({total_records} records in "
                  f"{sending.sent} request(s){stopped})" + (
@@ -395,6 +395,8 @@ def _pass_texts(sending: Sending, requests: int) -> dict[str, str]:
     if unanswered:
         texts["transform.invocations"] = (f"No request was answered with an error status ({sending.answered} of "
                                           f"{requests} answered 200; the others timed out or were not sent).")
+        texts["transform.retries"] = ("No request was answered 200 only on a retry (a request that got no 200 at "
+                                      "all is a failure above, not a retry).")
     if sending.timed_out:
         texts["transform.timeout"] = (f"{sending.timed_out} attempt(s) got no answer within the invocation timeout; "
                                       "none was a request's last attempt (see transform.retries and "
@@ -503,7 +505,7 @@ def _serve_exited(container, where: str, connection_lost: bool, problems: Proble
     if first:
         state = container.attrs.get("State") or {}
         cause = diagnose.exit_cause(code, bool(state.get("OOMKilled")), diagnose.recent_log(container), None)
-        problems.add("transform.invocations", f"{sending.exited}: {cause}")
+        problems.add("transform.invocations", f"{sending.exited}: {cause.rstrip('.')}")
     sending.verdict.set()
     return True
 

@@ -352,6 +352,7 @@ def test_a_hung_handler_fails_one_request_and_the_rest_are_not_sent(tmp_path: Pa
     assert invocations.ok and "200" not in invocations.detail.replace("0 of 3 answered 200", "")
     assert invocations.detail.startswith("No request was answered with an error status (0 of 3 answered 200")
     assert checks["transform.retries"].ok, "a request that never got an answer is no retried success"
+    assert "needed a retry" not in checks["transform.retries"].detail
     assert "2 request(s) were not sent" in checks["transform.output"].detail
 
 
