@@ -375,11 +375,15 @@ def _run_job(report: Report, container, port: int, source: tuple[Path, list[Path
         problems.add("transform.retries", f"{where}: {count} {'retry' if count == 1 else 'retries'}")
     unsent = len(queue) - sending.sent
     report.data["transform"].update(files=len(files), records=total_records, requests=sending.sent,
-                                    not_sent=unsent, retries=sum(retried.values()), retried=retried,
-                                    written=written, output=str(target))
+                                    not_sent=unsent, not_retried=sending.not_retried,
+                                    retries=sum(retried.values()), retried=retried, written=written,
+                                    output=str(target))
     _report(report, problems, effective, settings, container, _pass_texts(sending, len(queue)))
-    stopped = f"; {unsent} request(s) were not sent: {sending.exited or 'a request failed every attempt'}, so " \
-        "SageMaker fails the job" if unsent else ""
+    stopped = f"; {unsent} request(s) were not sent" if unsent else ""
+    if sending.not_retried:
+        stopped += f"; {sending.not_retried} failed request(s) were not retried"
+    if stopped:
+        stopped += f": {sending.exited or 'a request failed every attempt'}, so SageMaker fails the job"
     report.check("transform.output", len(written) == len(files),
                  f"{len(written)} of {len(files)} file(s) written under {target} ({total_records} records in "
                  f"{sending.sent} request(s){stopped})" + (
@@ -433,6 +437,7 @@ class Sending:
     sent: int = 0  # requests sent at least once
     answered: int = 0  # requests answered 200 (at the first attempt or a retry)
     timed_out: int = 0  # attempts that got no answer within the invocation timeout
+    not_retried: int = 0  # requests that failed once the verdict was known, so were not sent again
     exited: str = ""  # "serve exited with code N while answering ...", once it has
 
 
@@ -465,9 +470,13 @@ def _send_all(queue: list[tuple[FileRun, int]], port: int, settings: TransformSe
                 break
             with lock:
                 sending.timed_out += check == "transform.timeout"
-            if _serve_exited(container, where, failure.startswith(CONNECTION_LOST), problems, sending) or \
-                    (attempt < settings.max_retries and sending.verdict.is_set()):
-                run.broken = True  # no retry against a dead container, or once the job has failed
+            if _serve_exited(container, where, failure.startswith(CONNECTION_LOST), problems, sending):
+                run.broken = True  # no retry against a dead container
+                return
+            if attempt < settings.max_retries and sending.verdict.is_set():
+                with lock:
+                    sending.not_retried += 1  # another request has failed the job
+                run.broken = True
                 return
             if attempt == settings.max_retries:
                 tries = f" ({attempt + 1} attempts)" if attempt else ""

@@ -292,7 +292,7 @@ class FakeServe:
 
 
 def run_fake_job(tmp_path: Path, monkeypatch, answer, files: dict[str, bytes], container: FakeServe,
-                 **settings) -> tuple[dict, list]:
+                 concurrency: int = 1, **settings) -> tuple[dict, list]:
     """_run_job over *files* with POST /invocations answered by *answer*(body); returns the checks by name and the
     bodies sent, in order."""
     from imagekit.smoke import transform as module
@@ -313,7 +313,7 @@ def run_fake_job(tmp_path: Path, monkeypatch, answer, files: dict[str, bytes], c
     report.data["transform"] = {}
     module._run_job(report, container, 0, module._input_files(source), tmp_path / "out",
                     TransformSettings(split_type="Line", batch_strategy="SingleRecord", **settings),
-                    module.Effective("SingleRecord", 6, 1, {}))
+                    module.Effective("SingleRecord", 6, concurrency, {}))
     return {check.name: check for check in report.checks}, sent
 
 
@@ -362,3 +362,28 @@ def test_a_job_where_everything_is_answered_says_so(tmp_path: Path, monkeypatch)
     assert len(sent) == 2 and checks["transform.invocations"].detail == "Every request was answered 200."
     assert checks["transform.timeout"].detail == "Every request was answered within the invocation timeout."
     assert "not sent" not in checks["transform.output"].detail
+
+
+def test_a_request_in_flight_when_another_fails_the_job_is_not_retried(tmp_path: Path, monkeypatch) -> None:
+    """Two at a time: b.csv's request fails all 4 attempts while a.csv's first is in flight; a.csv's then fails
+    too, and is not sent again (SageMaker has failed the job)."""
+    import threading
+
+    b_failed = threading.Event()
+    b_attempts = []
+
+    def answer(body):
+        if body == b"b\n":
+            b_attempts.append(body)
+            if len(b_attempts) == 4:
+                threading.Timer(0.1, b_failed.set).start()  # after b's last failure is recorded
+            return 500, {}, b"no"
+        b_failed.wait(10)
+        return 500, {}, b"late"
+
+    checks, sent = run_fake_job(tmp_path, monkeypatch, answer, {"a.csv": b"a\n", "b.csv": b"b\n"}, FakeServe(),
+                                concurrency=2)
+    assert sent.count(b"a\n") == 1 and sent.count(b"b\n") == 4
+    assert checks["transform.invocations"].detail.startswith("b.csv record 1 (2 bytes): 500 'no' (4 attempts).")
+    assert "1 failed request(s) were not retried: a request failed every attempt" in \
+        checks["transform.output"].detail
