@@ -402,8 +402,8 @@ def _pass_texts(sending: Sending, requests: int) -> dict[str, str]:
         texts["transform.retries"] = ("No request was answered 200 only on a retry (a request that got no 200 at "
                                       "all is a failure above, not a retry).")
     if sending.timed_out:
-        texts["transform.timeout"] = (f"{sending.timed_out} attempt(s) got no answer within the invocation timeout; "
-                                      "none was a request's last attempt (see transform.retries and "
+        texts["transform.timeout"] = (f"{sending.timed_out} attempt(s) got no answer within the invocation timeout, "
+                                      "but no request failed the job for that (see transform.retries and "
                                       "transform.invocations).")
     elif unanswered:
         texts["transform.timeout"] = (f"No attempt ran into the invocation timeout ({unanswered} of {requests} "
