@@ -173,6 +173,7 @@ TRANSFORM_MAX_PAYLOAD_IN_MB = 100  # MaxPayloadInMB is 0-100 (0: no limit, for S
 TRANSFORM_MAX_CONCURRENT_PAYLOAD_MB = 100
 TRANSFORM_INVOCATION_TIMEOUT_S = 600.0  # ModelClientConfig.InvocationsTimeoutInSeconds default
 TRANSFORM_INVOCATION_TIMEOUT_MAX_S = 3600.0  # ... and its maximum (1-3600)
+TRANSFORM_INVOCATION_TIMEOUT_MIN_S = 1  # ... its minimum: the API takes whole seconds
 # ModelClientConfig.InvocationsMaxRetries: 0-3, default 3 (a failed or timed-out request is sent again).
 TRANSFORM_INVOCATION_MAX_RETRIES = 3
 TRANSFORM_COMPRESSION_TYPES: tuple[str, ...] = ("None", "Gzip")  # TransformInput.CompressionType

@@ -89,7 +89,7 @@ def train_command(
     _check_inputs(image, junit, fail_on)
     _refuse_overwrites(junit, output=output, hp_file=hp_file, data=data, source_dir=source_dir)
     with _live_logs(quiet):
-        report = smoke.train(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
+        report = smoke.train(image, data=_channels(data), hyperparameters=_hyperparameters(hp, hp_file),
                              instances=instances, instance_type=instance_type, env=_pairs(env, "--env"),
                              timeout=timeout, network_isolation=network_isolation, output=output,
                              pass_aws_credentials=pass_aws_credentials, on_check=_progress(as_json),
@@ -178,7 +178,7 @@ def all_command(
                        transform_input=transform_input)
     status = _StatusLine(quiet)
     with _live_logs(quiet, status):
-        report = smoke.run_all(image, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
+        report = smoke.run_all(image, data=_channels(data), hyperparameters=_hyperparameters(hp, hp_file),
                                instances=instances, instance_type=instance_type, timeout=timeout,
                                network_isolation=network_isolation, payloads=payload, content_type=content_type,
                                accept=accept, startup_timeout=startup_timeout, env=_pairs(env, "--env"),
@@ -301,7 +301,7 @@ def run_command(
 
     _check_inputs(image, None)
     try:
-        code = run(image, mode, data=_pairs(data, "--data"), hyperparameters=_hyperparameters(hp, hp_file),
+        code = run(image, mode, data=_channels(data), hyperparameters=_hyperparameters(hp, hp_file),
                    model=model, env=_pairs(env, "--env"), instance_type=instance_type, port=port,
                    pass_aws_credentials=pass_aws_credentials)
     except KeyboardInterrupt:
@@ -320,6 +320,22 @@ def _pairs(items: Optional[List[str]], flag: str) -> dict[str, str]:
             raise ImagekitError(f"{flag} {item!r} is not KEY=VALUE.", f"For example: {flag} {EXAMPLES[flag]}.")
         pairs[key] = value
     return pairs
+
+
+def _channels(items: Optional[List[str]]) -> dict[str, str]:
+    """--data CHANNEL=DIR pairs; a channel given twice is refused (channels are keys of inputdataconfig.json, and
+    CreateTrainingJob's InputDataConfig takes one entry per name), not silently replaced by the last."""
+    directories: dict[str, list[str]] = {}
+    for item in items or []:
+        for key, value in _pairs([item], "--data").items():
+            directories.setdefault(key, []).append(value)
+    for channel, given in directories.items():
+        if len(given) > 1:
+            raise ImagekitError(f"--data {channel} given {len(given)} times ({', '.join(given)}): a training job has "
+                                "one directory per channel.",
+                                f"Give --data {channel}=DIR once (put the files in one directory), or name the "
+                                "other channel differently.")
+    return {channel: given[0] for channel, given in directories.items()}
 
 
 def _hyperparameters(items: Optional[List[str]], file: Optional[Path]) -> dict[str, str]:

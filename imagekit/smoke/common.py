@@ -44,6 +44,16 @@ def check_seconds(option: str, value: float | None, hint: str, maximum: float | 
         raise ImagekitError(f"{option} {value:g} is over {maximum:g} s, the most {bound_by} allows.", hint)
 
 
+def check_whole_seconds(option: str, value: float | None, hint: str, minimum: int, maximum: float,
+                        bound_by: str) -> None:
+    """A duration option that the platform setting *bound_by* takes as an Integer from *minimum* to *maximum*:
+    refused when fractional or out of range, so a smoke run cannot pass with a value the job cannot have."""
+    check_seconds(option, value, hint, maximum, bound_by)
+    if value is not None and (value != int(value) or value < minimum):
+        raise ImagekitError(f"{option} {value:g} is not a whole number of seconds from {minimum} to {maximum:g}, "
+                            f"which is what {bound_by} takes.", hint)
+
+
 def log_tail(container) -> str:
     return container.logs(tail=LOG_TAIL_LINES).decode("utf-8", "replace").rstrip()
 

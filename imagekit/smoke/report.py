@@ -23,6 +23,8 @@ WARNING_CHECKS = frozenset({"serve.sigterm"})
 WARNING_CHECKS |= {"train.model-clash"}
 # Links in the model that resolve nowhere in it, left out of model.tar.gz (smoke.layout.unpackable_links).
 WARNING_CHECKS |= {"train.model-links"}
+# train exited 0 but wrote /opt/ml/output/failure: the job is Completed and the text ignored (smoke.training).
+WARNING_CHECKS |= {"train.failure-file"}
 # A run on fewer CPUs or without the GPUs of its --instance-type (imagekit.smoke.hardware): degraded, said plainly.
 WARNING_CHECKS |= {f"{command}.{resource}" for command in ("train", "serve") for resource in ("cpus", "gpus")}
 # A batch transform request that failed at first but got an answer on a retry: the job passes, the handler is flaky.

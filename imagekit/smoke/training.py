@@ -231,7 +231,8 @@ def _wait(container, started: float, timeout: float | None, stop_grace: float) -
 def wait_for_job(hosts: list[str], containers: list, started: float, timeout: float | None,
                  stop_grace: float) -> list[tuple[int | None, str]]:
     """Each host's (exit code, how it ended) as _wait gives it; when one host exits non-zero, the others are stopped
-    as SageMaker ends the job (SIGTERM, SIGKILL after the grace) and end "stopped after HOST failed"."""
+    as SageMaker ends the job (SIGTERM, SIGKILL after the grace) and end "stopped after HOST failed" (exited within
+    the grace) or "killed after HOST failed" (still running when it was over)."""
     pool = ThreadPoolExecutor(max_workers=len(containers))
     try:
         waits = {pool.submit(_wait, container, started, timeout, stop_grace): index
@@ -243,14 +244,19 @@ def wait_for_job(hosts: list[str], containers: list, started: float, timeout: fl
         stopped = {waits[future] for future in pending}
         for index in stopped:
             engine.send_signal(containers[index], "SIGTERM")
-        if futures_wait(pending, timeout=stop_grace).not_done:
-            for index in stopped:
-                engine.send_signal(containers[index], "SIGKILL")
+        killed = {waits[future] for future in futures_wait(pending, timeout=stop_grace).not_done}
+        for index in killed:
+            engine.send_signal(containers[index], "SIGKILL")
         results = [future.result() for future in sorted(waits, key=waits.get)]
     finally:  # on an engine error, do not block on the hosts still running (finish_run removes them)
         pool.shutdown(wait=False)
-    return [(code, f"stopped after {hosts[failed]} failed" if index in stopped else how)
+    return [(code, PEER_ENDED.format(how="killed" if index in killed else "stopped", host=hosts[failed])
+             if index in stopped else how)
             for index, (code, how) in enumerate(results)]
+
+
+PEER_ENDED = "{how} after {host} failed"  # how a host that another host's failure ended went
+PEER_ENDED_PATTERN = re.compile(r"(?P<how>stopped|killed) after (?P<host>\S+) failed")
 
 
 def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int | None, stopped_by: str,
@@ -261,21 +267,27 @@ def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int
     reason = ""
     if failure_file.exists():
         reason = failure_file.read_text("utf-8", "replace")[:contract.FAILURE_REASON_MAX_CHARS]
-    if stopped_by.startswith("stopped after"):
-        report.check(f"{name}.stopped", True, f"It was {stopped_by}, as SageMaker ends a job when one host fails "
-                     f"(exit code {exit_code}).")
+    peer = PEER_ENDED_PATTERN.fullmatch(stopped_by)
+    if peer:
+        _judge_stopped_peer(report, name, exit_code, peer["how"] == "killed", peer["host"], stop_grace)
         if not reason:
             return
         stopped_by = "exited"  # it wrote a failure file (its program's answer to SIGTERM, or a failure of its own)
+        if exit_code == 0:
+            return  # finished on its own: judged above (its failure file below only when it exits non-zero)
     if stopped_by != "exited":
         report.check(f"{name}.timeout", False, "Training ran past --timeout and was stopped.")
         report.check(f"{name}.sigterm", stopped_by == "sigterm",
-                     "It exited on SIGTERM." if stopped_by == "sigterm" else
-                     f"It ignored SIGTERM and was killed after {stop_grace:g} s (SageMaker waits 120 s, then "
-                     "SIGKILL: checkpoints written in a SIGTERM handler would be lost).")
+                     "It exited on SIGTERM." if stopped_by == "sigterm" else _ignored_sigterm(stop_grace))
         return
     if exit_code == 0:
         report.check(f"{name}.exit-code", True, "train exited 0.")
+        if reason:
+            first_line = next((line.strip() for line in reason.splitlines() if line.strip()), "")
+            report.check(FAILURE_FILE_CHECK, False,
+                         f"{host if multi else 'train'} exited 0 but wrote {contract.FAILURE_FILE}: "
+                         f"{first_line!r}. SageMaker reports the job Completed and ignores it — exit non-zero "
+                         "after writing it (e.g. sys.exit(1) in the except branch that writes it).")
         return
     container.reload()
     oom_killed = bool((container.attrs.get("State") or {}).get("OOMKilled"))
@@ -292,6 +304,27 @@ def _judge_host(report: Report, host: str, tree: Path, container, exit_code: int
         report.check(f"{name}.mpi-rank", False, f"MPI rank {rank['rank']} on {rank['host']} failed first "
                      f"({rank['ended']}); mpirun then stopped the other ranks.")
         report.data["failed_rank"] = rank
+
+
+FAILURE_FILE_CHECK = "train.failure-file"  # a warning (report.WARNING_CHECKS): the platform ignores the text
+
+
+def _judge_stopped_peer(report: Report, name: str, exit_code: int | None, killed: bool, failed_host: str,
+                        stop_grace: float) -> None:
+    """A host SIGTERMed because *failed_host* failed: its SIGTERM handling judged as a single host's is."""
+    if exit_code == 0 and not killed:
+        report.check(f"{name}.exit-code", True, f"train exited 0 after the SIGTERM sent when {failed_host} failed: "
+                     "it finished on its own (or its SIGTERM handler exited 0); SageMaker fails the job anyway.")
+        return
+    report.check(f"{name}.stopped", True, f"It was stopped after {failed_host} failed, as SageMaker ends a job when "
+                 f"one host fails (exit code {exit_code}).")
+    if killed:
+        report.check(f"{name}.sigterm", False, _ignored_sigterm(stop_grace))
+
+
+def _ignored_sigterm(stop_grace: float) -> str:
+    return (f"It ignored SIGTERM and was killed after {stop_grace:g} s (SageMaker waits 120 s, then SIGKILL: "
+            "checkpoints written in a SIGTERM handler would be lost).")
 
 
 def _forget_archive(archive: Path) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -23,7 +24,8 @@ from typing import Callable
 from imagekit import contract, engine
 from imagekit.contract import Limits
 from imagekit.errors import ImagekitError, LimitExceeded
-from imagekit.smoke.common import check_seconds, finish_run, log_tail, repeat_concurrently, run_workdir
+from imagekit.smoke import diagnose
+from imagekit.smoke.common import check_whole_seconds, finish_run, log_tail, repeat_concurrently, run_workdir
 from imagekit.smoke.dataprocessing import DataProcessing, RecordError
 from imagekit.smoke.records import (
     BATCH_STRATEGIES,
@@ -44,6 +46,9 @@ ASSEMBLE_WITH = ("None", "Line")
 DEFAULT_SPLIT_TYPE = DEFAULT_ASSEMBLE_WITH = "None"
 DEFAULT_BATCH_STRATEGY = "MultiRecord"  # the platform's, and SDK local mode's
 SHOWN_PROBLEMS = 5  # a failed check names this many places, then counts the rest
+EXIT_SETTLE_S = 1.0  # after a reset connection: how long the engine gets to record that serve exited
+EXIT_POLL_S = 0.1
+CONNECTION_LOST = ": no answer ("  # how a failed attempt that lost its connection (not a timeout) begins
 BODY_SHOWN_CHARS = 300
 
 
@@ -85,9 +90,10 @@ class TransformSettings:
         problem = _over_combined_limit(self.max_concurrent, self.max_payload_mb)
         if problem:
             raise ImagekitError(f"--max-concurrent with --max-payload: {problem}.", "Lower one of them.")
-        check_seconds("--invocation-timeout", self.invocation_timeout,
-                      f"The platform's default is {contract.TRANSFORM_INVOCATION_TIMEOUT_S:g} s.",
-                      contract.TRANSFORM_INVOCATION_TIMEOUT_MAX_S, "ModelClientConfig.InvocationsTimeoutInSeconds")
+        check_whole_seconds("--invocation-timeout", self.invocation_timeout,
+                            f"The platform's default is {contract.TRANSFORM_INVOCATION_TIMEOUT_S:g} s.",
+                            contract.TRANSFORM_INVOCATION_TIMEOUT_MIN_S, contract.TRANSFORM_INVOCATION_TIMEOUT_MAX_S,
+                            "ModelClientConfig.InvocationsTimeoutInSeconds")
         if self.processing.active and self.split_type != "Line":
             raise ImagekitError("--input-filter, --join-source and --output-filter work on lines: they need "
                                 f"--split-type Line (not {self.split_type}).",
@@ -360,21 +366,49 @@ def _run_job(report: Report, container, port: int, source: tuple[Path, list[Path
                 continue
             queue.append((run, len(run.requests)))
             run.requests.append(item)
-    sent = _send_all(queue, port, settings, effective, problems, container)
+    sending = _send_all(queue, port, settings, effective, problems, container)
     written = _write_outputs(runs, target, settings, problems)
     total_records = sum(run.records for run in runs)
     retried = {f"{run.relative} {run.requests[index].span}": count
                for run in runs for index, count in sorted(run.retries.items())}
     for where, count in retried.items():
         problems.add("transform.retries", f"{where}: {count} {'retry' if count == 1 else 'retries'}")
-    report.data["transform"].update(files=len(files), records=total_records, requests=sent,
+    unsent = len(queue) - sending.sent
+    report.data["transform"].update(files=len(files), records=total_records, requests=sending.sent,
+                                    not_sent=unsent, not_retried=sending.not_retried,
                                     retries=sum(retried.values()), retried=retried, written=written,
                                     output=str(target))
-    _report(report, problems, effective, settings, container)
+    _report(report, problems, effective, settings, container, _pass_texts(sending, len(queue)))
+    stopped = f"; {unsent} request(s) were not sent" if unsent else ""
+    if sending.not_retried:
+        stopped += f"; {sending.not_retried} failed request(s) were not retried"
+    if stopped:
+        stopped += f": {sending.exited or 'a request failed every attempt'}, so SageMaker fails the job"
     report.check("transform.output", len(written) == len(files),
-                 f"{len(written)} of {len(files)} file(s) written under {target} ({total_records} records in {sent} "
-                 f"request(s))" + ("." if len(written) == len(files) else
-                                   "; the others failed (see the checks above), and SageMaker would fail the job."))
+                 f"{len(written)} of {len(files)} file(s) written under {target} ({total_records} records in "
+                 f"{sending.sent} request(s){stopped})" + (
+                     "." if len(written) == len(files) else
+                     "; the others failed (see the checks above), and SageMaker would fail the job."))
+
+
+def _pass_texts(sending: Sending, requests: int) -> dict[str, str]:
+    """What transform.invocations and transform.timeout say when they pass, claiming only what happened: a
+    request that timed out, or was never sent, was not answered 200."""
+    unanswered = requests - sending.answered
+    texts = {}
+    if unanswered:
+        texts["transform.invocations"] = (f"No request was answered with an error status ({sending.answered} of "
+                                          f"{requests} answered 200; the others timed out or were not sent).")
+        texts["transform.retries"] = ("No request was answered 200 only on a retry (a request that got no 200 at "
+                                      "all is a failure above, not a retry).")
+    if sending.timed_out:
+        texts["transform.timeout"] = (f"{sending.timed_out} attempt(s) got no answer within the invocation timeout, "
+                                      "but no request failed the job for that (see transform.retries and "
+                                      "transform.invocations).")
+    elif unanswered:
+        texts["transform.timeout"] = (f"No attempt ran into the invocation timeout ({unanswered} of {requests} "
+                                      "request(s) got no 200 for other reasons: see transform.invocations).")
+    return texts
 
 
 def _filtered(records: list[Record], settings: TransformSettings, run: FileRun, problems: Problems) -> list[Record]:
@@ -394,11 +428,26 @@ def _filtered(records: list[Record], settings: TransformSettings, run: FileRun, 
     return kept
 
 
+@dataclass
+class Sending:
+    """How the requests went as a whole: once one request has failed every attempt (or serve exited) SageMaker
+    fails the job, so *verdict* is set and no further request, or retry, is sent."""
+
+    verdict: threading.Event = field(default_factory=threading.Event)
+    sent: int = 0  # requests sent at least once
+    answered: int = 0  # requests answered 200 (at the first attempt or a retry)
+    timed_out: int = 0  # attempts that got no answer within the invocation timeout
+    not_retried: int = 0  # requests that failed once the verdict was known, so were not sent again
+    exited: str = ""  # "serve exited with code N while answering ...", once it has
+
+
 def _send_all(queue: list[tuple[FileRun, int]], port: int, settings: TransformSettings, effective: Effective,
-              problems: Problems, container) -> int:
-    """Every request, MaxConcurrentTransforms at a time; 200 bodies kept by file and position."""
+              problems: Problems, container) -> Sending:
+    """The requests, MaxConcurrentTransforms at a time, until the job's verdict is known; 200 bodies kept by file
+    and position."""
     handed_out = iter(queue)
     lock = threading.Lock()
+    sending = Sending()
     headers = {}
     if settings.content_type:
         headers["Content-Type"] = settings.content_type
@@ -408,19 +457,38 @@ def _send_all(queue: list[tuple[FileRun, int]], port: int, settings: TransformSe
     def one() -> None:
         with lock:
             run, index = next(handed_out)
+            if sending.verdict.is_set():
+                run.broken = True
+                return
+            sending.sent += 1
         batch = run.requests[index]
         where = f"{run.relative} {batch.span}"
-        for attempt in range(settings.max_retries + 1):
-            if attempt:
-                run.retries[index] = attempt
+        attempt = 0
+        while True:
             check, failure, answer = _invoke(port, batch, headers, settings.invocation_timeout)
             if check is None:
                 break
-        else:
-            tries = f" ({settings.max_retries + 1} attempts)" if settings.max_retries else ""
-            problems.add(check, f"{where}{failure}{tries}")
-            run.broken = True
-            return
+            with lock:
+                sending.timed_out += check == "transform.timeout"
+            if _serve_exited(container, where, failure.startswith(CONNECTION_LOST), problems, sending):
+                run.broken = True  # no retry against a dead container
+                return
+            if attempt < settings.max_retries and sending.verdict.is_set():
+                with lock:
+                    sending.not_retried += 1  # another request has failed the job
+                run.broken = True
+                return
+            if attempt == settings.max_retries:
+                tries = f" ({attempt + 1} attempts)" if attempt else ""
+                problems.add(check, f"{where}{failure}{tries}")
+                sending.verdict.set()
+                run.broken = True
+                return
+            attempt += 1
+        with lock:
+            sending.answered += 1
+        if attempt:
+            run.retries[index] = attempt
         if settings.assemble_with == "Line" and effective.batch_strategy == "MultiRecord":
             count = answer_lines(answer)
             if count != batch.count:
@@ -430,7 +498,38 @@ def _send_all(queue: list[tuple[FileRun, int]], port: int, settings: TransformSe
 
     if queue:
         repeat_concurrently(one, len(queue), effective.max_concurrent)
-    return len(queue)
+    return sending
+
+
+def _serve_exited(container, where: str, connection_lost: bool, problems: Problems, sending: Sending) -> bool:
+    """After a failed attempt: whether serve has exited. The first request to see it fails transform.invocations
+    with the exit code and cause, and the job's verdict is known."""
+    code = _exit_code(container, settle=connection_lost)
+    if code is None:
+        return False
+    with problems.lock:
+        first = not sending.exited
+        if first:
+            sending.exited = f"serve exited with code {code} while answering {where}"
+    if first:
+        state = container.attrs.get("State") or {}
+        cause = diagnose.exit_cause(code, bool(state.get("OOMKilled")), diagnose.recent_log(container), None)
+        problems.add("transform.invocations", f"{sending.exited}: {cause.rstrip('.')}")
+    sending.verdict.set()
+    return True
+
+
+def _exit_code(container, settle: bool) -> int | None:
+    """serve's exit code once it has exited, else None. With *settle* (the connection was lost, as when the
+    process dies mid-request) the engine gets a moment to record the exit."""
+    deadline = time.monotonic() + (EXIT_SETTLE_S if settle else 0)
+    while True:
+        container.reload()
+        if container.status in ("exited", "dead"):
+            return (container.attrs.get("State") or {}).get("ExitCode")
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(EXIT_POLL_S)
 
 
 def _invoke(port: int, batch: Batch, headers: dict[str, str], timeout: float) -> tuple[str | None, str, bytes]:
@@ -440,7 +539,7 @@ def _invoke(port: int, batch: Batch, headers: dict[str, str], timeout: float) ->
     except TimeoutError:
         return "transform.timeout", f": no answer within {timeout:g} s", b""
     except (OSError, http.client.HTTPException) as error:
-        return "transform.invocations", f": no answer ({type(error).__name__}: {error})", b""
+        return "transform.invocations", f"{CONNECTION_LOST}{type(error).__name__}: {error})", b""
     if status != 200:
         text = answer[:BODY_SHOWN_CHARS].decode("utf-8", "replace").strip()
         return "transform.invocations", f" ({len(batch.body)} bytes): {status} {text!r}", b""
@@ -506,10 +605,9 @@ CHECKS = {  # check -> (what passing means, what to do when it fails)
                           "Make the handler faster, send fewer records per request (--max-payload, SingleRecord), "
                           "or raise ModelClientConfig.InvocationsTimeoutInSeconds (--invocation-timeout)."),
     "transform.retries": ("No request needed a retry.",
-                          "SageMaker sends a failed request again (up to InvocationsMaxRetries times), so a "
-                          "record that got an answer in the end does not fail the job; but the handler failed or "
-                          "was too slow on these requests at first: see transform.invocations and transform.timeout, "
-                          "and the container log."),
+                          "These requests were answered 200 on a retry: SageMaker sends a failed request again "
+                          "(up to InvocationsMaxRetries times), so they do not fail the job; but the handler failed "
+                          "or was too slow on them at first: see the container log."),
     "transform.records": ("Every answer has one line per record sent.",
                           "With AssembleWith Line the output can only be matched to its input when the handler "
                           "answers one line per record: it dropped, merged or added records (a JSON document for "
@@ -519,7 +617,8 @@ CHECKS = {  # check -> (what passing means, what to do when it fails)
 }
 
 
-def _report(report: Report, problems: Problems, effective: Effective, settings: TransformSettings, container) -> None:
+def _report(report: Report, problems: Problems, effective: Effective, settings: TransformSettings, container,
+            pass_texts: dict[str, str]) -> None:
     checks = ["transform.split", "transform.payload-limit", "transform.invocations", "transform.timeout"]
     if settings.max_retries:
         checks.append("transform.retries")
@@ -529,6 +628,7 @@ def _report(report: Report, problems: Problems, effective: Effective, settings: 
         checks.append("transform.data-processing")
     for check in checks:
         passed, advice = CHECKS[check]
+        passed = pass_texts.get(check, passed)
         if check in ("transform.invocations", "transform.timeout") and problems.found.get(check):
             advice += f" Log tail:\n{log_tail(container)}"
         problems.report(report, check, passed, advice)

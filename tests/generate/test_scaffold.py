@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,3 +114,45 @@ def test_new_explains_a_dir_that_cannot_hold_the_project(tmp_path, monkeypatch):
     with pytest.raises(ImagekitError, match="Permission denied") as raised:
         new("x8", "sklearn", directory=tmp_path / "ro")
     assert raised.value.exit_code == 2 and not (tmp_path / "ro" / "x8").exists()
+
+
+def _loaded_train(project: Path):
+    spec = importlib.util.spec_from_file_location(f"scaffold_train_{project.name}", project / "train.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # the framework imports are inside main()
+    return module
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_only_the_first_host_saves_the_model(framework, tmp_path, monkeypatch):
+    """SageMaker merges every host's model dir: hosts that trained their own (randomly initialised) model must not
+    each save it, or `smoke train --instances 2` warns train.model-clash on imagekit's own scaffold."""
+    project = new("demo", framework, directory=tmp_path)
+    module = _loaded_train(project)
+    for hosts, current, saves in ((None, None, True), ('["algo-1", "algo-2"]', "algo-1", True),
+                                  ('["algo-1", "algo-2"]', "algo-2", False)):
+        for name, value in (("SM_HOSTS", hosts), ("SM_CURRENT_HOST", current)):
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        assert module.first_host() is saves
+    main = next(node for node in ast.parse((project / "train.py").read_text()).body
+                if isinstance(node, ast.FunctionDef) and node.name == "main")
+    guarded = {id(inner) for node in ast.walk(main) if isinstance(node, ast.If)
+               and ast.unparse(node.test) == "first_host()" for inner in ast.walk(node)}
+    writes = [node for node in ast.walk(main) if isinstance(node, ast.Call) and "model_dir" in ast.unparse(node)
+              and ast.unparse(node.func).rsplit(".", 1)[-1] in ("save", "dump", "save_model", "write_text")]
+    assert writes and all(id(call) in guarded for call in writes), ast.unparse(main)
+
+
+def test_the_plain_python_scaffold_trains_everywhere_and_saves_on_algo_1_only(tmp_path):
+    project = new("demo", "custom", directory=tmp_path)
+    for host, saved in (("algo-1", ["model.json"]), ("algo-2", [])):
+        model = tmp_path / host
+        env = {**os.environ, "SM_HOSTS": '["algo-1", "algo-2"]', "SM_CURRENT_HOST": host, "SM_MODEL_DIR": str(model),
+               "SM_CHANNEL_TRAINING": str(project / "data" / "training")}
+        result = subprocess.run([sys.executable, "train.py"], cwd=project, env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0 and "trained on" in result.stdout, result.stderr
+        assert sorted(p.name for p in model.iterdir()) == saved

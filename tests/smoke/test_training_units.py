@@ -3,6 +3,8 @@ tests/smoke/test_distributed.py."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -62,7 +64,7 @@ def test_hosts_that_succeed_are_waited_for_and_left_alone() -> None:
 def test_a_host_that_ignores_the_stop_is_killed_after_the_grace() -> None:
     containers = [StandInContainer(2), StandInContainer(None, ignores_sigterm=True)]
     results = training.wait_for_job(["algo-1", "algo-2"], containers, time.monotonic(), None, stop_grace=0.2)
-    assert results == [(2, "exited"), (137, "stopped after algo-1 failed")]
+    assert results == [(2, "exited"), (137, "killed after algo-1 failed")]
     assert containers[1].signals == ["SIGTERM", "SIGKILL"]
 
 
@@ -84,3 +86,47 @@ def test_a_stopped_host_says_so_and_fails_only_with_a_failure_file(tmp_path: Pat
     else:
         assert [(c.name, c.ok) for c in report.checks] == [("train.algo-1.stopped", True)]
         assert "stopped after algo-2 failed" in report.checks[0].detail
+
+
+def judged(tmp_path: Path, monkeypatch, exit_code: int, how: str, failure: str | None = None,
+           multi: bool = True) -> tuple[list[tuple[str, bool, str]], Report]:
+    monkeypatch.setattr(training.diagnose, "command_file", lambda container, command: None)
+    if failure is not None:
+        (tmp_path / "output").mkdir()
+        (tmp_path / "output" / contract.FAILURE_FILE.name).write_text(failure)
+    report = Report("image")
+    training._judge_host(report, "algo-1", tmp_path, StandInContainer(exit_code), exit_code, how, stop_grace=120,
+                         multi=multi)
+    return [(c.name, c.ok, c.severity) for c in report.checks], report
+
+
+def test_a_peer_killed_after_the_grace_ignored_sigterm_as_a_single_host_would(tmp_path: Path, monkeypatch) -> None:
+    """F9: exit 137 after the grace is a host that ignored SIGTERM: judged like single-host train.sigterm."""
+    checks, report = judged(tmp_path, monkeypatch, 137, "killed after algo-2 failed")
+    assert checks == [("train.algo-1.stopped", True, "error"), ("train.algo-1.sigterm", False, "error")]
+    assert "ignored SIGTERM and was killed after 120 s" in report.checks[1].detail
+
+
+def test_a_peer_that_finished_on_its_own_after_sigterm_is_not_called_stopped(tmp_path: Path, monkeypatch) -> None:
+    checks, report = judged(tmp_path, monkeypatch, 0, "stopped after algo-2 failed")
+    assert checks == [("train.algo-1.exit-code", True, "error")]
+    assert "finished on its own" in report.checks[0].detail and "stopped after" not in report.checks[0].detail
+
+
+def test_exit_0_after_writing_the_failure_file_warns_with_its_first_line(tmp_path: Path, monkeypatch) -> None:
+    """F7: the except branch wrote the failure file and forgot to exit non-zero: SageMaker says Completed."""
+    checks, report = judged(tmp_path, monkeypatch, 0, "exited", failure="\nboom: bad data\nTraceback ...\n",
+                            multi=False)
+    assert checks == [("train.exit-code", True, "error"), ("train.failure-file", False, "warning")]
+    assert "train exited 0 but wrote /opt/ml/output/failure: 'boom: bad data'. SageMaker reports the job " \
+        "Completed and ignores it — exit non-zero after writing it" in report.checks[1].detail
+    assert report.ok
+
+
+def test_a_channel_given_twice_is_refused_naming_both_directories(tmp_path: Path) -> None:
+    """F10: the first directory was silently dropped; channels are keys of inputdataconfig.json."""
+    result = subprocess.run([sys.executable, "-m", "imagekit", "smoke", "train", "x:1", "--data", "train=a",
+                             "--data", "train=b"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("imagekit: error: --data train given 2 times (a, b): a training job has one "
+                                    "directory per channel."), result.stderr

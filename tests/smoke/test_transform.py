@@ -198,7 +198,7 @@ def test_gzipped_input_is_split_after_decompression_and_flaky_requests_are_retri
     assert "b.txt.gz record 1 (15 bytes): 500" in checks["transform.invocations"].detail
     assert "(3 attempts)" in checks["transform.invocations"].detail
     assert checks["transform.retries"].detail.startswith(
-        "a.txt.gz record 2: 1 retry; a.txt.gz record 3: 2 retries; b.txt.gz record 1: 2 retries.")
+        "a.txt.gz record 2: 1 retry; a.txt.gz record 3: 2 retries. These")
     assert report.failed() == ["transform.invocations", "transform.output"]  # transform.retries is a warning
 
 
@@ -213,8 +213,10 @@ def test_a_record_over_the_limit_a_non_200_and_greedy_execution_parameters_fail(
     checks = {check.name: check for check in report.checks}
     assert "big.csv record 2 is 1200002 bytes, over MaxPayloadInMB 1" in checks["transform.payload-limit"].detail
     # CSV rows sent as application/json: the scaffold's input_fn cannot parse them and the runtime answers 500
-    assert "features.csv records 1-5" in checks["transform.invocations"].detail
-    assert "500" in checks["transform.invocations"].detail
+    # Both requests are in flight at once (MaxConcurrentTransforms 120): the first to fail every attempt fails the
+    # job, and the other is not sent again
+    invocations = checks["transform.invocations"].detail
+    assert "500" in invocations and ("features.csv records 1-5" in invocations or "big.csv record 1" in invocations)
     assert "MaxConcurrentTransforms 120 x MaxPayloadInMB 1 = 120 MB" in \
         checks["transform.execution-parameters"].detail
     assert not report.ok and not list((tmp_path / "out").rglob("*.out"))
@@ -263,3 +265,37 @@ def test_smoke_all_adds_a_transform_step_with_the_trained_model(sklearn_scaffold
     assert {"serve.invocations", "transform.records", "transform.output"} <= {c.name for c in report.checks}
     assert (tmp_path / "out" / "features.csv.out").read_text() == \
         "".join(f"{x}\n" for x in expected_labels(project, slice(0, 6))) + "\n"
+
+
+# A server that answers /ping, then dies on its first POST /invocations: the container exits with code 3.
+CRASHING_SERVE = r'''#!/usr/bin/env python3
+import os
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/ping" else 404); self.send_header("Content-Length", "0")
+        self.end_headers()
+    def do_POST(self):
+        print("RuntimeError: crashing on invocation", flush=True)
+        os._exit(3)
+HTTPServer(("0.0.0.0", 8080), Handler).serve_forever()
+'''
+
+
+def test_a_serve_that_dies_on_its_first_request_is_named_and_nothing_more_is_sent(module_image,
+                                                                                   tmp_path: Path) -> None:
+    """review-smoke2 F13 on a real engine: the reset connection is followed by the exit the engine records."""
+    image = module_image("FROM {base}\nCOPY serve /usr/local/bin/serve\n", {"serve": CRASHING_SERVE})
+    source = tmp_path / "in"
+    source.mkdir()
+    for name in ("f1.csv", "f2.csv", "f3.csv"):
+        (source / name).write_text("1,2\n")
+    report = transform(image, model=None, input=source, output=tmp_path / "out",
+                       settings=TransformSettings(split_type="Line", content_type="text/csv"))
+    checks = {check.name: check for check in report.checks}
+    assert checks["transform.invocations"].detail.startswith(
+        "serve exited with code 3 while answering f1.csv record 1: its program failed; the log says: RuntimeError: "
+        "crashing on invocation"), checks["transform.invocations"].detail
+    assert "2 request(s) were not sent" in checks["transform.output"].detail
+    assert report.data["transform"]["requests"] == 1
+    assert report.failed() == ["transform.invocations", "transform.output"]

@@ -157,7 +157,8 @@ def test_json_join_adds_sagemaker_output_or_wraps_a_non_object() -> None:
 def test_settings_refuse_what_create_transform_job_refuses() -> None:
     for bad in ({"split_type": "Lines"}, {"batch_strategy": "MULTI_RECORD"}, {"max_payload_mb": 101},
                 {"max_concurrent": 0}, {"max_concurrent": 20, "max_payload_mb": 6}, {"assemble_with": "Newline"},
-                {"invocation_timeout": 3601}, {"max_retries": 4}, {"max_retries": -1}, {"compression": "gzip"},
+                {"invocation_timeout": 3601}, {"invocation_timeout": 0.5}, {"invocation_timeout": 2.5},
+                {"max_retries": 4}, {"max_retries": -1}, {"compression": "gzip"},
                 {"processing": DataProcessing(join_source="Input"), "split_type": "None", "assemble_with": "Line"},
                 {"processing": DataProcessing(input_filter="$[1:]"), "split_type": "Line"}):
         with pytest.raises(ImagekitError):
@@ -256,13 +257,133 @@ def test_a_failed_request_is_sent_again_up_to_max_retries_and_the_report_names_i
     effective = module.Effective("SingleRecord", 6, 1, {})
     report = Report("image")
     report.data["transform"] = {}
-    module._run_job(report, None, 0, module._input_files(source), tmp_path / "out", settings, effective)
+    module._run_job(report, FakeServe(), 0, module._input_files(source), tmp_path / "out", settings, effective)
     assert (tmp_path / "out" / "a.txt.out").read_bytes() == b"OK\nFAIL\nFAIL FAIL\n"
     assert not (tmp_path / "out" / "b.txt.out").exists()
     checks = {check.name: check for check in report.checks}
     assert "b.txt record 1 (15 bytes): 500 'flaky' (3 attempts)" in checks["transform.invocations"].detail
     assert not checks["transform.retries"].ok and checks["transform.retries"].severity == "warning"
     assert checks["transform.retries"].detail.startswith(
-        "a.txt record 2: 1 retry; a.txt record 3: 2 retries; b.txt record 1: 2 retries.")
-    assert report.data["transform"]["retries"] == 5
+        "a.txt record 2: 1 retry; a.txt record 3: 2 retries. These requests were answered 200 on a retry")
+    assert report.data["transform"]["retries"] == 3  # b.txt's request never got its answer: not a retried success
     assert report.failed() == ["transform.invocations", "transform.output"]
+
+
+class FakeServe:
+    """A serve container as the engine shows it: running until *exit_code* is set."""
+
+    def __init__(self) -> None:
+        self.exit_code: int | None = None
+        self.reloads = 0
+
+    @property
+    def status(self) -> str:
+        return "running" if self.exit_code is None else "exited"
+
+    @property
+    def attrs(self) -> dict:
+        return {"State": {"ExitCode": self.exit_code, "OOMKilled": False}}
+
+    def reload(self) -> None:
+        self.reloads += 1
+
+    def logs(self, tail: int = 0) -> bytes:
+        return b"Traceback (most recent call last):\nRuntimeError: crashing on invocation\n"
+
+
+def run_fake_job(tmp_path: Path, monkeypatch, answer, files: dict[str, bytes], container: FakeServe,
+                 concurrency: int = 1, **settings) -> tuple[dict, list]:
+    """_run_job over *files* with POST /invocations answered by *answer*(body); returns the checks by name and the
+    bodies sent, in order."""
+    from imagekit.smoke import transform as module
+    from imagekit.smoke.report import Report
+
+    sent = []
+
+    def request(port, method, path, body=None, headers=None, timeout=0):
+        sent.append(body)
+        return answer(body)
+
+    monkeypatch.setattr(module, "_request", request)
+    source = tmp_path / "in"
+    source.mkdir()
+    for name, data in files.items():
+        (source / name).write_bytes(data)
+    report = Report("image")
+    report.data["transform"] = {}
+    module._run_job(report, container, 0, module._input_files(source), tmp_path / "out",
+                    TransformSettings(split_type="Line", batch_strategy="SingleRecord", **settings),
+                    module.Effective("SingleRecord", 6, concurrency, {}))
+    return {check.name: check for check in report.checks}, sent
+
+
+def test_a_serve_that_exits_mid_request_is_named_and_nothing_more_is_sent(tmp_path: Path, monkeypatch) -> None:
+    """F13: the first request kills serve (code 3): no retries against the dead container, the other files'
+    requests are not sent, and no pass text claims an answer."""
+    container = FakeServe()
+
+    def crash(body):
+        container.exit_code = 3
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    checks, sent = run_fake_job(tmp_path, monkeypatch, crash, {"f1.csv": b"1\n", "f2.csv": b"2\n", "f3.csv": b"3\n"},
+                                container)
+    assert sent == [b"1\n"]
+    detail = checks["transform.invocations"].detail
+    assert detail.startswith("serve exited with code 3 while answering f1.csv record 1: its program failed; the "
+                             "log says: RuntimeError: crashing on invocation") and "attempts" not in detail
+    assert checks["transform.timeout"].ok
+    assert "answered within" not in checks["transform.timeout"].detail
+    assert checks["transform.retries"].ok
+    assert "2 request(s) were not sent" in checks["transform.output"].detail
+    assert "serve exited with code 3" in checks["transform.output"].detail
+
+
+def test_a_hung_handler_fails_one_request_and_the_rest_are_not_sent(tmp_path: Path, monkeypatch) -> None:
+    """F5/F6: every attempt times out: one request uses its attempts, then the job's verdict is known."""
+    def hang(body):
+        raise TimeoutError
+
+    checks, sent = run_fake_job(tmp_path, monkeypatch, hang, {"a.csv": b"1\n2\n", "b.csv": b"3\n"}, FakeServe(),
+                                invocation_timeout=5)
+    assert sent == [b"1\n"] * 4
+    assert "a.csv record 1: no answer within 5 s (4 attempts)" in checks["transform.timeout"].detail
+    invocations = checks["transform.invocations"]
+    assert invocations.ok and "200" not in invocations.detail.replace("0 of 3 answered 200", "")
+    assert invocations.detail.startswith("No request was answered with an error status (0 of 3 answered 200")
+    assert checks["transform.retries"].ok, "a request that never got an answer is no retried success"
+    assert "needed a retry" not in checks["transform.retries"].detail
+    assert "2 request(s) were not sent" in checks["transform.output"].detail
+
+
+def test_a_job_where_everything_is_answered_says_so(tmp_path: Path, monkeypatch) -> None:
+    checks, sent = run_fake_job(tmp_path, monkeypatch, lambda body: (200, {}, body), {"a.csv": b"1\n2\n"},
+                                FakeServe())
+    assert len(sent) == 2 and checks["transform.invocations"].detail == "Every request was answered 200."
+    assert checks["transform.timeout"].detail == "Every request was answered within the invocation timeout."
+    assert "not sent" not in checks["transform.output"].detail
+
+
+def test_a_request_in_flight_when_another_fails_the_job_is_not_retried(tmp_path: Path, monkeypatch) -> None:
+    """Two at a time: b.csv's request fails all 4 attempts while a.csv's first is in flight; a.csv's then fails
+    too, and is not sent again (SageMaker has failed the job)."""
+    import threading
+
+    b_failed = threading.Event()
+    b_attempts = []
+
+    def answer(body):
+        if body == b"b\n":
+            b_attempts.append(body)
+            if len(b_attempts) == 4:
+                threading.Timer(0.1, b_failed.set).start()  # after b's last failure is recorded
+            return 500, {}, b"no"
+        b_failed.wait(10)
+        return 500, {}, b"late"
+
+    checks, sent = run_fake_job(tmp_path, monkeypatch, answer, {"a.csv": b"a\n", "b.csv": b"b\n"}, FakeServe(),
+                                concurrency=2)
+    assert sent.count(b"a\n") == 1 and sent.count(b"b\n") == 4
+    assert checks["transform.invocations"].detail.startswith("b.csv record 1 (2 bytes): 500 'no' (4 attempts).")
+    assert "1 failed request(s) were not retried: a request failed every attempt" in \
+        checks["transform.output"].detail
