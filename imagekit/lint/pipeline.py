@@ -138,8 +138,8 @@ def run(targets: Iterable[str | Path | Target] = (), options: LintOptions | None
                                 "Pass Dockerfile paths, or --image REF to check a built image.")
         chosen = [Target.dockerfile(DEFAULT_DOCKERFILE)]
     configs = _Configs(options)
-    results = [_lint_dockerfile(t.ref, configs.for_file(t.ref), options)
-               for t in chosen if t.kind == DOCKERFILE]
+    files = [t.ref for t in chosen if t.kind == DOCKERFILE]
+    results = [_lint_dockerfile(path, configs.for_file(path), options, alone=len(files) == 1) for path in files]
     base = configs.base()
     cross_check = _cross_check(options.dockerfile) if images else None
     results += [_lint_image(t.ref, base, options, cross_check) for t in images]
@@ -168,11 +168,20 @@ class _Configs:
         return (self._explicit or load_config(Path.cwd())).with_overrides(**self._options.overrides())
 
 
-def _lint_dockerfile(path: str, config: LintConfig, options: LintOptions) -> TargetResult:
-    from imagekit.dockerfile import load
+def _lint_dockerfile(path: str, config: LintConfig, options: LintOptions, alone: bool = True) -> TargetResult:
+    """One Dockerfile's result. Among several (pre-commit passes every matching path), one that cannot be read
+    (a dangling symlink, a directory) is that file's IK200, so the others are still linted and reported."""
+    from imagekit.dockerfile import SyntaxProblem, load, parse
     from imagekit.lint.dockerfile_lint import lint_dockerfile
 
-    return lint_dockerfile(load(path, path), config=config, profile=options.profile, target=options.target)
+    try:
+        dockerfile = load(path, path)
+    except ImagekitError as error:
+        if alone:
+            raise
+        dockerfile = parse("", path)
+        dockerfile.error = SyntaxProblem(f"{error.message} {error.hint}", 1)
+    return lint_dockerfile(dockerfile, config=config, profile=options.profile, target=options.target)
 
 
 def _cross_check(path: str | Path | None):

@@ -102,3 +102,16 @@ def test_image_cross_checked_against_a_dockerfile(tmp_path: Path) -> None:
 def test_image_only_options_need_an_image(tmp_path: Path, options: LintOptions, flag: str) -> None:
     with pytest.raises(ImagekitError, match=f"{flag} applies to --image"):
         run([dockerfile(tmp_path, LATEST)], options)
+
+
+def test_one_unreadable_file_among_several_is_its_own_ik200_and_the_rest_are_linted(tmp_path: Path) -> None:
+    """pre-commit passes every matching path: a committed dangling symlink must not hide the other files' report."""
+    good = tmp_path / "Dockerfile.pip"
+    good.write_text("FROM python:3.11-slim\nRUN pip install flask\n")
+    (tmp_path / "Dockerfile.old").symlink_to(tmp_path / "gone")
+    result = run([str(good), str(tmp_path / "Dockerfile.old")])
+    assert result.exit_code == 2
+    by_file = {r.file: [f.rule for f in r.findings] for r in result.results}
+    assert by_file[str(tmp_path / "Dockerfile.old")] == ["IK200"] and "IK209" in by_file[str(good)]
+    with pytest.raises(ImagekitError, match="Cannot read Dockerfile"):  # alone, it is the one-paragraph error
+        run([str(tmp_path / "Dockerfile.old")])
