@@ -16,7 +16,6 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -46,8 +45,6 @@ ASSEMBLE_WITH = ("None", "Line")
 DEFAULT_SPLIT_TYPE = DEFAULT_ASSEMBLE_WITH = "None"
 DEFAULT_BATCH_STRATEGY = "MultiRecord"  # the platform's, and SDK local mode's
 SHOWN_PROBLEMS = 5  # a failed check names this many places, then counts the rest
-EXIT_SETTLE_S = 1.0  # after a reset connection: how long the engine gets to record that serve exited
-EXIT_POLL_S = 0.1
 CONNECTION_LOST = ": no answer ("  # how a failed attempt that lost its connection (not a timeout) begins
 BODY_SHOWN_CHARS = 300
 
@@ -504,7 +501,7 @@ def _send_all(queue: list[tuple[FileRun, int]], port: int, settings: TransformSe
 def _serve_exited(container, where: str, connection_lost: bool, problems: Problems, sending: Sending) -> bool:
     """After a failed attempt: whether serve has exited. The first request to see it fails transform.invocations
     with the exit code and cause, and the job's verdict is known."""
-    code = _exit_code(container, settle=connection_lost)
+    code = diagnose.exit_code(container, diagnose.EXIT_SETTLE_S if connection_lost else 0)
     if code is None:
         return False
     with problems.lock:
@@ -517,19 +514,6 @@ def _serve_exited(container, where: str, connection_lost: bool, problems: Proble
         problems.add("transform.invocations", f"{sending.exited}: {cause.rstrip('.')}")
     sending.verdict.set()
     return True
-
-
-def _exit_code(container, settle: bool) -> int | None:
-    """serve's exit code once it has exited, else None. With *settle* (the connection was lost, as when the
-    process dies mid-request) the engine gets a moment to record the exit."""
-    deadline = time.monotonic() + (EXIT_SETTLE_S if settle else 0)
-    while True:
-        container.reload()
-        if container.status in ("exited", "dead"):
-            return (container.attrs.get("State") or {}).get("ExitCode")
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(EXIT_POLL_S)
 
 
 def _invoke(port: int, batch: Batch, headers: dict[str, str], timeout: float) -> tuple[str | None, str, bytes]:
