@@ -18,7 +18,7 @@ from typing import IO, Any, Iterator, NamedTuple
 from zlib import adler32
 
 BLOCK = 512
-_SMALLEST, _LARGEST = 1 << 10, 64 << 10  # one pread: a header plus the bodies that follow it, sized as they turn out
+_SMALLEST, _LARGEST = 512, 64 << 10  # one pread: a header plus the bodies that follow it, sized as they turn out
 _STREAM_CHUNK = 256 << 10
 _REGULAR = frozenset(b"07S\0")  # regular, contiguous, GNU sparse (stored size), old-style regular
 _BODYLESS = frozenset(b"123456")  # hard link, symlink, devices, directory, fifo: a size field means nothing
